@@ -1,0 +1,166 @@
+"""Application factory and the all-in-one server.
+
+``python app.py`` serves the app with waitress (a production WSGI server) and runs
+the background workers and the scheduler in the same process.  For several WSGI
+workers, serve ``app:create_app()`` with any WSGI server and run the workers and
+the scheduler once, in their own process, with ``flask run-scheduler``.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import os
+import secrets
+import sys
+from collections import ChainMap
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from bot.config import ConfigError, load_config, secret_names
+
+logger = logging.getLogger("app")
+
+MAX_BODY_BYTES = 1024 * 1024  # webhook bodies over 1 MB get 413
+
+
+class SecretFilter(logging.Filter):
+    """Last line of defence: mask any configured secret that reaches a log line."""
+
+    def __init__(self, secrets_: list[str]):
+        super().__init__()
+        self.secrets = [s for s in secrets_ if len(s) >= 6]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            masked = message
+            for value in self.secrets:
+                masked = masked.replace(value, "***")
+            if masked != message:
+                record.msg, record.args = masked, ()
+        return True
+
+
+def configure_logging(config: Mapping[str, Any]) -> None:
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "filters": {"secrets": {"()": SecretFilter, "secrets_": [str(config.get(n) or "") for n in secret_names()]}},
+            "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+            "handlers": {
+                "stderr": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["secrets"]}
+            },
+            "root": {"level": str(config.get("LOG_LEVEL", "info")).upper(), "handlers": ["stderr"]},
+            "loggers": {"waitress": {"level": "WARNING"}, "apscheduler": {"level": "WARNING"}},
+        }
+    )
+
+
+def _secret_key(instance_path: str) -> str:
+    """The session key: generated once and kept in the instance folder."""
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        with open(path, encoding="ascii") as fh:
+            key = fh.read().strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    os.makedirs(instance_path, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key)
+    return key
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. Settings come from the environment (and .env), then ``test_config``."""
+    if test_config is None:
+        from dotenv import load_dotenv
+
+        load_dotenv()
+    overrides = dict(test_config or {})
+    string_overrides = {k: v for k, v in overrides.items() if isinstance(v, str)}
+    config = load_config(ChainMap(string_overrides, os.environ))
+    config.update({k: v for k, v in overrides.items() if not isinstance(v, str)})
+    if not overrides.get("TESTING"):
+        configure_logging(config)
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(config)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["SECRET_KEY"] = config["SECRET_KEY"] or _secret_key(app.instance_path)
+    if not os.path.isabs(app.config["DATABASE_PATH"]) and app.config["DATABASE_PATH"] != ":memory:":
+        app.config["DATABASE_PATH"] = os.path.abspath(app.config["DATABASE_PATH"])
+    if not os.path.isabs(app.config["CONTENT_DIR"]):
+        root_relative = os.path.join(app.root_path, app.config["CONTENT_DIR"])
+        app.config["CONTENT_DIR"] = root_relative if os.path.isdir(root_relative) else os.path.abspath(app.config["CONTENT_DIR"])
+
+    from bot import context, health, simulator, webhooks
+    from bot.channels import build_channels
+    from bot.channels.local import LocalChannel
+    from bot.handlers import build_dispatcher
+    from bot.inbox import InboxProcessor
+    from bot.storage import Store
+    from scheduler.broadcasts import make_policy
+
+    store = Store.open(app.config["DATABASE_PATH"], migrate=True)  # versioned migrations at start
+    store.close()
+
+    services = context.Services(config=app.config, channels={})
+    services.channels = build_channels(app.config, services.open_store)
+    for name in ("simulator", "console"):
+        services.channels[name] = LocalChannel(name, app.config, buttons=name == "simulator")
+    services.dispatcher = build_dispatcher(app.config, services, services.get_bank)
+    services.processor = InboxProcessor(services.dispatcher, services.channels, app.config)
+    services.policy = make_policy(app.config)  # broadcast send rules, checked per recipient at send time
+    app.extensions["bot"] = services
+    for name, channel in services.channels.items():
+        if channel.required_settings and not channel.enabled:
+            logger.info("channel %s disabled: missing %s", name, ", ".join(channel.missing_settings))
+
+    app.teardown_appcontext(context.close_store)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(simulator.bp)
+
+    from bot.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def main() -> int:
+    """Serve with waitress and run the workers and scheduler in this process."""
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        print(f"Không khởi động được / cannot start: {exc}", file=sys.stderr)
+        return 2
+    from waitress import serve
+
+    from bot.workers import Workers
+    from scheduler.runner import start_scheduler
+
+    services = app.extensions["bot"]
+    workers = Workers(services)
+    workers.start()
+    scheduler = start_scheduler(app, background=True)
+    host, port = app.config["HOST"], app.config["PORT"]
+    logger.info("serving on http://%s:%s (simulator at /simulator, health at /healthz)", host, port)
+    try:
+        serve(app, host=host, port=port, threads=app.config["WEB_THREADS"], ident="bot")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        workers.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""Settings: read from the environment (and `.env`), validated, with defaults.
+
+Every setting is listed once in ``SETTINGS``; ``.env.example`` and the README's
+settings table document the same names (a test keeps them in step).  A bad value
+raises :class:`ConfigError`, which names the setting, and start-up stops.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(ValueError):
+    """A setting has a value the app cannot use."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"Setting {name}: {message}")
+        self.name = name
+
+
+def _str(value: str) -> str:
+    return value.strip()
+
+
+def _int_range(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {value!r}") from None
+        if not lo <= number <= hi:
+            raise ValueError(f"expected a number from {lo} to {hi}, got {number}")
+        return number
+
+    return parse
+
+
+def _float_min(lo: float) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise ValueError(f"expected a number, got {value!r}") from None
+        if number < lo or number != number:
+            raise ValueError(f"expected a number >= {lo}, got {value!r}")
+        return number
+
+    return parse
+
+
+def _bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _url(value: str) -> str:
+    v = value.strip().rstrip("/")
+    if not re.match(r"^https?://[^\s/]+", v):
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return v
+
+
+def _optional_url(value: str) -> str:
+    return _url(value) if value.strip() else ""
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value.strip()
+
+
+def _clock(text: str) -> time:
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f"expected HH:MM, got {text!r}")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def _quiet_hours(value: str) -> tuple[time, time] | None:
+    """``"21:30-07:00"`` -> (start, end); ``"off"`` or empty -> None (no quiet hours)."""
+    v = value.strip().lower()
+    if v in {"", "off", "none", "0"}:
+        return None
+    parts = v.split("-")
+    if len(parts) != 2:
+        raise ValueError(f"expected HH:MM-HH:MM or off, got {value!r}")
+    start, end = _clock(parts[0]), _clock(parts[1])
+    if start == end:
+        raise ValueError("start and end are the same; use off to disable quiet hours")
+    return start, end
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        v = value.strip().lower()
+        if v not in options:
+            raise ValueError(f"expected one of {', '.join(options)}, got {value!r}")
+        return v
+
+    return parse
+
+
+def _phones(value: str) -> list[str]:
+    return [p.strip() for p in value.split(",") if p.strip()]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    parse: Callable[[str], Any]
+    doc: str
+    secret: bool = False
+
+
+GRAPH_API_BASE = "https://graph.facebook.com/v25.0"
+
+SETTINGS: tuple[Setting, ...] = (
+    # Server
+    Setting("HOST", "127.0.0.1", _str, "Address the server listens on."),
+    Setting("PORT", "8000", _int_range(1, 65535), "Port the server listens on."),
+    Setting("WEB_THREADS", "8", _int_range(1, 256), "Request threads of the WSGI server (waitress)."),
+    Setting("DATABASE_PATH", "instance/bot.db", _str, "SQLite database file; its folder is created on first start."),
+    Setting("SECRET_KEY", "", _str, "Session signing key. Empty: generated once and kept in instance/secret_key.", True),
+    Setting("LOG_LEVEL", "INFO", _choice("debug", "info", "warning", "error"), "Log level. Member message text is logged only at DEBUG."),
+    Setting("CONTENT_DIR", "content", _str, "Folder of the content bank (YAML files)."),
+    Setting("PUBLIC_BASE_URL", "", _optional_url, "Public HTTPS address of this server, used to show webhook URLs (optional)."),
+    # Messenger
+    Setting("MESSENGER_APP_SECRET", "", _str, "Facebook app secret: verifies X-Hub-Signature-256.", True),
+    Setting("MESSENGER_VERIFY_TOKEN", "", _str, "Your own string for the webhook verification handshake.", True),
+    Setting("MESSENGER_PAGE_ACCESS_TOKEN", "", _str, "Page access token used to send messages.", True),
+    Setting("MESSENGER_API_BASE", GRAPH_API_BASE, _url, "Graph API base URL with a pinned version."),
+    # Zalo OA
+    Setting("ZALO_APP_ID", "", _str, "Zalo app id (developers.zalo.me)."),
+    Setting("ZALO_OA_ID", "", _str, "OA id (optional): in OA groups, a message mentioning @<this id> is addressed to the bot."),
+    Setting("ZALO_APP_SECRET", "", _str, "Zalo app secret: sent as secret_key to the OAuth token endpoint.", True),
+    Setting("ZALO_OA_SECRET_KEY", "", _str, "OA secret key: part of the X-ZEvent-Signature hash.", True),
+    Setting("ZALO_ACCESS_TOKEN", "", _str, "Initial OA access token; used only when the database holds none.", True),
+    Setting("ZALO_REFRESH_TOKEN", "", _str, "Initial OA refresh token; used only when the database holds none.", True),
+    Setting("ZALO_API_BASE", "https://openapi.zalo.me", _url, "Zalo OA Open API base URL."),
+    Setting("ZALO_OAUTH_BASE", "https://oauth.zaloapp.com", _url, "Zalo OAuth v4 base URL."),
+    Setting("ZALO_OAUTH_REDIRECT_URI", "", _optional_url, "Callback URL registered in the Zalo app, for re-authorisation."),
+    Setting("ZALO_SIGNATURE_KEY", "oa_secret", _choice("oa_secret", "app_secret"), "Which secret the webhook signature uses (uncertain in Zalo's docs; default the OA secret key)."),
+    Setting("ZALO_TOKEN_REFRESH_AFTER_HOURS", "16", _float_min(0.1), "Refresh the OA access token once it is this old (it lives 25 h)."),
+    # Zalo Bot
+    Setting("ZALO_BOT_TOKEN", "", _str, "Zalo Bot token (<bot_id>:<secret>).", True),
+    Setting("ZALO_BOT_SECRET_TOKEN", "", _str, "Secret compared with X-Bot-Api-Secret-Token on the bot webhook.", True),
+    Setting("ZALO_BOT_API_BASE", "https://bot-api.zaloplatforms.com", _url, "Zalo Bot API base URL."),
+    # Delivery
+    Setting("MESSENGER_RATE_PER_SECOND", "20", _float_min(0), "Messenger send rate. 0 switches the limit off."),
+    Setting("ZALO_RATE_PER_SECOND", "15", _float_min(0), "Zalo OA send rate. 0 switches the limit off."),
+    Setting("ZALO_BOT_RATE_PER_SECOND", "5", _float_min(0), "Zalo Bot send rate. 0 switches the limit off."),
+    Setting("SENDER_THREADS", "4", _int_range(1, 64), "Concurrent sends per channel."),
+    Setting("OUTBOX_MAX_ATTEMPTS", "6", _int_range(1, 50), "Attempts per message before it is marked failed."),
+    Setting("OUTBOX_RETRY_BASE_SECONDS", "2", _float_min(0), "First retry delay; doubles each attempt, with jitter."),
+    Setting("HTTP_TIMEOUT_SECONDS", "10", _float_min(0.1), "Timeout of each call to a platform."),
+    Setting("GROUP_REPLIES_PER_MINUTE", "6", _float_min(0), "Bot replies per group per minute. 0 switches the limit off."),
+    # Broadcasts
+    Setting("TIMEZONE", "Asia/Ho_Chi_Minh", _timezone, "Local time zone for schedules and quiet hours."),
+    Setting("QUIET_HOURS", "21:30-07:00", _quiet_hours, "Broadcasts wait while local time is inside this range. off switches it off."),
+    Setting("SCHEDULER_TICK_SECONDS", "10", _float_min(1), "How often the scheduler checks the database for due broadcasts."),
+    Setting("MISSED_RUN_GRACE_HOURS", "6", _float_min(0), "A run missed while stopped still runs at start if this recent."),
+    Setting("MESSENGER_WINDOW_HOURS", "24", _float_min(0), "Messenger standard messaging window."),
+    Setting("ZALO_FREE_WINDOW_HOURS", "48", _float_min(0), "Zalo OA free consultation window."),
+    Setting("ZALO_PAID_WINDOW_DAYS", "7", _float_min(0), "Zalo OA billed consultation window limit."),
+    Setting("ZALO_ALLOW_PAID_WINDOW", "false", _bool, "Send broadcasts in Zalo's billed 48 h-7 d window."),
+    Setting("ZALO_BROADCAST_TYPE", "cs", _choice("cs", "promotion"), "cs (consultation, window rules) or promotion (OA quota)."),
+    # Answers
+    Setting("ANSWER_THRESHOLD", "0.45", _float_min(0), "Coverage at or above which the bot answers."),
+    Setting("SUGGEST_THRESHOLD", "0.25", _float_min(0), "Coverage at or above which the bot offers likely questions."),
+    # Organisation (shown to members; nothing is hard-coded)
+    Setting("ORG_NAME", "Hội Liên hiệp Phụ nữ", _str, "Name of the organisation that runs the bot."),
+    Setting("ORG_PHONES", "", _phones, "Contact phone numbers, comma separated."),
+    Setting("ORG_EMAIL", "", _str, "Contact e-mail."),
+    Setting("ORG_WEBSITE", "", _optional_url, "Website of the organisation."),
+)
+
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def load_config(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Parse every known setting from ``environ``; raise ConfigError naming a bad one."""
+    config: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.name)
+        if raw is None:
+            raw = setting.default
+        try:
+            config[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(setting.name, str(exc)) from None
+    return config
+
+
+def validate_overrides(overrides: Mapping[str, Any]) -> None:
+    """Check string overrides (tests, `create_app(test_config)`) the same way."""
+    for name, value in overrides.items():
+        setting = SETTINGS_BY_NAME.get(name)
+        if setting is not None and isinstance(value, str):
+            try:
+                setting.parse(value)
+            except ValueError as exc:
+                raise ConfigError(name, str(exc)) from None
+
+
+def secret_names() -> set[str]:
+    """Names of settings whose values must never be logged."""
+    return {s.name for s in SETTINGS if s.secret}

@@ -1,0 +1,187 @@
+"""Rank content-bank entries for a member's question, and say how sure we are.
+
+Ranking is BM25 from an in-memory SQLite FTS5 index over the features of
+:mod:`bot.textnorm` (folded syllables, folded bigrams, accent-exact syllables).
+The question, its variants and keywords are the main column; the answer is a
+second column with a low weight.  This index is a search structure rebuilt from
+the content bank at every load, not app storage, so its SQL lives here and not
+in ``storage.py``.
+
+Raw BM25 scores grow with the bank and cannot say "I don't know" (see
+/work/shared/matching-notes.md), so each candidate also gets a scale-free
+*coverage*: the IDF-weighted share of the query's features found in the entry's
+question, variants and keywords.  The answer engine decides on coverage.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot import textnorm
+
+logger = logging.getLogger(__name__)
+
+MAIN_WEIGHT = 1.0
+ANSWER_WEIGHT = 0.35  # the answer helps rank (held-out phrasings: +4 points); question and phrasings lead
+MAX_QUERY_TERMS = 24  # the rarest features of a very long message are enough to rank
+# Features found in more than this share of entries are left out of the MATCH (they
+# still count in coverage): they add little to BM25 but make FTS5 score most rows.
+COMMON_SHARE = 0.05
+COMMON_MIN_DF = 50  # ...but never call a feature common in a small bank
+MIN_QUERY_TERMS = 4  # keep at least this many (the rarest) even if all are common
+ANSWER_ACCENTS = True
+_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
+
+
+class Indexable(Protocol):
+    """What the matcher needs from an entry (``bot.content_bank.Entry`` has it)."""
+
+    id: str
+    question: str
+    variants: Sequence[str]
+    keywords: Sequence[str]
+    answer: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ranked entry: ``score`` is the coverage (0..1), ``bm25`` the rank score (higher is better)."""
+
+    entry_id: str
+    score: float
+    bm25: float
+
+
+def entry_features(entry: Indexable) -> tuple[list[str], list[str]]:
+    """(main features, answer features) of an entry; texts are analysed one by one
+    so that bigrams never join the end of one phrasing to the start of the next."""
+    main: list[str] = []
+    for text in (entry.question, *entry.variants, *entry.keywords):
+        main.extend(textnorm.document_features(text))
+    answer = textnorm.features(entry.answer, accents="always" if ANSWER_ACCENTS else "never")
+    return main, answer
+
+
+class Matcher:
+    """BM25 ranking plus coverage over a fixed set of entries; safe to share between threads."""
+
+    def __init__(self, entries: Iterable[Indexable]):
+        started = time.perf_counter()
+        self.ids: list[str] = []
+        self._feature_sets: list[frozenset[str]] = []
+        df: Counter[str] = Counter()
+        postings: Counter[str] = Counter()  # entries holding a feature in either column
+        self._conn = sqlite3.connect(":memory:", check_same_thread=False)
+        self._conn.execute(f"CREATE VIRTUAL TABLE idx USING fts5(main, answer, tokenize = \"{_TOKENIZER}\")")
+        rows = []
+        for rowid, entry in enumerate(entries):
+            main, answer = entry_features(entry)
+            feature_set = frozenset(main)
+            self.ids.append(entry.id)
+            self._feature_sets.append(feature_set)
+            df.update(feature_set)
+            postings.update(feature_set.union(answer))
+            rows.append((rowid, " ".join(main), " ".join(answer)))
+        with self._conn:
+            self._conn.executemany("INSERT INTO idx (rowid, main, answer) VALUES (?, ?, ?)", rows)
+            self._conn.execute("INSERT INTO idx (idx) VALUES ('optimize')")
+        self._df = df
+        self._postings = postings
+        self._common = max(COMMON_MIN_DF, COMMON_SHARE * len(self.ids))
+        self._lock = threading.Lock()
+        self._index = {entry_id: i for i, entry_id in enumerate(self.ids)}
+        self.build_seconds = time.perf_counter() - started
+        logger.info("matcher: indexed %d entries in %.2f s", len(self.ids), self.build_seconds)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def idf(self, feature: str) -> float:
+        """BM25-style IDF over the entries' main features; a feature no entry has gets the most."""
+        n = len(self.ids)
+        d = self._df.get(feature, 0)
+        return math.log(1.0 + (n - d + 0.5) / (d + 0.5))
+
+    def coverage(self, query_features: Iterable[str], entry_id: str) -> float:
+        """IDF-weighted share of ``query_features`` that the entry's main features contain."""
+        i = self._index.get(entry_id)
+        if i is None:
+            return 0.0
+        return self._coverage(list(dict.fromkeys(query_features)), self._feature_sets[i])
+
+    def _coverage(self, feats: list[str], entry_set: frozenset[str]) -> float:
+        total = covered = 0.0
+        for f in feats:
+            w = self.idf(f)
+            total += w
+            if f in entry_set:
+                covered += w
+        return covered / total if total else 0.0
+
+    def search(self, text: str, k: int = 5) -> list[Candidate]:
+        """The ``k`` best entries for ``text``, best first (empty when nothing matches)."""
+        feats = list(dict.fromkeys(textnorm.query_features(text)))
+        return self.search_features(feats, k)
+
+    def search_features(self, feats: list[str], k: int = 5) -> list[Candidate]:
+        """Like :meth:`search`, for features already computed (unique, in order)."""
+        known = sorted((f for f in feats if f in self._postings), key=self._postings.__getitem__)
+        if not known or not self.ids:
+            return []
+        rare = [f for f in known if self._postings[f] <= self._common]
+        known = (rare if len(rare) >= MIN_QUERY_TERMS else known[:MIN_QUERY_TERMS])[:MAX_QUERY_TERMS]
+        # features are word characters and "_" only, so quoting them is safe
+        expr = " OR ".join(f'"{f}"' for f in known)
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT rowid, bm25(idx, ?, ?) AS r FROM idx WHERE idx MATCH ? ORDER BY r LIMIT ?",
+                (MAIN_WEIGHT, ANSWER_WEIGHT, expr, k),
+            ).fetchall()
+        return [
+            Candidate(self.ids[rowid], self._coverage(feats, self._feature_sets[rowid]), -rank)
+            for rowid, rank in rows
+        ]
+
+
+def grouping_features(text: str) -> frozenset[str]:
+    """Folded syllables and bigrams of ``text``: spelling-blind, for grouping questions."""
+    return frozenset(textnorm.features(text, accents="never"))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """|a ∩ b| / |a ∪ b|; two empty sets are alike."""
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def group_similar(texts: Sequence[str], threshold: float = 0.4) -> list[list[int]]:
+    """Group texts that ask the same thing: greedy clustering on Jaccard similarity.
+
+    Each text joins the most similar existing group (compared with the group's
+    first text) if the similarity reaches ``threshold``, else starts a new group.
+    Returns groups of indices into ``texts``, largest first, each in input order.
+    """
+    seeds: list[frozenset[str]] = []
+    groups: list[list[int]] = []
+    for i, text in enumerate(texts):
+        feats = grouping_features(text)
+        best, best_sim = -1, -1.0
+        for g, seed in enumerate(seeds):
+            sim = jaccard(feats, seed)
+            if sim > best_sim:
+                best, best_sim = g, sim
+        if best_sim < threshold:
+            seeds.append(feats)
+            groups.append([i])
+        else:
+            groups[best].append(i)
+    return sorted(groups, key=lambda g: (-len(g), g[0]))

@@ -1,0 +1,224 @@
+"""Versioned schema migrations, applied at start (sqlite-utils Migrations).
+
+Never edit a migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("bot")
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    """Members, inbox, outbox, conversation state, tokens, channel status."""
+    db.execute(
+        """
+        CREATE TABLE members (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            platform_id TEXT NOT NULL,
+            display_name TEXT NOT NULL DEFAULT '',
+            first_seen_at REAL NOT NULL,
+            last_inbound_at REAL,
+            subscribed INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL DEFAULT 'active',      -- active | blocked | unfollowed
+            status_reason TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            unit_code TEXT,
+            full_name TEXT,
+            phone TEXT,
+            consent_at REAL,
+            registered_at REAL,
+            UNIQUE (channel, platform_id)
+        )"""
+    )
+    db.execute("CREATE INDEX members_unit ON members (unit_code)")
+    db.execute(
+        """
+        CREATE TABLE groups (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            group_id TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            first_seen_at REAL NOT NULL,
+            last_inbound_at REAL,
+            UNIQUE (channel, group_id)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE inbox (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            event_key TEXT NOT NULL,
+            received_at REAL NOT NULL,
+            event TEXT NOT NULL,                 -- the parsed event, JSON
+            raw TEXT NOT NULL,                   -- the platform's item, JSON
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending | done | failed
+            processed_at REAL,
+            error TEXT,
+            UNIQUE (channel, event_key)
+        )"""
+    )
+    db.execute("CREATE INDEX inbox_pending ON inbox (status, id)")
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            is_group INTEGER NOT NULL DEFAULT 0,
+            member_id INTEGER,
+            kind TEXT NOT NULL DEFAULT 'reply',   -- reply | broadcast
+            run_id INTEGER,
+            part INTEGER NOT NULL DEFAULT 0,
+            message TEXT NOT NULL,                -- rendered platform message, JSON
+            messaging_type TEXT NOT NULL DEFAULT 'RESPONSE',
+            inbox_id INTEGER,
+            status TEXT NOT NULL DEFAULT 'pending',
+                -- pending | sending | sent | failed | skipped | uncertain | cancelled | paused
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            claimed_at REAL,
+            finished_at REAL,
+            platform_message_id TEXT,
+            error_code TEXT,
+            error_subcode TEXT,
+            error_message TEXT,
+            reason TEXT,
+            delivered_at REAL,
+            read_at REAL
+        )"""
+    )
+    db.execute("CREATE INDEX outbox_queue ON outbox (channel, status, next_attempt_at, id)")
+    db.execute("CREATE INDEX outbox_recipient ON outbox (channel, recipient, status, id)")
+    db.execute("CREATE INDEX outbox_pmid ON outbox (platform_message_id)")
+    db.execute("CREATE UNIQUE INDEX outbox_run_member ON outbox (run_id, member_id, part) WHERE run_id IS NOT NULL")
+    db.execute(
+        """
+        CREATE TABLE conversations (
+            member_id INTEGER PRIMARY KEY,
+            flow TEXT,                 -- name of the ongoing conversation (quiz, registration...)
+            state TEXT NOT NULL DEFAULT '{}',
+            choices TEXT NOT NULL DEFAULT '[]',   -- last offered choices, to read "1", "2"...
+            updated_at REAL NOT NULL,
+            expires_at REAL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE tokens (
+            name TEXT PRIMARY KEY,            -- 'zalo_oa'
+            access_token TEXT,
+            refresh_token TEXT,
+            expires_at REAL,
+            refreshed_at REAL,
+            lease_owner TEXT,
+            lease_until REAL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE channel_status (
+            channel TEXT PRIMARY KEY,
+            state TEXT NOT NULL,              -- ok | alert
+            detail TEXT NOT NULL DEFAULT '',
+            updated_at REAL NOT NULL
+        )"""
+    )
+
+
+@migrations()
+def m002_questions(db: Database) -> None:
+    """Every question asked and what the bot did; unanswered questions for staff."""
+    db.execute(
+        """
+        CREATE TABLE questions (
+            id INTEGER PRIMARY KEY,
+            member_id INTEGER,
+            channel TEXT NOT NULL,
+            text TEXT NOT NULL,
+            asked_at REAL NOT NULL,
+            decision TEXT NOT NULL,          -- answer | suggest | fallback
+            entry_id TEXT,
+            score REAL NOT NULL DEFAULT 0,
+            candidates TEXT NOT NULL DEFAULT '[]',
+            review_status TEXT NOT NULL DEFAULT 'new'   -- new | done | ignored (fallback/suggest only)
+        )"""
+    )
+    db.execute("CREATE INDEX questions_time ON questions (asked_at)")
+    db.execute("CREATE INDEX questions_decision ON questions (decision, review_status)")
+
+
+@migrations()
+def m003_broadcasts(db: Database) -> None:
+    """Broadcasts planned by staff, their runs, and the messages rendered per channel."""
+    db.execute(
+        """
+        CREATE TABLE broadcasts (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL,
+            image_url TEXT,
+            link_title TEXT,
+            link_url TEXT,
+            audience TEXT NOT NULL DEFAULT 'all',
+            schedule TEXT NOT NULL,          -- 'now' | 'once' | 'cron'
+            run_at REAL,                     -- 'once': epoch seconds
+            cron TEXT,                       -- 'cron': 5-field crontab (local time)
+            until REAL,                      -- optional end (epoch seconds)
+            state TEXT NOT NULL,             -- draft | scheduled | sending | paused | done | cancelled
+            next_fire_at REAL,               -- the next fire time not yet handled
+            created_at REAL NOT NULL,
+            created_by TEXT NOT NULL DEFAULT '',
+            updated_at REAL NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX broadcasts_due ON broadcasts (state, next_fire_at)")
+    db.execute(
+        """
+        CREATE TABLE broadcast_runs (
+            id INTEGER PRIMARY KEY,
+            broadcast_id INTEGER NOT NULL REFERENCES broadcasts (id),
+            scheduled_for REAL NOT NULL,
+            state TEXT NOT NULL,             -- pending | sending | paused | done | cancelled | missed
+            created_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            targeted INTEGER NOT NULL DEFAULT 0,
+            note TEXT NOT NULL DEFAULT '',
+            UNIQUE (broadcast_id, scheduled_for)
+        )"""
+    )
+    db.execute("CREATE INDEX broadcast_runs_state ON broadcast_runs (state)")
+    db.execute(
+        """
+        CREATE TABLE broadcast_parts (
+            run_id INTEGER NOT NULL REFERENCES broadcast_runs (id),
+            channel TEXT NOT NULL,
+            part INTEGER NOT NULL,
+            message TEXT NOT NULL,
+            messaging_type TEXT NOT NULL,
+            PRIMARY KEY (run_id, channel, part)
+        )"""
+    )
+    db.execute("CREATE INDEX outbox_run ON outbox (run_id, status)")
+    db.execute(
+        """
+        CREATE TABLE participations (
+            id INTEGER PRIMARY KEY,
+            member_id INTEGER,
+            contest_id TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT 'chat',   -- chat | import
+            reported_at REAL NOT NULL,
+            note TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    db.execute("CREATE INDEX participations_contest ON participations (contest_id, member_id)")
+
+
+def apply(db: Database) -> None:
+    """Apply pending migrations."""
+    migrations.apply(db)

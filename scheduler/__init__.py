@@ -1,0 +1,1 @@
+"""Scheduled work: broadcasts planned by staff, rebuilt from the database at start."""

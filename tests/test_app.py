@@ -1,0 +1,94 @@
+"""Start-up, settings, health, and the documentation of every setting."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.config import SETTINGS, ConfigError, load_config
+from tests.conftest import ROOT
+
+
+def test_first_start_needs_no_settings(tmp_path, monkeypatch):
+    from app import create_app
+
+    monkeypatch.chdir(tmp_path)
+    for s in SETTINGS:
+        monkeypatch.delenv(s.name, raising=False)
+    app = create_app({"TESTING": True, "DATABASE_PATH": str(tmp_path / "inst" / "bot.db")})
+    assert (tmp_path / "inst" / "bot.db").exists()  # folder created on first start
+    client = app.test_client()
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    body = health.get_json()
+    assert body["database"]["state"] == "ok"
+    assert {name: c["state"] for name, c in body["channels"].items()} == {
+        "messenger": "disabled", "zalo": "disabled", "zalo_bot": "disabled",
+    }
+    assert client.get("/simulator").status_code == 200
+    # a disabled channel's webhook is not served
+    assert client.post("/webhooks/messenger", data=b"{}").status_code == 404
+
+
+def test_session_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    from app import create_app
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = create_app({"TESTING": True, "DATABASE_PATH": str(tmp_path / "a.db")})
+    second = create_app({"TESTING": True, "DATABASE_PATH": str(tmp_path / "b.db")})
+    assert first.config["SECRET_KEY"] and first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [("PORT", "eighty"), ("PORT", "70000"), ("QUIET_HOURS", "21h-7h"), ("TIMEZONE", "Mars/Base"),
+     ("MESSENGER_API_BASE", "graph.facebook.com"), ("ZALO_RATE_PER_SECOND", "-1"), ("ZALO_ALLOW_PAID_WINDOW", "maybe")],
+)
+def test_a_bad_setting_stops_start_up_naming_the_setting(name, value):
+    with pytest.raises(ConfigError) as info:
+        load_config({name: value})
+    assert name in str(info.value)
+
+
+def test_quiet_hours_and_rates_can_be_switched_off():
+    config = load_config({"QUIET_HOURS": "off", "MESSENGER_RATE_PER_SECOND": "0", "GROUP_REPLIES_PER_MINUTE": "0"})
+    assert config["QUIET_HOURS"] is None
+    assert config["MESSENGER_RATE_PER_SECOND"] == 0
+
+
+def test_every_setting_is_documented_in_env_example_and_readme():
+    env_example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", env_example, re.M))
+    names = {s.name for s in SETTINGS}
+    assert names - documented == set(), "missing from .env.example"
+    assert {n for n in names if f"`{n}`" not in readme} == set(), "missing from the README settings table"
+
+
+def test_healthz_is_503_when_the_database_is_unusable(app, client, tmp_path):
+    (tmp_path / "broken.db").write_bytes(b"this is not a database" * 100)
+    app.config["DATABASE_PATH"] = str(tmp_path / "broken.db")
+    resp = client.get("/healthz")
+    assert resp.status_code == 503
+    assert resp.get_json()["database"]["state"] == "error"
+
+
+def test_healthz_reports_channels_and_backlog(app, client, store):
+    import time
+
+    store.enqueue(channel="zalo", recipient="Z", messages=[{"text": "a"}, {"text": "b"}], at=time.time())
+    body = client.get("/healthz").get_json()
+    assert body["outbox"]["backlog"] == {"zalo": 2}
+    assert body["channels"]["messenger"]["state"] == "ok"
+
+
+def test_secrets_never_reach_the_logs(caplog):
+    import logging
+
+    from app import SecretFilter
+
+    handler_filter = SecretFilter(["super-secret-token-value"])
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "calling %s", ("https://api/botsuper-secret-token-value/send",), None)
+    handler_filter.filter(record)
+    assert "super-secret-token-value" not in record.getMessage()

@@ -1,0 +1,353 @@
+"""Broadcasts: schedules with an injected clock, platform rules, control, reports."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from werkzeug import Request, Response
+
+from bot.outbox import drain
+from scheduler import broadcasts
+from scheduler.broadcasts import BroadcastError
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+HOUR = 3600.0
+
+
+def local(*args) -> float:
+    return datetime(*args, tzinfo=TZ).timestamp()
+
+
+@pytest.fixture
+def fake_platform(httpserver):
+    """Accept every send on all three platforms and remember who got what."""
+    received: list[tuple[str, str, dict]] = []
+
+    def messenger(request: Request) -> Response:
+        body = json.loads(request.data)
+        received.append(("messenger", body["recipient"]["id"], body))
+        return Response(json.dumps({"recipient_id": body["recipient"]["id"], "message_id": f"m{len(received)}"}), content_type="application/json")
+
+    def zalo(request: Request) -> Response:
+        body = json.loads(request.data)
+        received.append(("zalo", body["recipient"].get("user_id") or body["recipient"].get("group_id"), body))
+        return Response(json.dumps({"data": {"message_id": f"z{len(received)}"}, "error": 0, "message": "Success"}), content_type="application/json")
+
+    def zalo_bot(request: Request) -> Response:
+        body = json.loads(request.data)
+        received.append(("zalo_bot", str(body["chat_id"]), body))
+        return Response(json.dumps({"ok": True, "result": {"message_id": f"b{len(received)}", "date": 1}}), content_type="application/json")
+
+    httpserver.expect_request("/me/messages", method="POST").respond_with_handler(messenger)
+    httpserver.expect_request("/v3.0/oa/message/cs", method="POST").respond_with_handler(zalo)
+    httpserver.expect_request("/v3.0/oa/message/promotion", method="POST").respond_with_handler(zalo)
+    httpserver.expect_request("/v3.0/oa/group/message", method="POST").respond_with_handler(zalo)
+    httpserver.expect_request("/bot12345:bot-secret-token/sendMessage", method="POST").respond_with_handler(zalo_bot)
+    return received
+
+
+def member(store, channel, pid, *, last, subscribed=True, status="active", unit=None, tags=None):
+    m, _ = store.touch_member(channel, pid, at=last)
+    store.set_subscribed(m["id"], subscribed)
+    if status != "active":
+        store.set_member_status(m["id"], status)
+    if unit or tags:
+        store.db.execute("UPDATE members SET unit_code = ?, tags = ? WHERE id = ?", [unit, json.dumps(tags or []), m["id"]])
+    return m["id"]
+
+
+def deliver(app, store):
+    """Drain every channel with the app's send rules (as the sender threads do)."""
+    services = app.extensions["bot"]
+    for name in ("messenger", "zalo", "zalo_bot"):
+        drain(store, services.channels[name], app.config, policy=services.policy)
+
+
+def tick(app, store, now):
+    return broadcasts.tick(store, app.config, app.extensions["bot"].channels, now)
+
+
+def test_send_now_reaches_each_subscriber_once(app, store, fake_platform):
+    now = time.time()
+    member(store, "messenger", "P1", last=now - HOUR)
+    member(store, "zalo", "Z1", last=now - HOUR)
+    member(store, "zalo_bot", "B1", last=now - HOUR)
+    bid = broadcasts.create_broadcast(store, app.config, text="Tuần lễ Biển và Hải đảo 1–8/6", now=now, schedule="now")
+    tick(app, store, now)
+    tick(app, store, now + 1)  # a second tick must not start a second run
+    deliver(app, store)
+    assert sorted((c, r) for c, r, _ in fake_platform) == [("messenger", "P1"), ("zalo", "Z1"), ("zalo_bot", "B1")]
+    messenger_body = next(b for c, _, b in fake_platform if c == "messenger")
+    assert messenger_body["messaging_type"] == "UPDATE"
+    tick(app, store, now + 2)
+    report = broadcasts.report(store, bid)
+    assert (report["targeted"], report["sent"], report["pending"], report["state"]) == (3, 3, 0, "done")
+
+
+def test_once_at_a_local_time(app, store, fake_platform):
+    now = local(2026, 12, 1, 7, 0)
+    member(store, "zalo", "Z1", last=now - HOUR)
+    bid = broadcasts.create_broadcast(store, app.config, text="Nhắc lịch", now=now, schedule="once", run_at=local(2026, 12, 1, 8, 0))
+    tick(app, store, local(2026, 12, 1, 7, 59))
+    deliver(app, store)
+    assert fake_platform == []
+    tick(app, store, local(2026, 12, 1, 8, 0, 5))
+    deliver(app, store)
+    assert [r for _, r, _ in fake_platform] == ["Z1"]
+    assert [r["state"] for r in store.runs_of(bid)] == ["sending"]
+
+
+def test_cron_every_monday_at_eight_runs_each_week_once(app, store, fake_platform):
+    start = local(2026, 11, 28, 12, 0)  # a Saturday
+    member(store, "zalo", "Z1", last=start)
+    bid = broadcasts.create_broadcast(store, app.config, text="Thông điệp chủ quyền hằng tuần", now=start, schedule="cron", cron="0 8 * * 1")
+    assert store.get_broadcast(bid)["next_fire_at"] == local(2026, 11, 30, 8, 0)  # Monday, not Tuesday
+    for day, hour in ((29, 8), (30, 8), (30, 9), (30, 12)):
+        store.touch_member("zalo", "Z1", at=local(2026, 11, day, hour, 0))  # keep the window open
+        tick(app, store, local(2026, 11, day, hour, 0, 1))
+        deliver(app, store)
+    assert len(fake_platform) == 1
+    runs = store.runs_of(bid)
+    assert [r["scheduled_for"] for r in runs] == [local(2026, 11, 30, 8, 0)]
+    assert store.get_broadcast(bid)["next_fire_at"] == local(2026, 12, 7, 8, 0)
+
+
+def test_cron_stops_after_the_end_date(app, store):
+    start = local(2026, 11, 28, 12, 0)
+    bid = broadcasts.create_broadcast(store, app.config, text="x", now=start, schedule="cron", cron="0 8 * * *", until=local(2026, 11, 30, 0, 0))
+    tick(app, store, local(2026, 11, 29, 8, 0, 1))
+    tick(app, store, local(2026, 11, 30, 8, 0, 1))
+    tick(app, store, local(2026, 11, 30, 8, 0, 2))
+    assert len(store.runs_of(bid)) == 1
+    assert store.get_broadcast(bid)["state"] == "done"
+
+
+def test_missed_runs_after_downtime_run_once_within_grace_else_are_recorded(app, store, fake_platform):
+    start = local(2026, 11, 28, 12, 0)
+    member(store, "zalo_bot", "B1", last=start)
+    bid = broadcasts.create_broadcast(store, app.config, text="Tin hằng ngày", now=start, schedule="cron", cron="0 8 * * *")
+    # the process was down from Saturday noon until Monday 10:00: Sunday 08:00 and Monday 08:00 were missed
+    restart = local(2026, 11, 30, 10, 0)
+    tick(app, store, restart)
+    tick(app, store, restart + 5)  # and a second tick right after must change nothing
+    deliver(app, store)
+    runs = {r["scheduled_for"]: r["state"] for r in store.runs_of(bid)}
+    assert runs == {local(2026, 11, 29, 8, 0): "missed", local(2026, 11, 30, 8, 0): "sending"}
+    assert len(fake_platform) == 1
+    # beyond the grace period (6 h) the run is recorded as missed, not sent late
+    tick(app, store, local(2026, 12, 1, 15, 0))
+    assert {r["scheduled_for"]: r["state"] for r in store.runs_of(bid)}[local(2026, 12, 1, 8, 0)] == "missed"
+
+
+def test_restart_rebuilds_from_the_database(httpserver, db_path, fake_platform):
+    """A broadcast created before a restart fires after it, exactly once."""
+    from app import create_app
+    from bot.storage import Store
+    from tests.conftest import platform_config
+
+    config = platform_config(httpserver.url_for("/"), db_path)
+    first = create_app(config)
+    store = Store.open(db_path)
+    now = time.time()
+    member(store, "zalo", "Z1", last=now)
+    bid = broadcasts.create_broadcast(store, first.config, text="x", now=now, schedule="once", run_at=now + 60)
+    second = create_app(config)  # "restart"
+    tick(second, store, now + 61)
+    tick(second, store, now + 62)
+    deliver(second, store)
+    assert [r for _, r, _ in fake_platform] == ["Z1"]
+    assert len(store.runs_of(bid)) == 1
+    store.close()
+
+
+def test_platform_rules_skip_with_reasons(app, store, fake_platform):
+    now = time.time()
+    member(store, "messenger", "in-window", last=now - 23 * HOUR)
+    member(store, "messenger", "out-window", last=now - 25 * HOUR)
+    member(store, "zalo", "free", last=now - 47 * HOUR)
+    member(store, "zalo", "paid", last=now - 3 * 24 * HOUR)
+    member(store, "zalo", "expired", last=now - 8 * 24 * HOUR)
+    member(store, "zalo", "stopped", last=now, subscribed=False)
+    member(store, "zalo", "blocked", last=now, status="blocked")
+    member(store, "zalo", "gone", last=now, status="unfollowed")
+    member(store, "zalo_bot", "chat", last=now)
+    bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
+    tick(app, store, now)
+    deliver(app, store)
+    assert sorted(r for _, r, _ in fake_platform) == ["chat", "free", "in-window"]
+    tick(app, store, now + 1)
+    report = broadcasts.report(store, bid)
+    assert report["skipped_by_reason"] == {
+        "outside_window": 2,  # Messenger > 24 h, Zalo > 7 days
+        "paid_window_disabled": 1,
+        "unsubscribed": 1,
+        "blocked": 1,
+        "unfollowed": 1,
+    }
+    assert (report["targeted"], report["sent"], report["skipped"]) == (9, 3, 6)
+
+
+def test_zalo_paid_window_can_be_allowed(app, store, fake_platform):
+    app.config["ZALO_ALLOW_PAID_WINDOW"] = True
+    now = time.time()
+    member(store, "zalo", "paid", last=now - 3 * 24 * HOUR)
+    broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
+    tick(app, store, now)
+    deliver(app, store)
+    assert [r for _, r, _ in fake_platform] == ["paid"]
+
+
+def test_zalo_promotion_out_of_quota_is_recorded(app, store, httpserver):
+    app.config["ZALO_BROADCAST_TYPE"] = "promotion"
+    httpserver.expect_request("/v3.0/oa/message/promotion", method="POST").respond_with_json({"error": -211, "message": "Out of quota"})
+    now = time.time()
+    member(store, "zalo", "Z1", last=now - 30 * 24 * HOUR)  # promotion ignores the consultation window
+    bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
+    tick(app, store, now)
+    deliver(app, store)
+    assert broadcasts.report(store, bid)["failed_by_reason"] == {"out_of_quota": 1}
+
+
+def test_stop_during_a_run_stops_further_messages(app, store, fake_platform):
+    now = time.time()
+    ids = [member(store, "zalo", f"Z{i}", last=now) for i in range(4)]
+    bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
+    tick(app, store, now)
+    channel = app.extensions["bot"].channels["zalo"]
+    policy = app.extensions["bot"].policy
+    from bot.outbox import deliver_one
+
+    row = store.claim_outbound("zalo", now=time.time())
+    deliver_one(store, channel, row, config=app.config, policy=policy)
+    store.set_subscribed(ids[2], False)  # Z2 says DỪNG while the run is sending
+    deliver(app, store)
+    assert sorted(r for _, r, _ in fake_platform) == ["Z0", "Z1", "Z3"]
+    assert broadcasts.report(store, bid)["skipped_by_reason"] == {"unsubscribed": 1}
+
+
+def test_pause_resume_cancel(app, store, fake_platform):
+    now = time.time()
+    for i in range(5):
+        member(store, "zalo", f"Z{i}", last=now)
+    bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
+    tick(app, store, now)
+    broadcasts.pause(store, bid, now)
+    deliver(app, store)
+    assert fake_platform == []
+    assert broadcasts.report(store, bid)["pending"] == 5
+    with pytest.raises(BroadcastError):
+        broadcasts.pause(store, bid, now)
+    broadcasts.resume(store, bid, now)
+    row = store.claim_outbound("zalo", now=time.time())
+    from bot.outbox import deliver_one
+
+    deliver_one(store, app.extensions["bot"].channels["zalo"], row, config=app.config, policy=app.extensions["bot"].policy)
+    broadcasts.cancel(store, bid, now)
+    deliver(app, store)
+    report = broadcasts.report(store, bid)
+    assert (report["sent"], report["cancelled"], report["state"]) == (1, 4, "cancelled")
+    assert len(fake_platform) == 1
+
+
+def test_a_paused_broadcast_does_not_hold_up_replies(app, store, fake_platform):
+    now = time.time()
+    member(store, "zalo", "Z1", last=now)
+    bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
+    tick(app, store, now)
+    broadcasts.pause(store, bid, now)
+    store.enqueue(channel="zalo", recipient="Z1", messages=[{"text": "trả lời"}], at=now)
+    deliver(app, store)
+    assert [b["message"]["text"] for _, _, b in fake_platform] == ["trả lời"]
+
+
+def test_quiet_hours_make_a_run_wait_for_their_end(app, store, fake_platform):
+    from datetime import time as clock
+
+    app.config["QUIET_HOURS"] = (clock(21, 30), clock(7, 0))
+    evening = local(2026, 12, 1, 22, 0)
+    member(store, "zalo", "Z1", last=evening)
+    bid = broadcasts.create_broadcast(store, app.config, text="x", now=evening, schedule="now")
+    tick(app, store, evening)
+    tick(app, store, local(2026, 12, 2, 6, 59))
+    deliver(app, store)
+    assert fake_platform == [] and [r["state"] for r in store.runs_of(bid)] == ["pending"]
+    tick(app, store, local(2026, 12, 2, 7, 0, 1))
+    deliver(app, store)
+    assert [r for _, r, _ in fake_platform] == ["Z1"]
+
+
+def test_senders_hold_broadcast_messages_but_not_replies_in_quiet_hours(app, store):
+    now = time.time()
+    member(store, "zalo", "Z1", last=now)
+    member(store, "zalo", "Z2", last=now)
+    broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
+    tick(app, store, now)  # started before quiet hours; rows still pending when they begin
+    reply_id = store.enqueue(channel="zalo", recipient="Z9", messages=[{"text": "trả lời"}], at=now)[0]
+    row = store.claim_outbound("zalo", now=now, broadcasts=False)
+    assert row["id"] == reply_id
+    assert store.claim_outbound("zalo", now=now, broadcasts=False) is None
+    assert store.claim_outbound("zalo", now=now, broadcasts=True)["kind"] == "broadcast"
+
+
+def test_audiences_by_channel_unit_tag_and_group(app, store, fake_platform):
+    now = time.time()
+    member(store, "zalo", "Z-unit", last=now, unit="CT.ST.01")
+    member(store, "zalo", "Z-sub", last=now, unit="CT.ST.01.A")
+    member(store, "zalo", "Z-other", last=now, unit="CT.CT.02", tags=["ngư dân"])
+    member(store, "messenger", "P1", last=now)
+    store.touch_group("zalo", "G1", at=now)
+    cases = {"unit:CT.ST.01": {"Z-unit", "Z-sub"}, "tag:ngư dân": {"Z-other"}, "channel:messenger": {"P1"}, "group:G1": {"G1"}}
+    for audience, expected in cases.items():
+        fake_platform.clear()
+        broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now", audience=audience)
+        tick(app, store, now)
+        deliver(app, store)
+        assert {r for _, r, _ in fake_platform} == expected, audience
+    with pytest.raises(BroadcastError):
+        broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now", audience="group:unknown")
+    with pytest.raises(BroadcastError):
+        broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now", audience="street:1")
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"text": ""}, "trống"),
+        ({"text": "x" * 2001}, "2001"),
+        ({"text": "x", "schedule": "once", "run_at": 0}, "đã qua"),
+        ({"text": "x", "schedule": "cron", "cron": "99 99 * * *"}, "cron"),
+        ({"text": "x", "image_url": "ftp://a"}, "https"),
+    ],
+)
+def test_bad_broadcasts_get_clear_errors(app, store, kwargs, message):
+    args = {"schedule": "now", **kwargs}
+    with pytest.raises(BroadcastError) as info:
+        broadcasts.create_broadcast(store, app.config, now=time.time(), **args)
+    assert message in str(info.value)
+    assert store.list_broadcasts() == []
+
+
+def test_cli_create_list_report_and_dry_run(app, runner, store, fake_platform):
+    now = time.time()
+    member(store, "messenger", "P1", last=now)
+    member(store, "messenger", "P2", last=now - 48 * HOUR)
+    out = runner.invoke(args=["broadcast", "create", "--text", "Chào", "--now", "--audience", "channel:messenger", "--dry-run"])
+    assert out.exit_code == 0, out.output
+    dry = json.loads(out.output)
+    assert dry["by_channel"]["messenger"] == {"targeted": 2, "would_send": 1, "would_skip": {"outside_window": 1}}
+    assert store.list_broadcasts() == []  # a dry run creates nothing
+    out = runner.invoke(args=["broadcast", "create", "--text", "Chào", "--cron", "every Monday 08:00"])
+    assert out.exit_code == 0, out.output
+    bid = int(out.output.strip())
+    listed = json.loads(runner.invoke(args=["broadcast", "list", "--json"]).output)
+    assert listed[0]["id"] == bid and listed[0]["next_run"].endswith("08:00")
+    assert runner.invoke(args=["broadcast", "pause", str(bid)]).exit_code == 0
+    assert runner.invoke(args=["broadcast", "pause", str(bid)]).exit_code == 1
+    report = json.loads(runner.invoke(args=["broadcast", "report", str(bid), "--json"]).output)
+    assert set(report) >= {"targeted", "sent", "failed", "skipped", "pending", "failed_by_reason", "skipped_by_reason"}
+    bad = runner.invoke(args=["broadcast", "create", "--text", "x", "--at", "hôm nay"])
+    assert bad.exit_code != 0 and "ISO 8601" in bad.output
