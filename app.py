@@ -91,7 +91,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not overrides.get("TESTING"):
         configure_logging(config)
 
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, static_folder="bot/static", template_folder="bot/templates")
     app.config.update(config)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["SECRET_KEY"] = config["SECRET_KEY"] or _secret_key(app.instance_path)
@@ -101,12 +101,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         root_relative = os.path.join(app.root_path, app.config["CONTENT_DIR"])
         app.config["CONTENT_DIR"] = root_relative if os.path.isdir(root_relative) else os.path.abspath(app.config["CONTENT_DIR"])
 
-    from bot import context, health, simulator, webhooks
+    from bot import auth, context, health, simulator, webhooks
     from bot.channels import build_channels
     from bot.channels.local import LocalChannel
     from bot.handlers import build_dispatcher
     from bot.inbox import InboxProcessor
     from bot.storage import Store
+    from scheduler import api as broadcast_api
     from scheduler.broadcasts import make_policy
 
     store = Store.open(app.config["DATABASE_PATH"], migrate=True)  # versioned migrations at start
@@ -124,7 +125,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if channel.required_settings and not channel.enabled:
             logger.info("channel %s disabled: missing %s", name, ", ".join(channel.missing_settings))
 
+    if app.config["TRUST_PROXY_HEADERS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.teardown_appcontext(context.close_store)
+    auth.init_app(app)
+    app.register_blueprint(broadcast_api.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(simulator.bp)

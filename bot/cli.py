@@ -140,10 +140,7 @@ def register_commands(app: Flask) -> None:
     from bot.channels.cli import messenger_cli, zalo_bot_cli, zalo_cli
     from bot.content_cli import content_group
 
-    for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli):
+    from scheduler.cli import broadcast_cli
+
+    for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli):
         app.cli.add_command(command)
-    try:
-        from scheduler.cli import broadcast_cli
-    except ImportError:  # broadcasts not installed in this build
-        return
-    app.cli.add_command(broadcast_cli)

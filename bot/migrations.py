@@ -219,6 +219,47 @@ def m003_broadcasts(db: Database) -> None:
     db.execute("CREATE INDEX participations_contest ON participations (contest_id, member_id)")
 
 
+@migrations()
+def m004_staff(db: Database) -> None:
+    """Staff accounts, login attempts (rate limit) and the audit log."""
+    db.execute(
+        """
+        CREATE TABLE staff (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL,              -- admin | editor | broadcaster | reporter | viewer
+            unit_code TEXT,                  -- bound to a unit: sees only that unit
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL,
+            last_login_at REAL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE login_attempts (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,               -- username|address
+            at REAL NOT NULL,
+            ok INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX login_attempts_key ON login_attempts (key, at)")
+    db.execute(
+        """
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            staff_id INTEGER,
+            username TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    db.execute("CREATE INDEX audit_log_at ON audit_log (at)")
+
+
 def apply(db: Database) -> None:
     """Apply pending migrations."""
     migrations.apply(db)

@@ -19,7 +19,7 @@ from bot.context import get_services, get_store
 from bot.inbox import ingest
 from bot.outbox import drain
 
-bp = Blueprint("simulator", __name__, template_folder="templates")
+bp = Blueprint("simulator", __name__)
 
 USER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 WAIT_SECONDS = 5.0

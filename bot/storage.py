@@ -22,6 +22,8 @@ from sqlite_utils import Database
 from bot import migrations
 from bot.models import Event
 from bot.store_broadcasts import BroadcastStore
+from bot.store_participation import ParticipationStore
+from bot.store_staff import StaffStore
 
 # Outbox states a message can end in; 'uncertain' = the process died mid-send.
 FINAL_STATES = ("sent", "failed", "skipped", "uncertain", "cancelled")
@@ -44,7 +46,7 @@ def connect(path: str) -> Database:
     return Database(conn)
 
 
-class Store(BroadcastStore):
+class Store(BroadcastStore, ParticipationStore, StaffStore):
     """Domain operations over one database connection."""
 
     def __init__(self, db: Database | str):
