@@ -188,6 +188,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ORG_PHONES", "", _phones, "Contact phone numbers, comma separated."),
     Setting("ORG_EMAIL", "", _str, "Contact e-mail."),
     Setting("ORG_WEBSITE", "", _optional_url, "Website of the organisation."),
+    # Participation: registration, quizzes, contests and unit reports
+    Setting("CONSENT_VERSION", "2026-01", _str, "Version of the consent text members accept at registration; change it when the text changes."),
+    Setting("DATA_RETENTION_MONTHS", "24", _int_range(0, 600), "Personal data of members silent this long is erased by `flask privacy purge`. 0 switches it off."),
+    Setting("FLOW_EXPIRY_MINUTES", "60", _float_min(0), "An unfinished registration, hái hoa or contest report is dropped after this long. 0 switches it off."),
+    Setting("QUIZ_ATTEMPT_EXPIRY_MINUTES", "30", _float_min(0), "A quiz attempt with no answer for this long expires and is not scored. 0 switches it off."),
+    Setting("LEADERBOARD_SIZE", "20", _int_range(0, 1_000_000), "Rows of each quiz leaderboard in reports. 0 switches the limit off."),
+    Setting("COMMEND_TOP_MEMBERS", "10", _int_range(0, 100_000), "Individual commendation candidates per report. 0 switches the list off."),
+    Setting("COMMEND_MIN_SCORE_PERCENT", "80", _int_range(0, 100), "Average best quiz score (percent) an individual candidate needs."),
+    Setting("COMMEND_MIN_QUIZZES", "1", _int_range(0, 1000), "Quizzes an individual candidate must finish in the period."),
+    Setting("COMMEND_TOP_UNITS", "5", _int_range(0, 100_000), "Collective (unit) commendation candidates per report. 0 switches the list off."),
+    Setting("COMMEND_UNIT_MIN_MEMBERS", "5", _int_range(0, 1_000_000), "Registered members a unit needs to be a collective candidate."),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, g
+from flask import current_app
 
 from bot.storage import Store
 
@@ -27,6 +28,7 @@ class Services:
     processor: Any = None  # bot.inbox.InboxProcessor
     policy: Any = None  # broadcast rule check for the outbox senders
     workers: Any = None  # bot.workers.Workers when running in this process
+    last_ingest_at: float = 0.0  # monotonic time of the last webhook that brought new events
     _bank_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get_bank(self) -> Any:
@@ -43,6 +45,12 @@ class Services:
         """A new connection for a worker thread (close it when done)."""
         return Store.open(self.config["DATABASE_PATH"])
 
+    INGEST_BUSY_WINDOW = 0.05
+
+    def ingest_busy(self) -> bool:
+        """True while webhooks keep arriving: background work then yields the CPU to them."""
+        return bool(self.last_ingest_at) and time.monotonic() - self.last_ingest_at < self.INGEST_BUSY_WINDOW
+
     def wake_outbox(self, channel: str) -> None:
         event = self.outbox_wakeup.get(channel)
         if event is not None:
@@ -53,14 +61,29 @@ def get_services() -> Services:
     return current_app.extensions["bot"]
 
 
+_local = threading.local()
+
+
 def get_store() -> Store:
-    """The request's (or CLI command's) store, closed at teardown."""
-    if "store" not in g:
-        g.store = Store.open(current_app.config["DATABASE_PATH"])
-    return g.store
+    """This thread's store for the app's database.
+
+    Web server threads live long, so each keeps one connection instead of opening
+    one per request (opening costs more than a typical webhook's work).
+    """
+    path = current_app.config["DATABASE_PATH"]
+    cached = getattr(_local, "store", None)
+    if cached is not None and cached[0] == path:
+        return cached[1]
+    if cached is not None:
+        _local.store = None
+        cached[1].close()
+    store = Store.open(path)
+    _local.store = (path, store)
+    return store
 
 
 def close_store(exc: BaseException | None = None) -> None:
-    store = g.pop("store", None)
-    if store is not None:
-        store.close()
+    """Teardown: roll back anything a failed request left open on this thread's connection."""
+    cached = getattr(_local, "store", None)
+    if cached is not None and cached[1].db.conn.in_transaction:
+        cached[1].db.conn.rollback()

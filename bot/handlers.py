@@ -59,7 +59,8 @@ class CommandHandler(Handler):
 
         folded = ctx.folded
         payload = event.payload
-        if folded in STOP_COMMANDS or payload == "DUNG":
+        # "đúng" (yes) folds to "dung" like "dừng" (stop): only the spelling tells them apart
+        if (folded in STOP_COMMANDS and ctx.text.lower().strip(" .!") != "đúng") or payload == "DUNG":
             ctx.store.set_subscribed(member["id"], False)
             ctx.set_flow(None)
             ctx.say(

@@ -118,14 +118,23 @@ class InboxProcessor:
 class InboxWorker(threading.Thread):
     """Background thread: waits for new events (or polls) and processes them."""
 
-    def __init__(self, processor: InboxProcessor, open_store: Any, wakeup: threading.Event, *, poll: float = 0.5):
+    # While webhooks keep arriving, pause this long after each event so that the
+    # acknowledgements (which the platforms time) get the CPU first; the events are
+    # safe in the inbox and are answered a little later.
+    YIELD_SECONDS = 0.01
+
+    def __init__(self, processor: InboxProcessor, open_store: Any, wakeup: threading.Event, *, poll: float = 0.5, services: Any = None):
         super().__init__(name="inbox-worker", daemon=True)
         self.processor = processor
         self.open_store = open_store
         self.wakeup = wakeup
         self.poll = poll
+        self.services = services
         self.stopping = threading.Event()
         self.on_queued: Any = None  # callback(channel) to wake the senders
+
+    def _ingest_busy(self) -> bool:
+        return self.services is not None and self.services.ingest_busy()
 
     def run(self) -> None:
         store = self.open_store()
@@ -134,9 +143,11 @@ class InboxWorker(threading.Thread):
                 self.wakeup.wait(self.poll)
                 self.wakeup.clear()
                 try:
-                    while self.processor.process_pending(store, limit=100):
+                    while self.processor.process_pending(store, limit=1 if self._ingest_busy() else 100):
                         if self.on_queued:
                             self.on_queued()
+                        if self._ingest_busy():
+                            time.sleep(self.YIELD_SECONDS)
                 except Exception:
                     logger.exception("inbox worker loop error")
                     time.sleep(1)

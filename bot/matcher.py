@@ -1,16 +1,29 @@
 """Rank content-bank entries for a member's question, and say how sure we are.
 
-Ranking is BM25 from an in-memory SQLite FTS5 index over the features of
-:mod:`bot.textnorm` (folded syllables, folded bigrams, accent-exact syllables).
-The question, its variants and keywords are the main column; the answer is a
-second column with a low weight.  This index is a search structure rebuilt from
-the content bank at every load, not app storage, so its SQL lives here and not
-in ``storage.py``.
+Ranking uses an in-memory SQLite FTS5 index over the features of
+:mod:`bot.textnorm` (folded syllables and bigrams, accent-exact syllables and
+bigrams).  The question, its variants and keywords are the main column; the
+answer is a second column with a low weight and folded features only.  This
+index is a search structure rebuilt from the content bank at every load, not
+app storage, so its SQL lives here and not in ``storage.py``.
 
 Raw BM25 scores grow with the bank and cannot say "I don't know" (see
 /work/shared/matching-notes.md), so each candidate also gets a scale-free
 *coverage*: the IDF-weighted share of the query's features found in the entry's
 question, variants and keywords.  The answer engine decides on coverage.
+
+A search runs in two steps:
+
+1. FTS5 BM25 over the query's features, leaving out features that more than
+   ``COMMON_SHARE`` of the entries have (in a big bank they make FTS5 score most
+   rows: 12 ms instead of 1 ms per question at 10,000 entries), gives a pool of
+   ``POOL`` entries;
+2. the pool is re-ranked by ``bm25 / best bm25 + COVERAGE_WEIGHT * coverage``,
+   where coverage counts every feature, common ones included.
+
+Held-out phrasings of the shipped bank (each variant removed from the index in
+turn and asked): BM25 alone 0.763, the mix 0.764; with the bank padded to 10,000
+synthetic entries: BM25 alone 0.65, pruned BM25 alone 0.51, pruned + mix 0.76.
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ from __future__ import annotations
 import logging
 import math
 import sqlite3
+import sys
 import threading
 import time
 from collections import Counter
@@ -31,13 +45,12 @@ logger = logging.getLogger(__name__)
 
 MAIN_WEIGHT = 1.0
 ANSWER_WEIGHT = 0.35  # the answer helps rank (held-out phrasings: +4 points); question and phrasings lead
+POOL = 30  # entries re-ranked per question
+COVERAGE_WEIGHT = 2.0  # λ in bm25/best + λ·coverage
+COMMON_SHARE = 0.10  # features in more entries than this share are left out of the FTS5 query...
+COMMON_MIN_DF = 50  # ...but never in a small bank
+MIN_QUERY_TERMS = 4  # keep at least this many (the rarest) features even if all are common
 MAX_QUERY_TERMS = 24  # the rarest features of a very long message are enough to rank
-# Features found in more than this share of entries are left out of the MATCH (they
-# still count in coverage): they add little to BM25 but make FTS5 score most rows.
-COMMON_SHARE = 0.05
-COMMON_MIN_DF = 50  # ...but never call a feature common in a small bank
-MIN_QUERY_TERMS = 4  # keep at least this many (the rarest) even if all are common
-ANSWER_ACCENTS = True
 _TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
 
 
@@ -53,7 +66,7 @@ class Indexable(Protocol):
 
 @dataclass(frozen=True)
 class Candidate:
-    """One ranked entry: ``score`` is the coverage (0..1), ``bm25`` the rank score (higher is better)."""
+    """One ranked entry: ``score`` is the coverage (0..1), ``bm25`` the FTS5 score (higher is better)."""
 
     entry_id: str
     score: float
@@ -61,12 +74,15 @@ class Candidate:
 
 
 def entry_features(entry: Indexable) -> tuple[list[str], list[str]]:
-    """(main features, answer features) of an entry; texts are analysed one by one
-    so that bigrams never join the end of one phrasing to the start of the next."""
+    """(main features, answer features) of an entry.
+
+    Each text is analysed on its own, so bigrams never join the end of one phrasing
+    to the start of the next.  Strings are interned: 10,000 entries share them.
+    """
     main: list[str] = []
     for text in (entry.question, *entry.variants, *entry.keywords):
-        main.extend(textnorm.document_features(text))
-    answer = textnorm.features(entry.answer, accents="always" if ANSWER_ACCENTS else "never")
+        main.extend(map(sys.intern, textnorm.document_features(text)))
+    answer = list(map(sys.intern, textnorm.features(entry.answer, accents="never")))
     return main, answer
 
 
@@ -77,27 +93,28 @@ class Matcher:
         started = time.perf_counter()
         self.ids: list[str] = []
         self._feature_sets: list[frozenset[str]] = []
-        df: Counter[str] = Counter()
-        postings: Counter[str] = Counter()  # entries holding a feature in either column
+        self._df: Counter[str] = Counter()  # entries whose main column has the feature
+        self._postings: Counter[str] = Counter()  # entries that have it in either column
+        # contentless: the index keeps no copy of the text, which is never read back
         self._conn = sqlite3.connect(":memory:", check_same_thread=False)
-        self._conn.execute(f"CREATE VIRTUAL TABLE idx USING fts5(main, answer, tokenize = \"{_TOKENIZER}\")")
-        rows = []
-        for rowid, entry in enumerate(entries):
-            main, answer = entry_features(entry)
-            feature_set = frozenset(main)
-            self.ids.append(entry.id)
-            self._feature_sets.append(feature_set)
-            df.update(feature_set)
-            postings.update(feature_set.union(answer))
-            rows.append((rowid, " ".join(main), " ".join(answer)))
+        self._conn.execute(
+            f"CREATE VIRTUAL TABLE idx USING fts5(main, answer, content='', tokenize = \"{_TOKENIZER}\")"
+        )
         with self._conn:
-            self._conn.executemany("INSERT INTO idx (rowid, main, answer) VALUES (?, ?, ?)", rows)
+            for rowid, entry in enumerate(entries):
+                main, answer = entry_features(entry)
+                feature_set = frozenset(main)
+                self.ids.append(entry.id)
+                self._feature_sets.append(feature_set)
+                self._df.update(feature_set)
+                self._postings.update(feature_set.union(answer))
+                self._conn.execute(
+                    "INSERT INTO idx (rowid, main, answer) VALUES (?, ?, ?)", (rowid, " ".join(main), " ".join(answer))
+                )
             self._conn.execute("INSERT INTO idx (idx) VALUES ('optimize')")
-        self._df = df
-        self._postings = postings
         self._common = max(COMMON_MIN_DF, COMMON_SHARE * len(self.ids))
-        self._lock = threading.Lock()
         self._index = {entry_id: i for i, entry_id in enumerate(self.ids)}
+        self._lock = threading.Lock()
         self.build_seconds = time.perf_counter() - started
         logger.info("matcher: indexed %d entries in %.2f s", len(self.ids), self.build_seconds)
 
@@ -115,40 +132,44 @@ class Matcher:
         i = self._index.get(entry_id)
         if i is None:
             return 0.0
-        return self._coverage(list(dict.fromkeys(query_features)), self._feature_sets[i])
+        return self._coverage(self._weights(list(dict.fromkeys(query_features))), self._feature_sets[i])
 
-    def _coverage(self, feats: list[str], entry_set: frozenset[str]) -> float:
-        total = covered = 0.0
-        for f in feats:
-            w = self.idf(f)
-            total += w
-            if f in entry_set:
-                covered += w
+    def _weights(self, feats: list[str]) -> list[tuple[str, float]]:
+        return [(f, self.idf(f)) for f in feats]
+
+    @staticmethod
+    def _coverage(weights: list[tuple[str, float]], entry_set: frozenset[str]) -> float:
+        total = sum(w for _, w in weights)
+        covered = sum(w for f, w in weights if f in entry_set)
         return covered / total if total else 0.0
 
     def search(self, text: str, k: int = 5) -> list[Candidate]:
         """The ``k`` best entries for ``text``, best first (empty when nothing matches)."""
-        feats = list(dict.fromkeys(textnorm.query_features(text)))
-        return self.search_features(feats, k)
+        return self.search_features(list(dict.fromkeys(textnorm.query_features(text))), k)
 
     def search_features(self, feats: list[str], k: int = 5) -> list[Candidate]:
-        """Like :meth:`search`, for features already computed (unique, in order)."""
+        """Like :meth:`search`, for query features already computed (unique, in order)."""
         known = sorted((f for f in feats if f in self._postings), key=self._postings.__getitem__)
-        if not known or not self.ids:
+        if not known:
             return []
         rare = [f for f in known if self._postings[f] <= self._common]
-        known = (rare if len(rare) >= MIN_QUERY_TERMS else known[:MIN_QUERY_TERMS])[:MAX_QUERY_TERMS]
-        # features are word characters and "_" only, so quoting them is safe
-        expr = " OR ".join(f'"{f}"' for f in known)
+        terms = (rare if len(rare) >= MIN_QUERY_TERMS else known[:MIN_QUERY_TERMS])[:MAX_QUERY_TERMS]
+        expr = " OR ".join(f'"{f}"' for f in terms)  # features are word characters and "_": safe to quote
         with self._lock:
             rows = self._conn.execute(
                 "SELECT rowid, bm25(idx, ?, ?) AS r FROM idx WHERE idx MATCH ? ORDER BY r LIMIT ?",
-                (MAIN_WEIGHT, ANSWER_WEIGHT, expr, k),
+                (MAIN_WEIGHT, ANSWER_WEIGHT, expr, max(k, POOL)),
             ).fetchall()
-        return [
-            Candidate(self.ids[rowid], self._coverage(feats, self._feature_sets[rowid]), -rank)
+        if not rows:
+            return []
+        weights = self._weights(feats)
+        pool = [
+            Candidate(self.ids[rowid], self._coverage(weights, self._feature_sets[rowid]), -rank)
             for rowid, rank in rows
         ]
+        best = max(c.bm25 for c in pool) or 1.0
+        pool.sort(key=lambda c: c.bm25 / best + COVERAGE_WEIGHT * c.score, reverse=True)
+        return pool[:k]
 
 
 def grouping_features(text: str) -> frozenset[str]:

@@ -260,6 +260,104 @@ def m004_staff(db: Database) -> None:
     db.execute("CREATE INDEX audit_log_at ON audit_log (at)")
 
 
+@migrations()
+def m005_participation(db: Database) -> None:
+    """Registration consent, quiz attempts and answers, hái hoa draws, contest participation details."""
+    db.execute("ALTER TABLE members ADD COLUMN consent_version TEXT")
+    db.execute("ALTER TABLE members ADD COLUMN erased_at REAL")  # personal data erased (status 'erased')
+    db.execute("CREATE INDEX members_phone ON members (phone) WHERE phone IS NOT NULL")
+    db.execute("CREATE INDEX members_registered ON members (registered_at) WHERE registered_at IS NOT NULL")
+    # participations (m003) keeps its meaning: one row per (member or imported person, contest)
+    for column in (
+        "full_name TEXT",              # imported rows: the person's name (member rows: NULL)
+        "phone TEXT",                  # imported rows: normalised 0xxxxxxxxx
+        "unit_code TEXT",              # imported rows: their unit; chat rows: the member's unit then
+        "participated_on TEXT",        # YYYY-MM-DD (local date)
+        "result TEXT NOT NULL DEFAULT ''",
+        "import_id INTEGER",
+        "updated_at REAL",
+    ):
+        db.execute(f"ALTER TABLE participations ADD COLUMN {column}")
+    db.execute("CREATE INDEX participations_member ON participations (member_id)")
+    db.execute("CREATE INDEX participations_phone ON participations (contest_id, phone)")
+    db.execute("CREATE INDEX participations_date ON participations (participated_on)")
+    db.execute(
+        """
+        CREATE TABLE participation_imports (
+            id INTEGER PRIMARY KEY,
+            filename TEXT NOT NULL DEFAULT '',
+            imported_at REAL NOT NULL,
+            imported_by TEXT NOT NULL DEFAULT '',
+            total_rows INTEGER NOT NULL,
+            added INTEGER NOT NULL,
+            merged INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            reasons TEXT NOT NULL DEFAULT '[]'   -- [[line, reason]]: no names or phones kept here
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE quiz_attempts (
+            id INTEGER PRIMARY KEY,
+            quiz_id TEXT NOT NULL,
+            member_id INTEGER NOT NULL,
+            unit_code TEXT,                  -- the member's unit when the attempt started
+            channel TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            plan TEXT NOT NULL,              -- JSON [[question_id, [choice indexes in shown order]]]
+            position INTEGER NOT NULL DEFAULT 0,
+            score INTEGER NOT NULL DEFAULT 0,
+            total INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'active',   -- active | finished | expired | closed
+            started_at REAL NOT NULL,
+            asked_at REAL NOT NULL,          -- when the current question was sent
+            finished_at REAL,
+            duration REAL                    -- seconds, set when finished
+        )"""
+    )
+    db.execute("CREATE INDEX quiz_attempts_member ON quiz_attempts (member_id, quiz_id, state)")
+    db.execute("CREATE INDEX quiz_attempts_quiz ON quiz_attempts (quiz_id, state, score DESC, duration)")
+    db.execute("CREATE INDEX quiz_attempts_started ON quiz_attempts (started_at)")
+    db.execute(
+        """
+        CREATE TABLE quiz_answers (
+            id INTEGER PRIMARY KEY,
+            attempt_id INTEGER NOT NULL REFERENCES quiz_attempts (id),
+            question_id TEXT NOT NULL,
+            choice INTEGER,                  -- index in the quiz file's choices; NULL = timed out
+            correct INTEGER NOT NULL,
+            answered_at REAL NOT NULL,
+            elapsed REAL NOT NULL,
+            UNIQUE (attempt_id, question_id)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE haihoa_draws (
+            id INTEGER PRIMARY KEY,
+            member_id INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            kind TEXT NOT NULL,              -- quiz | bank
+            item_id TEXT NOT NULL,           -- quiz_id/question_id or bank entry id
+            plan TEXT NOT NULL DEFAULT '[]', -- shown choice order (quiz questions)
+            drawn_at REAL NOT NULL,
+            answered_at REAL,
+            correct INTEGER                  -- quiz questions: 1/0; bank entries: NULL
+        )"""
+    )
+    db.execute("CREATE INDEX haihoa_draws_member ON haihoa_draws (member_id, drawn_at)")
+    db.execute("CREATE INDEX haihoa_draws_time ON haihoa_draws (drawn_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_sent_member ON outbox (finished_at, member_id) WHERE status = 'sent'")
+
+
+@migrations()
+def m006_console(db: Database) -> None:
+    """Indexes for the staff console's dashboard (counts per day over time ranges)."""
+    db.execute("CREATE INDEX IF NOT EXISTS inbox_received ON inbox (received_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_finished ON outbox (finished_at) WHERE kind = 'broadcast'")
+    db.execute("CREATE INDEX IF NOT EXISTS participations_reported ON participations (reported_at)")
+
+
 def apply(db: Database) -> None:
     """Apply pending migrations."""
     migrations.apply(db)

@@ -22,6 +22,8 @@ from bot.storage import Store
 
 logger = logging.getLogger(__name__)
 
+YIELD_SECONDS = 0.01
+
 # Policy hook for broadcast rows: returns a skip reason, or None to send.
 Policy = Callable[[Store, dict[str, Any], float], "str | None"]
 
@@ -145,6 +147,7 @@ class ChannelSender:
         wakeup: threading.Event,
         policy: Policy | None = None,
         broadcasts_allowed: Callable[[float], bool] | None = None,
+        ingest_busy: Callable[[], bool] | None = None,
     ):
         self.channel = channel
         self.open_store = open_store
@@ -154,6 +157,7 @@ class ChannelSender:
         self.wakeup = wakeup
         self.policy = policy
         self.broadcasts_allowed = broadcasts_allowed or (lambda now: True)
+        self.ingest_busy = ingest_busy or (lambda: False)
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
 
@@ -193,6 +197,8 @@ class ChannelSender:
             self.bucket.refund()
             return False
         deliver_one(store, self.channel, row, config=self.config, policy=self.policy)
+        if self.ingest_busy():
+            time.sleep(YIELD_SECONDS)  # acknowledgements first during a burst of webhooks
         return True
 
     def _idle(self, store: Store) -> None:

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -22,11 +23,24 @@ from sqlite_utils import Database
 from bot import migrations
 from bot.models import Event
 from bot.store_broadcasts import BroadcastStore
+from bot.store_console import ConsoleStore
 from bot.store_participation import ParticipationStore
 from bot.store_staff import StaffStore
 
 # Outbox states a message can end in; 'uncertain' = the process died mid-send.
 FINAL_STATES = ("sent", "failed", "skipped", "uncertain", "cancelled")
+
+
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: str) -> threading.RLock:
+    """One lock per database file and process: threads queue here, woken at once,
+    instead of in SQLite's busy handler, which sleeps in growing steps."""
+    key = os.path.abspath(path) if path != ":memory:" else f":memory:{threading.get_ident()}"
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.RLock())
 
 
 class StoreError(Exception):
@@ -46,11 +60,13 @@ def connect(path: str) -> Database:
     return Database(conn)
 
 
-class Store(BroadcastStore, ParticipationStore, StaffStore):
+class Store(BroadcastStore, ParticipationStore, StaffStore, ConsoleStore):
     """Domain operations over one database connection."""
 
     def __init__(self, db: Database | str):
+        path = db if isinstance(db, str) else (db.conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:")
         self.db = connect(db) if isinstance(db, str) else db
+        self._lock = _write_lock(path)
         self._depth = 0
 
     @classmethod
@@ -77,16 +93,22 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
             finally:
                 self._depth -= 1
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
-            yield self
-        except BaseException:
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self
+            except BaseException:
+                self._depth = 0
+                self.db.execute("ROLLBACK")
+                raise
             self._depth = 0
-            self.db.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        self.db.execute("COMMIT")
+            self.db.execute("COMMIT")
+
+    def _write(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        """Run one write statement under the process's write lock."""
+        with self._lock:
+            return self.db.execute(sql, params)
 
     def _rows(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         cursor = self.db.execute(sql, params)
@@ -125,14 +147,14 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
             member = self.find_member(channel, platform_id)
             created = member is None
             if created:
-                self.db.execute(
+                self._write(
                     "INSERT INTO members (channel, platform_id, display_name, first_seen_at, last_inbound_at)"
                     " VALUES (?, ?, ?, ?, ?)",
                     [channel, platform_id, display_name, at, at if inbound else None],
                 )
             elif inbound:
                 # max(): events can arrive out of order; the window follows the newest message
-                self.db.execute(
+                self._write(
                     "UPDATE members SET last_inbound_at = max(coalesce(last_inbound_at, 0), ?),"
                     " display_name = CASE WHEN ? != '' THEN ? ELSE display_name END,"
                     " status = CASE WHEN status = 'blocked' THEN 'active' ELSE status END"
@@ -144,16 +166,16 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
         return member, created
 
     def set_subscribed(self, member_id: int, subscribed: bool) -> None:
-        self.db.execute("UPDATE members SET subscribed = ? WHERE id = ?", [int(subscribed), member_id])
+        self._write("UPDATE members SET subscribed = ? WHERE id = ?", [int(subscribed), member_id])
 
     def set_member_status(self, member_id: int, status: str, reason: str | None = None) -> None:
         """active | blocked | unfollowed, with the platform's reason (error code)."""
-        self.db.execute(
+        self._write(
             "UPDATE members SET status = ?, status_reason = ? WHERE id = ?", [status, reason, member_id]
         )
 
     def mark_unreachable(self, channel: str, platform_id: str, status: str, reason: str) -> None:
-        self.db.execute(
+        self._write(
             "UPDATE members SET status = ?, status_reason = ? WHERE channel = ? AND platform_id = ?",
             [status, reason, channel, platform_id],
         )
@@ -164,7 +186,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
     # -- groups ----------------------------------------------------------------
     def touch_group(self, channel: str, group_id: str, *, at: float) -> dict[str, Any]:
         with self.transaction():
-            self.db.execute(
+            self._write(
                 "INSERT INTO groups (channel, group_id, first_seen_at, last_inbound_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (channel, group_id) DO UPDATE SET last_inbound_at = excluded.last_inbound_at",
                 [channel, group_id, at, at],
@@ -185,7 +207,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
         new_ids: list[int] = []
         with self.transaction():
             for event, raw in events:
-                cursor = self.db.execute(
+                cursor = self._write(
                     "INSERT INTO inbox (channel, event_key, received_at, event, raw) VALUES (?, ?, ?, ?, ?)"
                     " ON CONFLICT (channel, event_key) DO NOTHING",
                     [
@@ -208,13 +230,13 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
 
     def claim_inbound(self, inbox_id: int) -> bool:
         """Inside the processing transaction: True if this row was still pending."""
-        cursor = self.db.execute(
+        cursor = self._write(
             "UPDATE inbox SET status = 'processing' WHERE id = ? AND status = 'pending'", [inbox_id]
         )
         return bool(cursor.rowcount)
 
     def finish_inbound(self, inbox_id: int, *, at: float, error: str | None = None) -> None:
-        self.db.execute(
+        self._write(
             "UPDATE inbox SET status = ?, processed_at = ?, error = ? WHERE id = ?",
             ["failed" if error else "done", at, error, inbox_id],
         )
@@ -240,7 +262,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
         ids = []
         with self.transaction():
             for part, message in enumerate(messages):
-                cursor = self.db.execute(
+                cursor = self._write(
                     "INSERT INTO outbox (channel, recipient, is_group, member_id, kind, part, message,"
                     " messaging_type, inbox_id, created_at, next_attempt_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -283,7 +305,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
             )
             if row is None:
                 return None
-            self.db.execute(
+            self._write(
                 "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1 WHERE id = ?",
                 [now, row["id"]],
             )
@@ -298,7 +320,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
         )
 
     def mark_sent(self, outbox_id: int, *, platform_message_id: str | None, at: float) -> None:
-        self.db.execute(
+        self._write(
             "UPDATE outbox SET status = 'sent', platform_message_id = ?, finished_at = ?,"
             " error_code = NULL, error_subcode = NULL, error_message = NULL WHERE id = ?",
             [platform_message_id, at, outbox_id],
@@ -307,7 +329,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
     def mark_retry(
         self, outbox_id: int, *, at: float, next_attempt_at: float, code: str, subcode: str | None, message: str
     ) -> None:
-        self.db.execute(
+        self._write(
             "UPDATE outbox SET status = 'pending', next_attempt_at = ?, error_code = ?, error_subcode = ?,"
             " error_message = ? WHERE id = ? AND status = 'sending'",
             [next_attempt_at, code, subcode, message[:500], outbox_id],
@@ -325,7 +347,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
         status: str = "failed",
     ) -> None:
         """End a message as failed (or skipped) with the platform's code and a reason."""
-        self.db.execute(
+        self._write(
             "UPDATE outbox SET status = ?, finished_at = ?, error_code = ?, error_subcode = ?,"
             " error_message = ?, reason = ? WHERE id = ?",
             [status, at, code, subcode, message[:500], reason, outbox_id],
@@ -338,7 +360,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
         have reached the member. It is not retried automatically (that could send it
         twice); staff see it in the reports and can requeue it.
         """
-        cursor = self.db.execute(
+        cursor = self._write(
             "UPDATE outbox SET status = 'uncertain', finished_at = ?, reason = 'in_flight_at_crash'"
             " WHERE status = 'sending'",
             [at],
@@ -352,7 +374,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
         if outbox_ids is not None:
             sql += f" AND id IN ({','.join('?' * len(outbox_ids))})"
             params += outbox_ids
-        return self.db.execute(sql, params).rowcount
+        return self._write(sql, params).rowcount
 
     def get_outbound(self, outbox_id: int) -> dict[str, Any] | None:
         return self._row("SELECT * FROM outbox WHERE id = ?", [outbox_id])
@@ -371,7 +393,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
             f"UPDATE outbox SET {column} = coalesce({column}, ?) WHERE channel = ?"
             f" AND platform_message_id IN ({','.join('?' * len(mids))})"
         )
-        return self.db.execute(sql, [at, channel, *mids]).rowcount
+        return self._write(sql, [at, channel, *mids]).rowcount
 
     def mark_watermark(self, channel: str, recipient: str, watermark: float, *, at: float, read: bool) -> int:
         """Messenger receipts: everything sent to ``recipient`` before ``watermark`` is delivered/read."""
@@ -380,7 +402,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
             f"UPDATE outbox SET {column} = coalesce({column}, ?) WHERE channel = ? AND recipient = ?"
             f" AND status = 'sent' AND finished_at <= ? AND {column} IS NULL"
         )
-        return self.db.execute(sql, [at, channel, recipient, watermark]).rowcount
+        return self._write(sql, [at, channel, recipient, watermark]).rowcount
 
     def outbox_backlog(self) -> dict[str, int]:
         rows = self._rows(
@@ -410,7 +432,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
         choices: list[dict[str, str]] | None = None,
         expires_at: float | None = None,
     ) -> None:
-        self.db.execute(
+        self._write(
             "INSERT INTO conversations (member_id, flow, state, choices, updated_at, expires_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET flow = excluded.flow,"
             " state = excluded.state, choices = excluded.choices, updated_at = excluded.updated_at,"
@@ -438,7 +460,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
         score: float,
         candidates: list[dict[str, Any]],
     ) -> int:
-        cursor = self.db.execute(
+        cursor = self._write(
             "INSERT INTO questions (member_id, channel, text, asked_at, decision, entry_id, score, candidates)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [member_id, channel, text, at, decision, entry_id, score, json.dumps(candidates, ensure_ascii=False)],
@@ -456,7 +478,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
         return rows
 
     def set_question_review(self, question_id: int, status: str) -> None:
-        self.db.execute("UPDATE questions SET review_status = ? WHERE id = ?", [status, question_id])
+        self._write("UPDATE questions SET review_status = ? WHERE id = ?", [status, question_id])
 
     # -- tokens ----------------------------------------------------------------
     def get_tokens(self, name: str) -> dict[str, Any] | None:
@@ -464,7 +486,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
 
     def seed_tokens(self, name: str, *, access_token: str, refresh_token: str, expires_at: float, at: float) -> bool:
         """Store the initial pair from the environment, only if the database holds none."""
-        cursor = self.db.execute(
+        cursor = self._write(
             "INSERT INTO tokens (name, access_token, refresh_token, expires_at, refreshed_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
             [name, access_token or None, refresh_token or None, expires_at, at],
@@ -473,7 +495,7 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
 
     def save_tokens(self, name: str, *, access_token: str, refresh_token: str, expires_at: float, at: float) -> None:
         """Commit a new token pair (the old refresh token is spent) and release the lease."""
-        self.db.execute(
+        self._write(
             "INSERT INTO tokens (name, access_token, refresh_token, expires_at, refreshed_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET access_token = excluded.access_token,"
             " refresh_token = excluded.refresh_token, expires_at = excluded.expires_at,"
@@ -486,14 +508,14 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
 
         Returns False if the stored token is not ``refresh_token`` any more.
         """
-        cursor = self.db.execute(
+        cursor = self._write(
             "UPDATE tokens SET refresh_token = NULL WHERE name = ? AND refresh_token = ?", [name, refresh_token]
         )
         return bool(cursor.rowcount)
 
     def acquire_lease(self, name: str, owner: str, *, now: float, ttl: float) -> bool:
         """A cross-process lock on a token row: True if ``owner`` now holds it."""
-        cursor = self.db.execute(
+        cursor = self._write(
             "UPDATE tokens SET lease_owner = ?, lease_until = ? WHERE name = ?"
             " AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?)",
             [owner, now + ttl, name, now, owner],
@@ -501,14 +523,14 @@ class Store(BroadcastStore, ParticipationStore, StaffStore):
         return bool(cursor.rowcount)
 
     def release_lease(self, name: str, owner: str) -> None:
-        self.db.execute(
+        self._write(
             "UPDATE tokens SET lease_owner = NULL, lease_until = NULL WHERE name = ? AND lease_owner = ?",
             [name, owner],
         )
 
     # -- channel status --------------------------------------------------------
     def set_channel_status(self, channel: str, state: str, detail: str = "", *, at: float | None = None) -> None:
-        self.db.execute(
+        self._write(
             "INSERT INTO channel_status (channel, state, detail, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (channel) DO UPDATE SET state = excluded.state, detail = excluded.detail,"
             " updated_at = excluded.updated_at",

@@ -49,10 +49,11 @@ class BroadcastStore:
     _row: Any
     _value: Any
     transaction: Any
+    _write: Any
 
     # -- broadcasts --------------------------------------------------------------
     def create_broadcast(self, data: dict[str, Any], *, at: float) -> int:
-        cursor = self.db.execute(
+        cursor = self._write(
             "INSERT INTO broadcasts (text, image_url, link_title, link_url, audience, schedule, run_at, cron, until,"
             " state, next_fire_at, created_at, created_by, updated_at)"
             " VALUES (:text, :image_url, :link_title, :link_url, :audience, :schedule, :run_at, :cron, :until,"
@@ -84,14 +85,14 @@ class BroadcastStore:
 
     def update_broadcast(self, broadcast_id: int, *, at: float, **fields: Any) -> None:
         sets = ", ".join(f"{name} = :{name}" for name in fields)
-        self.db.execute(
+        self._write(
             f"UPDATE broadcasts SET {sets}, updated_at = :at WHERE id = :id", {**fields, "at": at, "id": broadcast_id}
         )
 
     # -- runs ----------------------------------------------------------------------
     def add_run(self, broadcast_id: int, scheduled_for: float, *, state: str, at: float, note: str = "") -> int | None:
         """Record a run; None if that fire time already has one (never twice)."""
-        cursor = self.db.execute(
+        cursor = self._write(
             "INSERT INTO broadcast_runs (broadcast_id, scheduled_for, state, created_at, note) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (broadcast_id, scheduled_for) DO NOTHING",
             [broadcast_id, scheduled_for, state, at, note],
@@ -111,13 +112,13 @@ class BroadcastStore:
 
     def set_run_state(self, run_id: int, state: str, *, at: float, **fields: Any) -> None:
         extra = "".join(f", {name} = :{name}" for name in fields)
-        self.db.execute(
+        self._write(
             f"UPDATE broadcast_runs SET state = :state{extra} WHERE id = :id", {**fields, "state": state, "id": run_id}
         )
 
     def save_run_parts(self, run_id: int, parts: list[tuple[str, int, dict[str, Any], str]]) -> None:
         for channel, part, message, messaging_type in parts:
-            self.db.execute(
+            self._write(
                 "INSERT INTO broadcast_parts (run_id, channel, part, message, messaging_type) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT DO NOTHING",
                 [run_id, channel, part, json.dumps(message, ensure_ascii=False), messaging_type],
@@ -133,7 +134,7 @@ class BroadcastStore:
         """Insert one outbox row per (member, part) of the run's audience; idempotent."""
         kind, _, value = audience.partition(":")
         if kind == "group":
-            cursor = self.db.execute(
+            cursor = self._write(
                 "INSERT INTO outbox (channel, recipient, is_group, member_id, kind, run_id, part, message,"
                 " messaging_type, created_at, next_attempt_at)"
                 " SELECT g.channel, g.group_id, 1, NULL, 'broadcast', p.run_id, p.part, '', p.messaging_type, ?, 0"
@@ -144,7 +145,7 @@ class BroadcastStore:
             )
             return cursor.rowcount
         condition, params = audience_filter(audience)
-        cursor = self.db.execute(
+        cursor = self._write(
             "INSERT INTO outbox (channel, recipient, is_group, member_id, kind, run_id, part, message,"
             " messaging_type, created_at, next_attempt_at)"
             " SELECT m.channel, m.platform_id, 0, m.id, 'broadcast', p.run_id, p.part, '', p.messaging_type, ?, 0"
@@ -168,7 +169,7 @@ class BroadcastStore:
 
     def set_run_rows(self, run_id: int, from_states: tuple[str, ...], to_state: str, *, at: float) -> int:
         """Pause, resume or cancel the undelivered messages of a run."""
-        cursor = self.db.execute(
+        cursor = self._write(
             f"UPDATE outbox SET status = ?, finished_at = CASE WHEN ? = 'cancelled' THEN ? ELSE finished_at END"
             f" WHERE run_id = ? AND status IN ({','.join('?' * len(from_states))})",
             [to_state, to_state, at, run_id, *from_states],

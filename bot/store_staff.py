@@ -12,9 +12,10 @@ class StaffStore:
     _rows: Any
     _row: Any
     _value: Any
+    _write: Any
 
     def create_staff(self, username: str, password_hash: str, role: str, unit_code: str | None, *, at: float) -> int:
-        cursor = self.db.execute(
+        cursor = self._write(
             "INSERT INTO staff (username, password_hash, role, unit_code, created_at) VALUES (?, ?, ?, ?, ?)",
             [username, password_hash, role, unit_code, at],
         )
@@ -31,17 +32,17 @@ class StaffStore:
 
     def update_staff(self, staff_id: int, **fields: Any) -> None:
         sets = ", ".join(f"{name} = :{name}" for name in fields)
-        self.db.execute(f"UPDATE staff SET {sets} WHERE id = :id", {**fields, "id": staff_id})
+        self._write(f"UPDATE staff SET {sets} WHERE id = :id", {**fields, "id": staff_id})
 
     def record_login_attempt(self, key: str, *, ok: bool, at: float) -> None:
-        self.db.execute("INSERT INTO login_attempts (key, at, ok) VALUES (?, ?, ?)", [key, at, int(ok)])
-        self.db.execute("DELETE FROM login_attempts WHERE at < ?", [at - 86400])
+        self._write("INSERT INTO login_attempts (key, at, ok) VALUES (?, ?, ?)", [key, at, int(ok)])
+        self._write("DELETE FROM login_attempts WHERE at < ?", [at - 86400])
 
     def failed_logins_since(self, key: str, since: float) -> int:
         return int(self._value("SELECT count(*) FROM login_attempts WHERE key = ? AND ok = 0 AND at >= ?", [key, since]))
 
     def audit(self, *, staff_id: int | None, username: str, action: str, target: str = "", detail: str = "", at: float) -> None:
-        self.db.execute(
+        self._write(
             "INSERT INTO audit_log (at, staff_id, username, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
             [at, staff_id, username, action, target, detail[:2000]],
         )

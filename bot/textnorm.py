@@ -18,6 +18,7 @@ The original text is never changed by this module: callers keep it for display.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -53,7 +54,7 @@ ABBREVIATIONS: dict[str, str] = {
     "ubnd": "ủy ban nhân dân", "hđnd": "hội đồng nhân dân", "hdnd": "hội đồng nhân dân",
     "qh": "quốc hội", "cp": "chính phủ", "ttg": "thủ tướng", "nđ": "nghị định", "nq": "nghị quyết",
     "ct": "chỉ thị", "hd": "hướng dẫn", "mttq": "mặt trận tổ quốc", "ctv": "cộng tác viên",
-    # spelling variants of the same word (uỷ/ủy, hoà/hòa are folded alike; these are not)
+    # spelling variants (tone placement, hoà/hòa, is handled by tone_placement)
     "kampuchia": "campuchia",
 }
 
@@ -81,8 +82,9 @@ FILLER_PHRASES: tuple[tuple[str, ...], ...] = tuple(
         "giúp mình", "giúp tôi", "giải đáp giúp", "trả lời giúp", "hỏi chút", "hỏi xíu",
     )
 )
-# Single fillers dropped anywhere (same matching rule).
-FILLER_WORDS = frozenset({"ad", "admin", "ạ", "ơi", "dạ", "uh", "uhm", "ừ", "ờ", "hihi", "hic"})
+# Single fillers dropped anywhere, matched exactly as typed: unmarked "o" is "ở" and
+# unmarked "da" may be "đã", so only the spellings listed here are filler.
+FILLER_WORDS = frozenset({"ad", "admin", "ạ", "ơi", "oi", "dạ", "uh", "uhm", "ừ", "ờ", "hihi", "hic"})
 # Sentence-final particles: dropped only at the end ("biên giới với Lào" keeps its "với").
 TRAILING_PARTICLES = frozenset(
     {"vậy", "nhỉ", "với", "nhé", "nha", "ạ", "à", "hả", "thế", "z", "v", "nhen", "hen", "nè", "ak", "ah", "ơi"}
@@ -92,6 +94,13 @@ _WORD = re.compile(r"[^\W_]+")
 _THOUSANDS_DOT = re.compile(r"(?<=\d)\.(?=\d{3}(?!\d))")  # 1.449,566 -> 1449,566
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _FOLD_TABLE = str.maketrans({"đ": "d", "Đ": "d"})
+# oa, oe, uy at the end of a syllable: old style marks the second vowel, new style the first
+_NEW_TONE = {
+    "o" + second: first + plain
+    for plain, marks in (("a", "àáảãạ"), ("e", "èéẻẽẹ"))
+    for second, first in zip(marks, "òóỏõọ")
+} | {"u" + second: first + "y" for second, first in zip("ỳýỷỹỵ", "ùúủũụ")}
+_OLD_TONE = re.compile("(?:" + "|".join(_NEW_TONE) + ")$")
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,6 @@ class _WordSet:
         return token.text in self.exact or (not token.marked and token.folded in self.folded)
 
 
-_FILLER_WORDS = _WordSet(FILLER_WORDS)
 _TRAILING = _WordSet(TRAILING_PARTICLES)
 _FILLER_BY_FIRST: dict[str, list[tuple[_WordSet, ...]]] = {}
 for _phrase in sorted(FILLER_PHRASES, key=len, reverse=True):  # longest first
@@ -146,11 +154,6 @@ for _phrase in sorted(FILLER_PHRASES, key=len, reverse=True):  # longest first
 @lru_cache(maxsize=4096)
 def _base(ch: str) -> str:
     return fold(ch)
-
-
-@lru_cache(maxsize=65536)
-def _fold_word(word: str) -> str:
-    return fold(word)
 
 
 def squeeze(word: str) -> str:
@@ -181,11 +184,26 @@ def squeeze(word: str) -> str:
 def tokenize(text: str) -> list[Token]:
     """NFC, lower-case, punctuation stripped, stretched letters squeezed."""
     text = _THOUSANDS_DOT.sub("", nfc(text).lower())
-    tokens = []
-    for word in _WORD.findall(text):
-        word = (word.lstrip("0") or "0") if word.isdigit() else squeeze(word)  # 09/01 = 9/1
-        tokens.append(Token(word, _fold_word(word)))
-    return tokens
+    return [_token(word) for word in _WORD.findall(text)]
+
+
+def tone_placement(word: str) -> str:
+    """Old-style tone placement to the new style: "hoà" → "hòa", "thuỷ" → "thủy", "uỷ" → "ủy".
+
+    Keyboards and writers differ; both spellings are correct, so accent-exact
+    features must not tell them apart.  "quý" keeps its mark (the u belongs to qu).
+    """
+    m = _OLD_TONE.search(word)
+    if m is None or word[: m.start()].endswith("q"):
+        return word
+    return word[: m.start()] + _NEW_TONE[m.group(0)]
+
+
+@lru_cache(maxsize=200_000)
+def _token(word: str) -> Token:
+    """One word as a Token; cached: the vocabulary is small and bank texts repeat it."""
+    word = (word.lstrip("0") or "0") if word.isdigit() else tone_placement(squeeze(word))  # 09/01 = 9/1
+    return Token(sys.intern(word), sys.intern(fold(word)))
 
 
 _PHRASE_FIRST = frozenset(k[0] for k in PHRASE_ABBREVIATIONS)
@@ -230,7 +248,7 @@ def drop_filler(tokens: list[Token]) -> list[Token]:
                 i += len(phrase)
                 break
         else:
-            if tokens[i] not in _FILLER_WORDS:
+            if tokens[i].text not in FILLER_WORDS:
                 kept.append(tokens[i])
             i += 1
     while kept and kept[-1] in _TRAILING:

@@ -62,6 +62,8 @@ def receive(segment: str) -> Response:
     if events:
         new_ids = ingest(get_store(), events, now=time.time())
         if new_ids:
-            get_services().inbox_wakeup.set()
+            services = get_services()
+            services.last_ingest_at = time.monotonic()
+            services.inbox_wakeup.set()
         logger.info("webhook channel=%s events=%d new=%d", channel.name, len(events), len(new_ids))
     return Response("EVENT_RECEIVED", mimetype="text/plain")

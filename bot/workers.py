@@ -58,10 +58,11 @@ class Workers:
                 wakeup=wakeup,
                 policy=services.policy,
                 broadcasts_allowed=lambda now: not in_quiet_hours(now, config["QUIET_HOURS"], config["TIMEZONE"]),
+                ingest_busy=services.ingest_busy,
             )
             sender.start()
             self.senders[name] = sender
-        self.inbox = InboxWorker(services.processor, services.open_store, services.inbox_wakeup)
+        self.inbox = InboxWorker(services.processor, services.open_store, services.inbox_wakeup, services=services)
         self.inbox.on_queued = self.wake_senders
         self.inbox.start()
         self.periodic = threading.Thread(target=self._periodic, name="periodic", daemon=True)

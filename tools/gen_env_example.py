@@ -1,4 +1,7 @@
-"""Regenerate .env.example from bot/config.py's SETTINGS (run after adding a setting)."""
+"""Regenerate .env.example and the README's settings table from bot/config.py's SETTINGS.
+
+Run after adding or changing a setting; a test checks that both stay in step.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ GROUPS = {
     "TIMEZONE": "Broadcasts",
     "ANSWER_THRESHOLD": "Answers",
     "ORG_NAME": "Organisation (shown to members)",
+    "CONSENT_VERSION": "Participation: registration, quizzes, contests and reports",
 }
 
 
@@ -32,9 +36,19 @@ def main() -> None:
             out += ["", f"# --- {GROUPS[s.name]} ---"]
         out.append(f"# {s.doc}" + (" (secret: never commit or share)" if s.secret else ""))
         out.append(f"{s.name}={s.default}")
-    path = Path(__file__).resolve().parent.parent / ".env.example"
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
-    print(f"wrote {path}")
+    root = Path(__file__).resolve().parent.parent
+    (root / ".env.example").write_text("\n".join(out) + "\n", encoding="utf-8")
+    rows = ["| Setting | Default | What it does |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = f"`{s.default}`" if s.default else "(empty)"
+        rows.append(f"| `{s.name}` | {default} | {s.doc}{' Secret: never commit or log it.' if s.secret else ''} |")
+    readme_path = root / "README.md"
+    readme = readme_path.read_text(encoding="utf-8")
+    start, end = "<!-- settings:start -->", "<!-- settings:end -->"
+    head, _, rest = readme.partition(start)
+    _, _, tail = rest.partition(end)
+    readme_path.write_text(head + start + "\n" + "\n".join(rows) + "\n" + end + tail, encoding="utf-8")
+    print("wrote .env.example and the README settings table")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,145 @@
+"""Benchmark: a broadcast to 100,000 synthetic members against a local fake platform.
+
+Prints the audience expansion time, the delivered rate per channel against the
+configured rate (at the defaults, then with the rate set to 300/s), the highest
+number of sends seen in any one-second window (it must never exceed the rate),
+and this process's peak resident memory.
+
+Usage: python bench/broadcast_load.py [--members 100000] [--window 20]
+Everything runs on 127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHANNEL_PATHS = {"messenger": "/me/messages", "zalo": "/v3.0/oa/message/cs", "zalo_bot": "/sendMessage"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def read_log(path: Path, since: float) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {name: [] for name in CHANNEL_PATHS}
+    if not path.exists():
+        return times
+    for line in path.read_text().splitlines():
+        ts, p, _ = line.split(" ", 2)
+        t = float(ts)
+        if t < since:
+            continue
+        for name, suffix in CHANNEL_PATHS.items():
+            if p.endswith(suffix):
+                times[name].append(t)
+    return times
+
+
+def measure(app, log: Path, channels: dict[str, float], window: float, warmup: float = 2.0) -> None:
+    """Run the senders for ``window`` seconds and report the delivered rate per channel."""
+    from bot.workers import Workers
+
+    for name, rate in channels.items():
+        app.config[{"messenger": "MESSENGER_RATE_PER_SECOND", "zalo": "ZALO_RATE_PER_SECOND", "zalo_bot": "ZALO_BOT_RATE_PER_SECOND"}[name]] = rate
+    services = app.extensions["bot"]
+    saved = {}  # channels not measured in this run are taken out while it lasts
+    for name in CHANNEL_PATHS:
+        if name not in channels:
+            saved[name] = services.channels.pop(name)
+    workers = Workers(services)
+    start = time.time()
+    workers.start()
+    try:
+        time.sleep(window)
+    finally:
+        workers.stop()
+        services.channels.update(saved)
+    times = read_log(log, start + warmup)
+    for name, rate in channels.items():
+        stamps = [t for t in times[name] if t <= start + window]
+        span = window - warmup
+        delivered = len(stamps) / span
+        per_second = Counter(int(t) for t in stamps)
+        full_seconds = [n for sec, n in per_second.items() if start + warmup + 1 <= sec < start + window - 1]
+        peak = max(full_seconds) if full_seconds else 0
+        print(f"  {name:<9} configured {rate:6.0f}/s  delivered {delivered:7.1f}/s  ({delivered / rate:6.1%})"
+              f"  max in any whole second: {peak}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--window", type=float, default=20.0, help="seconds of sending per measurement")
+    args = parser.parse_args()
+
+    from app import create_app
+    from bot.storage import Store
+    from scheduler import broadcasts
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-broadcast-"))
+    port = free_port()
+    log = tmp / "fake.log"
+    fake = subprocess.Popen([sys.executable, str(ROOT / "bench" / "fakeplatform.py"), str(port), str(log)])
+    base = f"http://127.0.0.1:{port}"
+    os.environ["NO_PROXY"] = "127.0.0.1"
+    try:
+        app = create_app({
+            "TESTING": True, "DATABASE_PATH": str(tmp / "bot.db"), "QUIET_HOURS": "off",
+            "MESSENGER_APP_SECRET": "s", "MESSENGER_VERIFY_TOKEN": "v", "MESSENGER_PAGE_ACCESS_TOKEN": "t", "MESSENGER_API_BASE": base,
+            "ZALO_APP_ID": "1", "ZALO_APP_SECRET": "s", "ZALO_OA_SECRET_KEY": "k", "ZALO_ACCESS_TOKEN": "a", "ZALO_REFRESH_TOKEN": "r",
+            "ZALO_API_BASE": base, "ZALO_OAUTH_BASE": base,
+            "ZALO_BOT_TOKEN": "1:t", "ZALO_BOT_SECRET_TOKEN": "secret-token", "ZALO_BOT_API_BASE": base,
+        })
+        store = Store.open(app.config["DATABASE_PATH"])
+        now = time.time()
+        started = time.perf_counter()
+        names = ("messenger", "zalo", "zalo_bot")
+        rows = [(names[i % 3], f"u{i:06d}", now - 3600, now - 3600) for i in range(args.members)]
+        with store.transaction():
+            store.db.conn.executemany(
+                "INSERT INTO members (channel, platform_id, first_seen_at, last_inbound_at) VALUES (?, ?, ?, ?)", rows
+            )
+        print(f"{args.members} synthetic members inserted in {time.perf_counter() - started:.1f} s (setup, not measured)")
+
+        bid = broadcasts.create_broadcast(store, app.config, text="Tin nhắn thử nghiệm về Tuần lễ Biển và Hải đảo Việt Nam.", now=now, schedule="now")
+        broadcasts.plan_due_runs(store, app.config, now)
+        t0 = time.perf_counter()
+        broadcasts.start_runs(store, app.config, app.extensions["bot"].channels, now)
+        expansion = time.perf_counter() - t0
+        report = broadcasts.report(store, bid)
+        print(f"audience expansion: {report['targeted']} outbox rows in {expansion:.2f} s")
+
+        print(f"delivered rate at the default rates ({args.window:.0f} s window):")
+        measure(app, log, {"messenger": app.config["MESSENGER_RATE_PER_SECOND"], "zalo": app.config["ZALO_RATE_PER_SECOND"],
+                           "zalo_bot": app.config["ZALO_BOT_RATE_PER_SECOND"]}, args.window)
+        print(f"delivered rate with the rate set to 300/s (Messenger alone, {args.window:.0f} s window):")
+        measure(app, log, {"messenger": 300.0}, args.window)
+        report = broadcasts.report(store, bid)
+        print(f"after both windows: sent {report['sent']}, pending {report['pending']}, failed {report['failed']}")
+        print(f"peak resident memory of this process: {rss_mb():.0f} MB")
+        broadcasts.cancel(store, bid, time.time())
+    finally:
+        fake.terminate()
+        fake.wait(10)
+
+
+if __name__ == "__main__":
+    main()

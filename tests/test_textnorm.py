@@ -1,0 +1,196 @@
+"""Vietnamese normalisation: folding, squeezing, abbreviations, filler, features."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from bot import textnorm
+from bot.textnorm import (
+    document_features,
+    fold,
+    folded_text,
+    has_diacritics,
+    is_diacritised,
+    nfc,
+    normalize,
+    query_features,
+    squeeze,
+    tokenize,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Biển Đông", "bien dong"),
+        ("ĐẢO", "dao"),
+        ("biên giới", "bien gioi"),
+        ("Việt Nam, Trung Quốc", "viet nam, trung quoc"),
+        ("nghiêng ngửa ỹ ự", "nghieng ngua y u"),  # stacked marks fold too
+        ("đđ ĐĐ", "dd dd"),  # đ has no Unicode decomposition: folded explicitly
+        ("abc 123", "abc 123"),
+    ],
+)
+def test_fold(text, expected):
+    assert fold(text) == expected
+
+
+def test_nfc_makes_decomposed_input_equal():
+    decomposed = unicodedata.normalize("NFD", "Trường Sa")
+    assert decomposed != "Trường Sa"
+    assert nfc(decomposed) == "Trường Sa"
+    assert normalize(decomposed) == "trường sa"
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("đâuuu", "đâu"),
+        ("ạaaa", "ạ"),
+        ("aạaa", "ạ"),  # the marked letter of the run is kept
+        ("kooo", "ko"),
+        ("xoong", "xoong"),  # a real double o stays
+        ("2000", "2000"),  # digits are never squeezed
+        ("biển", "biển"),
+        ("nhiềuuuuu", "nhiều"),
+    ],
+)
+def test_squeeze(word, expected):
+    assert squeeze(word) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ko", "không"),
+        ("hok", "không"),
+        ("hông", "không"),
+        ("sông hong", "sông hong"),  # unmarked "hong" may be the Red River: not expanded
+        ("dc", "được"),
+        ("đc", "được"),
+        ("biên giới dài bn km", "biên giới dài bao nhiêu km"),
+        ("dài nhiu km", "dài bao nhiêu km"),
+        ("dài bao nhiu km", "dài bao nhiêu km"),  # not "bao bao nhiêu"
+        ("là j", "là gì"),
+        ("ntn", "như thế nào"),
+        ("vn", "việt nam"),
+        ("biên giới tq", "biên giới trung quốc"),
+        ("biên giới cpc", "biên giới campuchia"),
+        ("bđbp", "bộ đội biên phòng"),
+        ("bdbp", "bộ đội biên phòng"),
+        ("hlhpn tỉnh", "hội liên hiệp phụ nữ tỉnh"),
+        ("lhq", "liên hợp quốc"),
+        ("tp cần thơ", "thành phố cần thơ"),
+        ("qđ hoàng sa", "quần đảo hoàng sa"),
+        ("hs ts", "hoàng sa trường sa"),
+        ("vì sao", "vì sao"),  # "sao" is kept
+    ],
+)
+def test_abbreviations(text, expected):
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Cho em hỏi biên giới dài bao nhiêu ạ?", "biên giới dài bao nhiêu"),
+        ("cho em hoi bien gioi dai bao nhieu a", "bien gioi dai bao nhieu"),
+        ("ad ơi biển đông ở đâuuu vậy", "biển đông ở đâu"),
+        ("Ad oi, Truong Sa o dau vay ad", "truong sa o dau"),
+        ("mình muốn biết ngày biên phòng là ngày nào nhỉ", "ngày biên phòng là ngày nào"),
+        ("biên giới với Lào dài bao nhiêu", "biên giới với lào dài bao nhiêu"),  # inner "với" kept
+        ("giúp em với", ""),
+        ("kinh phí cho hội phụ nữ", "kinh phí cho hội phụ nữ"),  # "cho hội" is not "cho hỏi"
+        ("biên giới nước ta", "biên giới nước ta"),
+    ],
+)
+def test_filler_is_dropped(text, expected):
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("hoà", "hòa"), ("Khánh Hoà", "khánh hòa"), ("thuỷ", "thủy"), ("uỷ ban", "ủy ban"), ("khoẻ", "khỏe")],
+)
+def test_old_tone_placement_matches_new(old, new):
+    assert normalize(old) == new
+    assert query_features(old) == query_features(new)
+
+
+@pytest.mark.parametrize("word", ["quý", "hoàng", "khuỷu", "hòa"])
+def test_tone_placement_leaves_other_words(word):
+    assert textnorm.tone_placement(word) == word
+
+
+def test_numbers_lose_thousand_dots_and_leading_zeros():
+    assert [t.text for t in tokenize("1.449,566 km ngày 09/01/2015")] == ["1449", "566", "km", "ngày", "9", "1", "2015"]
+
+
+def test_folded_text():
+    assert folded_text("Biển Đông ở đâuuu ạ") == "bien dong o dau"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("biển đảo", True),
+        ("bien dao", False),
+        ("dc", False),
+        ("đc", True),
+        ("vn có bao nhiêu tỉnh ven biển", True),
+    ],
+)
+def test_has_diacritics(text, expected):
+    assert has_diacritics(text) is expected
+
+
+def test_features_have_folded_syllables_and_bigrams():
+    feats = query_features("bien gioi viet lao")
+    assert feats == ["bien", "gioi", "viet", "lao", "bien_gioi", "gioi_viet", "viet_lao"]
+
+
+def test_query_without_diacritics_gets_no_accent_features():
+    assert not [f for f in query_features("vung bien gom nhung gi") if f.startswith("_")]
+
+
+def test_query_with_diacritics_gets_accent_features():
+    feats = query_features("vùng biển gồm những gì")
+    assert "_biển" in feats and "_vùng_biển" in feats
+    assert "_biên" not in feats
+
+
+def test_accent_features_tell_colliding_words_apart():
+    sea, border = set(query_features("vùng biển")), set(query_features("vùng biên"))
+    folded = {f for f in sea if not f.startswith("_")}
+    assert folded == {f for f in border if not f.startswith("_")}  # folding alone collides
+    assert "_biển" in sea - border and "_biên" in border - sea
+
+
+def test_partly_diacritised_query_gets_accent_features_only_where_typed():
+    tokens = textnorm.analyze("vn co bao nhieu tinh ven biển")
+    assert not is_diacritised(tokens)
+    accents = [f for f in query_features("vn co bao nhieu tinh ven biển") if f.startswith("_")]
+    assert accents == ["_biển"]  # not "_việt": the member typed "vn", not its spelling
+
+
+def test_documents_always_get_accent_features():
+    assert "_bien" in document_features("bien gioi")
+    assert "_biển" in document_features("Bờ biển")
+
+
+def test_empty_and_filler_only_text_have_no_features():
+    assert query_features("") == []
+    assert query_features("ad ơi ạ") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("truong sa o dau", "truong sa o dau"),  # unmarked "o" is "ở", not the filler "ờ"
+        ("vn da ky luat bien", "việt nam da ky luat bien"),  # unmarked "da" may be "đã"
+    ],
+)
+def test_unmarked_words_are_not_taken_for_filler(text, expected):
+    assert normalize(text) == expected
