@@ -101,7 +101,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         root_relative = os.path.join(app.root_path, app.config["CONTENT_DIR"])
         app.config["CONTENT_DIR"] = root_relative if os.path.isdir(root_relative) else os.path.abspath(app.config["CONTENT_DIR"])
 
-    from bot import auth, context, health, simulator, webhooks
+    from bot import admin, auth, context, health, simulator, webhooks
     from bot.channels import build_channels
     from bot.channels.local import LocalChannel
     from bot.handlers import build_dispatcher
@@ -132,9 +132,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(context.close_store)
     auth.init_app(app)
     app.register_blueprint(broadcast_api.bp)
+    from bot import participation_api
+
+    app.register_blueprint(participation_api.bp)  # reports, quizzes, units, contests, participation import
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(simulator.bp)
+    app.register_blueprint(admin.bp)  # the staff console
 
     from bot.cli import register_commands
 

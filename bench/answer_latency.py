@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import answers, textnorm  # noqa: E402
+from bot.config import load_config  # noqa: E402
 from bot.content_bank import BankSnapshot, Entry, parse_content  # noqa: E402
 from bot.matcher import Matcher  # noqa: E402
 
@@ -148,14 +149,16 @@ def run_scenario(name: str, total: int, limit: int) -> dict[str, float]:
     snap = BankSnapshot(
         content_dir=str(ROOT / "content"), topics=list(topics.values()), entries=bank_entries, issues=(), matcher=matcher
     )
-    org = {"ORG_NAME": "Hội LHPN", "ORG_PHONES": ["0292 000 0000"], "ORG_EMAIL": "", "ORG_WEBSITE": ""}
+    config = load_config({})  # the shipped defaults
+    org = {k: config[k] for k in ("ORG_NAME", "ORG_PHONES", "ORG_EMAIL", "ORG_WEBSITE")}
+    thresholds = {"answer_threshold": config["ANSWER_THRESHOLD"], "suggest_threshold": config["SUGGEST_THRESHOLD"]}
     questions = questions_for(real, synthetic, limit)
     for q in questions[:50]:  # warm up caches
-        answers.answer(q, snap, org=org, answer_threshold=0.4, suggest_threshold=0.25)
+        answers.answer(q, snap, org=org, **thresholds)
     times = []
     for q in questions:
         t0 = time.perf_counter()
-        answers.answer(q, snap, org=org, answer_threshold=0.4, suggest_threshold=0.25)
+        answers.answer(q, snap, org=org, **thresholds)
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
     return {

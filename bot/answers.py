@@ -5,7 +5,8 @@ candidates and decides on the top one's coverage (see :mod:`bot.matcher`):
 
 - ``answer``   coverage >= answer_threshold: the entry's answer, its source line,
   related entries and "Menu" as choices;
-- ``suggest``  coverage >= suggest_threshold: "Có phải chị muốn hỏi:" with up to
+- ``suggest``  coverage >= suggest_threshold (or an answer-level coverage where the
+  second candidate ranks nearly as high): "Có phải chị muốn hỏi:" with up to
   three likely questions to tap;
 - ``fallback`` otherwise: say plainly that there is no verified answer yet, that
   staff will see the question, what the bot can answer, and how to reach staff.
@@ -31,6 +32,9 @@ TITLE_LIMIT = 20  # Messenger quick-reply titles are cut at 20 characters
 MAX_RELATED = 3
 MAX_SUGGESTIONS = 3
 CANDIDATES = 5  # candidates ranked and logged per question
+# Near-tie: when the second candidate ranks this close to the first, the question is
+# ambiguous ("biển" alone fits every sea entry) and the member chooses instead.
+AMBIGUOUS_RATIO = 0.95
 MENU_CHOICE = Choice("Menu", "MENU")
 NO_CONTACTS = "liên hệ trực tiếp cán bộ Hội ở chi hội nơi chị sinh sống"
 
@@ -113,13 +117,18 @@ def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _reads_as_title(keyword: str) -> bool:
+    """Words, not a document number or a figure ("18/2012/QH13", "3.260 km")."""
+    return sum(c.isdigit() for c in keyword) <= len(keyword) // 4
+
+
 def short_title(entry: Entry, *, limit: int = TITLE_LIMIT, taken: Sequence[str] = ()) -> str:
-    """A button title for an entry: its first keyword that fits (editors order keywords
-    for this), else the canonical question cut at a word boundary."""
+    """A button title for an entry: its first keyword that fits and reads as words
+    (editors order keywords for this), else the canonical question cut at a word boundary."""
     used = {t.lower() for t in taken}
     for keyword in entry.keywords:
         title = _capitalise(keyword.strip())
-        if len(title) <= limit and title.lower() not in used:
+        if len(title) <= limit and title.lower() not in used and _reads_as_title(title):
             return title
     return _cut(entry.question.rstrip("?"), limit)
 
@@ -153,9 +162,7 @@ def suggest_reply(entries: Sequence[Entry]) -> Reply:
     choices: list[Choice] = []
     for i, entry in enumerate(entries, 1):
         lines.append(f"{i}. {entry.question}")
-        prefix = f"{i}. "
-        title = short_title(entry, limit=TITLE_LIMIT - len(prefix), taken=[c.title[len(prefix):] for c in choices])
-        choices.append(Choice(prefix + title, f"ENTRY:{entry.id}"))
+        choices.append(Choice(short_title(entry, taken=[c.title for c in choices]), f"ENTRY:{entry.id}"))
     lines.append("Chị chọn câu phù hợp, hoặc gõ lại câu hỏi rõ hơn.")
     choices.append(MENU_CHOICE)
     return Reply("\n".join(lines), choices)
@@ -205,7 +212,8 @@ def answer(
     if not ranked:
         return Answer(FALLBACK, fallback_reply(snap, org), None, 0.0, candidates)
     top, entry = ranked[0]
-    if top.score >= answer_threshold:
+    tied = len(ranked) > 1 and ranked[1][0].rank >= AMBIGUOUS_RATIO * top.rank
+    if top.score >= answer_threshold and not tied:
         return Answer(ANSWER, entry_reply(entry, snap, org), entry.id, top.score, candidates)
     if top.score >= suggest_threshold:
         likely = [e for c, e in ranked if c.score >= suggest_threshold][:MAX_SUGGESTIONS]

@@ -145,6 +145,7 @@ def requires(permission: str) -> Callable:
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.required_permission = permission  # type: ignore[attr-defined]  (read by the route tests)
         return wrapped
 
     return decorator

@@ -144,3 +144,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli):
         app.cli.add_command(command)
+    from bot.participation_cli import COMMANDS as participation_commands  # participation, report, quiz, privacy
+
+    for command in participation_commands:
+        app.cli.add_command(command)

@@ -137,6 +137,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", "INFO", _choice("debug", "info", "warning", "error"), "Log level. Member message text is logged only at DEBUG."),
     Setting("CONTENT_DIR", "content", _str, "Folder of the content bank (YAML files)."),
     Setting("PUBLIC_BASE_URL", "", _optional_url, "Public HTTPS address of this server, used to show webhook URLs (optional)."),
+    Setting("SIMULATOR_ENABLED", "true", _bool, "Serve the chat simulator at /simulator (anyone who can reach the server can use it)."),
     Setting("TRUST_PROXY_HEADERS", "false", _bool, "Behind an HTTPS reverse proxy: trust X-Forwarded-Proto/For/Host (one proxy)."),
     Setting("LOGIN_MAX_FAILURES", "5", _int_range(0, 1000), "Failed console logins per username and address before a lockout. 0 switches it off."),
     Setting("LOGIN_LOCKOUT_MINUTES", "15", _float_min(0), "Length of the login lockout window."),
@@ -181,7 +182,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ZALO_ALLOW_PAID_WINDOW", "false", _bool, "Send broadcasts in Zalo's billed 48 h-7 d window."),
     Setting("ZALO_BROADCAST_TYPE", "cs", _choice("cs", "promotion"), "cs (consultation, window rules) or promotion (OA quota)."),
     # Answers
-    Setting("ANSWER_THRESHOLD", "0.45", _float_min(0), "Coverage at or above which the bot answers."),
+    Setting("ANSWER_THRESHOLD", "0.40", _float_min(0), "Coverage at or above which the bot answers."),
     Setting("SUGGEST_THRESHOLD", "0.25", _float_min(0), "Coverage at or above which the bot offers likely questions."),
     # Organisation (shown to members; nothing is hard-coded)
     Setting("ORG_NAME", "Hội Liên hiệp Phụ nữ", _str, "Name of the organisation that runs the bot."),

@@ -188,6 +188,9 @@ def build_dispatcher(config: dict[str, Any], services: Any, get_bank: Any) -> Di
     dispatcher = Dispatcher([], config=config, services=services)
     dispatcher.handlers.append(CommandHandler(dispatcher))
     # ongoing conversations (quiz, registration...) plug in here, before questions
+    from bot.participation import install_participation
+
+    install_participation(dispatcher)  # submit_info first; privacy, registration, quiz, hái hoa, contest here
     dispatcher.handlers.append(AnswerHandler(get_bank))
     dispatcher.add_menu_item(
         MenuItem("Hỏi đáp theo chủ đề", "TOPICS", "Hỏi về biên giới, biển, đảo, pháp luật và các chương trình của Hội", 10)

@@ -66,11 +66,13 @@ class Indexable(Protocol):
 
 @dataclass(frozen=True)
 class Candidate:
-    """One ranked entry: ``score`` is the coverage (0..1), ``bm25`` the FTS5 score (higher is better)."""
+    """One ranked entry: ``score`` is the coverage (0..1), ``bm25`` the FTS5 score,
+    ``rank`` the re-ranking score the list is sorted by (higher is better for all)."""
 
     entry_id: str
     score: float
     bm25: float
+    rank: float = 0.0
 
 
 def entry_features(entry: Indexable) -> tuple[list[str], list[str]]:
@@ -163,12 +165,12 @@ class Matcher:
         if not rows:
             return []
         weights = self._weights(feats)
-        pool = [
-            Candidate(self.ids[rowid], self._coverage(weights, self._feature_sets[rowid]), -rank)
-            for rowid, rank in rows
-        ]
-        best = max(c.bm25 for c in pool) or 1.0
-        pool.sort(key=lambda c: c.bm25 / best + COVERAGE_WEIGHT * c.score, reverse=True)
+        best = -min(r for _, r in rows) or 1.0  # FTS5 bm25 is negative: lower is better
+        pool = []
+        for rowid, r in rows:
+            coverage = self._coverage(weights, self._feature_sets[rowid])
+            pool.append(Candidate(self.ids[rowid], coverage, -r, -r / best + COVERAGE_WEIGHT * coverage))
+        pool.sort(key=lambda c: c.rank, reverse=True)
         return pool[:k]
 
 

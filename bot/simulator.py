@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from bot import models
 from bot.context import get_services, get_store
@@ -20,6 +20,12 @@ from bot.inbox import ingest
 from bot.outbox import drain
 
 bp = Blueprint("simulator", __name__)
+
+
+@bp.before_request
+def _enabled():
+    if not current_app.config.get("SIMULATOR_ENABLED", True):
+        abort(404)
 
 USER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 WAIT_SECONDS = 5.0

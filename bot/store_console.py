@@ -237,6 +237,34 @@ class ConsoleStore:
     def audit_usernames(self) -> list[str]:
         return [r["username"] for r in self._rows("SELECT DISTINCT username FROM audit_log ORDER BY username")]
 
+    # -- contest participation -----------------------------------------------------------------------------
+    def participation_rows(
+        self, *, contest_id: str | None = None, scope_unit: str | None = None, query: str = "", limit: int = 100, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Who took part in which contest (chat reports and imported lists), newest first, and the count."""
+        unit = "coalesce(p.unit_code, m.unit_code)"
+        conditions, params = ["1 = 1"], []
+        if contest_id:
+            conditions.append("p.contest_id = ?")
+            params.append(contest_id)
+        if scope_unit:
+            sql, extra = unit_condition(unit, scope_unit)
+            conditions.append(sql)
+            params += extra
+        if query.strip():
+            conditions.append("coalesce(p.full_name, m.full_name, m.display_name, '') LIKE ? ESCAPE '\\'")
+            params.append(_like(query.strip()))
+        where = " AND ".join(conditions)
+        base = f"FROM participations p LEFT JOIN members m ON m.id = p.member_id WHERE {where}"
+        total = int(self._value(f"SELECT count(*) {base}", params))
+        rows = self._rows(
+            f"SELECT p.id, p.contest_id, p.source, p.participated_on, p.reported_at, coalesce(p.result, '') AS result,"
+            f" coalesce(p.full_name, m.full_name, m.display_name, '') AS name, {unit} AS unit_code, m.channel AS channel"
+            f" {base} ORDER BY p.id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return rows, total
+
     # -- broadcasts ------------------------------------------------------------------------------------
     def broadcast_progress(self, broadcast_ids: Sequence[int]) -> dict[int, dict[str, int]]:
         """Recipients targeted and finished per broadcast (first parts only), for the list page."""

@@ -309,3 +309,9 @@ class ParticipationStore(ReportStore):
             [filename, at, by, total, added, merged, len(reasons), json.dumps(reasons, ensure_ascii=False)],
         )
         return int(cursor.lastrowid)
+
+    def finish_import(self, import_id: int, *, total: int, added: int, merged: int, reasons: list[Any]) -> None:
+        self._write(
+            "UPDATE participation_imports SET total_rows = ?, added = ?, merged = ?, rejected = ?, reasons = ? WHERE id = ?",
+            [total, added, merged, len(reasons), json.dumps(reasons, ensure_ascii=False), import_id],
+        )

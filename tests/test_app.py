@@ -92,3 +92,13 @@ def test_secrets_never_reach_the_logs(caplog):
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "calling %s", ("https://api/botsuper-secret-token-value/send",), None)
     handler_filter.filter(record)
     assert "super-secret-token-value" not in record.getMessage()
+
+
+def test_the_simulator_can_be_switched_off(httpserver, db_path):
+    from app import create_app
+    from tests.conftest import platform_config
+
+    app = create_app(platform_config(httpserver.url_for("/"), db_path, SIMULATOR_ENABLED="false"))
+    client = app.test_client()
+    assert client.get("/simulator").status_code == 404
+    assert client.post("/simulator/api/send", json={"user": "u", "text": "menu"}).status_code == 404

@@ -105,6 +105,7 @@ def _security_headers(response):
 
 
 from bot.admin import (  # noqa: E402,F401  (the modules add their routes to bp)
+    accounts,
     broadcasts,
     content,
     dashboard,

@@ -45,6 +45,15 @@ FIELDS = ("text", "image_url", "link_title", "link_url", "audience_kind", "audie
           "preset", "time", "weekday", "monthday", "cron", "until")
 
 
+def audience_label(audience: str) -> str:
+    """ "unit:CT.NK" -> "Đơn vị CT.NK", for staff."""
+    kind, _, value = audience.partition(":")
+    if kind == "all":
+        return "Tất cả hội viên"
+    label = {"channel": "Kênh", "unit": "Đơn vị", "tag": "Nhãn", "contest": "Người tham gia cuộc thi", "group": "Nhóm chat"}.get(kind, kind)
+    return f"{label} {CHANNEL_LABELS.get(value, value)}"
+
+
 def within_unit(audience: str, unit: str) -> bool:
     """A unit-bound staff member may send only to their unit or one of its sub-units."""
     kind, _, value = audience.partition(":")
@@ -103,11 +112,17 @@ def _reply(values: dict[str, str]) -> Reply:
     return Reply(values["text"].strip(), image_url=values["image_url"].strip() or None, link=link)
 
 
+def _preview(values: dict[str, str]) -> dict[str, Any]:
+    if not values["text"].strip():
+        return {"platforms": [], "warnings": [], "empty": "Nhập nội dung để xem trước."}
+    return preview_reply(_reply(values), get_services(), current_app.config)
+
+
 def _form(values: dict[str, str], errors: dict[str, list[str]], status: int = 200):
     return render_template(
         "admin/broadcast_new.html", values=values, errors=errors, kinds=AUDIENCE_KINDS, presets=PRESETS,
         weekdays=WEEKDAY_OPTIONS, channels=[(c, CHANNEL_LABELS[c]) for c in BROADCAST_CHANNELS],
-        preview=preview_reply(_reply(values), get_services(), current_app.config), reasons=broadcasts.REASONS,
+        preview=_preview(values), reasons=broadcasts.REASONS,
         unit=staff_unit(),
     ), status
 
@@ -120,7 +135,7 @@ def broadcasts_list():
     progress = store.broadcast_progress([b["id"] for b in items])
     tz = current_app.config["TIMEZONE"]
     return render_template(
-        "admin/broadcasts.html", items=items, progress=progress, states=STATES,
+        "admin/broadcasts.html", items=items, progress=progress, states=STATES, audience_label=audience_label,
         next_run=lambda b: format_local(b["next_fire_at"], tz) if b["next_fire_at"] else "—",
     )
 
@@ -171,9 +186,7 @@ def _username() -> str:
 @requires("broadcast")
 def broadcast_preview():
     values = {k: request.form.get(k, "") for k in FIELDS}
-    return render_template(
-        "admin/_preview_fragment.html", preview=preview_reply(_reply(values), get_services(), current_app.config)
-    )
+    return render_template("admin/_preview_fragment.html", preview=_preview(values))
 
 
 @bp.get("/broadcasts/<int:broadcast_id>")
@@ -190,7 +203,7 @@ def broadcast_detail(broadcast_id: int):
         row["name"] = (member.get("full_name") or member.get("display_name")) if member else ""
     tz = current_app.config["TIMEZONE"]
     return render_template(
-        "admin/broadcast_detail.html", b=broadcast, report=report, failures=failures, states=STATES, run_states=RUN_STATES,
+        "admin/broadcast_detail.html", b=broadcast, report=report, audience_label=audience_label, failures=failures, states=STATES, run_states=RUN_STATES,
         reasons=broadcasts.REASONS, channels=CHANNEL_LABELS, next_run=format_local(broadcast["next_fire_at"], tz) if broadcast["next_fire_at"] else None,
         progress=progress_of(report),
     )

@@ -40,17 +40,18 @@ def bar_chart(
 ) -> Markup:
     """Stacked columns, one per label; ``series`` = (name, values, colour name)."""
     chart_id = f"chart{next(_ids)}"
-    width = 640
-    left, right, top, bottom = 44, 12, 16, 52
+    width = 520
+    left, right, top, bottom = 44, 8, 18, 56
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(s[1][i] for s in series) for i in range(len(labels))]
-    vmax = _nice_max(max(totals, default=0))
+    step = max(1, _nice_max(max(totals, default=0) / 4))  # whole numbers on the axis
+    vmax = 4 * step
     n = max(len(labels), 1)
     slot = plot_w / n
     bar_w = min(56.0, slot * 0.6)
     out = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{chart_id}-t"'
-        f' xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">',
+        f' xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="13">',
         f'<title id="{chart_id}-t">{escape(title)}</title>',
     ]
     for k in range(5):  # grid lines and the value axis
@@ -81,40 +82,37 @@ def bar_chart(
     for name, _, colour in series:  # legend
         out.append(f'<rect x="{lx}" y="{height - 14}" width="12" height="12" fill="{COLORS[colour]}"/>')
         out.append(f'<text x="{lx + 16}" y="{height - 4}" fill="#333">{escape(name)}</text>')
-        lx += 24 + 7 * len(name)
+        lx += 26 + 7 * len(name)
     out.append("</svg>")
     return Markup("".join(out))
 
 
 def share_bar(title: str, parts: Sequence[tuple[str, float, str]]) -> Markup:
-    """One horizontal bar split into shares (e.g. answered / suggested / not answered)."""
+    """One horizontal bar split into shares (e.g. answered / suggested / not answered), with an HTML legend."""
     chart_id = f"chart{next(_ids)}"
-    width, height = 640, 64
+    width, height = 1000, 28
     total = sum(p[1] for p in parts)
     out = [
-        f'<svg class="chart share" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{chart_id}-t"'
-        f' xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">',
-        f'<title id="{chart_id}-t">{escape(title)}</title>',
+        f'<figure class="share" aria-labelledby="{chart_id}-t"><figcaption id="{chart_id}-t" class="sr">{escape(title)}</figcaption>',
+        f'<svg class="share-bar" viewBox="0 0 {width} {height}" preserveAspectRatio="none" aria-hidden="true"'
+        ' xmlns="http://www.w3.org/2000/svg">',
     ]
     if not total:
-        out.append(f'<rect x="0" y="4" width="{width}" height="28" fill="#e3e7e5"/>')
-        out.append(f'<text x="{width / 2}" y="23" text-anchor="middle" fill="#555">Chưa có dữ liệu</text>')
+        out.append(f'<rect x="0" y="0" width="{width}" height="{height}" fill="#e3e7e5"/>')
     x = 0.0
-    lx = 0
     for name, value, colour in parts:
-        share = value / total if total else 0
-        w = width * share
+        w = width * value / total if total else 0
         if w > 0:
-            out.append(
-                f'<rect x="{x:.1f}" y="4" width="{w:.1f}" height="28" fill="{COLORS[colour]}">'
-                f"<title>{escape(name)}: {_fmt(value)}</title></rect>"
-            )
-            if w > 48:
-                pct = f"{100 * share:.0f}%"
-                out.append(f'<text x="{x + w / 2:.1f}" y="23" text-anchor="middle" fill="#fff">{pct}</text>')
+            out.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="{height}" fill="{COLORS[colour]}"/>')
         x += w
-        out.append(f'<rect x="{lx}" y="{height - 16}" width="12" height="12" fill="{COLORS[colour]}"/>')
-        out.append(f'<text x="{lx + 16}" y="{height - 6}" fill="#333">{escape(name)}</text>')
-        lx += 28 + 7 * len(name)
-    out.append("</svg>")
+    out.append('</svg><ul class="legend">')
+    for name, value, colour in parts:
+        share = f"{100 * value / total:.0f}%" if total else "—"
+        out.append(
+            f'<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="{COLORS[colour]}"/></svg>'
+            f" {escape(name)}: <strong>{share}</strong> ({_fmt(value)})</li>"
+        )
+    if not total:
+        out.append('<li class="muted">Chưa có câu hỏi nào.</li>')
+    out.append("</ul></figure>")
     return Markup("".join(out))

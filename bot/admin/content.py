@@ -22,7 +22,7 @@ from bot.answers import entry_reply
 from bot.auth import requires
 from bot.content_bank import STATUSES, Entry, Source, bank_files, parse_content, resolve_content_dir
 from bot.context import get_services, get_store
-from bot.textnorm import fold
+from bot.textnorm import fold, has_diacritics
 
 PER_PAGE = 50
 MAX_SOURCES = 10
@@ -148,6 +148,8 @@ def record_values(record: content_store.EntryRecord) -> dict[str, Any]:
 
 
 def _preview_for(data: dict[str, Any]) -> dict[str, Any]:
+    if not data.get("answer"):
+        return {"platforms": [], "warnings": [], "empty": "Nhập câu trả lời để xem trước."}
     services = get_services()
     snapshot = services.get_bank().snapshot()
     entry = Entry(
@@ -238,6 +240,7 @@ def content_new():
     ids = [int(x) for x in re.findall(r"\d+", request.args.get("questions", ""))][:50]
     if ids:
         texts = list(dict.fromkeys(" ".join(r["text"].split()) for r in get_store().questions_by_id(ids)))
+        texts.sort(key=lambda text: not has_diacritics(text))  # the canonical question is written out in full
         if texts:
             values["question"] = texts[0]
             values["variants"] = "\n".join(texts[1:])

@@ -29,25 +29,23 @@ CSV_HEADERS = [
 ]
 
 
-def unit_names() -> dict[str, str]:
-    """Unit code -> name from the organisation tree, when one is configured."""
+def unit_tree():
+    """The organisation's unit tree (content/units.yaml), or None when there is none."""
     try:
-        from bot import units
-    except ImportError:
-        return {}
-    for name in ("load_units", "get_units", "load_tree", "load"):
-        loader = getattr(units, name, None)
-        if callable(loader):
-            try:
-                tree = loader(current_app.config["CONTENT_DIR"]) if name != "get_units" else loader()
-            except Exception:  # noqa: BLE001 - the tree is optional decoration
-                continue
-            items = tree.values() if isinstance(tree, dict) else getattr(tree, "units", tree)
-            try:
-                return {str(u.code): str(u.name) for u in (items.values() if isinstance(items, dict) else items)}
-            except (AttributeError, TypeError):
-                continue
-    return {}
+        from bot.units import parse_units
+    except ImportError:  # pragma: no cover - the tree ships with the participation feature
+        return None
+    try:
+        tree, _ = parse_units(current_app.config["CONTENT_DIR"])
+    except (OSError, ValueError):
+        return None
+    return tree if tree.units else None
+
+
+def unit_names() -> dict[str, str]:
+    """Unit code -> its label ("Chi hội Khóm 1 – Phường Phú Lợi")."""
+    tree = unit_tree()
+    return {code: tree.label(code) for code in tree.units} if tree else {}
 
 
 def _filters() -> dict:

@@ -103,4 +103,4 @@ def preview_reply(reply: Reply, services: Any, config: Any) -> dict[str, Any]:
         for c in reply.choices if buttons_needed <= ZALO_MAX_BUTTONS else []:
             if len(c.title) > ZALO_TITLE_LIMIT:
                 warnings.append(f"Zalo: nút “{c.title}” dài quá {ZALO_TITLE_LIMIT} ký tự, sẽ bị cắt.")
-    return {"platforms": platforms, "warnings": warnings, "messenger": bool(platforms), "zalo": bool(platforms)}
+    return {"platforms": platforms, "warnings": warnings}

@@ -13,6 +13,7 @@ from bot.auth import audit, requires
 from bot.content_cli import EVAL_FILE, SPLITS, EvalFileError, evaluate, load_eval_questions
 from bot.context import get_services, get_store
 from bot.matcher import group_similar
+from bot.textnorm import has_diacritics
 
 REVIEW_STATES = {"new": "Chưa xử lý", "ignored": "Đã bỏ qua", "done": "Đã tạo mục"}
 DECISIONS = {"suggest": "Gợi ý câu gần đúng", "fallback": "Không trả lời được"}
@@ -28,6 +29,7 @@ def question_groups(status: str, threshold: float) -> list[dict]:
     for group in groups:
         members = [rows[i] for i in group]
         examples = list(dict.fromkeys(" ".join(r["text"].split()) for r in members))
+        examples.sort(key=lambda text: not has_diacritics(text))  # the written-out phrasing heads the group
         nearest = []
         for candidate in snapshot.matcher.search(examples[0], 3):
             entry = snapshot.entry(candidate.entry_id)

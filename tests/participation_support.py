@@ -1,0 +1,163 @@
+"""Helpers for the participation tests: a content folder with test quizzes, and a chat driver.
+
+The test content uses the shipped bank, units and contests (so quiz sources are
+real approved entries) plus quizzes whose dates and order the tests control.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bot import models
+from bot.models import Event
+
+ROOT = Path(__file__).resolve().parent.parent
+
+QUIZZES = {
+    "test-open.yaml": """
+id: test-open
+title: Bài thi thử đang mở
+opens: 2020-01-01
+closes: 2099-12-31
+attempts_allowed: 2
+shuffle_questions: false
+shuffle_choices: false
+questions:
+  - id: lanh-hai
+    text: Lãnh hải Việt Nam rộng bao nhiêu hải lý?
+    choices: [12 hải lý, 24 hải lý, 200 hải lý]
+    correct: 12 hải lý
+    explanation: Lãnh hải rộng 12 hải lý tính từ đường cơ sở.
+    source: vung-bien-lanh-hai
+  - id: hai-ly
+    text: 1 hải lý bằng bao nhiêu ki-lô-mét?
+    choices: [1 km, "1,852 km"]
+    correct: "1,852 km"
+    explanation: 1 hải lý bằng 1,852 km.
+    source: vung-bien-hai-ly
+  - id: truong-sa
+    text: Quần đảo Trường Sa thuộc tỉnh nào?
+    choices: [Đà Nẵng, Khánh Hòa, Quảng Ngãi, Phú Yên]
+    correct: Khánh Hòa
+    explanation: Quần đảo Trường Sa thuộc tỉnh Khánh Hòa.
+    source: hs-ts-truong-sa-thuoc-dau
+""",
+    "test-closed.yaml": """
+id: test-closed
+title: Bài thi thử đã đóng
+opens: 2020-01-01
+closes: 2020-12-31
+questions:
+  - id: lanh-hai
+    text: Lãnh hải Việt Nam rộng bao nhiêu hải lý?
+    choices: [12 hải lý, 24 hải lý]
+    correct: 12 hải lý
+    explanation: Lãnh hải rộng 12 hải lý.
+    source: vung-bien-lanh-hai
+""",
+    "test-timed.yaml": """
+id: test-timed
+title: Bài thi thử có giới hạn giờ
+opens: 2020-01-01
+closes: 2099-12-31
+time_limit_seconds: 30
+shuffle_questions: false
+shuffle_choices: false
+questions:
+  - id: lanh-hai
+    text: Lãnh hải Việt Nam rộng bao nhiêu hải lý?
+    choices: [12 hải lý, 24 hải lý]
+    correct: 12 hải lý
+    explanation: Lãnh hải rộng 12 hải lý.
+    source: vung-bien-lanh-hai
+  - id: hai-ly
+    text: 1 hải lý bằng bao nhiêu ki-lô-mét?
+    choices: [1 km, "1,852 km"]
+    correct: "1,852 km"
+    explanation: 1 hải lý bằng 1,852 km.
+    source: vung-bien-hai-ly
+""",
+}
+
+
+def make_content(folder: Path, quizzes: dict[str, str] | None = None) -> Path:
+    """A content folder: the shipped bank, topics, units and contests, plus test quizzes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("bank", "topics.yaml", "units.yaml", "contests.yaml"):
+        (folder / name).symlink_to(ROOT / "content" / name)
+    (folder / "quizzes").mkdir()
+    for name, text in (QUIZZES if quizzes is None else quizzes).items():
+        (folder / "quizzes" / name).write_text(text.lstrip(), encoding="utf-8")
+    return folder
+
+
+class Chat:
+    """Drives the dispatcher as one member on one channel, like tests/test_dispatcher.py."""
+
+    def __init__(self, app: Any, store: Any, *, user: str = "U1", channel: str = "simulator", group: str | None = None):
+        self.app, self.store, self.user, self.channel, self.group = app, store, user, channel, group
+        self.result: Any = None
+
+    def send(self, text: str = "", *, payload: str | None = None, kind: str = models.TEXT, now: float | None = None,
+             extra: dict[str, Any] | None = None) -> Any:
+        services = self.app.extensions["bot"]
+        event = Event(channel=self.channel, kind=kind, user_id=self.user, event_key=uuid.uuid4().hex, timestamp=time.time(),
+                      text=text, payload=payload, group_id=self.group, extra=extra or {})
+        with self.store.transaction():
+            self.result = services.dispatcher.handle(event, self.store, time.time() if now is None else now)
+        return self.result
+
+    def tap(self, title_prefix: str, **kwargs: Any) -> Any:
+        """Tap the offered choice whose title starts with ``title_prefix`` (its payload is sent)."""
+        choice = self.choice(title_prefix)
+        return self.send(choice.title, payload=choice.payload, **kwargs)
+
+    def choice(self, title_prefix: str) -> Any:
+        for c in self.last.choices:
+            if c.title.startswith(title_prefix):
+                return c
+        raise AssertionError(f"no choice {title_prefix!r} in {[c.title for c in self.last.choices]}")
+
+    @property
+    def last(self) -> Any:
+        return self.result.replies[-1]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.result.replies)
+
+    @property
+    def rendered(self) -> str:
+        """What the member sees: the replies as the channel renders them (numbered lists included)."""
+        channel = self.app.extensions["bot"].channels[self.channel]
+        parts = []
+        for reply in self.result.replies:
+            parts += [m.get("text", "") for m in channel.render(reply, group=self.group is not None)]
+        return "\n".join(parts)
+
+    @property
+    def member(self) -> dict[str, Any]:
+        return self.store.find_member(self.channel, self.user)
+
+    def register(self, name: str = "Nguyễn Thị Lan", unit_query: str = "khom 1 phu loi", phone: str = "0912345678") -> None:
+        """Complete a registration (consent, name, unit, phone, save)."""
+        self.send("ĐĂNG KÝ")
+        self.tap("Đồng ý")
+        self.send(name)
+        self.send(unit_query)
+        self.send("1")
+        self.tap("Xác nhận")
+        self.send(phone) if phone else self.tap("Bỏ qua")
+        self.tap("Lưu thông tin")
+        assert self.member["registered_at"], self.text
+
+
+def content_app(httpserver: Any, db_path: str, content_dir: Path, **extra: Any) -> Any:
+    """An app on the fake platform with ``content_dir`` as CONTENT_DIR."""
+    from app import create_app
+    from tests.conftest import platform_config
+
+    return create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content_dir), **extra))

@@ -1,0 +1,173 @@
+"""Ranking and coverage over the small fixture bank (tests/data/content_small)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.content_bank import parse_content
+from bot.matcher import Matcher, group_similar, jaccard, grouping_features
+
+SMALL = Path(__file__).parent / "data" / "content_small"
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    _, entries, issues = parse_content(SMALL)
+    assert not [i for i in issues if i.is_error]
+    return Matcher(e for e in entries if e.approved)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # with and without diacritics
+        ("Bờ biển Việt Nam dài bao nhiêu km?", "bien-dao-bo-bien"),
+        ("bo bien viet nam dai bao nhieu km", "bien-dao-bo-bien"),
+        ("BỜ BIỂN VN DÀI BAO NHIÊUUU", "bien-dao-bo-bien"),
+        # chat abbreviations and filler
+        ("cho em hoi bo bien vn dai bao nhieu ad", "bien-dao-bo-bien"),
+        ("bo bien dai nhieu km vay ad", "bien-dao-bo-bien"),
+        ("vn co bn hon dao vay ad", "bien-dao-so-dao"),
+        ("nuoc minh co bao nhiu dao", "bien-dao-so-dao"),
+        ("bien gioi dat lien vn dai bn km", "bien-gioi-tong-chieu-dai"),
+        ("biên giới với tq dài bao nhiêu", "bien-gioi-viet-trung"),
+        ("bien gioi viet lao bnh km", "bien-gioi-viet-lao"),
+        ("luat bien co hieu luc tu khi nao", "phap-luat-luat-bien-2012"),
+        ("luật biển vn có hiệu lực khi nào ạ", "phap-luat-luat-bien-2012"),
+        ("khu vực biên giới là những xã nào", "bien-gioi-khu-vuc"),
+        ("muốn hỏi thêm thì liên hệ ai", "bien-dao-lien-he"),
+    ],
+)
+def test_finds_the_right_entry(matcher, question, expected):
+    candidates = matcher.search(question, 3)
+    assert candidates[0].entry_id == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "other"),
+    [
+        # "biển" (sea) and "biên" (border) fold alike; the typed marks decide
+        ("vùng biển gồm những gì", "bien-dao-cac-vung-bien", "bien-gioi-khu-vuc"),
+        ("vùng biên gồm những gì", "bien-gioi-khu-vuc", "bien-dao-cac-vung-bien"),
+    ],
+)
+def test_accents_resolve_folding_collisions(matcher, question, expected, other):
+    candidates = matcher.search(question, 3)
+    assert candidates[0].entry_id == expected
+    assert matcher.coverage(_features(question), expected) > matcher.coverage(_features(question), other)
+
+
+def test_without_accents_the_collision_is_a_near_tie(matcher):
+    # the same words typed without marks cannot be told apart: both entries cover them equally
+    first, second = matcher.search("vung bien gom nhung gi", 2)
+    assert {first.entry_id, second.entry_id} == {"bien-dao-cac-vung-bien", "bien-gioi-khu-vuc"}
+    assert first.score == pytest.approx(second.score)
+
+
+@pytest.mark.parametrize("question", ["giá vàng hôm nay", "cách nấu phở bò", "lương hưu tăng bao nhiêu", "thoi tiet ngay mai"])
+def test_off_topic_questions_have_low_coverage(matcher, question):
+    candidates = matcher.search(question, 3)
+    assert all(c.score < 0.2 for c in candidates)
+
+
+@pytest.mark.parametrize("question", ["", "ad ơi ạ", "xyzzy qwerty"])
+def test_nothing_to_match_gives_no_candidates(matcher, question):
+    assert matcher.search(question, 3) == []
+
+
+def test_coverage_is_a_share_weighted_by_idf(matcher):
+    assert matcher.coverage(_features("Bờ biển Việt Nam dài bao nhiêu km?"), "bien-dao-bo-bien") == pytest.approx(1.0)
+    assert matcher.coverage(_features("giá vàng"), "bien-dao-bo-bien") == 0.0
+    partial = matcher.coverage(_features("bờ biển giá vàng"), "bien-dao-bo-bien")
+    assert 0.0 < partial < 1.0
+    # a rare feature weighs more than a common one
+    assert matcher.idf("mong") > matcher.idf("bien")  # "Móng Cái": one entry; "biển/biên": most
+    assert matcher.coverage(["mong", "xyz"], "bien-dao-bo-bien") > matcher.coverage(["bien", "xyz"], "bien-dao-bo-bien")
+
+
+def test_unknown_entry_has_no_coverage(matcher):
+    assert matcher.coverage(["bien"], "no-such-entry") == 0.0
+
+
+def test_results_are_sorted_and_limited(matcher):
+    candidates = matcher.search("biên giới dài bao nhiêu km", 3)
+    assert len(candidates) == 3
+    assert [c.rank for c in candidates] == sorted((c.rank for c in candidates), reverse=True)
+    assert len({c.entry_id for c in candidates}) == 3
+
+
+def test_searches_from_many_threads_agree(matcher):
+    questions = ["bo bien dai bao nhieu", "vn co bn dao", "luat bien khi nao", "bien gioi viet lao"]
+    expected = {q: matcher.search(q, 3) for q in questions}
+    errors: list[str] = []
+
+    def worker() -> None:
+        for _ in range(50):
+            for q in questions:
+                if matcher.search(q, 3) != expected[q]:
+                    errors.append(q)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+@dataclass
+class _Doc:
+    id: str
+    question: str
+    variants: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    answer: str = ""
+
+
+def test_a_big_bank_still_finds_the_rare_terms_entry():
+    # 600 entries share "bao nhiêu" (common features are left out of the FTS5 query); the
+    # one entry with the rare words must still come first, and coverage still counts everything
+    docs = [_Doc(f"e{i}", f"Tỉnh số {i} có bao nhiêu xã?", [f"tinh {i} co bao nhieu xa"]) for i in range(600)]
+    docs.append(_Doc("sao-bien", "Sao biển sống ở đâu, ăn gì?", ["sao bien an gi", "con sao biển ở đâu"]))
+    m = Matcher(docs)
+    top = m.search("sao biển có bao nhiêu loài", 3)[0]
+    assert top.entry_id == "sao-bien"
+    assert 0.0 < top.score < 1.0
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (
+            [
+                "biên giới việt lào dài bao nhiêu",
+                "giá vàng hôm nay",
+                "bien gioi viet lao dai bao nhieu km",
+                "cho em hỏi biên giới Việt Lào dài bao nhiêu ạ",
+                "gia vang hom nay bao nhieu",
+            ],
+            [[0, 2, 3], [1, 4]],
+        ),
+        (["a b c", "x y z"], [[0], [1]]),
+        ([], []),
+        (["ad ơi", "ạ"], [[0, 1]]),  # nothing left after filler: alike
+    ],
+)
+def test_group_similar(texts, expected):
+    assert group_similar(texts) == expected
+
+
+def test_jaccard():
+    a, b = grouping_features("bien gioi viet lao"), grouping_features("biên giới Việt Lào")
+    assert jaccard(a, b) == 1.0  # spelling-blind
+    assert jaccard(a, grouping_features("gia vang")) == 0.0
+
+
+def _features(text: str) -> list[str]:
+    from bot.textnorm import query_features
+
+    return list(dict.fromkeys(query_features(text)))
