@@ -7,6 +7,7 @@ Flask plumbing once for every channel.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from abc import ABC, abstractmethod
@@ -15,7 +16,7 @@ from typing import Any
 
 import requests
 
-from bot.models import Choice, Event, Reply, SendError, SendResult
+from bot.models import Choice, Event, PayloadError, Reply, SendError, SendResult
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,17 @@ class Channel(ABC):
     @abstractmethod
     def parse(self, body: bytes) -> list[Event]:
         """Parse a verified body into events; raise PayloadError if it is unreadable."""
+
+    @staticmethod
+    def load_object(body: bytes) -> dict[str, Any]:
+        """The body as a JSON object, or PayloadError (the webhook answers 400)."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise PayloadError("body is not JSON") from None
+        if not isinstance(data, dict):
+            raise PayloadError("body is not a JSON object")
+        return data
 
     # -- outbound --------------------------------------------------------------
     @abstractmethod

@@ -95,11 +95,8 @@ class MessengerChannel(Channel):
 
     def parse(self, body: bytes) -> list[Event]:
         """Every ``entry[].messaging[]`` and ``entry[].standby[]`` item that we act on."""
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise PayloadError("body is not JSON") from None
-        if not isinstance(data, dict) or data.get("object") != "page":
+        data = self.load_object(body)
+        if data.get("object") != "page":
             raise PayloadError("not a Page webhook (object != 'page')")
         events: list[Event] = []
         for entry in data.get("entry") or []:

@@ -11,7 +11,6 @@ and urllib3's DEBUG request lines are redacted by a logging filter.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import requests
 
 from bot.channels.base import Channel, numbered_text
-from bot.models import TEXT, UNSUPPORTED, Event, PayloadError, Reply, SendError, SendResult, SignatureError
+from bot.models import TEXT, UNSUPPORTED, Event, Reply, SendError, SendResult, SignatureError
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +83,7 @@ class ZaloBotChannel(Channel):
 
     def parse(self, body: bytes) -> list[Event]:
         """Accept the documented ``{"ok": true, "result": {...}}`` and the flat form seen in practice."""
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise PayloadError("body is not JSON") from None
-        if not isinstance(data, dict):
-            raise PayloadError("body is not a JSON object")
+        data = self.load_object(body)
         if isinstance(data.get("result"), dict):
             data = data["result"]
         name = str(data.get("event_name") or "")

@@ -31,7 +31,6 @@ from bot.models import (
     UNFOLLOW,
     UNSUPPORTED,
     Event,
-    PayloadError,
     Reply,
     SendError,
     SendResult,
@@ -160,12 +159,7 @@ class ZaloOAChannel(Channel):
 
     def parse(self, body: bytes) -> list[Event]:
         """One webhook POST carries one event."""
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise PayloadError("body is not JSON") from None
-        if not isinstance(data, dict):
-            raise PayloadError("body is not a JSON object")
+        data = self.load_object(body)
         event = self._parse_event(data)
         return [event] if event is not None else []
 
