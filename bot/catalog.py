@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.content_bank import ContentIssue, parse_content, resolve_content_dir
+from bot.content_bank import ContentIssue, resolve_content_dir
 from bot.contests import Contest, contests_path, parse_contests
 from bot.quizzes import Quiz, parse_quizzes, quiz_files
 from bot.units import UnitTree, parse_units, units_path
@@ -117,5 +117,3 @@ def approved_entries(services: Any) -> list[Any]:
         return []
     return list(bank.approved) if bank is not None else []
 
-
-__all__ = ["Catalog", "build_catalog", "check_participation_content", "get_catalog", "parse_content"]

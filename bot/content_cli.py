@@ -209,8 +209,11 @@ def _content_dir() -> str:
 @click.option("--dir", "content_dir", type=click.Path(file_okay=False), default=None, help="Thư mục nội dung (mặc định: CONTENT_DIR).")
 def check_command(content_dir: str | None) -> None:
     """Kiểm tra kho nội dung; thoát với mã 1 nếu có lỗi."""
+    from bot.catalog import check_participation_content  # imported here: catalog imports the bank
+
     content_dir = content_dir or _content_dir()
     topics, entries, issues = parse_content(content_dir)
+    issues = [*issues, *check_participation_content(content_dir)]  # units, quizzes, contests
     for issue in issues:
         click.echo(str(issue))
     errors = sum(i.is_error for i in issues)

@@ -6,7 +6,7 @@ from bot import models
 from bot.catalog import get_catalog
 from bot.contests import Contest
 from bot.dispatcher import Context, Handler
-from bot.flowkit import MENU_CHOICE, expiry, format_time, is_other_command, local_date, options_reply, register_commands
+from bot.flowkit import MENU_CHOICE, expiry, format_time, local_date, options_reply, register_commands, takes_free_text
 from bot.models import Choice, Reply
 
 FLOW = "contest"
@@ -38,7 +38,7 @@ class ContestHandler(Handler):
         if ctx.event.kind not in (models.TEXT, models.POSTBACK):
             return False
         payload = ctx.event.payload or ""
-        if payload == "CONTEST_LIST" or ctx.folded in COMMANDS:
+        if payload == "CONTEST_LIST" or (not payload and ctx.folded in COMMANDS):
             return self.list(ctx)
         if payload.startswith("CONTEST_PICK:"):
             return self.pick(ctx, payload.split(":", 1)[1])
@@ -51,8 +51,7 @@ class ContestHandler(Handler):
             ctx.say(Reply("Đã xong. Cảm ơn chị đã báo cáo!" + self._register_hint(ctx), [MENU_CHOICE]))
             return True
         state = ctx.conversation.get("state") or {}
-        if (ctx.conversation.get("flow") == FLOW and state.get("step") == "note" and ctx.event.kind == models.TEXT
-                and not is_other_command(ctx, FLOW)):
+        if takes_free_text(ctx, FLOW) and state.get("step") == "note":
             return self.save_note(ctx, int(state["participation_id"]))
         return False
 

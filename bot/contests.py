@@ -75,6 +75,7 @@ def parse_contests(content_dir: str | os.PathLike[str]) -> tuple[dict[str, Conte
     if not isinstance(data, dict) or not isinstance(data.get("contests"), list):
         issues.append(ContentIssue(path, 1, None, "tệp cần khóa 'contests:' là một danh sách"))
         return contests, issues
+    seen: set[str] = set()
     for item in data["contests"]:
         line = line_of(item)
         if not isinstance(item, dict):
@@ -86,8 +87,9 @@ def parse_contests(content_dir: str | os.PathLike[str]) -> tuple[dict[str, Conte
             issues.append(ContentIssue(path, line, cid or None, f"khóa không dùng: {key}", "warning"))
         if not cid or not cid.replace("-", "").isalnum() or cid != cid.lower():
             problems.append(f"id '{cid}' không hợp lệ (chữ thường không dấu, số, gạch nối)")
-        elif cid in contests:
+        elif cid in seen:
             problems.append(f"id '{cid}' bị trùng")
+        seen.add(cid)
         name = text_value(item.get("name"))
         if not name or len(name) > MAX_NAME_CHARS:
             problems.append(f"cần tên cuộc thi (name) dài 1–{MAX_NAME_CHARS} ký tự")

@@ -14,6 +14,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import models
 from bot.dispatcher import Context, fold_command
 from bot.models import Choice, Reply
 
@@ -37,9 +38,21 @@ def register_commands(owner: str, *phrases: str) -> frozenset[str]:
 
 
 def is_other_command(ctx: Context, owner: str) -> bool:
-    """True when the text is a command of another participation handler."""
+    """True when the text is a command of another participation handler (a tap's payload wins
+    over its title: the commands are checked on typed text only)."""
     other = COMMANDS.get(ctx.folded)
     return other is not None and other != owner
+
+
+def takes_free_text(ctx: Context, flow: str) -> bool:
+    """True when the event is typed text for ``flow``: the member is in it, the text is not
+    a tap (a payload of another feature goes to its handler) and not another feature's command."""
+    return (
+        ctx.conversation.get("flow") == flow
+        and ctx.event.kind == models.TEXT
+        and not ctx.event.payload
+        and not is_other_command(ctx, flow)
+    )
 
 
 def button_capacity(ctx: Context) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from bot import models
 from bot.catalog import approved_entries, bank_entry, get_catalog
 from bot.dispatcher import Context, Handler
-from bot.flowkit import MENU_CHOICE, expiry, is_other_command, options_reply, pick_index, register_commands
+from bot.flowkit import MENU_CHOICE, expiry, options_reply, pick_index, register_commands, takes_free_text
 from bot.models import Choice, Reply
 from bot.quiz import cite, explain
 
@@ -54,11 +54,11 @@ class HaiHoaHandler(Handler):
         if ctx.event.kind not in (models.TEXT, models.POSTBACK):
             return False
         payload = ctx.event.payload or ""
-        if payload in ("HAIHOA", "HAIHOA_NEXT") or ctx.folded in COMMANDS:
+        if payload in ("HAIHOA", "HAIHOA_NEXT") or (not payload and ctx.folded in COMMANDS):
             return self.draw(ctx)
         if payload.startswith(("HH:", "HH_REVEAL:")):
             return self.reveal(ctx, payload)
-        if ctx.conversation.get("flow") == FLOW and ctx.event.kind == models.TEXT and not is_other_command(ctx, FLOW):
+        if takes_free_text(ctx, FLOW):
             return self.reveal(ctx, None)
         return False
 

@@ -34,6 +34,12 @@ def channel_states(services: Any, statuses: dict[str, dict[str, Any]]) -> dict[s
     return result
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """No icon: answer 204 so browsers stop asking (and logs stay clean)."""
+    return "", 204
+
+
 @bp.get("/healthz")
 def healthz():
     services = get_services()

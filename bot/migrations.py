@@ -347,7 +347,13 @@ def m005_participation(db: Database) -> None:
     )
     db.execute("CREATE INDEX haihoa_draws_member ON haihoa_draws (member_id, drawn_at)")
     db.execute("CREATE INDEX haihoa_draws_time ON haihoa_draws (drawn_at)")
+    # report queries: covering indexes over a period (members reached, broadcasts delivered, questions)
     db.execute("CREATE INDEX IF NOT EXISTS outbox_sent_member ON outbox (finished_at, member_id) WHERE status = 'sent'")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS outbox_broadcast_delivered ON outbox (finished_at, member_id)"
+        " WHERE kind = 'broadcast' AND status = 'sent' AND part = 0"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS questions_time_member ON questions (asked_at, member_id, decision)")
 
 
 @migrations()

@@ -126,9 +126,11 @@ def resolve_unit(catalog: Catalog, text: str) -> tuple[str | None, str | None]:
         return exact[0].code, None
     if len(exact) > 1:
         return None, f"tên đơn vị “{value}” có ở nhiều nơi, hãy ghi mã: {', '.join(u.code for u in exact[:5])}"
-    matches, total = units.search(value, 5)
-    if total == 1:
-        return matches[0].code, None
+    matches, total = units.search(value, 50)
+    own = [u for u in matches if all(w in fold_command(u.name) for w in folded.split())]
+    if total == 1 or len(own) == 1:  # "Phú Lợi": the ward, not the chi hội under it
+        return (matches[0] if total == 1 else own[0]).code, None
+    matches = matches[:5]
     if total > 1:
         return None, f"“{value}” khớp {total} đơn vị, hãy ghi mã hoặc tên đầy đủ: {', '.join(u.code for u in matches)}"
     return None, f"không có đơn vị “{value}” trong danh mục"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from bot import models
 from bot.catalog import get_catalog
 from bot.dispatcher import Context, Handler
-from bot.flowkit import MENU_CHOICE, expiry, format_duration, format_time, in_group_notice, is_other_command, register_commands
+from bot.flowkit import MENU_CHOICE, expiry, format_duration, format_time, in_group_notice, register_commands, takes_free_text
 from bot.models import Choice, Reply
 from bot.storage import Store
 
@@ -82,14 +83,14 @@ class PrivacyHandler(Handler):
         if ctx.event.kind not in (models.TEXT, models.POSTBACK):
             return False
         payload = ctx.event.payload or ""
-        if payload == "MY_DATA" or ctx.folded in MY_DATA:
+        if payload == "MY_DATA" or (not payload and ctx.folded in MY_DATA):
             if in_group_notice(ctx, "xem dữ liệu của mình"):
                 return True
             ctx.say(Reply(my_data_text(ctx.store, ctx.member or {}, ctx.config),
                           [Choice("Sửa thông tin", "EDIT"), Choice("Xóa dữ liệu", "ERASE"), MENU_CHOICE]))
             ctx.meta["command"] = "my_data"
             return True
-        if payload == "ERASE" or ctx.folded in ERASE:
+        if payload == "ERASE" or (not payload and ctx.folded in ERASE):
             if in_group_notice(ctx, "yêu cầu xóa dữ liệu"):
                 return True
             ctx.set_flow(FLOW, {"step": "confirm"}, expires_at=expiry(ctx, "FLOW_EXPIRY_MINUTES"))
@@ -116,7 +117,7 @@ class PrivacyHandler(Handler):
             ctx.say("Đã xóa dữ liệu cá nhân của chị. Nếu nhắn tin lại, chị sẽ được coi là người dùng mới. "
                     "Cảm ơn chị đã đồng hành cùng Hội.")
             return True
-        if ctx.conversation.get("flow") == FLOW and ctx.event.kind == models.TEXT and not is_other_command(ctx, FLOW):
+        if takes_free_text(ctx, FLOW):
             # anything else while the question is open: ask again, do not erase by accident
             ctx.say(Reply("Chị chọn “Đồng ý xóa” hoặc “Không xóa”.", [Choice("Đồng ý xóa", "ERASE_YES"), Choice("Không xóa", "ERASE_NO")]))
             return True
@@ -133,3 +134,28 @@ def purge_silent_members(store: Store, config: dict[str, Any], now: float) -> in
             erased += 1
     store.scrub_erased_outbox()
     return erased
+
+
+PURGE_JOB = "privacy-purge"
+
+
+def run_purge(services: Any) -> int:
+    """The nightly job: erase data past the retention period; never raises."""
+    store = services.open_store()
+    try:
+        with store.transaction():
+            erased = purge_silent_members(store, services.config, time.time())
+        if erased:
+            logger.info("retention: erased the personal data of %d silent members", erased)
+        return erased
+    except Exception:
+        logger.exception("retention purge failed")
+        return 0
+    finally:
+        store.close()
+
+
+def schedule_purge(scheduler: Any, services: Any) -> None:
+    """Add the nightly purge (03:15 local time) to the APScheduler scheduler."""
+    scheduler.add_job(run_purge, "cron", hour=3, minute=15, args=[services], id=PURGE_JOB,
+                      replace_existing=True, coalesce=True, max_instances=1)

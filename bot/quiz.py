@@ -21,10 +21,10 @@ from bot.flowkit import (
     expiry,
     format_duration,
     format_time,
-    is_other_command,
     options_reply,
     pick_index,
     register_commands,
+    takes_free_text,
 )
 from bot.models import Choice, Reply
 from bot.quizzes import Question, Quiz
@@ -95,7 +95,7 @@ class QuizHandler(Handler):
         if ctx.event.kind not in (models.TEXT, models.POSTBACK):
             return False
         payload = ctx.event.payload or ""
-        if payload == "QUIZ_LIST" or ctx.folded in QUIZ_COMMANDS:
+        if payload == "QUIZ_LIST" or (not payload and ctx.folded in QUIZ_COMMANDS):
             return self.list(ctx)
         if payload.startswith("QUIZ_START:"):
             return self.start(ctx, payload[len("QUIZ_START:"):])
@@ -103,7 +103,7 @@ class QuizHandler(Handler):
             return self.pause(ctx)
         if payload.startswith("QA:"):
             return self.answer(ctx, payload)
-        if ctx.conversation.get("flow") == FLOW and ctx.event.kind == models.TEXT and not is_other_command(ctx, FLOW):
+        if takes_free_text(ctx, FLOW):
             return self.answer(ctx, None)
         return False
 
@@ -172,9 +172,7 @@ class QuizHandler(Handler):
         self._expire_stale(ctx)
         active = ctx.store.active_attempt(member["id"], quiz.id)
         if active is not None:
-            self._flow(ctx, active)
-            ctx.say(question_reply(ctx, quiz, active, f"Chị đang làm dở bài “{quiz.title}”, tiếp tục nhé."))
-            return True
+            return self._next(ctx, quiz, active, f"Chị đang làm dở bài “{quiz.title}”, tiếp tục nhé.")
         used = ctx.store.count_attempts(member["id"], quiz.id)
         if quiz.attempts_allowed and used >= quiz.attempts_allowed:
             ctx.say(Reply(f"Chị đã thi đủ {quiz.attempts_allowed} lượt cho bài “{quiz.title}”. Cảm ơn chị đã tham gia!",
@@ -272,6 +270,11 @@ class QuizHandler(Handler):
 
     def _next(self, ctx: Context, quiz: Quiz, attempt: dict[str, Any], feedback: str) -> bool:
         attempt = ctx.store.get_attempt(attempt["id"]) or attempt
+        while attempt["position"] < attempt["total"] and quiz.question(attempt["plan"][attempt["position"]][0]) is None:
+            # removed from the file during the attempt: it counts as not answered
+            ctx.store.record_answer(attempt["id"], position=attempt["position"], question_id=attempt["plan"][attempt["position"]][0],
+                                    choice=None, correct=False, at=ctx.now, elapsed=0.0)
+            attempt = ctx.store.get_attempt(attempt["id"]) or attempt
         if attempt["position"] < attempt["total"]:
             self._flow(ctx, attempt)
             ctx.say(question_reply(ctx, quiz, attempt, feedback))

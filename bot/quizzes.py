@@ -3,7 +3,7 @@
 A quiz has an id, a title, open and close times (local time), questions with 2–4
 choices, the correct choice, a short explanation and its source (an approved
 entry of the content bank, whose sources are cited), an optional time limit per
-question, the number of attempts allowed and shuffling.  See content/README-quizzes.md.
+question, the number of attempts allowed and shuffling.  See content/quizzes/README.md.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 from bot import models
 from bot.catalog import get_catalog
 from bot.dispatcher import Context, Handler
-from bot.flowkit import MENU_CHOICE, expiry, in_group_notice, is_other_command, options_reply, register_commands
+from bot.flowkit import MENU_CHOICE, expiry, in_group_notice, options_reply, register_commands, takes_free_text
 from bot.models import Choice, Reply
 from bot.people import clean_name, normalise_phone
 
@@ -74,16 +74,16 @@ class RegistrationHandler(Handler):
             return False
         payload = event.payload or ""
         in_flow = ctx.conversation.get("flow") == FLOW
-        if payload == "REGISTER" or ctx.folded in REGISTER:
+        if payload == "REGISTER" or (not payload and ctx.folded in REGISTER):
             return self.start(ctx)
-        if payload == "EDIT" or ctx.folded in EDIT:
+        if payload == "EDIT" or (not payload and ctx.folded in EDIT):
             return self.edit_menu(ctx)
         if payload.startswith(("REG_", "EDIT_")):
             if not in_flow:
                 ctx.say(Reply("Phiên đăng ký đã kết thúc. Gõ ĐĂNG KÝ để bắt đầu lại.", [MENU_CHOICE]))
                 return True
             return self.step(ctx, payload)
-        if in_flow and not is_other_command(ctx, FLOW) and event.kind == models.TEXT:
+        if takes_free_text(ctx, FLOW):
             return self.step(ctx, "")
         return False
 

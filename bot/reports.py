@@ -85,11 +85,20 @@ class _Row:
     values: dict[str, float] = field(default_factory=lambda: {k: 0 for k, _ in SUMMARY_COLUMNS} | {"quiz_sum_pct": 0})
 
 
+def row_parent(units: UnitTree, scope: str | None) -> str | None:
+    """Whose sub-units make the rows: the scope, or the single top unit for the whole organisation."""
+    if scope is None:
+        roots = units.children(None)
+        return roots[0].code if len(roots) == 1 else None
+    return scope
+
+
 def _summary(store: Store, units: UnitTree, period: Period, scope: str | None) -> dict[str, Any]:
     rows: dict[str, _Row] = {}
+    parent = row_parent(units, scope)
 
     def add(code: str | None, key: str, value: float) -> None:
-        rows.setdefault(bucket_of(code, scope, units), _Row()).values[key] += value
+        rows.setdefault(bucket_of(code, parent, units), _Row()).values[key] += value
 
     for code, n in store.count_reached(period.start, period.end, scope).items():
         add(code, "reached", n)
@@ -121,12 +130,12 @@ def _summary(store: Store, units: UnitTree, period: Period, scope: str | None) -
         return out
 
     ordered: list[tuple[str | None, str, _Row]] = []
-    children = units.children(scope) if scope is None or scope in units.units else []
+    children = units.children(parent) if parent is None or parent in units.units else []
     for unit in children:
         ordered.append((unit.code, unit.name, rows.pop(unit.code, _Row())))
-    unit = units.get(scope) if scope else None
+    unit = units.get(parent) if parent else None
     labels = {
-        "_self": f"Trực thuộc trực tiếp {unit.name if unit else scope}",
+        "_self": f"Trực thuộc trực tiếp {unit.name if unit else parent}",
         "_unknown": "Mã đơn vị không còn trong danh mục",
         "_none": "Chưa khai báo đơn vị",
     }
@@ -224,7 +233,7 @@ def _commendations(store: Store, units: UnitTree, config: dict[str, Any], period
     if criteria["top_units"]:
         active: dict[str, int] = {}
         for code, n in store.active_registered(period.start, period.end, period.first_day, period.last_day, scope).items():
-            key = bucket_of(code, scope, units)
+            key = bucket_of(code, row_parent(units, scope), units)
             active[key] = active.get(key, 0) + n
         for row in summary["rows"]:
             code, registered = row["unit_code"], row["values"]["registered"]

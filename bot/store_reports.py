@@ -44,10 +44,11 @@ class ReportStore:
     def count_reached(self, start: float, end: float, scope: str | None) -> dict[str | None, int]:
         """Distinct members who received at least one message (reply or broadcast) in the period."""
         clause, params = scope_clause("m.unit_code", scope)
+        # distinct members first (a covering index), then one lookup per member for the unit
         return self._by_unit(
-            "SELECT m.unit_code AS unit, count(DISTINCT o.member_id) AS n FROM outbox o JOIN members m ON m.id = o.member_id"
-            f" WHERE o.status = 'sent' AND o.finished_at >= ? AND o.finished_at < ? AND o.is_group = 0{clause}"
-            " GROUP BY m.unit_code",
+            "SELECT m.unit_code AS unit, count(*) AS n FROM (SELECT DISTINCT member_id FROM outbox"
+            " WHERE status = 'sent' AND finished_at >= ? AND finished_at < ? AND member_id IS NOT NULL) o"
+            f" JOIN members m ON m.id = o.member_id WHERE 1{clause} GROUP BY m.unit_code",
             [start, end, *params],
         )
 
@@ -65,8 +66,9 @@ class ReportStore:
         """(unit, decision, n) of questions asked in the period."""
         clause, params = scope_clause("m.unit_code", scope)
         return self._rows(
-            "SELECT m.unit_code AS unit, q.decision, count(*) AS n FROM questions q LEFT JOIN members m ON m.id = q.member_id"
-            f" WHERE q.asked_at >= ? AND q.asked_at < ?{clause} GROUP BY m.unit_code, q.decision",
+            "SELECT m.unit_code AS unit, q.decision, sum(q.n) AS n FROM (SELECT member_id, decision, count(*) AS n"
+            " FROM questions WHERE asked_at >= ? AND asked_at < ? GROUP BY member_id, decision) q"
+            f" LEFT JOIN members m ON m.id = q.member_id WHERE 1{clause} GROUP BY m.unit_code, q.decision",
             [start, end, *params],
         )
 
@@ -74,9 +76,9 @@ class ReportStore:
         """Broadcast messages that reached a member (first part sent) in the period."""
         clause, params = scope_clause("m.unit_code", scope)
         return self._by_unit(
-            "SELECT m.unit_code AS unit, count(*) AS n FROM outbox o LEFT JOIN members m ON m.id = o.member_id"
-            " WHERE o.kind = 'broadcast' AND o.status = 'sent' AND o.part = 0 AND o.finished_at >= ? AND o.finished_at < ?"
-            f"{clause} GROUP BY m.unit_code",
+            "SELECT m.unit_code AS unit, sum(o.n) AS n FROM (SELECT member_id, count(*) AS n FROM outbox"
+            " WHERE kind = 'broadcast' AND status = 'sent' AND part = 0 AND finished_at >= ? AND finished_at < ?"
+            f" GROUP BY member_id) o LEFT JOIN members m ON m.id = o.member_id WHERE 1{clause} GROUP BY m.unit_code",
             [start, end, *params],
         )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from bot.auth import audit, requires
+from bot.auth import audit, requires, staff_unit
 from bot.context import get_store
 from scheduler import broadcasts
 from scheduler.schedule import ScheduleError, format_local, normalise_cron, parse_local_datetime, parse_until
@@ -68,6 +68,15 @@ def _parse(data: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
+def _outside_staff_unit(audience: str):
+    """Staff bound to a unit may reach only that unit and the units below it (403 otherwise)."""
+    unit = staff_unit()
+    kind, _, value = audience.partition(":")
+    if unit and not (kind == "unit" and (value == unit or value.startswith(unit + "."))):
+        return _error(f"Tài khoản của đơn vị {unit} chỉ gửi được cho unit:{unit} hoặc đơn vị trực thuộc.", "audience", 403)
+    return None
+
+
 @bp.get("")
 @requires("read")
 def list_broadcasts():
@@ -78,8 +87,12 @@ def list_broadcasts():
 @requires("broadcast")
 def dry_run():
     data = request.get_json(silent=True) or {}
+    audience = str(data.get("audience") or "all")
+    refused = _outside_staff_unit(audience)
+    if refused:
+        return refused
     try:
-        return jsonify(broadcasts.dry_run(get_store(), current_app.config, str(data.get("audience") or "all"), time.time()))
+        return jsonify(broadcasts.dry_run(get_store(), current_app.config, audience, time.time()))
     except broadcasts.BroadcastError as exc:
         return _error(str(exc), "audience")
 
@@ -92,6 +105,9 @@ def create():
         return _error("Cần nội dung JSON.")
     try:
         args = _parse(data)
+        refused = _outside_staff_unit(args["audience"])
+        if refused:
+            return refused
         broadcast_id = broadcasts.create_broadcast(
             get_store(), current_app.config, now=time.time(), created_by=_username(), **args
         )

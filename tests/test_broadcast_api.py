@@ -84,3 +84,15 @@ def test_bad_input_names_the_field_and_creates_nothing(client, store, body, fiel
     assert resp.status_code == 400
     assert resp.get_json()["field"] == field
     assert store.list_broadcasts() == []
+
+
+def test_unit_bound_staff_cannot_count_or_reach_other_units(client, store):
+    create_account(store, "xa", "mat-khau-dai-du", "broadcaster", "CT.PHULOI")
+    page = client.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/admin/login", data={"username": "xa", "password": "mat-khau-dai-du", "csrf_token": token})
+    page = client.get("/admin/", follow_redirects=True).get_data(as_text=True)
+    headers = {"X-CSRF-Token": re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)}
+    assert client.post("/admin/api/broadcasts/dry-run", json={"audience": "all"}, headers=headers).status_code == 403
+    assert client.post("/admin/api/broadcasts/dry-run", json={"audience": "unit:CT.PHULOI.CH01"}, headers=headers).status_code == 200
+    assert client.post("/admin/api/broadcasts", json={"text": "x", "schedule": "now", "audience": "unit:CT"}, headers=headers).status_code == 403

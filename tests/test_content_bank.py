@@ -295,3 +295,20 @@ def test_a_failing_rebuild_keeps_serving(content, monkeypatch, caplog):
         assert bank.reload_if_changed() is False
     assert bank.snapshot() is before
     assert "disk went away" in caplog.text
+
+
+def test_flask_content_check_also_checks_units_quizzes_and_contests(runner, tmp_path):
+    """CI runs `flask content check`: a broken unit tree must fail it, with the file named."""
+    import shutil
+
+    from tests.conftest import ROOT
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    units = content / "units.yaml"
+    units.write_text(units.read_text(encoding="utf-8") + "\n  - code: CT.KHONGCO.CH09\n    name: Chi hội mồ côi\n    kind: branch\n", encoding="utf-8")
+    result = runner.invoke(args=["content", "check", "--dir", str(content)])
+    assert result.exit_code == 1
+    assert "units.yaml" in result.output and "CT.KHONGCO.CH09" in result.output
+    shutil.copy(ROOT / "content" / "units.yaml", units)
+    assert runner.invoke(args=["content", "check", "--dir", str(content)]).exit_code == 0

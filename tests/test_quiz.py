@@ -254,3 +254,25 @@ def test_shipped_quizzes_are_valid_and_cite_approved_bank_entries():
     shipped_on = datetime(2026, 12, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")).timestamp()
     statuses = {q.status(shipped_on, "Asia/Ho_Chi_Minh") for q in quizzes.values()}
     assert {"open", "closed"} <= statuses  # one open when shipped, one closed sample
+
+
+def test_a_tap_is_read_by_its_payload_not_its_title(app, store):
+    chat = Chat(app, store)
+    chat.send("Thi", payload="QUIZ_START:test-open")  # the title is a command word; the payload wins
+    assert "Câu 1/3" in chat.text
+    chat.send("hái hoa", payload="CONTEST_LIST")
+    assert chat.result.meta["handler"] == "contest"
+
+
+def test_a_question_removed_during_an_attempt_counts_as_unanswered(app, store, content):
+    chat = Chat(app, store)
+    start_open_quiz(chat)
+    without = QUIZZES["test-open.yaml"].lstrip()
+    cut = without.index("  - id: hai-ly")
+    end = without.index("  - id: truong-sa")
+    (content / "quizzes" / "test-open.yaml").write_text(without[:cut] + without[end:], encoding="utf-8")
+    catalog_module._cache.entries.clear()
+    chat.send("a")  # question 2 is gone: straight to question 3
+    assert "Câu 3/3" in chat.text
+    chat.send("b")
+    assert "Điểm: 2/3" in chat.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot import models
@@ -262,3 +264,24 @@ def test_erase_needs_confirmation(app, store):
     chat.send("menu")
     fresh = chat.member
     assert fresh["full_name"] is None and fresh["registered_at"] is None  # a new member from now on
+
+
+def test_retention_erases_silent_members_and_the_scheduler_runs_it_nightly(app, store):
+    from bot.privacy import PURGE_JOB, run_purge
+    from scheduler.runner import BroadcastScheduler
+
+    quiet = Chat(app, store, user="OLD")
+    quiet.register()
+    active = Chat(app, store, user="NEW")
+    active.register(name="Lê Thị Mới", phone="0912000111")
+    months = int(app.config["DATA_RETENTION_MONTHS"])
+    store.db.execute("UPDATE members SET last_inbound_at = ? WHERE platform_id = 'OLD'", [time.time() - (months * 31 + 1) * 86400])
+    assert run_purge(app.extensions["bot"]) == 1
+    assert store.find_member("simulator", "OLD") is None
+    assert store.find_member("simulator", "NEW")["full_name"] == "Lê Thị Mới"
+    scheduler = BroadcastScheduler(app.extensions["bot"])
+    scheduler.start()
+    try:
+        assert scheduler.scheduler.get_job(PURGE_JOB) is not None
+    finally:
+        scheduler.shutdown()
