@@ -78,6 +78,18 @@ def _secret_key(instance_path: str) -> str:
     return key
 
 
+UPLOAD_PATHS = ("/admin/participation/import", "/admin/api/participation/import")
+MAX_UPLOAD_BYTES = 6 * 1024 * 1024  # staff CSV imports; the views refuse files over 5 MB with a clear message
+
+
+def _allow_large_uploads() -> None:
+    """Webhooks stay capped at 1 MB; staff participation imports may be larger."""
+    from flask import request
+
+    if request.path in UPLOAD_PATHS:
+        request.max_content_length = MAX_UPLOAD_BYTES
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. Settings come from the environment (and .env), then ``test_config``."""
     if test_config is None:
@@ -130,6 +142,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.teardown_appcontext(context.close_store)
+    app.before_request(_allow_large_uploads)  # before the CSRF check, which reads the form
     auth.init_app(app)
     app.register_blueprint(broadcast_api.bp)
     from bot import participation_api

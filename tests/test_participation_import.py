@@ -166,3 +166,18 @@ def test_staff_bound_to_a_unit_can_import_only_its_rows(app, client, store):
     rejected = {r["line"]: r["reasons"] for r in body["rejected_rows"]}
     assert any("ngoài phạm vi" in reason for reason in rejected[2])  # Phú Lợi is outside Lai Hòa
     assert body["added"] == 1  # only line 10 (CT.LAIHOA)
+
+
+def test_a_list_larger_than_the_webhook_limit_can_be_uploaded(app, client, store):
+    """Webhooks are capped at 1 MB; a staff import of a few MB is accepted and fully reported."""
+    headers = login(client, store, "reporter")
+    row = "Võ Thị Hoa,0903 111 222,CT.PHULOI.CH02,to-quoc-ben-bo-song-2022,15/08/2022,{}\n"
+    text = HEADER + "".join(row.format("x" * 40) for _ in range(20000))
+    assert 1024 * 1024 < len(text.encode()) < 5 * 1024 * 1024
+    data = {"file": (io.BytesIO(text.encode()), "ds.csv"), "dry_run": "1"}
+    resp = client.post("/admin/api/participation/import", data=data, headers=headers, content_type="multipart/form-data")
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["added"] + body["merged"] + body["rejected"] == 20000
+    webhook = client.post("/webhooks/messenger", data=b"x" * (1024 * 1024 + 10))
+    assert webhook.status_code in (404, 413)  # never parsed past the 1 MB cap
