@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from bot import models
 from bot.context import get_services, get_store
@@ -40,6 +40,7 @@ def _console_turn(store: Store, text: str, user: str, *, payload: str | None = N
 
 
 @click.command("ask")
+@with_appcontext
 @click.argument("text", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Read questions from standard input, one per line; print JSON lines.")
 def ask_command(text: str | None, as_json: bool) -> None:
@@ -48,6 +49,7 @@ def ask_command(text: str | None, as_json: bool) -> None:
     if not as_json:
         if not text:
             raise click.UsageError("Nhập câu hỏi: flask ask \"câu hỏi\" (hoặc --json để đọc từ stdin).")
+        store.touch_member("console", "cli", at=time.time())
         texts, _ = _console_turn(store, text, "cli")
         click.echo("\n\n".join(texts))
         return
@@ -55,7 +57,9 @@ def ask_command(text: str | None, as_json: bool) -> None:
         question = line.strip()
         if not question:
             continue
-        # a fresh member per question, so no conversation state leaks between lines
+        # a fresh member per question, so no conversation state leaks between lines; the
+        # member exists already, so the reply is the answer without the first-contact greeting
+        store.touch_member("console", f"cli-{i}", at=time.time())
         texts, meta = _console_turn(store, question, f"cli-{i}")
         click.echo(
             json.dumps(
@@ -72,6 +76,7 @@ def ask_command(text: str | None, as_json: bool) -> None:
 
 
 @click.command("chat")
+@with_appcontext
 def chat_command() -> None:
     """Chat with the bot in the terminal (a throwaway in-memory database)."""
     store = Store.open(":memory:", migrate=True)
@@ -93,6 +98,7 @@ def chat_command() -> None:
 
 
 @click.command("run-scheduler")
+@with_appcontext
 def run_scheduler_command() -> None:
     """Run the background workers and the scheduler in this process (one per deployment)."""
     from bot.workers import Workers

@@ -169,3 +169,32 @@ def test_a_broadcast_survives_a_killed_process_and_reaches_everyone_once(tmp_pat
     assert len(uncertain) <= 4  # at most the sends really in flight (SENDER_THREADS)
     assert report["sent"] + report["uncertain"] == total and report["pending"] == 0
     store.close()
+
+
+def test_web_workers_only_ingest_and_run_scheduler_processes(tmp_path, httpserver):
+    """The multi-worker deployment: a WSGI app that only acknowledges, plus `flask run-scheduler`."""
+    from app import create_app
+
+    httpserver.expect_request("/me/messages", method="POST").respond_with_json({"recipient_id": "P7", "message_id": "m1"})
+    config = platform_config(httpserver.url_for("/"), str(tmp_path / "bot.db"))
+    web = create_app(config).test_client()  # a web worker: no workers, no scheduler
+    body = json.dumps({"object": "page", "entry": [{"id": "PG", "time": 1, "messaging": [
+        {"sender": {"id": "P7"}, "recipient": {"id": "PG"}, "timestamp": int(time.time() * 1000),
+         "message": {"mid": "m_sched_1", "text": "menu"}}]}]}).encode()
+    assert web.post("/webhooks/messenger", data=body, headers={"X-Hub-Signature-256": sign_messenger(body)}).status_code == 200
+    time.sleep(0.3)
+    assert not any(r.path == "/me/messages" for r, _ in httpserver.log)  # nothing sent by the web worker
+
+    env = {k: v for k, v in os.environ.items() if k not in {s.name for s in SETTINGS}}
+    env.update({k: str(v) for k, v in config.items() if k != "TESTING"})
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", str(ROOT / "app.py"), "run-scheduler"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline and not any(r.path == "/me/messages" for r, _ in httpserver.log):
+            time.sleep(0.05)
+        assert any(r.path == "/me/messages" for r, _ in httpserver.log), "run-scheduler did not process the event"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+    assert proc.returncode == 0

@@ -1,6 +1,6 @@
 """Facebook Messenger: webhook handshake, signature, events, Send API and Messenger Profile.
 
-Protocol facts and sources: /work/shared/platform-messenger.md (Part A).
+Protocol facts and sources: shared/platform-messenger.md (Part A).
 """
 
 from __future__ import annotations

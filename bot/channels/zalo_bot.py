@@ -1,6 +1,6 @@
 """Zalo Bot Platform (Telegram-like Bot API): secret-header webhook, text only.
 
-Protocol facts and sources: /work/shared/platform-zalo.md §5.
+Protocol facts and sources: shared/platform-zalo.md §5.
 
 The bot token is part of every API URL (``/bot<TOKEN>/sendMessage``), so it must
 never reach a log line or an exception message: network errors become a SendError

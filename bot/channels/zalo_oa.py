@@ -1,6 +1,6 @@
 """Zalo Official Account (OA Open API v3): webhook signature, events, buttons, sends.
 
-Protocol facts and sources: /work/shared/platform-zalo.md §1-§4.
+Protocol facts and sources: shared/platform-zalo.md §1-§4.
 
 Button taps: a choice is rendered as an ``oa.query.hide`` button whose payload is
 ``"#" + choice.payload``.  Zalo delivers the tap as an ordinary ``user_send_text``

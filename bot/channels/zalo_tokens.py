@@ -6,7 +6,7 @@ pair, so a refresh runs under a threading lock (one process) and a database leas
 (several processes), and the refresh token is marked spent *before* it is sent: a
 crash between sending it and saving the answer leaves the channel in alert
 (re-authorisation needed) instead of re-sending a token Zalo already rotated.
-Protocol: /work/shared/platform-zalo.md §3.
+Protocol: shared/platform-zalo.md §3.
 """
 
 from __future__ import annotations
