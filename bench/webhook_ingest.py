@@ -7,7 +7,7 @@ Prints:
 - reply latency at light load: from the acknowledgement to the reply reaching the
   fake platform.
 
-Usage: python bench/webhook_ingest.py [--requests 3000] [--concurrency 16]
+Usage: python bench/webhook_ingest.py [--requests 3000] [--concurrency 8]
 Everything runs on 127.0.0.1 and stops by itself.
 """
 
@@ -18,8 +18,6 @@ import hashlib
 import hmac
 import json
 import os
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +29,9 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port, pct, wait_up  # noqa: E402
 SECRET = "bench-secret"
 
 HELLO_APP = """
@@ -45,23 +46,8 @@ serve(app, host="127.0.0.1", port=int(sys.argv[1]), threads=int(sys.argv[2]), id
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_up(url: str, proc: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited: {proc.returncode}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not come up")
 
 
 def body_for(i: int, tag: str) -> bytes:
@@ -100,15 +86,12 @@ def load(url: str, total: int, concurrency: int, tag: str) -> tuple[float, list[
     return time.perf_counter() - started, latencies
 
 
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads (= the server threads by default)")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads of both servers")
     parser.add_argument("--light", type=int, default=100, help="messages for the reply-latency run")
     args = parser.parse_args()
@@ -145,8 +128,8 @@ def main() -> None:
         hello_rps, app_rps = args.requests / hello_time, args.requests / app_time
 
         print(f"machine: {os.cpu_count()} cores; {args.requests} signed posts, concurrency {args.concurrency}, waitress threads {args.threads}")
-        print(f"bare Flask hello : {hello_rps:7.0f} req/s  p50 {pct(hello_lat, 50):5.1f} ms  p99 {pct(hello_lat, 99):5.1f} ms")
-        print(f"python app.py    : {app_rps:7.0f} req/s  p50 {pct(app_lat, 50):5.1f} ms  p99 {pct(app_lat, 99):5.1f} ms")
+        print(f"bare Flask hello : {hello_rps:7.0f} req/s  p50 {pct(hello_lat, 50) * 1000:5.1f} ms  p99 {pct(hello_lat, 99) * 1000:5.1f} ms")
+        print(f"python app.py    : {app_rps:7.0f} req/s  p50 {pct(app_lat, 50) * 1000:5.1f} ms  p99 {pct(app_lat, 99) * 1000:5.1f} ms")
         print(f"ratio app/hello  : {app_rps / hello_rps:.2f}")
 
         # let the backlog of replies drain before the light-load run
@@ -174,7 +157,7 @@ def main() -> None:
                 first_reply[recipient] = float(ts)
         latencies = [first_reply[r] - acks[r] for r in acks if r in first_reply]
         print(f"reply latency (ack -> reply at platform), {len(latencies)}/{len(acks)} replies: "
-              f"p50 {pct(latencies, 50):.1f} ms  p99 {pct(latencies, 99):.1f} ms")
+              f"p50 {pct(latencies, 50) * 1000:.1f} ms  p99 {pct(latencies, 99) * 1000:.1f} ms")
     finally:
         for proc in procs:
             proc.terminate()

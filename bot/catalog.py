@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.content_bank import ContentIssue, resolve_content_dir
+from bot.content_check import file_signature
 from bot.contests import Contest, contests_path, parse_contests
 from bot.quizzes import Quiz, parse_quizzes, quiz_files
 from bot.units import UnitTree, parse_units, units_path
@@ -46,14 +47,7 @@ def _signature(content_dir: str) -> tuple[tuple[str, int, int], ...]:
     bank = os.path.join(content_dir, "bank")  # quiz sources are checked against the bank
     if os.path.isdir(bank):
         paths += [os.path.join(bank, f) for f in sorted(os.listdir(bank))]
-    sig = []
-    for p in paths:
-        try:
-            st = os.stat(p)
-        except OSError:
-            continue
-        sig.append((p, st.st_mtime_ns, st.st_size))
-    return tuple(sig)
+    return file_signature(paths)
 
 
 def build_catalog(content_dir: str) -> Catalog:

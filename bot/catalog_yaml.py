@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from bot.content_bank import ContentIssue
+from bot.content_check import as_date
 
 LINE = "__line__"
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
@@ -96,15 +97,4 @@ def parse_local_datetime(value: Any, *, end_of_day: bool = False) -> dt.datetime
     return day.replace(hour=23, minute=59, second=59) if end_of_day else day
 
 
-def parse_date(value: Any) -> dt.date | None:
-    """A YAML date or ``YYYY-MM-DD`` text -> date (None if it is not one)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.datetime.strptime(value.strip(), "%Y-%m-%d").date()
-        except ValueError:
-            return None
-    return None
+parse_date = as_date  # one date reader for every content file

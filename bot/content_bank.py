@@ -28,6 +28,7 @@ from bot.content_check import (  # noqa: F401  (re-exported: the public API of t
     Topic,
     bank_files,
     check_content,
+    file_signature,
     parse_content,
 )
 from bot.matcher import Matcher
@@ -44,15 +45,7 @@ __all__ = [
 
 def _signature(content_dir: str) -> tuple[tuple[str, int, int], ...]:
     """(path, mtime_ns, size) of every file the bank is built from: a cheap change check."""
-    paths = [os.path.join(content_dir, "topics.yaml"), *bank_files(content_dir)]
-    sig = []
-    for p in paths:
-        try:
-            st = os.stat(p)
-        except OSError:
-            continue
-        sig.append((p, st.st_mtime_ns, st.st_size))
-    return tuple(sorted(sig))
+    return file_signature([os.path.join(content_dir, "topics.yaml"), *bank_files(content_dir)])
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,8 @@ def _value_node(node: yaml.MappingNode, key: str) -> yaml.Node | None:
     return found
 
 
-def _as_date(value: Any) -> dt.date | None:
+def as_date(value: Any) -> dt.date | None:
+    """A YAML date or ``YYYY-MM-DD`` text -> date (None if it is not one)."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -185,7 +186,7 @@ def _source_date(value: Any) -> str | None:
         return str(value)
     if isinstance(value, str) and _YEAR.match(value.strip()):
         return value.strip()
-    day = _as_date(value)
+    day = as_date(value)
     return day.isoformat() if day else None
 
 
@@ -251,7 +252,7 @@ class _EntryChecker:
         status = d.get("status")
         if status not in (None, "") and status not in STATUSES:
             self.error(f"status phải là draft hoặc approved, không phải '{status}'", "status")
-        reviewed = _as_date(d.get("reviewed"))
+        reviewed = as_date(d.get("reviewed"))
         if d.get("reviewed") not in (None, "") and reviewed is None:
             self.error(f"reviewed phải là ngày dạng YYYY-MM-DD, không phải '{d.get('reviewed')}'", "reviewed")
         sources = self._sources(status == "approved")
@@ -495,3 +496,15 @@ def parse_content(content_dir: str | os.PathLike[str]) -> tuple[dict[str, Topic]
 def check_content(content_dir: str | os.PathLike[str]) -> list[ContentIssue]:
     """Every problem of a content folder (errors and warnings), in file order."""
     return parse_content(content_dir)[2]
+
+
+def file_signature(paths: list[str]) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime_ns, size) of each existing file: a cheap check that files changed."""
+    sig = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        sig.append((p, st.st_mtime_ns, st.st_size))
+    return tuple(sorted(sig))
