@@ -31,10 +31,8 @@ CSV_HEADERS = [
 
 def unit_tree():
     """The organisation's unit tree (content/units.yaml), or None when there is none."""
-    try:
-        from bot.units import parse_units
-    except ImportError:  # pragma: no cover - the tree ships with the participation feature
-        return None
+    from bot.units import parse_units
+
     try:
         tree, _ = parse_units(current_app.config["CONTENT_DIR"])
     except (OSError, ValueError):
