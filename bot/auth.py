@@ -176,6 +176,12 @@ def _safe_next(target: str | None) -> str:
     return url_for("auth.home")
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, checked when the account does not exist (same time as a real check)."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     error = None
@@ -190,10 +196,12 @@ def login():
         window = float(current_app.config["LOGIN_LOCKOUT_MINUTES"]) * 60
         if limit and store.failed_logins_since(key, now - window) >= limit:
             logger.warning("login locked user=%s", username)
-            error = f"Đăng nhập sai quá {limit} lần. Vui lòng thử lại sau {int(window // 60)} phút."
+            error = f"Đã đăng nhập sai {limit} lần. Vui lòng thử lại sau {int(window // 60)} phút."
             return render_template("admin/login.html", error=error, username=username), 429
         staff = store.find_staff(username) if username else None
-        if staff and staff["active"] and check_password_hash(staff["password_hash"], password):
+        # always check one hash, so an unknown or locked account answers as slowly as a real one
+        password_ok = check_password_hash(staff["password_hash"] if staff else _dummy_hash(), password)
+        if staff and staff["active"] and password_ok:
             store.record_login_attempt(key, ok=True, at=now)
             session.clear()
             session["staff_id"] = staff["id"]
@@ -271,4 +279,5 @@ def users_set_password(username: str) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     store.update_staff(staff["id"], password_hash=hash_password(password))
+    store.audit(staff_id=None, username="cli", action="users.set_password", target=username, at=time.time())
     click.echo("Đã đổi mật khẩu.")

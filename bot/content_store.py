@@ -134,13 +134,22 @@ def _entry_spans(text: str) -> tuple[list[tuple[dict[str, Any], int, int, int]],
     for item_node, item in zip(seq.value, data["entries"]):
         dash = text.rfind("-", 0, item_node.start_mark.index)
         start = _line_start(text, dash)
-        stop = start + len(text[start : item_node.end_mark.index].rstrip())
-        newline = text.find("\n", stop)
-        stop = len(text) if newline < 0 else newline + 1
+        # a block mapping ends where the next entry starts, after the comments above it: the
+        # entry's lines end with its last value, so those comments stay with the next entry
+        last = item_node
+        while isinstance(last, (yaml.MappingNode, yaml.SequenceNode)) and not last.flow_style and last.value:
+            last = last.value[-1][1] if isinstance(last, yaml.MappingNode) else last.value[-1]
         if isinstance(item, dict):
-            spans.append((item, start, stop, item_node.start_mark.line + 1))
-        end = stop
+            spans.append((item, start, _line_end(text, start, last.end_mark.index), item_node.start_mark.line + 1))
+        end = _line_end(text, start, item_node.end_mark.index)
     return spans, end
+
+
+def _line_end(text: str, start: int, index: int) -> int:
+    """Just past the line holding the last non-blank character of ``text[start:index]``."""
+    stop = start + len(text[start:index].rstrip())
+    newline = text.find("\n", stop)
+    return len(text) if newline < 0 else newline + 1
 
 
 def read_file_entries(path: str) -> list[EntryRecord]:

@@ -15,6 +15,10 @@ COMMANDS = register_commands(
     "tham gia cuoc thi",
 )
 NOTE_MAX = 300
+# typed answers to "Chị xác nhận đã tham gia…?" / "Chị có muốn bổ sung…?" (folded)
+YES = {"co", "co a", "vang", "vang a", "da", "da co", "roi", "co roi", "da roi", "dung roi", "ok", "xac nhan", "dong y",
+       "da tham gia", "da tham gia roi", "toi da tham gia", "co bo sung", "bo sung"}
+NO = {"khong", "khong a", "chua", "chua a", "chua tham gia", "khong co", "khong bo sung", "thoi"}
 SKIP = Choice("Bỏ qua", "CONTEST_NOTE_SKIP")
 
 
@@ -53,9 +57,24 @@ class ContestHandler(Handler):
         state = ctx.conversation.get("state") or {}
         if takes_free_text(ctx, FLOW) and state.get("step") == "note":
             return self.save_note(ctx, int(state["participation_id"]))
+        if takes_free_text(ctx, FLOW) and state.get("step") == "confirm":
+            return self.typed_answer(ctx, state)
+        return False
+
+    def typed_answer(self, ctx: Context, state: dict) -> bool:
+        """A typed yes or no to the question asked by :meth:`pick`; anything else is left to the other handlers."""
+        contest_id = str(state.get("contest_id") or "")
+        ctx.set_flow(None)
+        if ctx.folded in YES:
+            return self.ask_note(ctx, contest_id) if state.get("reported") else self.confirm(ctx, contest_id)
+        if ctx.folded in NO:
+            ctx.say(Reply("Vâng, trợ lý chưa ghi nhận gì thêm.", [Choice("Cuộc thi khác", "CONTEST_LIST"), MENU_CHOICE]))
+            return True
         return False
 
     def list(self, ctx: Context) -> bool:
+        if ctx.conversation.get("flow") == FLOW:  # a question or note left open is over
+            ctx.set_flow(None)
         contests = get_catalog(ctx.config).reportable_contests()
         ctx.meta["command"] = "contest_list"
         if not contests:
@@ -74,12 +93,18 @@ class ContestHandler(Handler):
         existing = ctx.store.member_participation(ctx.member["id"], contest.id)  # type: ignore[index]
         if existing is not None:
             when = existing["participated_on"] or format_time(existing["reported_at"], ctx.config["TIMEZONE"], with_time=False)
+            self._await_answer(ctx, contest.id, reported=True)
             ctx.say(Reply(f"{contest_details(contest)}\n\nChị đã báo tham gia cuộc thi này ({when}). Chị có muốn bổ sung kết quả "
                           "hoặc ghi chú không?", [Choice("Bổ sung ghi chú", f"CONTEST_NOTE:{contest.id}"), MENU_CHOICE], link=link))
             return True
+        self._await_answer(ctx, contest.id, reported=False)
         ctx.say(Reply(f"{contest_details(contest)}\n\nChị xác nhận đã tham gia cuộc thi này?",
                       [Choice("Tôi đã tham gia", f"CONTEST_YES:{contest.id}"), Choice("Cuộc thi khác", "CONTEST_LIST")], link=link))
         return True
+
+    def _await_answer(self, ctx: Context, contest_id: str, *, reported: bool) -> None:
+        ctx.set_flow(FLOW, {"step": "confirm", "contest_id": contest_id, "reported": reported},
+                     expires_at=expiry(ctx, "FLOW_EXPIRY_MINUTES"))
 
     def confirm(self, ctx: Context, contest_id: str) -> bool:
         contest = get_catalog(ctx.config).contests.get(contest_id)

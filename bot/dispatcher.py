@@ -125,6 +125,9 @@ class Dispatcher:
             inbound=event.kind != models.UNFOLLOW,
             display_name=event.display_name,
         )
+        if event.extra.get("standby"):
+            # Messenger handover: another app owns the thread; record the member, say and do nothing
+            return DispatchResult([], {"ignored": "standby"}, member)
         ctx = Context(
             event=event,
             store=store,

@@ -95,7 +95,11 @@ def pick_index(text: str, labels: list[str]) -> int | None:
     if m:
         key = m.group(1)
         index = ord(key) - ord("a") if key.isalpha() else int(key) - 1
-        return index if 0 <= index < len(labels) else None
+        if 0 <= index < len(labels):
+            return index
+        if not key.isdigit():
+            return None
+        # "25" for a choice that reads "25": not a position, maybe the choice's text (below)
     options = [fold_command(label) for label in labels]
     if folded in options:
         return options.index(folded)

@@ -117,8 +117,11 @@ class HaiHoaHandler(Handler):
             if chosen is None and not (payload or "").startswith("HH_REVEAL:"):
                 shown = pick_index(ctx.text, [question.choices[i] for i in draw["plan"]])
                 if shown is None:
-                    ctx.say(Reply("Chị chọn một đáp án (chữ cái, số hoặc nội dung), hoặc chọn “Xem đáp án”.",
-                                  [Choice("Xem đáp án", f"HH_REVEAL:{draw_id}"), NEXT_CHOICE]))
+                    # the choices again (a typed "b" or "2" must still mean the second choice)
+                    options = [(question.choices[i], f"HH:{draw_id}:{i}") for i in draw["plan"]]
+                    ctx.say(options_reply(ctx, "Chị chọn một đáp án (chữ cái, số hoặc nội dung), hoặc chọn “Xem đáp án”.\n"
+                                          f"🌸 Câu hỏi hái hoa: {question.text}", options,
+                                          extras=[Choice("Xem đáp án", f"HH_REVEAL:{draw_id}")], letters=True))
                     return True
                 chosen = draw["plan"][shown]
             correct = None if chosen is None else chosen == question.correct

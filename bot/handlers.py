@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from typing import Any
 
 from bot import models
@@ -60,7 +61,7 @@ class CommandHandler(Handler):
         folded = ctx.folded
         payload = event.payload
         # "đúng" (yes) folds to "dung" like "dừng" (stop): only the spelling tells them apart
-        if (folded in STOP_COMMANDS and ctx.text.lower().strip(" .!") != "đúng") or payload == "DUNG":
+        if (folded in STOP_COMMANDS and unicodedata.normalize("NFC", ctx.text).lower().strip(" .!") != "đúng") or payload == "DUNG":
             ctx.store.set_subscribed(member["id"], False)
             ctx.set_flow(None)
             ctx.say(

@@ -56,8 +56,9 @@ class InboxProcessor:
 
     def process_row(self, store: Store, row: dict[str, Any], *, now: float) -> list[int]:
         """Handle one inbox row; returns the outbox ids it queued."""
-        event = Event.from_dict(json.loads(row["event"]))
+        event: Event | None = None
         try:
+            event = Event.from_dict(json.loads(row["event"]))
             with store.transaction():
                 if not store.claim_inbound(row["id"]):
                     return []  # another worker got it first
@@ -69,7 +70,9 @@ class InboxProcessor:
                 outbox_ids = self._queue(store, event, replies, result.member, row["id"], now)
                 store.finish_inbound(row["id"], at=now)
         except Exception as exc:  # one bad event must not stop the others
-            logger.exception("event failed inbox_id=%s channel=%s kind=%s", row["id"], event.channel, event.kind)
+            logger.exception(
+                "event failed inbox_id=%s channel=%s kind=%s", row["id"], row["channel"], event.kind if event else "-"
+            )
             store.finish_inbound(row["id"], at=now, error=f"{type(exc).__name__}: {exc}"[:500])
             return []
         logger.info(

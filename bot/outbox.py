@@ -207,7 +207,10 @@ class ChannelSender:
 
     def _idle(self, store: Store) -> None:
         due = store.next_due_at(self.channel.name)
-        timeout = 1.0 if due is None else max(0.0, min(1.0, due - time.time()))
+        now = time.time()
+        # a message already due that claim_outbound did not hand out is held back (quiet
+        # hours, or behind an earlier message to its recipient): wait, do not spin
+        timeout = 1.0 if due is None or due <= now else min(1.0, due - now)
         if timeout > 0 and self.wakeup.wait(timeout):
             self.wakeup.clear()
 

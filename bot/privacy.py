@@ -65,7 +65,7 @@ def my_data_text(store: Store, member: dict[str, Any], config: dict[str, Any]) -
         lines.append(f"• Hái hoa dân chủ: {data['draws']} lượt")
     for p in data["participations"]:
         contest = catalog.contests.get(p["contest_id"])
-        extra = f" – {p['note'] or p['result']}" if (p["note"] or p["result"]) else ""
+        extra = "".join(f" – {v}" for v in (p["result"], p["note"]) if v)
         lines.append(f"• Tham gia cuộc thi: {contest.name if contest else p['contest_id']} ({p['participated_on'] or '?'}){extra}")
     lines.append(f"• Tin nhắn với trợ lý: {data['inbound']} tin chị gửi, {data['outbound']} tin trợ lý gửi (lưu để gửi và đối soát)")
     months = int(config.get("DATA_RETENTION_MONTHS") or 0)
@@ -95,10 +95,10 @@ class PrivacyHandler(Handler):
                 return True
             ctx.set_flow(FLOW, {"step": "confirm"}, expires_at=expiry(ctx, "FLOW_EXPIRY_MINUTES"))
             ctx.say(Reply(
-                "Chị muốn xóa dữ liệu cá nhân? Trợ lý sẽ xóa: họ tên, số điện thoại, đơn vị đã khai, tên hiển thị, mã người "
+                "Chị muốn xóa dữ liệu cá nhân? Trợ lý sẽ xóa: họ tên, số điện thoại, tên hiển thị, mã người "
                 "dùng trên kênh, sự đồng ý đã ghi, nội dung câu hỏi và tin nhắn của chị, ghi chú cuộc thi; chị sẽ không còn "
-                "xuất hiện trong bảng xếp hạng, danh sách và báo cáo. Chỉ giữ lại các con số thống kê ẩn danh "
-                "(ví dụ: số lượt thi). Việc xóa không hoàn tác được. Chị xác nhận xóa?",
+                "xuất hiện trong bảng xếp hạng, danh sách và báo cáo. Chỉ giữ lại các con số thống kê ẩn danh theo chi hội "
+                "(ví dụ: số lượt thi của chi hội). Việc xóa không hoàn tác được. Chị xác nhận xóa?",
                 [Choice("Đồng ý xóa", "ERASE_YES"), Choice("Không xóa", "ERASE_NO")],
             ))
             return True

@@ -26,6 +26,7 @@ REGISTER = register_commands(FLOW, "đăng ký", "đăng kí", "đăng ký hội
 EDIT = register_commands(FLOW, "sửa thông tin", "sửa", "cập nhật thông tin", "sửa đăng ký")
 UNIT_MATCHES_SHOWN = 8
 YES_WORDS = {"co", "vang", "da", "dung", "dung roi", "dung a", "ok", "xac nhan", "dong y", "phai"}
+NO_WORDS = {"khong", "khong a", "khong phai", "khong dung", "sai", "sai roi", "chua dung", "chon lai"}
 
 
 def consent_text(config: dict[str, Any]) -> str:
@@ -230,6 +231,8 @@ class RegistrationHandler(Handler):
             return self._ask_phone(ctx, state)
         if state.get("step") == "unit_confirm" and ctx.folded in YES_WORDS:
             return self._unit_step(ctx, state, "", "REG_UNIT_OK")
+        if state.get("step") == "unit_confirm" and ctx.folded in NO_WORDS:
+            return self._ask_unit(ctx, state)
         # any other text is a (new) search
         matches, total = units.search(text, UNIT_MATCHES_SHOWN)
         if not matches:

@@ -329,9 +329,14 @@ class Store(BroadcastStore, ParticipationStore, StaffStore, ConsoleStore):
     def mark_retry(
         self, outbox_id: int, *, at: float, next_attempt_at: float, code: str, subcode: str | None, message: str
     ) -> None:
+        # a broadcast paused or cancelled while this send was in flight keeps its state:
+        # the retry waits for Resume, or never happens
         self._write(
-            "UPDATE outbox SET status = 'pending', next_attempt_at = ?, error_code = ?, error_subcode = ?,"
-            " error_message = ? WHERE id = ? AND status = 'sending'",
+            "UPDATE outbox SET status = CASE"
+            "   (SELECT state FROM broadcast_runs r WHERE r.id = outbox.run_id)"
+            "   WHEN 'paused' THEN 'paused' WHEN 'cancelled' THEN 'cancelled' ELSE 'pending' END,"
+            " next_attempt_at = ?, error_code = ?, error_subcode = ?, error_message = ?"
+            " WHERE id = ? AND status = 'sending'",
             [next_attempt_at, code, subcode, message[:500], outbox_id],
         )
 

@@ -181,9 +181,12 @@ class ReportStore:
         """Registered members ranked by their average best score over the quizzes they finished in the period."""
         clause, params = scope_clause("m.unit_code", scope)
         return self._rows(
-            "WITH best AS (SELECT a.member_id, a.quiz_id, max(100.0 * a.score / a.total) AS pct,"
-            " min(a.duration) AS duration FROM quiz_attempts a WHERE a.state = 'finished' AND a.finished_at >= ?"
-            " AND a.finished_at < ? GROUP BY a.member_id, a.quiz_id)"
+            # the best attempt per member and quiz (score, then time), as in the leaderboards
+            "WITH best AS (SELECT member_id, quiz_id, pct, duration FROM (SELECT a.member_id, a.quiz_id,"
+            " 100.0 * a.score / a.total AS pct, a.duration, ROW_NUMBER() OVER (PARTITION BY a.member_id, a.quiz_id"
+            " ORDER BY 1.0 * a.score / a.total DESC, a.duration ASC, a.finished_at ASC) AS rn"
+            " FROM quiz_attempts a WHERE a.state = 'finished' AND a.finished_at >= ?"
+            " AND a.finished_at < ?) WHERE rn = 1)"
             " SELECT m.id AS member_id, m.full_name, m.unit_code, m.channel, count(*) AS quizzes, avg(b.pct) AS avg_pct,"
             " sum(b.duration) AS total_duration, (SELECT count(*) FROM participations p WHERE p.member_id = m.id"
             " AND p.participated_on >= ? AND p.participated_on <= ?) AS contests"

@@ -80,7 +80,8 @@ def _outside_staff_unit(audience: str):
 @bp.get("")
 @requires("read")
 def list_broadcasts():
-    return jsonify([_summary(b) for b in get_store().list_broadcasts()])
+    unit = staff_unit()
+    return jsonify([_summary(b) for b in get_store().list_broadcasts() if not unit or _outside_staff_unit(b["audience"]) is None])
 
 
 @bp.post("/dry-run")
@@ -141,12 +142,19 @@ def detail(broadcast_id: int):
     broadcast = store.get_broadcast(broadcast_id)
     if broadcast is None:
         return _error("Không có tin này.", status=404)
+    refused = _outside_staff_unit(broadcast["audience"])
+    if refused:
+        return refused
     return jsonify({**_summary(broadcast), "report": broadcasts.report(store, broadcast_id)})
 
 
 @bp.get("/<int:broadcast_id>/report")
 @requires("read")
 def report(broadcast_id: int):
+    broadcast = get_store().get_broadcast(broadcast_id)
+    refused = _outside_staff_unit(broadcast["audience"]) if broadcast else None
+    if refused:
+        return refused
     try:
         return jsonify(broadcasts.report(get_store(), broadcast_id))
     except broadcasts.BroadcastError as exc:
@@ -154,6 +162,10 @@ def report(broadcast_id: int):
 
 
 def _control(action, name: str, broadcast_id: int):
+    broadcast = get_store().get_broadcast(broadcast_id)
+    refused = _outside_staff_unit(broadcast["audience"]) if broadcast else None
+    if refused:
+        return refused
     try:
         result = action(get_store(), broadcast_id, time.time())
     except broadcasts.BroadcastError as exc:

@@ -40,6 +40,7 @@ REASONS = {
     "user_refused": "Người nhận từ chối loại tin này",
     "network": "Lỗi mạng",
     "internal_error": "Lỗi nội bộ",
+    "cancelled": "Tin đã bị hủy trước khi gửi",
 }
 
 
@@ -216,18 +217,20 @@ def finish_runs(store: Store, now: float) -> int:
     finished = 0
     for run in store.runs_in_state("sending"):
         with store.transaction():
-            if store.run_open_rows(run["id"]) == 0:
+            current = store.get_run(run["id"])  # staff may have paused or cancelled it since the listing
+            if current is not None and current["state"] == "sending" and store.run_open_rows(run["id"]) == 0:
                 store.set_run_state(run["id"], "done", at=now, finished_at=now)
                 finished += 1
     for broadcast in store.list_broadcasts():
-        if broadcast["state"] == "sending" and broadcast["next_fire_at"] is None:
-            active = [r for r in store.runs_of(broadcast["id"]) if r["state"] in ACTIVE_RUN_STATES]
+        if broadcast["state"] != "sending":
+            continue
+        with store.transaction():
+            current = store.get_broadcast(broadcast["id"])  # re-read: a pause since the listing must hold
+            if current is None or current["state"] != "sending":
+                continue
+            active = [r for r in store.runs_of(current["id"]) if r["state"] in ACTIVE_RUN_STATES]
             if not active:
-                store.update_broadcast(broadcast["id"], at=now, state="done")
-        elif broadcast["state"] == "sending" and broadcast["next_fire_at"] is not None:
-            active = [r for r in store.runs_of(broadcast["id"]) if r["state"] in ACTIVE_RUN_STATES]
-            if not active:
-                store.update_broadcast(broadcast["id"], at=now, state="scheduled")
+                store.update_broadcast(current["id"], at=now, state="done" if current["next_fire_at"] is None else "scheduled")
     return finished
 
 
@@ -262,6 +265,9 @@ def make_policy(config: dict[str, Any]):
     """The outbox's send-time check for broadcast rows."""
 
     def policy(store: Store, row: dict[str, Any], now: float) -> str | None:
+        run = store.get_run(row["run_id"]) if row["run_id"] else None
+        if run is not None and run["state"] == "cancelled":
+            return "cancelled"  # in flight at the cancel, then put back for a retry: not sent after all
         if row["is_group"]:
             return None  # staff named this group explicitly
         member = store.get_member(row["member_id"]) if row["member_id"] else None

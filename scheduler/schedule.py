@@ -133,7 +133,8 @@ def parse_until(text: str, timezone: str) -> float:
     text = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         day = date.fromisoformat(text)
-        return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(timezone)).timestamp()
+        # the last second of that day: the end is inclusive, so the next midnight must not count
+        return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(timezone)).timestamp() - 1
     return parse_local_datetime(text, timezone)
 
 

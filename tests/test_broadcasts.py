@@ -351,3 +351,93 @@ def test_cli_create_list_report_and_dry_run(app, runner, store, fake_platform):
     assert set(report) >= {"targeted", "sent", "failed", "skipped", "pending", "failed_by_reason", "skipped_by_reason"}
     bad = runner.invoke(args=["broadcast", "create", "--text", "x", "--at", "hôm nay"])
     assert bad.exit_code != 0 and "ISO 8601" in bad.output
+
+
+def test_an_end_date_includes_that_day_but_not_the_next_midnight(app, store):
+    from scheduler.schedule import next_cron_fire, parse_until
+
+    tz = "Asia/Ho_Chi_Minh"
+    until = parse_until("2026-12-31", tz)
+    assert next_cron_fire("0 0 * * *", tz, local(2026, 12, 30, 12, 0), end=until) == local(2026, 12, 31, 0, 0)
+    assert next_cron_fire("59 23 * * *", tz, local(2026, 12, 31, 12, 0), end=until) == local(2026, 12, 31, 23, 59)
+    # midnight after the end date belongs to the next day: no more runs
+    assert next_cron_fire("0 0 * * *", tz, local(2026, 12, 31, 12, 0), end=until) is None
+    with pytest.raises(BroadcastError):
+        broadcasts.create_broadcast(store, app.config, text="x", now=local(2026, 12, 31, 12, 0), schedule="cron", cron="0 0 * * *", until=until)
+
+
+def test_a_message_retried_after_cancel_is_not_sent(app, store, httpserver):
+    """A send in flight when staff cancel fails temporarily: its retry must not go out after the cancel."""
+    now = time.time()
+    member(store, "zalo", "Z1", last=now)
+    bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
+    tick(app, store, now)
+    row = store.claim_outbound("zalo", now=now)  # in flight
+    broadcasts.cancel(store, bid, now)
+    # the platform answered with a temporary error: the outbox puts the row back as pending
+    store.mark_retry(row["id"], at=now, next_attempt_at=now, code="500", subcode=None, message="temporary")
+    sent: list[dict] = []
+
+    def zalo(request: Request) -> Response:
+        sent.append(json.loads(request.data))
+        return Response(json.dumps({"data": {"message_id": "z1"}, "error": 0, "message": "Success"}), content_type="application/json")
+
+    httpserver.expect_request("/v3.0/oa/message/cs", method="POST").respond_with_handler(zalo)
+    deliver(app, store)
+    assert sent == []
+    assert broadcasts.report(store, bid)["sent"] == 0
+
+
+def test_a_pause_while_the_scheduler_finishes_runs_is_kept_and_the_broadcast_still_ends(app, store, fake_platform, monkeypatch):
+    """The scheduler lists runs and broadcasts, then updates them; staff may pause in between
+    (another thread or process). The pause must hold, and after resume the broadcast reaches done."""
+    now = time.time()
+    member(store, "zalo", "Z1", last=now)
+    once = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
+    tick(app, store, now)
+    deliver(app, store)  # every message sent; the run is still 'sending' until the next tick
+    stale = {state: store.runs_in_state(state) for state in ("sending", "pending")}
+    broadcasts.pause(store, once, now + 1)  # staff pause right after the scheduler listed the runs
+    with monkeypatch.context() as m:
+        m.setattr(store, "runs_in_state", lambda *states: stale[states[0]])
+        broadcasts.finish_runs(store, now + 2)
+    assert store.get_broadcast(once)["state"] == "paused"
+    broadcasts.resume(store, once, now + 3)
+    tick(app, store, now + 4)
+    assert store.get_broadcast(once)["state"] == "done"
+    assert [r["state"] for r in store.runs_of(once)] == ["done"]
+
+    # a repeating broadcast whose run just finished: a pause made while finish_runs runs is not undone
+    start = local(2026, 11, 28, 12, 0)
+    weekly = broadcasts.create_broadcast(store, app.config, text="y", now=start, schedule="cron", cron="0 8 * * 1")
+    monday = local(2026, 11, 30, 8, 0, 1)
+    store.touch_member("zalo", "Z1", at=monday)
+    tick(app, store, monday)
+    deliver(app, store)
+    with monkeypatch.context() as m:  # finish_runs has marked the run done and is about to list the broadcasts
+        m.setattr(store, "list_broadcasts", lambda: [])
+        broadcasts.finish_runs(store, monday + 1)
+    listed = store.list_broadcasts()
+    assert [r["state"] for r in store.runs_of(weekly)] == ["done"] and store.get_broadcast(weekly)["state"] == "sending"
+    broadcasts.pause(store, weekly, monday + 1)
+    with monkeypatch.context() as m:
+        m.setattr(store, "list_broadcasts", lambda: listed)
+        broadcasts.finish_runs(store, monday + 2)
+    assert store.get_broadcast(weekly)["state"] == "paused"
+
+
+@pytest.mark.parametrize("action,state", [(broadcasts.pause, "paused"), (broadcasts.cancel, "cancelled")])
+def test_a_send_in_flight_at_pause_or_cancel_that_must_be_retried_keeps_that_state(app, store, httpserver, action, state):
+    """A temporary error on a message that was in flight when staff paused or cancelled."""
+    from bot.outbox import deliver_one
+
+    httpserver.expect_request("/v3.0/oa/message/cs", method="POST").respond_with_json({"error": -32, "message": "Rate limit"})
+    now = time.time()
+    member(store, "zalo", "Z1", last=now)
+    bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
+    tick(app, store, now)
+    row = store.claim_outbound("zalo", now=time.time())  # in flight...
+    action(store, bid, now)  # ...when staff act
+    deliver_one(store, app.extensions["bot"].channels["zalo"], row, config=app.config)
+    assert store.get_outbound(row["id"])["status"] == state
+    assert store.claim_outbound("zalo", now=time.time() + 3600) is None  # not sent while paused / ever

@@ -215,8 +215,8 @@ def test_setup_profile(channel, httpserver):
     actions = menu["call_to_actions"]
     assert [(a["title"], a["payload"]) for a in actions] == [
         ("Hỏi đáp", "MENU_FAQ"),
-        ("Thi trắc nghiệm", "THI"),
-        ("Hái hoa dân chủ", "HAI_HOA"),
+        ("Thi trắc nghiệm", "QUIZ_LIST"),  # the payloads the quiz and hái hoa handlers take
+        ("Hái hoa dân chủ", "HAIHOA"),
         ("Dừng nhận tin", "DUNG"),
     ]
     assert all(a["type"] == "postback" and len(a["title"]) <= 30 for a in actions)

@@ -265,6 +265,7 @@ def test_login_is_rate_limited(app):
     locked = login(client, "editor", PASSWORD)
     assert locked.status_code == 429
     assert "thử lại sau" in locked.get_data(as_text=True)
+    assert "sai 3 lần" in locked.get_data(as_text=True)  # locked at the third failure, not after "more than 3"
     # another account from the same address is not locked
     assert login(app.test_client(), "viewer").status_code == 302
 
@@ -295,3 +296,70 @@ def test_login_redirect_never_leaves_the_console(app):
         assert "evil.example" not in response.location
         client.post("/admin/logout", data={"csrf_token": csrf_of(client)})
         token = csrf_of(client)
+
+
+def test_login_checks_a_password_hash_even_for_unknown_or_locked_accounts(app, monkeypatch):
+    """Same work whether the account exists or not: no timing difference to find user names."""
+    import bot.auth
+
+    calls = []
+    real = bot.auth.check_password_hash
+    monkeypatch.setattr(bot.auth, "check_password_hash", lambda h, p: calls.append(h) or real(h, p))
+    from bot.storage import Store
+
+    store = Store.open(app.config["DATABASE_PATH"])
+    store.update_staff(store.find_staff("viewer")["id"], active=0)
+    store.close()
+    for username in ("khong-co-ai", "viewer", "editor"):
+        calls.clear()
+        assert login(app.test_client(), username, "wrong-password-x").status_code == 401
+        assert len(calls) == 1, username
+
+
+def test_unit_bound_staff_cannot_see_or_control_other_units_broadcasts(app):
+    from bot.storage import Store
+    from scheduler import broadcasts
+
+    store = Store.open(app.config["DATABASE_PATH"])
+    create_account(store, "gui-donvi", PASSWORD, "broadcaster", "CT.NK")
+    now = time.time()
+    m, _ = store.touch_member("zalo", "Z-CR", at=now, display_name="Người ở Cái Răng")
+    store.db.execute("UPDATE members SET unit_code = 'CT.CR' WHERE id = ?", [m["id"]])
+    other = broadcasts.create_broadcast(store, app.config, text="Tin của đơn vị khác", now=now, schedule="once",
+                                        run_at=now + 3600, audience="unit:CT.CR")
+    province = broadcasts.create_broadcast(store, app.config, text="Tin toàn tỉnh", now=now, schedule="once",
+                                           run_at=now + 3600)
+    mine = broadcasts.create_broadcast(store, app.config, text="Tin của Ninh Kiều", now=now, schedule="once",
+                                       run_at=now + 3600, audience="unit:CT.NK.01")
+    store.close()
+    client, token = logged_in(app, "gui-donvi")
+    headers = {"X-CSRF-Token": token}
+    for bid in (other, province):
+        for action in ("pause", "cancel"):
+            assert client.post(f"/admin/broadcasts/{bid}/{action}", data={"csrf_token": token}).status_code in (403, 404)
+            assert client.post(f"/admin/api/broadcasts/{bid}/{action}", headers=headers).status_code in (403, 404)
+        assert client.get(f"/admin/broadcasts/{bid}").status_code in (403, 404)
+        assert client.get(f"/admin/api/broadcasts/{bid}", headers=headers).status_code in (403, 404)
+        assert client.get(f"/admin/api/broadcasts/{bid}/report", headers=headers).status_code in (403, 404)
+    store = Store.open(app.config["DATABASE_PATH"])
+    assert store.get_broadcast(other)["state"] == "scheduled" and store.get_broadcast(province)["state"] == "scheduled"
+    store.close()
+    listed = client.get("/admin/broadcasts").get_data(as_text=True)
+    assert "Tin của Ninh Kiều" in listed and "Tin của đơn vị khác" not in listed and "Tin toàn tỉnh" not in listed
+    api = [b["id"] for b in client.get("/admin/api/broadcasts", headers=headers).get_json()]
+    assert api == [mine]
+    # their own unit's broadcast they can still control
+    assert client.post(f"/admin/broadcasts/{mine}/pause", data={"csrf_token": token}).status_code == 302
+    assert client.post(f"/admin/api/broadcasts/{mine}/resume", headers=headers).status_code == 200
+
+
+def test_a_password_set_from_the_command_line_is_audited(app, runner):
+    from bot.storage import Store
+
+    store = Store.open(app.config["DATABASE_PATH"])
+    result = runner.invoke(args=["users", "set-password", "--username", "editor"], input="mat-khau-moi-dai-du\n")
+    assert result.exit_code == 0, result.output
+    assert [(e["username"], e["action"], e["target"]) for e in store.audit_entries() if e["action"].startswith("users.")] == [
+        ("cli", "users.set_password", "editor")
+    ]
+    store.close()

@@ -117,3 +117,18 @@ def test_approving_needs_a_source_then_sets_the_status_and_the_review_date(folde
     cs.approve_entry(folder, draft.id, version=None, today=dt.date(2026, 12, 1))
     entry = next(e for e in parse_content(folder)[1] if e.id == draft.id)
     assert entry.status == "approved" and entry.reviewed == dt.date(2026, 12, 1)
+
+
+def test_a_comment_above_the_next_entry_is_kept_when_an_entry_is_saved(folder):
+    path = _record(folder, "bien-gioi-viet-lao").file
+    text = open(path, encoding="utf-8").read()
+    comment = "  # Ghi chú của biên tập viên về mục tiếp theo: đối chiếu lại số liệu.\n"
+    text = text.replace("  - id: bien-gioi-viet-trung", comment + "  - id: bien-gioi-viet-trung", 1)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    record = _record(folder, "bien-gioi-viet-lao")
+    cs.save_entry(folder, dict(record.data, answer="Đường biên giới Việt Nam – Lào dài 2.337,459 km."),
+                  original_id=record.id, version=record.version)
+    after = open(path, encoding="utf-8").read()
+    assert comment + "  - id: bien-gioi-viet-trung" in after
+    assert "Lào dài 2.337,459 km." in after

@@ -114,3 +114,48 @@ def test_group_replies_are_rate_limited(app, store):
     first_parts = [r for r in store.outbound_for("zalo", "G7") if r["part"] == 0]
     assert len(first_parts) == int(app.config["GROUP_REPLIES_PER_MINUTE"])
     assert all(r["is_group"] == 1 for r in store.outbound_for("zalo", "G7"))
+
+
+def test_an_unreadable_inbox_row_does_not_stop_the_events_after_it(app, store):
+    """One bad event must not stop the others: a row whose stored event cannot be read is
+    marked failed, and the next member's message is still answered."""
+    from bot.inbox import ingest
+
+    services = app.extensions["bot"]
+    store._write(
+        "INSERT INTO inbox (channel, event_key, received_at, event, raw) VALUES (?, ?, ?, ?, ?)",
+        ["simulator", "bad-1", time.time(), '{"channel": "simulator", "kind": "text", "no_such_field": 1}', "{}"],
+    )
+    ingest(store, [Event(channel="simulator", kind=models.TEXT, user_id="U2", event_key="good-1", timestamp=time.time(), text="menu")], now=time.time())
+    services.processor.process_pending(store)
+    assert store.inbox_counts() == {"failed": 1, "done": 1}
+    assert store.outbound_for("simulator", "U2")
+
+
+def test_decomposed_dung_meaning_yes_does_not_unsubscribe(app, store):
+    """"đúng" typed with combining marks (Unicode tổ hợp keyboards) is still "yes", not DỪNG."""
+    import unicodedata
+
+    run(app, store, "xin chào")
+    result = run(app, store, unicodedata.normalize("NFD", "Đúng"))
+    assert store.find_member("simulator", "U1")["subscribed"] == 1
+    assert result.meta.get("command") != "unsubscribe"
+
+
+def test_messenger_standby_events_are_recorded_but_not_answered(app, store):
+    """Another app owns the thread (handover): the bot must neither answer nor act on the text."""
+    run(app, store, "xin chào", channel="messenger", user="P1")
+    result = run(app, store, "DỪNG", channel="messenger", user="P1", extra={"standby": True})
+    assert result.replies == []
+    member = store.find_member("messenger", "P1")
+    assert member["subscribed"] == 1
+
+
+@pytest.mark.parametrize("title", ["Thi trắc nghiệm", "Hái hoa dân chủ"])
+def test_messenger_persistent_menu_taps_reach_their_feature(app, store, title):
+    from bot.channels.messenger import PERSISTENT_MENU
+
+    payload = dict(PERSISTENT_MENU)[title]
+    run(app, store, "xin chào", channel="messenger", user="P2")
+    result = run(app, store, title, channel="messenger", user="P2", payload=payload, kind=models.POSTBACK)
+    assert result.meta.get("handler") not in (None, "answers"), result.meta

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -177,3 +178,51 @@ def test_catalog_check_function_for_the_content_checker():
     from bot.catalog import check_participation_content
 
     assert [str(i) for i in check_participation_content(ROOT / "content") if i.is_error] == []
+
+
+@pytest.mark.parametrize("channel", ["messenger", "zalo_bot"])
+def test_haihoa_after_an_unrecognised_answer_a_letter_still_answers(app, store, monkeypatch, channel):
+    # the reprompt must offer the choices again: "b" is the second choice, not "Hái hoa tiếp"
+    force_item(app, monkeypatch, "quiz", "test-open/truong-sa")
+    chat = Chat(app, store, channel=channel)
+    chat.send("hái hoa")
+    chat.send("không biết nữa")
+    assert "Đà Nẵng" in chat.rendered and "Khánh Hòa" in chat.rendered  # the choices are shown again
+    plan = json.loads(draws(store, chat.member["id"])[0]["plan"])
+    letter = "abcd"[plan.index(1)]  # Khánh Hòa (choice 1 in the file) as shown
+    chat.send(letter)
+    assert "✅ Chính xác!" in chat.text
+    rows = draws(store, chat.member["id"])
+    assert len(rows) == 1 and rows[0]["correct"] == 1
+
+
+@pytest.mark.parametrize("reply", ["có", "Có ạ", "rồi", "đã tham gia"])
+def test_contest_confirmation_typed_as_yes_records_the_participation(app, store, reply):
+    chat = Chat(app, store, channel="zalo_bot")
+    chat.send("x", payload="CONTEST_PICK:tim-hieu-luat-bien-phong-2023")
+    assert "Chị xác nhận đã tham gia" in chat.text
+    chat.send(reply)
+    assert "Đã ghi nhận chị tham gia" in chat.text
+    assert store.member_participation(chat.member["id"], "tim-hieu-luat-bien-phong-2023") is not None
+    assert store._value("SELECT count(*) FROM questions") == 0  # not sent to the answer engine
+
+
+def test_contest_confirmation_typed_as_no_records_nothing(app, store):
+    chat = Chat(app, store, channel="zalo_bot")
+    chat.send("x", payload="CONTEST_PICK:tim-hieu-luat-bien-phong-2023")
+    chat.send("không")
+    assert store.member_participation(chat.member["id"], "tim-hieu-luat-bien-phong-2023") is None
+    assert store._value("SELECT count(*) FROM questions") == 0
+    chat.send("có")  # the question is over: a later "có" does not report the contest
+    assert store.member_participation(chat.member["id"], "tim-hieu-luat-bien-phong-2023") is None
+
+
+def test_contest_already_reported_typed_yes_asks_for_the_note(app, store):
+    chat = Chat(app, store, channel="zalo_bot")
+    chat.send("x", payload="CONTEST_YES:tim-hieu-luat-bien-phong-2023")
+    chat.tap("Bỏ qua")
+    chat.send("x", payload="CONTEST_PICK:tim-hieu-luat-bien-phong-2023")
+    assert "bổ sung" in chat.text
+    chat.send("có")
+    chat.send("đạt giải nhì tuần 1")
+    assert store.member_participation(chat.member["id"], "tim-hieu-luat-bien-phong-2023")["note"] == "đạt giải nhì tuần 1"

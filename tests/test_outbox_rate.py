@@ -65,3 +65,33 @@ def test_senders_hold_the_configured_rate(app, store, httpserver):
     assert elapsed <= 29 / 20 * 1.5  # and not much slower
     for i, start in enumerate(stamps):  # no one-second window holds more than 20 (+1 for a few ms of network jitter)
         assert sum(1 for t in stamps[i:] if t < start + 1.0) <= 21
+
+
+def test_idle_senders_do_not_spin_on_due_messages_they_may_not_send(app, store, monkeypatch):
+    """A due message held back (a broadcast in quiet hours, or a part waiting behind the
+    recipient's message in flight) must not make the sender threads loop without pause."""
+    from bot.storage import Store
+
+    now = time.time()
+    store.enqueue(channel="messenger", recipient="B", messages=[{"text": "tin"}], at=now, kind="broadcast", messaging_type="UPDATE")
+    store.enqueue(channel="messenger", recipient="R", messages=[{"text": "1"}, {"text": "2"}], at=now)
+    assert store.claim_outbound("messenger", now=now, broadcasts=False)["recipient"] == "R"  # part 1 in flight
+    calls = {"n": 0}
+    original = Store.claim_outbound
+
+    def counting(self, *args, **kwargs):
+        calls["n"] += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "claim_outbound", counting)
+    services = app.extensions["bot"]
+    sender = ChannelSender(
+        services.channels["messenger"], services.open_store, app.config, rate=20, threads=2,
+        wakeup=threading.Event(), broadcasts_allowed=lambda now: False,
+    )
+    sender.start()
+    try:
+        time.sleep(0.5)
+    finally:
+        sender.stop()
+    assert calls["n"] <= 6, f"{calls['n']} claims in 0.5 s: the idle senders spin"

@@ -276,3 +276,15 @@ def test_a_question_removed_during_an_attempt_counts_as_unanswered(app, store, c
     assert "Câu 3/3" in chat.text
     chat.send("b")
     assert "Điểm: 2/3" in chat.text
+
+
+def test_typing_the_text_of_a_numeric_choice_picks_it():
+    # "25" is the text of a choice (the shipped quiz asks how many border provinces: 15, 25 or 28),
+    # not the 25th choice; "2" is still the second choice
+    from bot.flowkit import pick_index
+
+    assert pick_index("25", ["15", "25", "28"]) == 1
+    assert pick_index("28", ["28", "15", "25"]) == 0
+    assert pick_index("2", ["15", "25", "28"]) == 1
+    assert pick_index("b", ["15", "25", "28"]) == 1
+    assert pick_index("30", ["15", "25", "28"]) is None

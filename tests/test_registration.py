@@ -285,3 +285,46 @@ def test_retention_erases_silent_members_and_the_scheduler_runs_it_nightly(app, 
         assert scheduler.scheduler.get_job(PURGE_JOB) is not None
     finally:
         scheduler.shutdown()
+
+
+@pytest.mark.parametrize("reply", ["không", "Không phải", "sai rồi"])
+def test_answering_no_to_the_unit_confirmation_asks_for_the_unit_again(app, store, reply):
+    chat = Chat(app, store, channel="zalo_bot")
+    chat.send("ĐĂNG KÝ")
+    chat.tap("Đồng ý")
+    chat.send("Nguyễn Thị Lan")
+    chat.send("lai hoa")
+    chat.send("1")
+    assert "Đúng không ạ?" in chat.text
+    chat.send(reply)  # "no" is an answer, not a unit to search for
+    assert "không tìm thấy" not in chat.text
+    assert "chi hội nào" in chat.text
+    chat.send("khom 1 phu loi")
+    chat.send("1")
+    chat.send("có")
+    chat.tap("Bỏ qua")
+    chat.tap("Lưu thông tin")
+    assert chat.member["unit_code"] == "CT.PHULOI.CH01"
+
+
+def test_my_data_shows_both_the_result_and_the_note_of_a_contest(app, store):
+    chat = Chat(app, store)
+    chat.register()
+    store.add_participation(contest_id="to-quoc-ben-bo-song-2022", member_id=chat.member["id"], source="import",
+                            at=time.time(), participated_on="2022-08-01", result="Giải Ba", note="thi tuần 2")
+    chat.send("DỮ LIỆU CỦA TÔI")
+    assert "Giải Ba" in chat.text and "thi tuần 2" in chat.text
+
+
+def test_erase_confirmation_does_not_promise_to_erase_the_unit_that_is_kept(app, store):
+    # the unit stays on the anonymous record (counts per chi hội do not change), so the member must not be told
+    # it is erased
+    chat = Chat(app, store)
+    chat.register()
+    member_id = chat.member["id"]
+    chat.send("XÓA DỮ LIỆU")
+    promised = chat.text.split("Chỉ giữ lại")[0]
+    chat.tap("Đồng ý xóa")
+    kept = store._row("SELECT unit_code FROM members WHERE id = ?", [member_id])
+    assert kept["unit_code"] == "CT.PHULOI.CH01"
+    assert "đơn vị" not in promised

@@ -109,6 +109,18 @@ def test_commendation_candidates_follow_the_settings(app, store, population):
     assert len(commend["members"]) == 4 and commend["units"] == []
 
 
+def test_commendation_time_is_the_time_of_the_best_attempt(app, store, population):
+    # Bình (100 % in 27 s) tries again and gets 0/3 in 3 s: her time stays 27 s, not the 3 s of the worse try
+    t = time.time() - 600
+    chat = population["A2"]
+    chat.send("x", payload="QUIZ_START:test-open", now=t)
+    for i, answer in enumerate("baa", 1):
+        chat.send(answer, now=t + i)
+    assert "Điểm: 0/3" in chat.text
+    [binh] = [m for m in report_for(app, store)["commendations"]["members"] if m["name"] == "Trần Thị Bình"]
+    assert binh["avg_pct"] == 100.0 and binh["total_duration"] == 27.0
+
+
 def test_xlsx_export_has_one_sheet_per_section_with_vietnamese_headers(app, runner, population, tmp_path):
     out = tmp_path / "bao-cao.xlsx"
     result = runner.invoke(args=["report", "export", "--format", "xlsx", "--out", str(out)])

@@ -131,7 +131,8 @@ def _form(values: dict[str, str], errors: dict[str, list[str]], status: int = 20
 @requires("read")
 def broadcasts_list():
     store = get_store()
-    items = store.list_broadcasts()[:200]
+    unit = staff_unit()
+    items = [b for b in store.list_broadcasts() if not unit or within_unit(b["audience"], unit)][:200]
     progress = store.broadcast_progress([b["id"] for b in items])
     tz = current_app.config["TIMEZONE"]
     return render_template(
@@ -196,6 +197,7 @@ def broadcast_detail(broadcast_id: int):
     broadcast = store.get_broadcast(broadcast_id)
     if broadcast is None:
         abort(404, "Không có tin nhắn này.")
+    _check_unit(broadcast)
     report = broadcasts.report(store, broadcast_id)
     failures = store.run_failures([r["id"] for r in report["runs"]], 100)
     for row in failures:
@@ -207,6 +209,13 @@ def broadcast_detail(broadcast_id: int):
         reasons=broadcasts.REASONS, channels=CHANNEL_LABELS, next_run=format_local(broadcast["next_fire_at"], tz) if broadcast["next_fire_at"] else None,
         progress=progress_of(report),
     )
+
+
+def _check_unit(broadcast: dict[str, Any] | None) -> None:
+    """Staff bound to a unit see and control only the broadcasts to their unit or its sub-units (403)."""
+    unit = staff_unit()
+    if broadcast is not None and unit and not within_unit(broadcast["audience"], unit):
+        abort(403)
 
 
 def progress_of(report: dict[str, Any]) -> dict[str, Any]:
@@ -224,6 +233,7 @@ def progress_of(report: dict[str, Any]) -> dict[str, Any]:
 @requires("broadcast")
 def broadcast_control(broadcast_id: int, action: str):
     do = {"pause": broadcasts.pause, "resume": broadcasts.resume, "cancel": broadcasts.cancel}[action]
+    _check_unit(get_store().get_broadcast(broadcast_id))
     try:
         do(get_store(), broadcast_id, time.time())
     except broadcasts.BroadcastError as exc:

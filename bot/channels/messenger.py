@@ -42,8 +42,8 @@ MENU_TITLE_LIMIT = 30
 # Persistent menu: (title, postback payload).  The payloads are the bot's commands.
 PERSISTENT_MENU = (
     ("Hỏi đáp", "MENU_FAQ"),
-    ("Thi trắc nghiệm", "THI"),
-    ("Hái hoa dân chủ", "HAI_HOA"),
+    ("Thi trắc nghiệm", "QUIZ_LIST"),
+    ("Hái hoa dân chủ", "HAIHOA"),
     ("Dừng nhận tin", "DUNG"),
 )
 
