@@ -34,14 +34,25 @@ class SecretFilter(logging.Filter):
         self.secrets = [s for s in secrets_ if len(s) >= 6]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
+        if not self.secrets:
+            return True
+        try:
             message = record.getMessage()
-            masked = message
-            for value in self.secrets:
-                masked = masked.replace(value, "***")
-            if masked != message:
-                record.msg, record.args = masked, ()
+        except Exception:  # a malformed log call: let the handler report it as usual
+            return True
+        masked = self._mask(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._mask(record.exc_text)  # tracebacks can quote URLs with tokens
         return True
+
+    def _mask(self, text: str) -> str:
+        for value in self.secrets:
+            text = text.replace(value, "***")
+        return text
 
 
 def configure_logging(config: Mapping[str, Any]) -> None:

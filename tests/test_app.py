@@ -102,3 +102,17 @@ def test_the_simulator_can_be_switched_off(httpserver, db_path):
     client = app.test_client()
     assert client.get("/simulator").status_code == 404
     assert client.post("/simulator/api/send", json={"user": "u", "text": "menu"}).status_code == 404
+
+
+def test_secrets_are_masked_in_tracebacks_too():
+    import logging
+    import sys
+
+    from app import SecretFilter
+
+    try:
+        raise RuntimeError("GET https://api/botsuper-secret-token-value/sendMessage failed")
+    except RuntimeError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "send failed", (), sys.exc_info())
+    SecretFilter(["super-secret-token-value"]).filter(record)
+    assert "super-secret-token-value" not in record.exc_text and "***" in record.exc_text
