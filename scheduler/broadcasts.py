@@ -160,7 +160,7 @@ def plan_due_runs(store: Store, config: dict[str, Any], now: float) -> int:
             if not fires:
                 continue
             for missed in fires[:-1]:
-                store.add_run(current["id"], missed, state="missed", at=now, note="máy chủ dừng vào giờ gửi")
+                store.add_run(current["id"], missed, state="missed", at=now, note="không gửi vào giờ này (máy chủ dừng hoặc tin đang tạm dừng)")
             latest = fires[-1]
             if now - latest <= grace:
                 if store.add_run(current["id"], latest, state="pending", at=now):

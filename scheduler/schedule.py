@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 _DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
@@ -90,18 +91,27 @@ def normalise_cron(text: str) -> str:
     raise ScheduleError("không hiểu lịch lặp lại; ví dụ: “every Monday 08:00”, “daily 07:30”, “0 8 * * 1”.")
 
 
-def cron_trigger(cron: str, timezone: str, *, end: float | None = None) -> CronTrigger:
+def cron_trigger(cron: str, timezone: str, *, end: float | None = None) -> CronTrigger | OrTrigger:
     """An APScheduler trigger for a 5-field crontab in local time."""
     fields = cron.split()
     if len(fields) != 5:
         raise ScheduleError("biểu thức cron cần đúng 5 trường: phút giờ ngày tháng thứ")
     tz = ZoneInfo(timezone)
-    try:
+    end_date = datetime.fromtimestamp(end, tz) if end else None
+
+    def trigger(day: str, day_of_week: str) -> CronTrigger:
         return CronTrigger(
-            minute=fields[0], hour=fields[1], day=fields[2], month=fields[3],
-            day_of_week=_crontab_days(fields[4]), timezone=tz,
-            end_date=datetime.fromtimestamp(end, tz) if end else None,
+            minute=fields[0], hour=fields[1], day=day, month=fields[3],
+            day_of_week=day_of_week, timezone=tz, end_date=end_date,
         )
+
+    try:
+        days = _crontab_days(fields[4])
+        if fields[2] not in ("*", "?") and days != "*":
+            # crontab fires when EITHER the day of month or the weekday matches;
+            # APScheduler's CronTrigger would need both
+            return OrTrigger([trigger(fields[2], "*"), trigger("*", days)])
+        return trigger(fields[2], days)
     except ValueError as exc:
         raise ScheduleError(f"biểu thức cron không hợp lệ: {exc}") from None
 

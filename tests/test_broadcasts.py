@@ -441,3 +441,15 @@ def test_a_send_in_flight_at_pause_or_cancel_that_must_be_retried_keeps_that_sta
     deliver_one(store, app.extensions["bot"].channels["zalo"], row, config=app.config)
     assert store.get_outbound(row["id"])["status"] == state
     assert store.claim_outbound("zalo", now=time.time() + 3600) is None  # not sent while paused / ever
+
+
+def test_cron_day_of_month_or_weekday_fires_on_either_as_crontab_does():
+    from scheduler.schedule import next_cron_fire
+
+    tz = "Asia/Ho_Chi_Minh"
+    # "08:00 on the 1st of the month, and every Monday": from Saturday 28/11/2026
+    first = next_cron_fire("0 8 1 * 1", tz, local(2026, 11, 28, 12, 0))
+    assert first == local(2026, 11, 30, 8, 0)  # Monday 30/11 (not a 1st)
+    second = next_cron_fire("0 8 1 * 1", tz, first)
+    assert second == local(2026, 12, 1, 8, 0)  # Tuesday 1/12 (not a Monday)
+    assert next_cron_fire("0 8 1 * *", tz, local(2026, 11, 28, 12, 0)) == local(2026, 12, 1, 8, 0)
