@@ -60,9 +60,10 @@ def test_quiet_hours_and_rates_can_be_switched_off():
 def test_every_setting_is_documented_in_env_example_and_readme():
     env_example = (ROOT / ".env.example").read_text(encoding="utf-8")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", env_example, re.M))
+    documented = dict(re.findall(r"^([A-Z][A-Z0-9_]+)=(.*)$", env_example, re.M))
     names = {s.name for s in SETTINGS}
-    assert names - documented == set(), "missing from .env.example"
+    assert names - set(documented) == set(), "missing from .env.example"
+    assert {s.name: s.default for s in SETTINGS} == documented, "defaults differ: run tools/gen_env_example.py"
     assert {n for n in names if f"`{n}`" not in readme} == set(), "missing from the README settings table"
 
 
