@@ -185,7 +185,7 @@ def main() -> int:
     services = app.extensions["bot"]
     workers = Workers(services)
     workers.start()
-    scheduler = start_scheduler(app, background=True)
+    scheduler = start_scheduler(app)
     host, port = app.config["HOST"], app.config["PORT"]
     logger.info("serving on http://%s:%s (simulator at /simulator, health at /healthz)", host, port)
     try:

@@ -30,6 +30,17 @@ def wait_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
+def stop_all(procs: list[subprocess.Popen]) -> None:
+    """Terminate the benchmark's processes, killing any that do not stop within 10 s."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def pct(values: list[float], p: float) -> float:
     """The p-th percentile (nearest rank) of ``values``; NaN when there are none."""
     values = sorted(values)

@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, pct, wait_up  # noqa: E402
+from bench.common import free_port, pct, stop_all, wait_up  # noqa: E402
 
 SECRET = "bench-secret"
 QUIZ_ID = "bien-dao-vung-bien"  # the shipped open quiz (10 questions)
@@ -224,13 +224,7 @@ def quiz_load(args: argparse.Namespace) -> None:
                   f"{10 * per_round:.0f} s at the measured mean rate; a member answering in a round-wide burst waits "
                   f"up to about {per_round:.0f} s for the next question (the burst drains at that rate).")
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(procs)
 
 
 # -- part 2 -------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, pct, wait_up  # noqa: E402
+from bench.common import free_port, pct, stop_all, wait_up  # noqa: E402
 SECRET = "bench-secret"
 
 HELLO_APP = """
@@ -159,13 +159,7 @@ def main() -> None:
         print(f"reply latency (ack -> reply at platform), {len(latencies)}/{len(acks)} replies: "
               f"p50 {pct(latencies, 50) * 1000:.1f} ms  p99 {pct(latencies, 99) * 1000:.1f} ms")
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(procs)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Problems are reported as :class:`bot.content_bank.ContentIssue`, the same type
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from typing import Any
 
@@ -48,6 +49,24 @@ def read_yaml(path: str, issues: list[ContentIssue]) -> Any:
     except yaml.YAMLError as exc:
         issues.append(ContentIssue(path, 1, None, f"lỗi YAML: {exc}"))
     return None
+
+
+def read_list_file(path: str, key: str, *, missing: str, shape: str, issues: list[ContentIssue]) -> Any:
+    """The YAML mapping of an optional file whose ``key`` must be a list, or None.
+
+    A missing file is a warning (``missing`` names it); a file without a list under
+    ``key`` is an error (``shape`` says what was expected).
+    """
+    if not os.path.exists(path):
+        issues.append(ContentIssue(path, 1, None, missing, "warning"))
+        return None
+    data = read_yaml(path, issues)
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        issues.append(ContentIssue(path, 1, None, shape))
+        return None
+    return data
 
 
 def line_of(item: Any, default: int = 1) -> int:

@@ -107,7 +107,7 @@ def run_scheduler_command() -> None:
     services = get_services()
     workers = Workers(services)
     workers.start()
-    scheduler = start_scheduler(current_app._get_current_object(), background=True)  # type: ignore[attr-defined]
+    scheduler = start_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo("Workers and scheduler running; Ctrl-C to stop.")

@@ -219,16 +219,6 @@ def load_config(environ: Mapping[str, str]) -> dict[str, Any]:
     return config
 
 
-def validate_overrides(overrides: Mapping[str, Any]) -> None:
-    """Check string overrides (tests, `create_app(test_config)`) the same way."""
-    for name, value in overrides.items():
-        setting = SETTINGS_BY_NAME.get(name)
-        if setting is not None and isinstance(value, str):
-            try:
-                setting.parse(value)
-            except ValueError as exc:
-                raise ConfigError(name, str(exc)) from None
-
 
 def secret_names() -> set[str]:
     """Names of settings whose values must never be logged."""

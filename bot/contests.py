@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from bot.catalog_yaml import is_url, line_of, parse_date, read_yaml, text_value, unknown_keys
+from bot.catalog_yaml import is_url, line_of, parse_date, read_list_file, text_value, unknown_keys
 from bot.content_bank import ContentIssue
 
 CONTESTS_FILE = "contests.yaml"
@@ -66,14 +66,11 @@ def parse_contests(content_dir: str | os.PathLike[str]) -> tuple[dict[str, Conte
     path = contests_path(content_dir)
     issues: list[ContentIssue] = []
     contests: dict[str, Contest] = {}
-    if not os.path.exists(path):
-        issues.append(ContentIssue(path, 1, None, "thiếu tệp danh sách cuộc thi (contests.yaml)", "warning"))
-        return contests, issues
-    data = read_yaml(path, issues)
+    data = read_list_file(
+        path, "contests", missing="thiếu tệp danh sách cuộc thi (contests.yaml)",
+        shape="tệp cần khóa 'contests:' là một danh sách", issues=issues,
+    )
     if data is None:
-        return contests, issues
-    if not isinstance(data, dict) or not isinstance(data.get("contests"), list):
-        issues.append(ContentIssue(path, 1, None, "tệp cần khóa 'contests:' là một danh sách"))
         return contests, issues
     seen: set[str] = set()
     for item in data["contests"]:

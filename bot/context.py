@@ -51,10 +51,6 @@ class Services:
         """True while webhooks keep arriving: background work then yields the CPU to them."""
         return bool(self.last_ingest_at) and time.monotonic() - self.last_ingest_at < self.INGEST_BUSY_WINDOW
 
-    def wake_outbox(self, channel: str) -> None:
-        event = self.outbox_wakeup.get(channel)
-        if event is not None:
-            event.set()
 
 
 def get_services() -> Services:

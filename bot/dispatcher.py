@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,7 +100,6 @@ class Dispatcher:
         self.config = config
         self.services = services
         self.menu_items: list[MenuItem] = []
-        self.is_own_message: Callable[[Store, Event], bool] | None = None
 
     def add_menu_item(self, item: MenuItem) -> None:
         self.menu_items.append(item)

@@ -195,8 +195,6 @@ class Store(BroadcastStore, ParticipationStore, StaffStore, ConsoleStore):
         assert row is not None
         return row
 
-    def list_groups(self) -> list[dict[str, Any]]:
-        return self._rows("SELECT * FROM groups ORDER BY channel, group_id")
 
     # -- inbox -----------------------------------------------------------------
     def add_inbound(self, events: list[tuple[Event, dict[str, Any]]], *, at: float) -> list[int]:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.catalog_yaml import line_of, read_yaml, text_value, unknown_keys
+from bot.catalog_yaml import line_of, read_list_file, text_value, unknown_keys
 from bot.content_bank import ContentIssue
 from bot.dispatcher import fold_command
 
@@ -125,14 +125,11 @@ def parse_units(content_dir: str | os.PathLike[str]) -> tuple[UnitTree, list[Con
     path = units_path(content_dir)
     issues: list[ContentIssue] = []
     tree = UnitTree()
-    if not os.path.exists(path):
-        issues.append(ContentIssue(path, 1, None, "thiếu tệp danh mục đơn vị (units.yaml)", "warning"))
-        return tree, issues
-    data = read_yaml(path, issues)
+    data = read_list_file(
+        path, "units", missing="thiếu tệp danh mục đơn vị (units.yaml)",
+        shape="tệp cần khóa 'units:' là một danh sách đơn vị", issues=issues,
+    )
     if data is None:
-        return tree, issues
-    if not isinstance(data, dict) or not isinstance(data.get("units"), list):
-        issues.append(ContentIssue(path, 1, None, "tệp cần khóa 'units:' là một danh sách đơn vị"))
         return tree, issues
     tree.sample = bool(data.get("sample"))
     pending: list[tuple[Unit, int]] = []

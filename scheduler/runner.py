@@ -86,7 +86,7 @@ class BroadcastScheduler:
             )
 
 
-def start_scheduler(app: Any, *, background: bool = True) -> BroadcastScheduler:
+def start_scheduler(app: Any) -> BroadcastScheduler:
     """Start the scheduler for ``app`` (call in exactly one process)."""
     services = app.extensions["bot"]
     scheduler = BroadcastScheduler(services)
