@@ -27,9 +27,13 @@ MIN_VARIANTS = 3
 MAX_TOPIC_TITLE = 20  # Messenger quick-reply titles are cut at 20 characters
 STATUSES = ("draft", "approved")
 PLACEHOLDERS = ("org_name", "org_contacts")
-ENTRY_FIELDS = ("id", "topic", "question", "variants", "keywords", "answer", "sources", "related", "status", "reviewed")
+ENTRY_FIELDS = (
+    "id", "topic", "question", "variants", "keywords", "answer", "sources", "related", "status", "reviewed",
+    "reviewed_by", "review_by", "sensitive",
+)
 REQUIRED_FIELDS = ("id", "topic", "question", "variants", "keywords", "answer", "status", "reviewed")
-SOURCE_FIELDS = ("name", "number", "date", "url")
+SOURCE_FIELDS = ("name", "title", "number", "date", "url")
+MAX_SOURCE_NAME = 60  # the short name members see ("Báo Biên phòng, 3/2025"); ``title`` keeps the full reference
 CHECK_INTERVAL_SECONDS = 3.0  # reload_if_changed() scans the files at most this often
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -45,6 +49,7 @@ class Source:
     number: str | None = None
     date: str | None = None
     url: str | None = None
+    title: str | None = None  # full reference for staff; members see ``name``
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,9 @@ class Entry:
     related: tuple[str, ...]
     status: str
     reviewed: dt.date
+    reviewed_by: str | None = None
+    review_by: dt.date | None = None  # time-sensitive facts: check again by this date
+    sensitive: bool = False  # sovereignty content: only an admin approves
     file: str = ""
     line: int = 0
 
@@ -257,6 +265,15 @@ class _EntryChecker:
             self.error(f"reviewed phải là ngày dạng YYYY-MM-DD, không phải '{d.get('reviewed')}'", "reviewed")
         sources = self._sources(status == "approved")
         related = self._related()
+        reviewed_by = d.get("reviewed_by")
+        if reviewed_by is not None and not (isinstance(reviewed_by, str) and reviewed_by.strip()):
+            self.error("reviewed_by phải là tên người hoặc bộ phận rà soát", "reviewed_by")
+        review_by = as_date(d.get("review_by")) if d.get("review_by") not in (None, "") else None
+        if d.get("review_by") not in (None, "") and review_by is None:
+            self.error(f"review_by phải là ngày dạng YYYY-MM-DD, không phải '{d.get('review_by')}'", "review_by")
+        sensitive = d.get("sensitive", False)
+        if not isinstance(sensitive, bool):
+            self.error("sensitive chỉ nhận true hoặc false", "sensitive")
         if any(i.is_error for i in self.issues):
             return None
         assert reviewed is not None and variants is not None and keywords is not None
@@ -271,6 +288,9 @@ class _EntryChecker:
             related=tuple(related),
             status=status,
             reviewed=reviewed,
+            reviewed_by=reviewed_by.strip() if isinstance(reviewed_by, str) else None,
+            review_by=review_by,
+            sensitive=sensitive is True,
             file=self.path,
             line=self.line(),
         )
@@ -357,6 +377,16 @@ class _EntryChecker:
                 self.issues.append(ContentIssue(
                     self.path, where, self.entry_id, f"date của nguồn phải dạng YYYY-MM-DD hoặc YYYY, không phải '{item['date']}'"
                 ))
+            title = item.get("title")
+            if title is not None and not (isinstance(title, str) and title.strip()):
+                self.issues.append(ContentIssue(self.path, where, self.entry_id, "title của nguồn phải là chữ"))
+                title = None
+            if len(" ".join(name.split())) > MAX_SOURCE_NAME:
+                self.issues.append(ContentIssue(
+                    self.path, where, self.entry_id,
+                    f"name của nguồn dài quá {MAX_SOURCE_NAME} ký tự (hội viên thấy tên này; ghi đầy đủ vào title)",
+                    "warning",
+                ))
             url = item.get("url")
             if url is not None and not (isinstance(url, str) and re.match(r"^https?://\S+$", url.strip())):
                 self.issues.append(ContentIssue(self.path, where, self.entry_id, f"url của nguồn không phải địa chỉ http(s): {url}"))
@@ -366,6 +396,7 @@ class _EntryChecker:
                 number=str(number).strip() if number not in (None, "") else None,
                 date=date,
                 url=url.strip() if url else None,
+                title=" ".join(title.split()) if title else None,
             ))
         if sources and not any(src.date for src in sources):
             self.warn("không nguồn nào có date (nên ghi YYYY-MM-DD hoặc YYYY)", "sources")

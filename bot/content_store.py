@@ -256,7 +256,7 @@ def _layout(data: dict[str, Any], *, flow_lists: bool = True) -> dict[str, Any]:
                 if isinstance(s, dict) else s
                 for s in value
             ]
-        elif key == "reviewed" and isinstance(value, str):
+        elif key in ("reviewed", "review_by") and isinstance(value, str):
             with contextlib.suppress(ValueError):
                 value = dt.date.fromisoformat(value.strip())
         out[key] = value
