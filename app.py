@@ -20,6 +20,7 @@ from typing import Any
 from flask import Flask
 
 from bot.config import ConfigError, load_config, secret_names
+from bot.core.clock import SYSTEM_CLOCK, Clock
 
 logger = logging.getLogger("app")
 
@@ -101,8 +102,11 @@ def _allow_large_uploads() -> None:
         request.max_content_length = MAX_UPLOAD_BYTES
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. Settings come from the environment (and .env), then ``test_config``."""
+def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    """Build the app. Settings come from the environment (and .env), then ``test_config``.
+
+    ``clock`` is where every time-dependent decision reads now (tests pin it).
+    """
     if test_config is None:
         from dotenv import load_dotenv
 
@@ -136,12 +140,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     store = Store.open(app.config["DATABASE_PATH"], migrate=True)  # versioned migrations at start
     store.close()
 
-    services = context.Services(config=app.config, channels={})
-    services.channels = build_channels(app.config, services.open_store)
+    services = context.Services(config=app.config, channels={}, clock=clock or SYSTEM_CLOCK)
+    services.channels = build_channels(app.config, services.open_store, clock=services.clock)
     for name in ("simulator", "console"):
         services.channels[name] = LocalChannel(name, app.config, buttons=name == "simulator")
     services.dispatcher = build_dispatcher(app.config, services, services.get_bank)
-    services.processor = InboxProcessor(services.dispatcher, services.channels, app.config)
+    services.processor = InboxProcessor(services.dispatcher, services.channels, app.config, clock=services.clock)
     services.policy = make_policy(app.config)  # broadcast send rules, checked per recipient at send time
     app.extensions["bot"] = services
     for name, channel in services.channels.items():

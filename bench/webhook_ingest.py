@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import free_port, pct, stop_all, wait_up  # noqa: E402
+
 SECRET = "bench-secret"
 
 HELLO_APP = """

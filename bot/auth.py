@@ -13,18 +13,29 @@ import hmac
 import logging
 import secrets
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
 import click
-from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.cli import AppGroup
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.context import get_store
+from bot.context import clock_now, get_store
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +91,7 @@ def validate_password(password: str) -> None:
         raise ValueError(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự.")
 
 
-def create_account(store: Any, username: str, password: str, role: str, unit_code: str | None) -> int:
+def create_account(store: Any, username: str, password: str, role: str, unit_code: str | None, *, now: float) -> int:
     username = username.strip()
     if not username or len(username) > 64 or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
         raise ValueError("Tên đăng nhập chỉ gồm chữ, số, dấu chấm, gạch dưới hoặc gạch nối (tối đa 64 ký tự).")
@@ -89,7 +100,7 @@ def create_account(store: Any, username: str, password: str, role: str, unit_cod
     validate_password(password)
     if store.find_staff(username):
         raise ValueError(f"Tên đăng nhập {username} đã có.")
-    return store.create_staff(username, hash_password(password), role, unit_code or None, at=time.time())
+    return store.create_staff(username, hash_password(password), role, unit_code or None, at=now)
 
 
 # -- request hooks ---------------------------------------------------------------------
@@ -165,7 +176,7 @@ def audit(action: str, target: str = "", detail: str = "") -> None:
         action=action,
         target=str(target),
         detail=detail,
-        at=time.time(),
+        at=clock_now(),
     )
 
 
@@ -190,7 +201,7 @@ def login():
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
         store = get_store()
-        now = time.time()
+        now = clock_now()
         key = f"{username.lower()}|{request.remote_addr}"
         limit = int(current_app.config["LOGIN_MAX_FAILURES"])
         window = float(current_app.config["LOGIN_LOCKOUT_MINUTES"]) * 60
@@ -250,10 +261,10 @@ def users_create(username: str, role: str, unit_code: str | None) -> None:
     else:
         password = sys.stdin.readline().rstrip("\n")
     try:
-        staff_id = create_account(get_store(), username, password, role, unit_code)
+        staff_id = create_account(get_store(), username, password, role, unit_code, now=clock_now())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    get_store().audit(staff_id=None, username="cli", action="users.create", target=username, detail=role, at=time.time())
+    get_store().audit(staff_id=None, username="cli", action="users.create", target=username, detail=role, at=clock_now())
     click.echo(f"Đã tạo tài khoản {username} ({ROLES[role]}), id {staff_id}.")
 
 
@@ -279,5 +290,5 @@ def users_set_password(username: str) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     store.update_staff(staff["id"], password_hash=hash_password(password))
-    store.audit(staff_id=None, username="cli", action="users.set_password", target=username, at=time.time())
+    store.audit(staff_id=None, username="cli", action="users.set_password", target=username, at=clock_now())
     click.echo("Đã đổi mật khẩu.")

@@ -9,7 +9,6 @@ import json
 import signal
 import sys
 import threading
-import time
 import uuid
 from typing import Any
 
@@ -18,7 +17,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from bot import models
-from bot.context import get_services, get_store
+from bot.context import clock_now, get_services, get_store
 from bot.storage import Store
 
 
@@ -26,7 +25,7 @@ def _console_turn(store: Store, text: str, user: str, *, payload: str | None = N
     """Run one message through the dispatcher on the console channel; return texts and meta."""
     services = get_services()
     channel = services.channels["console"]
-    now = time.time()
+    now = clock_now()
     event = models.Event(
         channel="console", kind=models.TEXT, user_id=user, event_key=uuid.uuid4().hex,
         timestamp=now, text=text, payload=payload,
@@ -49,7 +48,7 @@ def ask_command(text: str | None, as_json: bool) -> None:
     if not as_json:
         if not text:
             raise click.UsageError("Nhập câu hỏi: flask ask \"câu hỏi\" (hoặc --json để đọc từ stdin).")
-        store.touch_member("console", "cli", at=time.time())
+        store.touch_member("console", "cli", at=clock_now())
         texts, _ = _console_turn(store, text, "cli")
         click.echo("\n\n".join(texts))
         return
@@ -59,7 +58,7 @@ def ask_command(text: str | None, as_json: bool) -> None:
             continue
         # a fresh member per question, so no conversation state leaks between lines; the
         # member exists already, so the reply is the answer without the first-contact greeting
-        store.touch_member("console", f"cli-{i}", at=time.time())
+        store.touch_member("console", f"cli-{i}", at=clock_now())
         texts, meta = _console_turn(store, question, f"cli-{i}")
         click.echo(
             json.dumps(
@@ -137,7 +136,7 @@ def outbox_status() -> None:
 @click.confirmation_option(prompt="Các tin này có thể đã đến người nhận. Gửi lại?")
 def outbox_requeue(ids: tuple[int, ...]) -> None:
     """Send again messages that were in flight when the process died (may duplicate)."""
-    count = get_store().requeue_uncertain(list(ids) if ids else None, at=time.time())
+    count = get_store().requeue_uncertain(list(ids) if ids else None, at=clock_now())
     click.echo(f"Đã xếp lại {count} tin để gửi.")
 
 
@@ -145,12 +144,13 @@ def register_commands(app: Flask) -> None:
     """Add every command group to ``app.cli``."""
     from bot.channels.cli import messenger_cli, zalo_bot_cli, zalo_cli
     from bot.content_cli import content_group
-
     from scheduler.cli import broadcast_cli
 
     for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli):
         app.cli.add_command(command)
-    from bot.participation_cli import COMMANDS as participation_commands  # participation, report, quiz, privacy
+    from bot.participation_cli import (
+        COMMANDS as participation_commands,  # participation, report, quiz, privacy
+    )
 
     for command in participation_commands:
         app.cli.add_command(command)

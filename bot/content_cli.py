@@ -25,7 +25,14 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from bot import answers
-from bot.content_bank import PROJECT_ROOT, BankSnapshot, ContentBank, get_bank, parse_content, resolve_content_dir
+from bot.content_bank import (
+    PROJECT_ROOT,
+    BankSnapshot,
+    ContentBank,
+    get_bank,
+    parse_content,
+    resolve_content_dir,
+)
 from bot.matcher import group_similar
 
 EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.yaml"
@@ -209,7 +216,9 @@ def _content_dir() -> str:
 @click.option("--dir", "content_dir", type=click.Path(file_okay=False), default=None, help="Thư mục nội dung (mặc định: CONTENT_DIR).")
 def check_command(content_dir: str | None) -> None:
     """Kiểm tra kho nội dung; thoát với mã 1 nếu có lỗi."""
-    from bot.catalog import check_participation_content  # imported here: catalog imports the bank
+    from bot.catalog import (
+        check_participation_content,  # imported here: catalog imports the bank
+    )
 
     content_dir = content_dir or _content_dir()
     topics, entries, issues = parse_content(content_dir)

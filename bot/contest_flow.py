@@ -6,7 +6,15 @@ from bot import models
 from bot.catalog import get_catalog
 from bot.contests import Contest
 from bot.dispatcher import Context, Handler
-from bot.flowkit import MENU_CHOICE, expiry, format_time, local_date, options_reply, register_commands, takes_free_text
+from bot.flowkit import (
+    MENU_CHOICE,
+    expiry,
+    format_time,
+    local_date,
+    options_reply,
+    register_commands,
+    takes_free_text,
+)
 from bot.models import Choice, Reply
 
 FLOW = "contest"

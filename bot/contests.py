@@ -12,7 +12,14 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from bot.catalog_yaml import is_url, line_of, parse_date, read_list_file, text_value, unknown_keys
+from bot.catalog_yaml import (
+    is_url,
+    line_of,
+    parse_date,
+    read_list_file,
+    text_value,
+    unknown_keys,
+)
 from bot.content_bank import ContentIssue
 
 CONTESTS_FILE = "contests.yaml"

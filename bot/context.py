@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
+from bot.core.clock import SYSTEM_CLOCK, Clock
 from bot.storage import Store
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class Services:
     processor: Any = None  # bot.inbox.InboxProcessor
     policy: Any = None  # broadcast rule check for the outbox senders
     workers: Any = None  # bot.workers.Workers when running in this process
+    clock: Clock = SYSTEM_CLOCK  # every time-dependent decision reads now from here
     last_ingest_at: float = 0.0  # monotonic time of the last webhook that brought new events
     _bank_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,6 +57,11 @@ class Services:
 
 def get_services() -> Services:
     return current_app.extensions["bot"]
+
+
+def clock_now() -> float:
+    """The app clock's now (seconds since the epoch)."""
+    return get_services().clock.now()
 
 
 _local = threading.local()

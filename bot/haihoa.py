@@ -14,7 +14,14 @@ from typing import Any
 from bot import models
 from bot.catalog import approved_entries, bank_entry, get_catalog
 from bot.dispatcher import Context, Handler
-from bot.flowkit import MENU_CHOICE, expiry, options_reply, pick_index, register_commands, takes_free_text
+from bot.flowkit import (
+    MENU_CHOICE,
+    expiry,
+    options_reply,
+    pick_index,
+    register_commands,
+    takes_free_text,
+)
 from bot.models import Choice, Reply
 from bot.quiz import cite, explain
 

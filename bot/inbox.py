@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from bot.channels.base import Channel
+from bot.core.clock import Clock
 from bot.dispatcher import Dispatcher
 from bot.models import Event
 from bot.storage import Store
@@ -35,7 +36,10 @@ def ingest(store: Store, events: list[Event], *, now: float) -> list[int]:
 class InboxProcessor:
     """Runs pending inbox events through the dispatcher and queues the replies."""
 
-    def __init__(self, dispatcher: Dispatcher, channels: dict[str, Channel], config: dict[str, Any]):
+    def __init__(
+        self, dispatcher: Dispatcher, channels: dict[str, Channel], config: dict[str, Any], *, clock: Clock
+    ):
+        self.clock = clock
         self.dispatcher = dispatcher
         self.channels = channels
         self.config = config
@@ -50,7 +54,7 @@ class InboxProcessor:
                 break
             for row in rows:
                 last_id = row["id"]
-                self.process_row(store, row, now=now if now is not None else time.time())
+                self.process_row(store, row, now=now if now is not None else self.clock.now())
                 done += 1
         return done
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.channels.base import Channel
+from bot.core.clock import Clock
 from bot.models import SendError
 from bot.storage import Store
 
@@ -79,20 +80,20 @@ def deliver_one(
     *,
     config: dict[str, Any],
     policy: Policy | None = None,
-    clock: Callable[[], float] = time.time,
+    clock: Clock,
 ) -> str:
     """Send one claimed outbox row and record the outcome; returns the new status."""
     if row["kind"] == "broadcast" and policy is not None:
-        reason = policy(store, row, clock())
+        reason = policy(store, row, clock.now())
         if reason:
-            store.mark_failed(row["id"], at=clock(), code="skipped", subcode=None, message="", reason=reason, status="skipped")
+            store.mark_failed(row["id"], at=clock.now(), code="skipped", subcode=None, message="", reason=reason, status="skipped")
             return "skipped"
     if row["message"]:
         message = json.loads(row["message"])
     else:  # a broadcast row: the rendered message is stored once per run and channel
         part = store.run_part(row["run_id"], row["channel"], row["part"])
         if part is None:
-            store.mark_failed(row["id"], at=clock(), code="missing_part", subcode=None, message="", reason="internal_error")
+            store.mark_failed(row["id"], at=clock.now(), code="missing_part", subcode=None, message="", reason="internal_error")
             return "failed"
         message = json.loads(part["message"])
     try:
@@ -104,16 +105,16 @@ def deliver_one(
     except Exception as exc:  # a bug must not lose the row: fail it with the error
         logger.exception("send crashed outbox_id=%s channel=%s", row["id"], row["channel"])
         store.mark_failed(
-            row["id"], at=clock(), code="exception", subcode=None, message=type(exc).__name__, reason="internal_error"
+            row["id"], at=clock.now(), code="exception", subcode=None, message=type(exc).__name__, reason="internal_error"
         )
         return "failed"
-    store.mark_sent(row["id"], platform_message_id=result.message_id, at=clock())
+    store.mark_sent(row["id"], platform_message_id=result.message_id, at=clock.now())
     logger.info("sent outbox_id=%s channel=%s kind=%s attempt=%s", row["id"], row["channel"], row["kind"], row["attempts"])
     return "sent"
 
 
-def _record_error(store: Store, row: dict[str, Any], err: SendError, *, config: dict[str, Any], clock: Callable[[], float]) -> str:
-    now = clock()
+def _record_error(store: Store, row: dict[str, Any], err: SendError, *, config: dict[str, Any], clock: Clock) -> str:
+    now = clock.now()
     if err.retry and row["attempts"] < int(config.get("OUTBOX_MAX_ATTEMPTS", 6)):
         delay = backoff_delay(row["attempts"], float(config.get("OUTBOX_RETRY_BASE_SECONDS", 2)), err.retry_after)
         store.mark_retry(
@@ -152,7 +153,9 @@ class ChannelSender:
         policy: Policy | None = None,
         broadcasts_allowed: Callable[[float], bool] | None = None,
         ingest_busy: Callable[[], bool] | None = None,
+        clock: Clock,
     ):
+        self.clock = clock
         self.channel = channel
         self.open_store = open_store
         self.config = config
@@ -195,19 +198,19 @@ class ChannelSender:
         wait = self.bucket.reserve()
         if wait > 0:
             time.sleep(wait)
-        now = time.time()
+        now = self.clock.now()
         row = store.claim_outbound(self.channel.name, now=now, broadcasts=self.broadcasts_allowed(now))
         if row is None:
             self.bucket.refund()
             return False
-        deliver_one(store, self.channel, row, config=self.config, policy=self.policy)
+        deliver_one(store, self.channel, row, config=self.config, policy=self.policy, clock=self.clock)
         if self.ingest_busy():
             time.sleep(YIELD_SECONDS)  # acknowledgements first during a burst of webhooks
         return True
 
     def _idle(self, store: Store) -> None:
         due = store.next_due_at(self.channel.name)
-        now = time.time()
+        now = self.clock.now()
         # a message already due that claim_outbound did not hand out is held back (quiet
         # hours, or behind an earlier message to its recipient): wait, do not spin
         timeout = 1.0 if due is None or due <= now else min(1.0, due - now)
@@ -215,13 +218,21 @@ class ChannelSender:
             self.wakeup.clear()
 
 
-def drain(store: Store, channel: Channel, config: dict[str, Any], *, policy: Policy | None = None, limit: int = 1000) -> int:
+def drain(
+    store: Store,
+    channel: Channel,
+    config: dict[str, Any],
+    *,
+    policy: Policy | None = None,
+    limit: int = 1000,
+    clock: Clock,
+) -> int:
     """Deliver every due message of ``channel`` now, in this thread (tests, CLI)."""
     count = 0
     while count < limit:
-        row = store.claim_outbound(channel.name, now=time.time())
+        row = store.claim_outbound(channel.name, now=clock.now())
         if row is None:
             break
-        deliver_one(store, channel, row, config=config, policy=policy)
+        deliver_one(store, channel, row, config=config, policy=policy, clock=clock)
         count += 1
     return count

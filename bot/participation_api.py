@@ -7,17 +7,23 @@ another unit gets 403, asking for none gets the bound unit.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from bot.auth import audit, requires, staff_unit
 from bot.catalog import get_catalog
-from bot.context import get_store
+from bot.context import clock_now, get_store
 from bot.participation_import import ImportFileError, import_participation
 from bot.report_export import csv_bytes, xlsx_bytes
-from bot.reports import ReportError, build_report, leaderboard_rows, parse_period, quiz_result_rows, report_tables
+from bot.reports import (
+    ReportError,
+    build_report,
+    leaderboard_rows,
+    parse_period,
+    quiz_result_rows,
+    report_tables,
+)
 from bot.units import unit_as_dict
 
 bp = Blueprint("participation_api", __name__, url_prefix="/admin/api")
@@ -56,7 +62,7 @@ def _report_error(exc: ReportError):
 
 def _report() -> dict[str, Any]:
     config = current_app.config
-    now = time.time()
+    now = clock_now()
     period = parse_period(request.args.get("from"), request.args.get("to"), config["TIMEZONE"], now)
     return build_report(get_store(), get_catalog(config), config, period, _scope(request.args.get("unit")), now=now)
 
@@ -79,7 +85,7 @@ def report_leaderboard():
         return _error("Cần tham số quiz (mã bài thi).")
     period = None
     if request.args.get("from") or request.args.get("to"):
-        period = parse_period(request.args.get("from"), request.args.get("to"), config["TIMEZONE"], time.time())
+        period = parse_period(request.args.get("from"), request.args.get("to"), config["TIMEZONE"], clock_now())
     limit = request.args.get("limit", type=int)
     rows = leaderboard_rows(get_store(), catalog.units, quiz_id, period=period, scope=_scope(request.args.get("unit")),
                             limit=int(config["LEADERBOARD_SIZE"]) if limit is None else max(limit, 0))
@@ -116,7 +122,7 @@ def report_export():
 @requires("read")
 def quizzes():
     config = current_app.config
-    now = time.time()
+    now = clock_now()
     out = []
     for quiz in get_catalog(config).quizzes.values():
         opens, closes = quiz.window(config["TIMEZONE"])
@@ -174,7 +180,7 @@ def participation_import():
     dry_run = (request.form.get("dry_run") or request.args.get("dry_run") or "").lower() in ("1", "true", "yes")
     try:
         report = import_participation(
-            get_store(), get_catalog(config), upload.read(), filename=upload.filename, now=time.time(), tz=config["TIMEZONE"],
+            get_store(), get_catalog(config), upload.read(), filename=upload.filename, now=clock_now(), tz=config["TIMEZONE"],
             by=g.staff["username"], dry_run=dry_run, scope=staff_unit(),
         )
     except ImportFileError as exc:

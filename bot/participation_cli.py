@@ -5,17 +5,23 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from bot.catalog import get_catalog
-from bot.context import get_store
+from bot.context import clock_now, get_store
 from bot.participation_import import ImportFileError, import_participation
 from bot.report_export import csv_bytes, write_csv_files, xlsx_bytes
-from bot.reports import ReportError, build_report, leaderboard_rows, parse_period, quiz_result_rows, report_tables
+from bot.reports import (
+    ReportError,
+    build_report,
+    leaderboard_rows,
+    parse_period,
+    quiz_result_rows,
+    report_tables,
+)
 
 participation_cli = AppGroup("participation", help="Danh sách tham gia cuộc thi / contest participation.")
 report_cli = AppGroup("report", help="Báo cáo theo kỳ và đơn vị / unit reports (CSV, Excel).")
@@ -37,7 +43,7 @@ def with_period(func):
 
 def _report(date_from: str | None, date_to: str | None, unit: str | None) -> dict:
     config = current_app.config
-    now = time.time()
+    now = clock_now()
     try:
         period = parse_period(date_from, date_to, config["TIMEZONE"], now)
         return build_report(get_store(), get_catalog(config), config, period, unit, now=now)
@@ -61,7 +67,7 @@ def participation_import(path: str, dry_run: bool, unit: str | None, as_json: bo
     config = current_app.config
     try:
         report = import_participation(
-            get_store(), get_catalog(config), data, filename=os.path.basename(path), now=time.time(),
+            get_store(), get_catalog(config), data, filename=os.path.basename(path), now=clock_now(),
             tz=config["TIMEZONE"], by="cli", dry_run=dry_run, scope=unit,
         )
     except ImportFileError as exc:
@@ -116,7 +122,7 @@ def report_leaderboard(quiz_id: str, date_from: str | None, date_to: str | None,
     """Bảng xếp hạng một bài thi (điểm cao trước, cùng điểm thì thời gian ngắn trước)."""
     config = current_app.config
     catalog = get_catalog(config)
-    period = parse_period(date_from, date_to, config["TIMEZONE"], time.time()) if (date_from or date_to) else None
+    period = parse_period(date_from, date_to, config["TIMEZONE"], clock_now()) if (date_from or date_to) else None
     rows = leaderboard_rows(get_store(), catalog.units, quiz_id, period=period, scope=unit,
                             limit=int(config["LEADERBOARD_SIZE"]) if limit is None else limit)
     headers = ["Hạng", "Họ và tên", "Đơn vị", "Kênh", "Số câu đúng", "Số câu", "Thời gian (giây)"]
@@ -141,7 +147,7 @@ def report_commendations(date_from: str | None, date_to: str | None, unit: str |
 def quiz_list() -> None:
     """Các bài thi và trạng thái (đang mở, sắp mở, đã đóng)."""
     config = current_app.config
-    now = time.time()
+    now = clock_now()
     for quiz in get_catalog(config).quizzes.values():
         click.echo(f"{quiz.id}: {quiz.title} — {len(quiz.questions)} câu — {quiz.status(now, config['TIMEZONE'])} "
                    f"({quiz.opens:%d/%m/%Y %H:%M} – {quiz.closes:%d/%m/%Y %H:%M})")
@@ -177,7 +183,7 @@ def privacy_purge() -> None:
 
     store = get_store()
     with store.transaction():
-        erased = purge_silent_members(store, current_app.config, time.time())
+        erased = purge_silent_members(store, current_app.config, clock_now())
     click.echo(f"Đã xóa dữ liệu cá nhân của {erased} hội viên.")
 
 
@@ -191,7 +197,7 @@ def privacy_erase(channel: str, platform_id: str) -> None:
     member = store.find_member(channel, platform_id)
     if member is None:
         raise click.ClickException("Không có hội viên này.")
-    store.erase_member(member["id"], at=time.time())
+    store.erase_member(member["id"], at=clock_now())
     click.echo("Đã xóa dữ liệu cá nhân.")
 
 

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
 from bot import models
 from bot.catalog import get_catalog
 from bot.dispatcher import Context, Handler
-from bot.flowkit import MENU_CHOICE, expiry, format_duration, format_time, in_group_notice, register_commands, takes_free_text
+from bot.flowkit import (
+    MENU_CHOICE,
+    expiry,
+    format_duration,
+    format_time,
+    in_group_notice,
+    register_commands,
+    takes_free_text,
+)
 from bot.models import Choice, Reply
 from bot.storage import Store
 
@@ -144,7 +151,7 @@ def run_purge(services: Any) -> int:
     store = services.open_store()
     try:
         with store.transaction():
-            erased = purge_silent_members(store, services.config, time.time())
+            erased = purge_silent_members(store, services.config, services.clock.now())
         if erased:
             logger.info("retention: erased the personal data of %d silent members", erased)
         return erased

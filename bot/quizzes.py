@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.catalog_yaml import line_of, parse_local_datetime, read_yaml, text_value, unknown_keys
+from bot.catalog_yaml import (
+    line_of,
+    parse_local_datetime,
+    read_yaml,
+    text_value,
+    unknown_keys,
+)
 from bot.content_bank import ContentIssue, parse_content
 
 QUIZ_DIR = "quizzes"

@@ -15,7 +15,14 @@ from typing import Any
 from bot import models
 from bot.catalog import get_catalog
 from bot.dispatcher import Context, Handler
-from bot.flowkit import MENU_CHOICE, expiry, in_group_notice, options_reply, register_commands, takes_free_text
+from bot.flowkit import (
+    MENU_CHOICE,
+    expiry,
+    in_group_notice,
+    options_reply,
+    register_commands,
+    takes_free_text,
+)
 from bot.models import Choice, Reply
 from bot.people import clean_name, normalise_phone
 

@@ -15,7 +15,7 @@ import uuid
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from bot import models
-from bot.context import get_services, get_store
+from bot.context import clock_now, get_services, get_store
 from bot.inbox import ingest
 from bot.outbox import drain
 
@@ -62,7 +62,7 @@ def send():
     services = get_services()
     store = get_store()
     after = store.last_outbound_id()
-    now = time.time()
+    now = clock_now()
     kind = models.POSTBACK if payload == "GET_STARTED" else models.TEXT
     event = models.Event(
         channel="simulator", kind=kind, user_id=user, event_key=uuid.uuid4().hex, timestamp=now,
@@ -71,12 +71,12 @@ def send():
     ingest(store, [event], now=now)
     if services.workers is None:
         services.processor.process_pending(store)
-        drain(store, services.channels["simulator"], services.config)
+        drain(store, services.channels["simulator"], services.config, clock=services.clock)
     else:
         services.inbox_wakeup.set()
-    deadline = time.time() + WAIT_SECONDS
+    deadline = time.monotonic() + WAIT_SECONDS
     messages = _messages(store, user, after)
-    while not messages and time.time() < deadline:
+    while not messages and time.monotonic() < deadline:
         time.sleep(0.05)
         messages = _messages(store, user, after)
     return jsonify({"messages": messages})

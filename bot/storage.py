@@ -14,7 +14,6 @@ import json
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -532,12 +531,12 @@ class Store(BroadcastStore, ParticipationStore, StaffStore, ConsoleStore):
         )
 
     # -- channel status --------------------------------------------------------
-    def set_channel_status(self, channel: str, state: str, detail: str = "", *, at: float | None = None) -> None:
+    def set_channel_status(self, channel: str, state: str, detail: str = "", *, at: float) -> None:
         self._write(
             "INSERT INTO channel_status (channel, state, detail, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (channel) DO UPDATE SET state = excluded.state, detail = excluded.detail,"
             " updated_at = excluded.updated_at",
-            [channel, state, detail, at if at is not None else time.time()],
+            [channel, state, detail, at],
         )
 
     def channel_statuses(self) -> dict[str, dict[str, Any]]:

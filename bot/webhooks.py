@@ -7,7 +7,7 @@ import time
 
 from flask import Blueprint, Response, abort, request
 
-from bot.context import get_services, get_store
+from bot.context import clock_now, get_services, get_store
 from bot.inbox import ingest
 from bot.models import PayloadError, SignatureError
 
@@ -60,7 +60,7 @@ def receive(segment: str) -> Response:
         logger.warning("webhook payload rejected channel=%s: %s", channel.name, exc)
         abort(400, "Nội dung yêu cầu không đọc được.")
     if events:
-        new_ids = ingest(get_store(), events, now=time.time())
+        new_ids = ingest(get_store(), events, now=clock_now())
         if new_ids:
             services = get_services()
             services.last_ingest_at = time.monotonic()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 from bot.context import Services
@@ -40,7 +39,7 @@ class Workers:
         config = services.config
         store = services.open_store()
         try:
-            recovered = store.recover_in_flight(at=time.time())
+            recovered = store.recover_in_flight(at=services.clock.now())
         finally:
             store.close()
         if recovered:
@@ -59,6 +58,7 @@ class Workers:
                 policy=services.policy,
                 broadcasts_allowed=lambda now: not in_quiet_hours(now, config["QUIET_HOURS"], config["TIMEZONE"]),
                 ingest_busy=services.ingest_busy,
+                clock=services.clock,
             )
             sender.start()
             self.senders[name] = sender

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
 from bot.auth import audit, requires, staff_unit
-from bot.context import get_store
+from bot.context import clock_now, get_store
 from scheduler import broadcasts
-from scheduler.schedule import ScheduleError, format_local, normalise_cron, parse_local_datetime, parse_until
+from scheduler.schedule import (
+    ScheduleError,
+    format_local,
+    normalise_cron,
+    parse_local_datetime,
+    parse_until,
+)
 
 bp = Blueprint("broadcast_api", __name__, url_prefix="/admin/api/broadcasts")
 
@@ -37,9 +42,9 @@ class FieldError(ValueError):
         self.field = field
 
 
-def _field(name: str, parse, *args):
+def _field(name: str, parse, *args, **kwargs):
     try:
-        return parse(*args)
+        return parse(*args, **kwargs)
     except ScheduleError as exc:
         raise FieldError(name, str(exc)) from None
 
@@ -60,11 +65,11 @@ def _parse(data: dict[str, Any]) -> dict[str, Any]:
     if schedule == "once":
         if not data.get("at"):
             raise FieldError("at", "Cần thời điểm gửi.")
-        args["run_at"] = _field("at", parse_local_datetime, str(data["at"]), tz)
+        args["run_at"] = _field("at", parse_local_datetime, str(data["at"]), tz, now=clock_now())
     elif schedule == "cron":
         args["cron"] = _field("cron", normalise_cron, str(data.get("cron") or ""))
     if data.get("until"):
-        args["until"] = _field("until", parse_until, str(data["until"]), tz)
+        args["until"] = _field("until", parse_until, str(data["until"]), tz, now=clock_now())
     return args
 
 
@@ -93,7 +98,7 @@ def dry_run():
     if refused:
         return refused
     try:
-        return jsonify(broadcasts.dry_run(get_store(), current_app.config, audience, time.time()))
+        return jsonify(broadcasts.dry_run(get_store(), current_app.config, audience, clock_now()))
     except broadcasts.BroadcastError as exc:
         return _error(str(exc), "audience")
 
@@ -110,7 +115,7 @@ def create():
         if refused:
             return refused
         broadcast_id = broadcasts.create_broadcast(
-            get_store(), current_app.config, now=time.time(), created_by=_username(), **args
+            get_store(), current_app.config, now=clock_now(), created_by=_username(), **args
         )
     except FieldError as exc:
         return _error(str(exc), exc.field)
@@ -167,7 +172,7 @@ def _control(action, name: str, broadcast_id: int):
     if refused:
         return refused
     try:
-        result = action(get_store(), broadcast_id, time.time())
+        result = action(get_store(), broadcast_id, clock_now())
     except broadcasts.BroadcastError as exc:
         status = 404 if "Không có" in str(exc) else 409
         return _error(str(exc), status=status)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
-import time
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from bot.context import get_store
+from bot.context import clock_now, get_store
 from scheduler import broadcasts
-from scheduler.schedule import ScheduleError, format_local, normalise_cron, parse_local_datetime, parse_until
+from scheduler.schedule import (
+    ScheduleError,
+    format_local,
+    normalise_cron,
+    parse_local_datetime,
+    parse_until,
+)
 
 broadcast_cli = AppGroup("broadcast", help="Tin nhắn gửi hàng loạt theo lịch / scheduled broadcasts.")
 
@@ -23,29 +28,29 @@ def _fail(message: str) -> None:
 @broadcast_cli.command("create")
 @click.option("--text", required=True, help="Nội dung (tối đa 2.000 ký tự).")
 @click.option("--now", "send_now", is_flag=True, help="Gửi ngay.")
-@click.option("--at", "at", help="Gửi một lần lúc (ISO 8601, giờ địa phương nếu không ghi múi giờ).")
+@click.option("--at", "at", help='Gửi một lần lúc: "ngày mai 08:00", "hôm nay 20:30" hoặc ISO 8601 (giờ địa phương nếu không ghi múi giờ).')
 @click.option("--cron", help='Lặp lại: cron 5 trường ("0 8 * * 1") hoặc mẫu ("every Monday 08:00").')
 @click.option("--audience", default="all", show_default=True, help="all | channel:NAME | unit:CODE | tag:NAME | contest:ID | group:ID")
 @click.option("--image", "image_url", help="Đường dẫn ảnh (https://...).")
 @click.option("--link", nargs=2, metavar="TITLE URL", help="Một nút liên kết.")
-@click.option("--until", help="Ngày kết thúc (YYYY-MM-DD, tính hết ngày đó).")
+@click.option("--until", help='Ngày kết thúc, tính hết ngày đó: "+4 tuần", "+30 ngày" (từ hôm nay) hoặc YYYY-MM-DD.')
 @click.option("--dry-run", is_flag=True, help="Chỉ đếm người nhận theo kênh và số sẽ bị bỏ qua; không tạo gì.")
 def create(text, send_now, at, cron, audience, image_url, link, until, dry_run):
     """Create a broadcast and print its id."""
     config = current_app.config
     store = get_store()
-    now = time.time()
+    now = clock_now()
     if sum(bool(x) for x in (send_now, at, cron)) != 1:
         _fail("Chọn đúng một trong --now, --at, --cron.")
     try:
         if dry_run:
             click.echo(json.dumps(broadcasts.dry_run(store, config, audience, now), ensure_ascii=False, indent=2))
             return
-        until_ts = parse_until(until, config["TIMEZONE"]) if until else None
+        until_ts = parse_until(until, config["TIMEZONE"], now=now) if until else None
         if send_now:
             broadcast_id = broadcasts.create_broadcast(store, config, text=text, now=now, schedule="now", audience=audience, image_url=image_url, link=tuple(link) if link else None, until=until_ts, created_by="cli")
         elif at:
-            broadcast_id = broadcasts.create_broadcast(store, config, text=text, now=now, schedule="once", run_at=parse_local_datetime(at, config["TIMEZONE"]), audience=audience, image_url=image_url, link=tuple(link) if link else None, until=until_ts, created_by="cli")
+            broadcast_id = broadcasts.create_broadcast(store, config, text=text, now=now, schedule="once", run_at=parse_local_datetime(at, config["TIMEZONE"], now=now), audience=audience, image_url=image_url, link=tuple(link) if link else None, until=until_ts, created_by="cli")
         else:
             broadcast_id = broadcasts.create_broadcast(store, config, text=text, now=now, schedule="cron", cron=normalise_cron(cron), audience=audience, image_url=image_url, link=tuple(link) if link else None, until=until_ts, created_by="cli")
     except (broadcasts.BroadcastError, ScheduleError) as exc:
@@ -85,7 +90,7 @@ def list_command(as_json):
 
 def _control(action, broadcast_id: int) -> None:
     try:
-        result = action(get_store(), broadcast_id, time.time())
+        result = action(get_store(), broadcast_id, clock_now())
     except broadcasts.BroadcastError as exc:
         _fail(str(exc))
     click.echo(f"#{broadcast_id}: {result['state']}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -53,7 +52,7 @@ class BroadcastScheduler:
         with self._lock:
             store = self.services.open_store()
             try:
-                result = broadcasts.tick(store, self.config, self.services.channels, time.time())
+                result = broadcasts.tick(store, self.config, self.services.channels, self.services.clock.now())
                 if result["started"]:
                     wake = getattr(self.services.workers, "wake_senders", None)
                     if wake:
@@ -74,7 +73,7 @@ class BroadcastScheduler:
                 job.remove()
         tz = ZoneInfo(self.config["TIMEZONE"])
         for job_id, fire_at in wanted.items():
-            if fire_at <= time.time():
+            if fire_at <= self.services.clock.now():
                 continue  # due now: the running tick handles it
             job = self.scheduler.get_job(job_id)
             run_date = datetime.fromtimestamp(fire_at, tz)

@@ -127,25 +127,47 @@ def next_cron_fire(cron: str, timezone: str, after: float, *, end: float | None 
     return nxt.timestamp() if nxt else None
 
 
-def parse_local_datetime(text: str, timezone: str) -> float:
-    """ISO 8601 date-time; without an offset it is local time (Asia/Ho_Chi_Minh)."""
+_RELATIVE_DAYS = {"hom nay": 0, "ngay mai": 1, "mai": 1, "ngay kia": 2, "today": 0, "tomorrow": 1}
+_RELATIVE_AT = re.compile(r"^(hom nay|ngay mai|mai|ngay kia|today|tomorrow)\s+(?:luc\s+)?(\d{1,2})[:h](\d{2})?$")
+_RELATIVE_SPAN = re.compile(r"^\+?(\d{1,3})\s*(ngay|tuan|thang|d|w)$")
+_FORMAT_HELP = '"ngày mai 08:00", "hôm nay 20:30" hoặc ISO 8601 (YYYY-MM-DDTHH:MM)'
+
+
+def parse_local_datetime(text: str, timezone: str, *, now: float | None = None) -> float:
+    """A local date-time: "ngày mai 08:00" / "hôm nay 20:30" (relative to ``now``) or ISO 8601
+    (without an offset it is local time, Asia/Ho_Chi_Minh)."""
+    folded = _fold(text)
+    relative = _RELATIVE_AT.match(folded)
+    if relative and now is not None:
+        hour, minute = int(relative.group(2)), int(relative.group(3) or 0)
+        if hour > 23 or minute > 59:
+            raise ScheduleError(f"giờ không hợp lệ: {text}")
+        day = datetime.fromtimestamp(now, ZoneInfo(timezone)).date() + timedelta(days=_RELATIVE_DAYS[relative.group(1)])
+        return datetime.combine(day, time(hour, minute), ZoneInfo(timezone)).timestamp()
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ScheduleError(f"thời điểm không hợp lệ (cần ISO 8601, ví dụ 2026-12-01T08:00): {text}") from None
+        raise ScheduleError(f"thời điểm không hợp lệ (ví dụ {_FORMAT_HELP}): {text}") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(timezone))
     return value.timestamp()
 
 
-def parse_until(text: str, timezone: str) -> float:
-    """An end date (inclusive: the end of that local day) or a date-time."""
+def parse_until(text: str, timezone: str, *, now: float | None = None) -> float:
+    """An end date (inclusive: the end of that local day): YYYY-MM-DD, "+4 tuần" / "30 ngày"
+    from today (relative to ``now``), or a date-time."""
     text = text.strip()
+    span = _RELATIVE_SPAN.match(_fold(text))
+    if span and now is not None:
+        count, unit = int(span.group(1)), span.group(2)
+        days = count * {"ngay": 1, "d": 1, "tuan": 7, "w": 7, "thang": 30}[unit]
+        day = datetime.fromtimestamp(now, ZoneInfo(timezone)).date() + timedelta(days=days)
+        return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(timezone)).timestamp() - 1
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         day = date.fromisoformat(text)
         # the last second of that day: the end is inclusive, so the next midnight must not count
         return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(timezone)).timestamp() - 1
-    return parse_local_datetime(text, timezone)
+    return parse_local_datetime(text, timezone, now=now)
 
 
 def in_quiet_hours(now: float, quiet: tuple[time, time] | None, timezone: str) -> bool:

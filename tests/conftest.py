@@ -78,12 +78,33 @@ def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "bot.db")
 
 
+def pinned_instant(tz: str = "Asia/Ho_Chi_Minh", hour: int = 10) -> float:
+    """Today at ``hour``:00 local time: a fixed time of day, on whatever date the tests run."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    today = dt.datetime.now(ZoneInfo(tz)).date()
+    return dt.datetime(today.year, today.month, today.day, hour, tzinfo=ZoneInfo(tz)).timestamp()
+
+
 @pytest.fixture
-def app(httpserver, db_path):
+def clock():
+    """The app's clock, pinned to today 10:00 local time and running from there.
+
+    Tests build their dates from it (``clock.now() - HOUR``) and move it with
+    ``clock.set`` / ``clock.advance``; nothing depends on the calendar date.
+    """
+    from bot.core.clock import PinnedClock
+
+    return PinnedClock(pinned_instant())
+
+
+@pytest.fixture
+def app(httpserver, db_path, clock):
     """The app with all three channels enabled against the fake platform."""
     from app import create_app
 
-    application = create_app(platform_config(httpserver.url_for("/"), db_path))
+    application = create_app(platform_config(httpserver.url_for("/"), db_path), clock=clock)
     yield application
 
 

@@ -6,7 +6,6 @@ real approved entries) plus quizzes whose dates and order the tests control.
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -104,10 +103,10 @@ class Chat:
     def send(self, text: str = "", *, payload: str | None = None, kind: str = models.TEXT, now: float | None = None,
              extra: dict[str, Any] | None = None) -> Any:
         services = self.app.extensions["bot"]
-        event = Event(channel=self.channel, kind=kind, user_id=self.user, event_key=uuid.uuid4().hex, timestamp=time.time(),
+        event = Event(channel=self.channel, kind=kind, user_id=self.user, event_key=uuid.uuid4().hex, timestamp=services.clock.now(),
                       text=text, payload=payload, group_id=self.group, extra=extra or {})
         with self.store.transaction():
-            self.result = services.dispatcher.handle(event, self.store, time.time() if now is None else now)
+            self.result = services.dispatcher.handle(event, self.store, services.clock.now() if now is None else now)
         return self.result
 
     def tap(self, title_prefix: str, **kwargs: Any) -> Any:

@@ -75,10 +75,9 @@ def test_healthz_is_503_when_the_database_is_unusable(app, client, tmp_path):
     assert resp.get_json()["database"]["state"] == "error"
 
 
-def test_healthz_reports_channels_and_backlog(app, client, store):
-    import time
-
-    store.enqueue(channel="zalo", recipient="Z", messages=[{"text": "a"}, {"text": "b"}], at=time.time())
+def test_healthz_reports_channels_and_backlog(app, client, store, clock):
+    
+    store.enqueue(channel="zalo", recipient="Z", messages=[{"text": "a"}, {"text": "b"}], at=clock.now())
     body = client.get("/healthz").get_json()
     assert body["outbox"]["backlog"] == {"zalo": 2}
     assert body["channels"]["messenger"]["state"] == "ok"

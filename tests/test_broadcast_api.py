@@ -12,7 +12,7 @@ from bot.auth import create_account
 
 def login(client, store, username="lan", role="broadcaster") -> str:
     """Create an account, log in through the form, return the session's CSRF token."""
-    create_account(store, username, "mat-khau-dai-du", role, None)
+    create_account(store, username, "mat-khau-dai-du", role, None, now=time.time())
     page = client.get("/admin/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     resp = client.post("/admin/login", data={"username": username, "password": "mat-khau-dai-du", "csrf_token": token})
@@ -43,10 +43,10 @@ def test_viewer_cannot_create(client, store):
     assert client.get("/admin/api/broadcasts").status_code == 200  # but may read
 
 
-def test_create_pause_resume_cancel_and_report(client, store):
+def test_create_pause_resume_cancel_and_report(client, store, clock):
     token = login(client, store)
     headers = {"X-CSRF-Token": token}
-    store.touch_member("zalo", "Z1", at=time.time())
+    store.touch_member("zalo", "Z1", at=clock.now())
     dry = client.post("/admin/api/broadcasts/dry-run", json={"audience": "all"}, headers=headers).get_json()
     assert dry["total"] == 1
     resp = client.post(
@@ -87,7 +87,7 @@ def test_bad_input_names_the_field_and_creates_nothing(client, store, body, fiel
 
 
 def test_unit_bound_staff_cannot_count_or_reach_other_units(client, store):
-    create_account(store, "xa", "mat-khau-dai-du", "broadcaster", "CT.PHULOI")
+    create_account(store, "xa", "mat-khau-dai-du", "broadcaster", "CT.PHULOI", now=time.time())
     page = client.get("/admin/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     client.post("/admin/login", data={"username": "xa", "password": "mat-khau-dai-du", "csrf_token": token})

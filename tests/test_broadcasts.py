@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +12,7 @@ from werkzeug import Request, Response
 from bot.outbox import drain
 from scheduler import broadcasts
 from scheduler.broadcasts import BroadcastError
+from scheduler.schedule import ScheduleError
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 HOUR = 3600.0
@@ -20,6 +20,15 @@ HOUR = 3600.0
 
 def local(*args) -> float:
     return datetime(*args, tzinfo=TZ).timestamp()
+
+
+def day(clock, days: int = 0, hour: int = 0, minute: int = 0, second: int = 0, *, weekday: int | None = None) -> float:
+    """Local time on the date the clock was pinned to plus ``days`` (or on the next ``weekday``, 0 = Monday, from there)."""
+    base = datetime.fromtimestamp(clock.origin, TZ).date()
+    if weekday is not None:
+        base += timedelta(days=(weekday - base.weekday()) % 7)
+    base += timedelta(days=days)
+    return datetime(base.year, base.month, base.day, hour, minute, second, tzinfo=TZ).timestamp()
 
 
 @pytest.fixture
@@ -64,15 +73,17 @@ def deliver(app, store):
     """Drain every channel with the app's send rules (as the sender threads do)."""
     services = app.extensions["bot"]
     for name in ("messenger", "zalo", "zalo_bot"):
-        drain(store, services.channels[name], app.config, policy=services.policy)
+        drain(store, services.channels[name], app.config, policy=services.policy, clock=app.extensions["bot"].clock)
 
 
 def tick(app, store, now):
+    """Move the app's clock to ``now`` (and hold it there) and run the scheduler's tick."""
+    app.extensions["bot"].clock.freeze(now)
     return broadcasts.tick(store, app.config, app.extensions["bot"].channels, now)
 
 
-def test_send_now_reaches_each_subscriber_once(app, store, fake_platform):
-    now = time.time()
+def test_send_now_reaches_each_subscriber_once(app, store, fake_platform, clock):
+    now = clock.now()
     member(store, "messenger", "P1", last=now - HOUR)
     member(store, "zalo", "Z1", last=now - HOUR)
     member(store, "zalo_bot", "B1", last=now - HOUR)
@@ -88,74 +99,79 @@ def test_send_now_reaches_each_subscriber_once(app, store, fake_platform):
     assert (report["targeted"], report["sent"], report["pending"], report["state"]) == (3, 3, 0, "done")
 
 
-def test_once_at_a_local_time(app, store, fake_platform):
-    now = local(2026, 12, 1, 7, 0)
+def test_once_at_a_local_time(app, store, fake_platform, clock):
+    now = day(clock, 1, 7, 0)  # tomorrow 07:00
     member(store, "zalo", "Z1", last=now - HOUR)
-    bid = broadcasts.create_broadcast(store, app.config, text="Nhắc lịch", now=now, schedule="once", run_at=local(2026, 12, 1, 8, 0))
-    tick(app, store, local(2026, 12, 1, 7, 59))
+    bid = broadcasts.create_broadcast(store, app.config, text="Nhắc lịch", now=now, schedule="once", run_at=day(clock, 1, 8, 0))
+    tick(app, store, day(clock, 1, 7, 59))
     deliver(app, store)
     assert fake_platform == []
-    tick(app, store, local(2026, 12, 1, 8, 0, 5))
+    tick(app, store, day(clock, 1, 8, 0, 5))
     deliver(app, store)
     assert [r for _, r, _ in fake_platform] == ["Z1"]
     assert [r["state"] for r in store.runs_of(bid)] == ["sending"]
 
 
-def test_cron_every_monday_at_eight_runs_each_week_once(app, store, fake_platform):
-    start = local(2026, 11, 28, 12, 0)  # a Saturday
+def test_cron_every_monday_at_eight_runs_each_week_once(app, store, fake_platform, clock):
+    saturday = day(clock, weekday=5)  # the coming Saturday (today if it is one)
+
+    def sat(days, hour, minute=0, second=0):
+        return saturday + days * 86400 + hour * HOUR + minute * 60 + second  # Vietnam has no DST
+
+    start = sat(0, 12)
     member(store, "zalo", "Z1", last=start)
     bid = broadcasts.create_broadcast(store, app.config, text="Thông điệp chủ quyền hằng tuần", now=start, schedule="cron", cron="0 8 * * 1")
-    assert store.get_broadcast(bid)["next_fire_at"] == local(2026, 11, 30, 8, 0)  # Monday, not Tuesday
-    for day, hour in ((29, 8), (30, 8), (30, 9), (30, 12)):
-        store.touch_member("zalo", "Z1", at=local(2026, 11, day, hour, 0))  # keep the window open
-        tick(app, store, local(2026, 11, day, hour, 0, 1))
+    assert store.get_broadcast(bid)["next_fire_at"] == sat(2, 8)  # Monday, not Tuesday
+    for days, hour in ((1, 8), (2, 8), (2, 9), (2, 12)):
+        store.touch_member("zalo", "Z1", at=sat(days, hour))  # keep the window open
+        tick(app, store, sat(days, hour, 0, 1))
         deliver(app, store)
     assert len(fake_platform) == 1
     runs = store.runs_of(bid)
-    assert [r["scheduled_for"] for r in runs] == [local(2026, 11, 30, 8, 0)]
-    assert store.get_broadcast(bid)["next_fire_at"] == local(2026, 12, 7, 8, 0)
+    assert [r["scheduled_for"] for r in runs] == [sat(2, 8)]
+    assert store.get_broadcast(bid)["next_fire_at"] == sat(9, 8)
 
 
-def test_cron_stops_after_the_end_date(app, store):
-    start = local(2026, 11, 28, 12, 0)
-    bid = broadcasts.create_broadcast(store, app.config, text="x", now=start, schedule="cron", cron="0 8 * * *", until=local(2026, 11, 30, 0, 0))
-    tick(app, store, local(2026, 11, 29, 8, 0, 1))
-    tick(app, store, local(2026, 11, 30, 8, 0, 1))
-    tick(app, store, local(2026, 11, 30, 8, 0, 2))
+def test_cron_stops_after_the_end_date(app, store, clock):
+    start = day(clock, 0, 12)
+    bid = broadcasts.create_broadcast(store, app.config, text="x", now=start, schedule="cron", cron="0 8 * * *", until=day(clock, 2, 0, 0))
+    tick(app, store, day(clock, 1, 8, 0, 1))
+    tick(app, store, day(clock, 2, 8, 0, 1))
+    tick(app, store, day(clock, 2, 8, 0, 2))
     assert len(store.runs_of(bid)) == 1
     assert store.get_broadcast(bid)["state"] == "done"
 
 
-def test_missed_runs_after_downtime_run_once_within_grace_else_are_recorded(app, store, fake_platform):
-    start = local(2026, 11, 28, 12, 0)
+def test_missed_runs_after_downtime_run_once_within_grace_else_are_recorded(app, store, fake_platform, clock):
+    start = day(clock, 0, 12)
     member(store, "zalo_bot", "B1", last=start)
     bid = broadcasts.create_broadcast(store, app.config, text="Tin hằng ngày", now=start, schedule="cron", cron="0 8 * * *")
-    # the process was down from Saturday noon until Monday 10:00: Sunday 08:00 and Monday 08:00 were missed
-    restart = local(2026, 11, 30, 10, 0)
+    # the process was down from noon until 10:00 two days later: both 08:00 runs in between were missed
+    restart = day(clock, 2, 10, 0)
     tick(app, store, restart)
     tick(app, store, restart + 5)  # and a second tick right after must change nothing
     deliver(app, store)
     runs = {r["scheduled_for"]: r["state"] for r in store.runs_of(bid)}
-    assert runs == {local(2026, 11, 29, 8, 0): "missed", local(2026, 11, 30, 8, 0): "sending"}
+    assert runs == {day(clock, 1, 8, 0): "missed", day(clock, 2, 8, 0): "sending"}
     assert len(fake_platform) == 1
     # beyond the grace period (6 h) the run is recorded as missed, not sent late
-    tick(app, store, local(2026, 12, 1, 15, 0))
-    assert {r["scheduled_for"]: r["state"] for r in store.runs_of(bid)}[local(2026, 12, 1, 8, 0)] == "missed"
+    tick(app, store, day(clock, 3, 15, 0))
+    assert {r["scheduled_for"]: r["state"] for r in store.runs_of(bid)}[day(clock, 3, 8, 0)] == "missed"
 
 
-def test_restart_rebuilds_from_the_database(httpserver, db_path, fake_platform):
+def test_restart_rebuilds_from_the_database(httpserver, db_path, fake_platform, clock):
     """A broadcast created before a restart fires after it, exactly once."""
     from app import create_app
     from bot.storage import Store
     from tests.conftest import platform_config
 
     config = platform_config(httpserver.url_for("/"), db_path)
-    first = create_app(config)
+    first = create_app(config, clock=clock)
     store = Store.open(db_path)
-    now = time.time()
+    now = clock.now()
     member(store, "zalo", "Z1", last=now)
     bid = broadcasts.create_broadcast(store, first.config, text="x", now=now, schedule="once", run_at=now + 60)
-    second = create_app(config)  # "restart"
+    second = create_app(config, clock=clock)  # "restart"
     tick(second, store, now + 61)
     tick(second, store, now + 62)
     deliver(second, store)
@@ -164,8 +180,8 @@ def test_restart_rebuilds_from_the_database(httpserver, db_path, fake_platform):
     store.close()
 
 
-def test_platform_rules_skip_with_reasons(app, store, fake_platform):
-    now = time.time()
+def test_platform_rules_skip_with_reasons(app, store, fake_platform, clock):
+    now = clock.now()
     member(store, "messenger", "in-window", last=now - 23 * HOUR)
     member(store, "messenger", "out-window", last=now - 25 * HOUR)
     member(store, "zalo", "free", last=now - 47 * HOUR)
@@ -191,9 +207,9 @@ def test_platform_rules_skip_with_reasons(app, store, fake_platform):
     assert (report["targeted"], report["sent"], report["skipped"]) == (9, 3, 6)
 
 
-def test_zalo_paid_window_can_be_allowed(app, store, fake_platform):
+def test_zalo_paid_window_can_be_allowed(app, store, fake_platform, clock):
     app.config["ZALO_ALLOW_PAID_WINDOW"] = True
-    now = time.time()
+    now = clock.now()
     member(store, "zalo", "paid", last=now - 3 * 24 * HOUR)
     broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
     tick(app, store, now)
@@ -201,10 +217,10 @@ def test_zalo_paid_window_can_be_allowed(app, store, fake_platform):
     assert [r for _, r, _ in fake_platform] == ["paid"]
 
 
-def test_zalo_promotion_out_of_quota_is_recorded(app, store, httpserver):
+def test_zalo_promotion_out_of_quota_is_recorded(app, store, httpserver, clock):
     app.config["ZALO_BROADCAST_TYPE"] = "promotion"
     httpserver.expect_request("/v3.0/oa/message/promotion", method="POST").respond_with_json({"error": -211, "message": "Out of quota"})
-    now = time.time()
+    now = clock.now()
     member(store, "zalo", "Z1", last=now - 30 * 24 * HOUR)  # promotion ignores the consultation window
     bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
     tick(app, store, now)
@@ -212,8 +228,8 @@ def test_zalo_promotion_out_of_quota_is_recorded(app, store, httpserver):
     assert broadcasts.report(store, bid)["failed_by_reason"] == {"out_of_quota": 1}
 
 
-def test_stop_during_a_run_stops_further_messages(app, store, fake_platform):
-    now = time.time()
+def test_stop_during_a_run_stops_further_messages(app, store, fake_platform, clock):
+    now = clock.now()
     ids = [member(store, "zalo", f"Z{i}", last=now) for i in range(4)]
     bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
     tick(app, store, now)
@@ -221,16 +237,16 @@ def test_stop_during_a_run_stops_further_messages(app, store, fake_platform):
     policy = app.extensions["bot"].policy
     from bot.outbox import deliver_one
 
-    row = store.claim_outbound("zalo", now=time.time())
-    deliver_one(store, channel, row, config=app.config, policy=policy)
+    row = store.claim_outbound("zalo", now=clock.now())
+    deliver_one(store, channel, row, config=app.config, policy=policy, clock=app.extensions["bot"].clock)
     store.set_subscribed(ids[2], False)  # Z2 says DỪNG while the run is sending
     deliver(app, store)
     assert sorted(r for _, r, _ in fake_platform) == ["Z0", "Z1", "Z3"]
     assert broadcasts.report(store, bid)["skipped_by_reason"] == {"unsubscribed": 1}
 
 
-def test_pause_resume_cancel(app, store, fake_platform):
-    now = time.time()
+def test_pause_resume_cancel(app, store, fake_platform, clock):
+    now = clock.now()
     for i in range(5):
         member(store, "zalo", f"Z{i}", last=now)
     bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
@@ -242,10 +258,10 @@ def test_pause_resume_cancel(app, store, fake_platform):
     with pytest.raises(BroadcastError):
         broadcasts.pause(store, bid, now)
     broadcasts.resume(store, bid, now)
-    row = store.claim_outbound("zalo", now=time.time())
+    row = store.claim_outbound("zalo", now=clock.now())
     from bot.outbox import deliver_one
 
-    deliver_one(store, app.extensions["bot"].channels["zalo"], row, config=app.config, policy=app.extensions["bot"].policy)
+    deliver_one(store, app.extensions["bot"].channels["zalo"], row, config=app.config, policy=app.extensions["bot"].policy, clock=app.extensions["bot"].clock)
     broadcasts.cancel(store, bid, now)
     deliver(app, store)
     report = broadcasts.report(store, bid)
@@ -253,8 +269,8 @@ def test_pause_resume_cancel(app, store, fake_platform):
     assert len(fake_platform) == 1
 
 
-def test_a_paused_broadcast_does_not_hold_up_replies(app, store, fake_platform):
-    now = time.time()
+def test_a_paused_broadcast_does_not_hold_up_replies(app, store, fake_platform, clock):
+    now = clock.now()
     member(store, "zalo", "Z1", last=now)
     bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
     tick(app, store, now)
@@ -264,24 +280,24 @@ def test_a_paused_broadcast_does_not_hold_up_replies(app, store, fake_platform):
     assert [b["message"]["text"] for _, _, b in fake_platform] == ["trả lời"]
 
 
-def test_quiet_hours_make_a_run_wait_for_their_end(app, store, fake_platform):
-    from datetime import time as clock
+def test_quiet_hours_make_a_run_wait_for_their_end(app, store, fake_platform, clock):
+    from datetime import time as clock_time
 
-    app.config["QUIET_HOURS"] = (clock(21, 30), clock(7, 0))
-    evening = local(2026, 12, 1, 22, 0)
+    app.config["QUIET_HOURS"] = (clock_time(21, 30), clock_time(7, 0))
+    evening = day(clock, 0, 22, 0)
     member(store, "zalo", "Z1", last=evening)
     bid = broadcasts.create_broadcast(store, app.config, text="x", now=evening, schedule="now")
     tick(app, store, evening)
-    tick(app, store, local(2026, 12, 2, 6, 59))
+    tick(app, store, day(clock, 1, 6, 59))
     deliver(app, store)
     assert fake_platform == [] and [r["state"] for r in store.runs_of(bid)] == ["pending"]
-    tick(app, store, local(2026, 12, 2, 7, 0, 1))
+    tick(app, store, day(clock, 1, 7, 0, 1))
     deliver(app, store)
     assert [r for _, r, _ in fake_platform] == ["Z1"]
 
 
-def test_senders_hold_broadcast_messages_but_not_replies_in_quiet_hours(app, store):
-    now = time.time()
+def test_senders_hold_broadcast_messages_but_not_replies_in_quiet_hours(app, store, clock):
+    now = clock.now()
     member(store, "zalo", "Z1", last=now)
     member(store, "zalo", "Z2", last=now)
     broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
@@ -293,8 +309,8 @@ def test_senders_hold_broadcast_messages_but_not_replies_in_quiet_hours(app, sto
     assert store.claim_outbound("zalo", now=now, broadcasts=True)["kind"] == "broadcast"
 
 
-def test_audiences_by_channel_unit_tag_and_group(app, store, fake_platform):
-    now = time.time()
+def test_audiences_by_channel_unit_tag_and_group(app, store, fake_platform, clock):
+    now = clock.now()
     member(store, "zalo", "Z-unit", last=now, unit="CT.ST.01")
     member(store, "zalo", "Z-sub", last=now, unit="CT.ST.01.A")
     member(store, "zalo", "Z-other", last=now, unit="CT.CT.02", tags=["ngư dân"])
@@ -323,16 +339,16 @@ def test_audiences_by_channel_unit_tag_and_group(app, store, fake_platform):
         ({"text": "x", "image_url": "ftp://a"}, "https"),
     ],
 )
-def test_bad_broadcasts_get_clear_errors(app, store, kwargs, message):
+def test_bad_broadcasts_get_clear_errors(app, store, kwargs, message, clock):
     args = {"schedule": "now", **kwargs}
     with pytest.raises(BroadcastError) as info:
-        broadcasts.create_broadcast(store, app.config, now=time.time(), **args)
+        broadcasts.create_broadcast(store, app.config, now=clock.now(), **args)
     assert message in str(info.value)
     assert store.list_broadcasts() == []
 
 
-def test_cli_create_list_report_and_dry_run(app, runner, store, fake_platform):
-    now = time.time()
+def test_cli_create_list_report_and_dry_run(app, runner, store, fake_platform, clock):
+    now = clock.now()
     member(store, "messenger", "P1", last=now)
     member(store, "messenger", "P2", last=now - 48 * HOUR)
     out = runner.invoke(args=["broadcast", "create", "--text", "Chào", "--now", "--audience", "channel:messenger", "--dry-run"])
@@ -350,25 +366,54 @@ def test_cli_create_list_report_and_dry_run(app, runner, store, fake_platform):
     report = json.loads(runner.invoke(args=["broadcast", "report", str(bid), "--json"]).output)
     assert set(report) >= {"targeted", "sent", "failed", "skipped", "pending", "failed_by_reason", "skipped_by_reason"}
     bad = runner.invoke(args=["broadcast", "create", "--text", "x", "--at", "hôm nay"])
-    assert bad.exit_code != 0 and "ISO 8601" in bad.output
+    assert bad.exit_code != 0 and "ISO 8601" in bad.output and "ngày mai 08:00" in bad.output
 
 
-def test_an_end_date_includes_that_day_but_not_the_next_midnight(app, store):
+def test_relative_times_count_from_the_app_clock(clock):
+    from scheduler.schedule import parse_local_datetime, parse_until
+
+    tz = "Asia/Ho_Chi_Minh"
+    assert parse_local_datetime("ngày mai 08:00", tz, now=clock.now()) == day(clock, 1, 8, 0)
+    assert parse_local_datetime("ngay mai 8h", tz, now=clock.now()) == day(clock, 1, 8, 0)
+    assert parse_local_datetime("Hôm nay 20:30", tz, now=clock.now()) == day(clock, 0, 20, 30)
+    assert parse_local_datetime("ngày kia 07:05", tz, now=clock.now()) == day(clock, 2, 7, 5)
+    assert parse_until("+8 tuần", tz, now=clock.now()) == day(clock, 57) - 1  # that whole day included
+    assert parse_until("30 ngày", tz, now=clock.now()) == day(clock, 31) - 1
+    with pytest.raises(ScheduleError):
+        parse_local_datetime("ngày mai 25:00", tz, now=clock.now())
+
+
+def test_the_readme_broadcast_commands_work_as_written(runner, store, clock):
+    """Every `flask --app app broadcast create` line of the README runs, on whatever day it is read."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    lines = re.findall(r"^flask --app app (broadcast create .*?)(?:\s+#.*)?$", readme, re.M)
+    assert len(lines) >= 3
+    for line in lines:
+        result = runner.invoke(args=shlex.split(line))
+        assert result.exit_code == 0, (line, result.output)
+
+
+def test_an_end_date_includes_that_day_but_not_the_next_midnight(app, store, clock):
     from scheduler.schedule import next_cron_fire, parse_until
 
     tz = "Asia/Ho_Chi_Minh"
-    until = parse_until("2026-12-31", tz)
-    assert next_cron_fire("0 0 * * *", tz, local(2026, 12, 30, 12, 0), end=until) == local(2026, 12, 31, 0, 0)
-    assert next_cron_fire("59 23 * * *", tz, local(2026, 12, 31, 12, 0), end=until) == local(2026, 12, 31, 23, 59)
+    last = datetime.fromtimestamp(day(clock, 27), TZ).date()
+    until = parse_until(last.isoformat(), tz)
+    assert next_cron_fire("0 0 * * *", tz, day(clock, 26, 12, 0), end=until) == day(clock, 27, 0, 0)
+    assert next_cron_fire("59 23 * * *", tz, day(clock, 27, 12, 0), end=until) == day(clock, 27, 23, 59)
     # midnight after the end date belongs to the next day: no more runs
-    assert next_cron_fire("0 0 * * *", tz, local(2026, 12, 31, 12, 0), end=until) is None
+    assert next_cron_fire("0 0 * * *", tz, day(clock, 27, 12, 0), end=until) is None
     with pytest.raises(BroadcastError):
-        broadcasts.create_broadcast(store, app.config, text="x", now=local(2026, 12, 31, 12, 0), schedule="cron", cron="0 0 * * *", until=until)
+        broadcasts.create_broadcast(store, app.config, text="x", now=day(clock, 27, 12, 0), schedule="cron", cron="0 0 * * *", until=until)
 
 
-def test_a_message_retried_after_cancel_is_not_sent(app, store, httpserver):
+def test_a_message_retried_after_cancel_is_not_sent(app, store, httpserver, clock):
     """A send in flight when staff cancel fails temporarily: its retry must not go out after the cancel."""
-    now = time.time()
+    now = clock.now()
     member(store, "zalo", "Z1", last=now)
     bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
     tick(app, store, now)
@@ -388,10 +433,10 @@ def test_a_message_retried_after_cancel_is_not_sent(app, store, httpserver):
     assert broadcasts.report(store, bid)["sent"] == 0
 
 
-def test_a_pause_while_the_scheduler_finishes_runs_is_kept_and_the_broadcast_still_ends(app, store, fake_platform, monkeypatch):
+def test_a_pause_while_the_scheduler_finishes_runs_is_kept_and_the_broadcast_still_ends(app, store, fake_platform, monkeypatch, clock):
     """The scheduler lists runs and broadcasts, then updates them; staff may pause in between
     (another thread or process). The pause must hold, and after resume the broadcast reaches done."""
-    now = time.time()
+    now = clock.now()
     member(store, "zalo", "Z1", last=now)
     once = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
     tick(app, store, now)
@@ -408,9 +453,9 @@ def test_a_pause_while_the_scheduler_finishes_runs_is_kept_and_the_broadcast_sti
     assert [r["state"] for r in store.runs_of(once)] == ["done"]
 
     # a repeating broadcast whose run just finished: a pause made while finish_runs runs is not undone
-    start = local(2026, 11, 28, 12, 0)
+    start = day(clock, 0, 12, 0, weekday=5)  # the coming Saturday
     weekly = broadcasts.create_broadcast(store, app.config, text="y", now=start, schedule="cron", cron="0 8 * * 1")
-    monday = local(2026, 11, 30, 8, 0, 1)
+    monday = day(clock, 2, 8, 0, 1, weekday=5)
     store.touch_member("zalo", "Z1", at=monday)
     tick(app, store, monday)
     deliver(app, store)
@@ -427,26 +472,27 @@ def test_a_pause_while_the_scheduler_finishes_runs_is_kept_and_the_broadcast_sti
 
 
 @pytest.mark.parametrize("action,state", [(broadcasts.pause, "paused"), (broadcasts.cancel, "cancelled")])
-def test_a_send_in_flight_at_pause_or_cancel_that_must_be_retried_keeps_that_state(app, store, httpserver, action, state):
+def test_a_send_in_flight_at_pause_or_cancel_that_must_be_retried_keeps_that_state(app, store, httpserver, action, state, clock):
     """A temporary error on a message that was in flight when staff paused or cancelled."""
     from bot.outbox import deliver_one
 
     httpserver.expect_request("/v3.0/oa/message/cs", method="POST").respond_with_json({"error": -32, "message": "Rate limit"})
-    now = time.time()
+    now = clock.now()
     member(store, "zalo", "Z1", last=now)
     bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now")
     tick(app, store, now)
-    row = store.claim_outbound("zalo", now=time.time())  # in flight...
+    row = store.claim_outbound("zalo", now=clock.now())  # in flight...
     action(store, bid, now)  # ...when staff act
-    deliver_one(store, app.extensions["bot"].channels["zalo"], row, config=app.config)
+    deliver_one(store, app.extensions["bot"].channels["zalo"], row, config=app.config, clock=app.extensions["bot"].clock)
     assert store.get_outbound(row["id"])["status"] == state
-    assert store.claim_outbound("zalo", now=time.time() + 3600) is None  # not sent while paused / ever
+    assert store.claim_outbound("zalo", now=clock.now() + 3600) is None  # not sent while paused / ever
 
 
 def test_cron_day_of_month_or_weekday_fires_on_either_as_crontab_does():
     from scheduler.schedule import next_cron_fire
 
     tz = "Asia/Ho_Chi_Minh"
+    # A pure function of the instant it is given (no clock): a fixed calendar example.
     # "08:00 on the 1st of the month, and every Monday": from Saturday 28/11/2026
     first = next_cron_fire("0 8 1 * 1", tz, local(2026, 11, 28, 12, 0))
     assert first == local(2026, 11, 30, 8, 0)  # Monday 30/11 (not a 1st)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import MESSENGER_SECRET, MESSENGER_VERIFY, load_payload, platform_config, sign_messenger
+from conftest import (
+    MESSENGER_SECRET,
+    MESSENGER_VERIFY,
+    load_payload,
+    platform_config,
+    sign_messenger,
+)
 
 from bot import models
 from bot.channels.messenger import MessengerChannel

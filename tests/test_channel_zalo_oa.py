@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 
-import contextlib
-
 import pytest
-from conftest import ZALO_APP_ID, ZALO_APP_SECRET, ZALO_OA_SECRET, load_payload, platform_config, sign_zalo
+from conftest import (
+    ZALO_APP_ID,
+    ZALO_APP_SECRET,
+    ZALO_OA_SECRET,
+    load_payload,
+    platform_config,
+    sign_zalo,
+)
 
 from bot import models
 from bot.channels.zalo_oa import CS_PATH, GROUP_PATH, PROMOTION_PATH, ZaloOAChannel
@@ -50,7 +56,7 @@ def test_enabled_without_tokens_in_the_environment_but_health_alerts(httpserver,
 def test_health_ok_with_tokens_and_alert_after_a_failed_refresh(channel, store_factory):
     assert channel.health()["state"] == "ok"
     with contextlib.closing(store_factory()) as store:
-        store.set_channel_status("zalo", "alert", "cần cấp quyền lại / re-authorisation needed")
+        store.set_channel_status("zalo", "alert", "cần cấp quyền lại / re-authorisation needed", at=0)
     health = channel.health()
     assert health["state"] == "alert" and "re-authorisation" in health["detail"]
 

@@ -30,8 +30,8 @@ def app(httpserver, db_path, content_dir):
 
     application = create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content_dir)))
     store = Store.open(db_path)
-    create_account(store, "bientap", PASSWORD, "editor", None)
-    create_account(store, "guitin", PASSWORD, "broadcaster", "CT.NK")
+    create_account(store, "bientap", PASSWORD, "editor", None, now=time.time())
+    create_account(store, "guitin", PASSWORD, "broadcaster", "CT.NK", now=time.time())
     store.close()
     return application
 
@@ -105,11 +105,11 @@ def test_form_errors_sit_next_to_their_field_and_keep_the_input(app, content_dir
     assert response.status_code == 400 and 'id="id-error1"' in page and 'aria-invalid="true"' in page
 
 
-def test_an_unanswered_group_becomes_an_entry_or_is_ignored(app, content_dir):
+def test_an_unanswered_group_becomes_an_entry_or_is_ignored(app, content_dir, clock):
     from bot.storage import Store
 
     store = Store.open(app.config["DATABASE_PATH"])
-    now = time.time()
+    now = clock.now()
     ids = [store.log_question(member_id=None, channel="zalo", text=t, at=now, decision="fallback", entry_id=None, score=0.0, candidates=[])
            for t in ("hội phí bao nhiêu tiền", "hoi phi bao nhieu tien", "giá vàng hôm nay", "gia vang hom nay")]
     store.close()
@@ -161,13 +161,13 @@ def test_a_broadcast_form_keeps_its_input_and_respects_the_unit(app):
     assert "Đã hủy" in client.get(f"/admin/broadcasts/{bid}").get_data(as_text=True)
 
 
-def test_dashboard_figures_count_today_and_the_week(app):
+def test_dashboard_figures_count_today_and_the_week(app, clock):
     from bot.admin.dashboard import figures
     from bot.models import Event
     from bot.storage import Store
 
     store = Store.open(app.config["DATABASE_PATH"])
-    now = time.time()
+    now = clock.now()
     store.add_inbound([
         (Event("zalo", "text", "Z1", "k1", now, text="a"), {}), (Event("zalo", "text", "Z1", "k2", now, text="b"), {}),
         (Event("messenger", "text", "P1", "k3", now, text="c"), {}), (Event("simulator", "text", "S1", "k4", now, text="d"), {}),

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests", allow_module_level=True)
@@ -77,7 +79,7 @@ def site(platform, tmp_path_factory):
     shutil.copytree(ROOT / "content", content)
     db_path = str(work / "bot.db")
     store = Store.open(db_path, migrate=True)
-    create_account(store, "canbo", PASSWORD, "admin", None)
+    create_account(store, "canbo", PASSWORD, "admin", None, now=time.time())
     now = time.time()
     for i in range(MEMBERS):
         store.touch_member("zalo", f"ZE2E{i:03d}", at=now, display_name=f"Hội viên {i}")

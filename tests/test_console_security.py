@@ -50,8 +50,8 @@ def app(httpserver, db_path, content_dir):
 
     store = Store.open(db_path)
     for role in ROLES:
-        create_account(store, role, PASSWORD, role, None)
-    create_account(store, "donvi", PASSWORD, "reporter", "CT.NK")
+        create_account(store, role, PASSWORD, role, None, now=time.time())
+    create_account(store, "donvi", PASSWORD, "reporter", "CT.NK", now=time.time())
     store.close()
     return application
 
@@ -164,7 +164,7 @@ def _seed_hostile_data(app):
     from scheduler import broadcasts
 
     store = Store.open(app.config["DATABASE_PATH"])
-    now = time.time()
+    now = app.extensions["bot"].clock.now()
     member, _ = store.touch_member("zalo", "Z-xss", at=now, display_name=XSS)
     store.db.execute("UPDATE members SET full_name = ?, unit_code = ?, phone = ? WHERE id = ?", [XSS, "CT.NK<b>", "0912345678", member["id"]])
     store.log_question(member_id=member["id"], channel="zalo", text=f"hỏi {XSS} gì", at=now, decision="fallback",
@@ -228,11 +228,11 @@ def test_search_input_with_sql_or_html_is_harmless(app, query):
     store.close()
 
 
-def test_unit_bound_staff_see_only_their_unit(app):
+def test_unit_bound_staff_see_only_their_unit(app, clock):
     from bot.storage import Store
 
     store = Store.open(app.config["DATABASE_PATH"])
-    now = time.time()
+    now = clock.now()
     for i, unit in enumerate(["CT.NK", "CT.NK.01", "CT.NKX", "CT.CR", None]):
         m, _ = store.touch_member("zalo", f"Z{i}", at=now, display_name=f"Hội viên {i}")
         store.db.execute("UPDATE members SET unit_code = ? WHERE id = ?", [unit, m["id"]])
@@ -316,13 +316,13 @@ def test_login_checks_a_password_hash_even_for_unknown_or_locked_accounts(app, m
         assert len(calls) == 1, username
 
 
-def test_unit_bound_staff_cannot_see_or_control_other_units_broadcasts(app):
+def test_unit_bound_staff_cannot_see_or_control_other_units_broadcasts(app, clock):
     from bot.storage import Store
     from scheduler import broadcasts
 
     store = Store.open(app.config["DATABASE_PATH"])
-    create_account(store, "gui-donvi", PASSWORD, "broadcaster", "CT.NK")
-    now = time.time()
+    create_account(store, "gui-donvi", PASSWORD, "broadcaster", "CT.NK", now=time.time())
+    now = clock.now()
     m, _ = store.touch_member("zalo", "Z-CR", at=now, display_name="Người ở Cái Răng")
     store.db.execute("UPDATE members SET unit_code = 'CT.CR' WHERE id = ?", [m["id"]])
     other = broadcasts.create_broadcast(store, app.config, text="Tin của đơn vị khác", now=now, schedule="once",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -14,11 +13,11 @@ from bot.models import Event
 def run(app, store, text="", *, user="U1", channel="simulator", payload=None, kind=models.TEXT, group=None, addressed=True, extra=None):
     services = app.extensions["bot"]
     event = Event(
-        channel=channel, kind=kind, user_id=user, event_key=uuid.uuid4().hex, timestamp=time.time(),
+        channel=channel, kind=kind, user_id=user, event_key=uuid.uuid4().hex, timestamp=services.clock.now(),
         text=text, payload=payload, group_id=group, addressed=addressed, extra=extra or {},
     )
     with store.transaction():
-        return services.dispatcher.handle(event, store, time.time())
+        return services.dispatcher.handle(event, store, services.clock.now())
 
 
 def all_text(result) -> str:
@@ -92,31 +91,31 @@ def test_group_messages_are_answered_only_when_addressed(app, store, text, addre
     assert bool(result.replies) is expect_reply
 
 
-def test_group_reply_to_the_bots_message_counts_as_addressed(app, store):
-    ids = store.enqueue(channel="zalo", recipient="G1", messages=[{"text": "x"}], at=time.time(), is_group=True)
-    store.mark_sent(ids[0], platform_message_id="zbot-msg-1", at=time.time())
+def test_group_reply_to_the_bots_message_counts_as_addressed(app, store, clock):
+    ids = store.enqueue(channel="zalo", recipient="G1", messages=[{"text": "x"}], at=clock.now(), is_group=True)
+    store.mark_sent(ids[0], platform_message_id="zbot-msg-1", at=clock.now())
     result = run(app, store, "thế còn lãnh hải?", user="A1", channel="zalo", group="G1", addressed=False, extra={"reply_to": "zbot-msg-1"})
     assert result.replies
     result = run(app, store, "thế còn lãnh hải?", user="A1", channel="zalo", group="G1", addressed=False, extra={"reply_to": "someone-else"})
     assert not result.replies
 
 
-def test_group_replies_are_rate_limited(app, store):
+def test_group_replies_are_rate_limited(app, store, clock):
     from bot.inbox import ingest
 
     services = app.extensions["bot"]
     events = [
-        Event(channel="zalo", kind=models.TEXT, user_id=f"A{i}", event_key=f"g{i}", timestamp=time.time(), text="? menu", group_id="G7")
+        Event(channel="zalo", kind=models.TEXT, user_id=f"A{i}", event_key=f"g{i}", timestamp=clock.now(), text="? menu", group_id="G7")
         for i in range(int(app.config["GROUP_REPLIES_PER_MINUTE"]) + 3)
     ]
-    ingest(store, events, now=time.time())
+    ingest(store, events, now=clock.now())
     services.processor.process_pending(store)
     first_parts = [r for r in store.outbound_for("zalo", "G7") if r["part"] == 0]
     assert len(first_parts) == int(app.config["GROUP_REPLIES_PER_MINUTE"])
     assert all(r["is_group"] == 1 for r in store.outbound_for("zalo", "G7"))
 
 
-def test_an_unreadable_inbox_row_does_not_stop_the_events_after_it(app, store):
+def test_an_unreadable_inbox_row_does_not_stop_the_events_after_it(app, store, clock):
     """One bad event must not stop the others: a row whose stored event cannot be read is
     marked failed, and the next member's message is still answered."""
     from bot.inbox import ingest
@@ -124,9 +123,9 @@ def test_an_unreadable_inbox_row_does_not_stop_the_events_after_it(app, store):
     services = app.extensions["bot"]
     store._write(
         "INSERT INTO inbox (channel, event_key, received_at, event, raw) VALUES (?, ?, ?, ?, ?)",
-        ["simulator", "bad-1", time.time(), '{"channel": "simulator", "kind": "text", "no_such_field": 1}', "{}"],
+        ["simulator", "bad-1", clock.now(), '{"channel": "simulator", "kind": "text", "no_such_field": 1}', "{}"],
     )
-    ingest(store, [Event(channel="simulator", kind=models.TEXT, user_id="U2", event_key="good-1", timestamp=time.time(), text="menu")], now=time.time())
+    ingest(store, [Event(channel="simulator", kind=models.TEXT, user_id="U2", event_key="good-1", timestamp=clock.now(), text="menu")], now=clock.now())
     services.processor.process_pending(store)
     assert store.inbox_counts() == {"failed": 1, "done": 1}
     assert store.outbound_for("simulator", "U2")

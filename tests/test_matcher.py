@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.content_bank import parse_content
-from bot.matcher import Matcher, group_similar, jaccard, grouping_features
+from bot.matcher import Matcher, group_similar, grouping_features, jaccard
 
 SMALL = Path(__file__).parent / "data" / "content_small"
 

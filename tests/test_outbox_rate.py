@@ -49,13 +49,16 @@ def test_senders_hold_the_configured_rate(app, store, httpserver):
 
     httpserver.expect_request("/me/messages", method="POST").respond_with_handler(handler)
     for i in range(30):
-        store.enqueue(channel="messenger", recipient=f"R{i}", messages=[{"text": "x"}], at=time.time())
+        store.enqueue(channel="messenger", recipient=f"R{i}", messages=[{"text": "x"}], at=app.extensions["bot"].clock.now())
     services = app.extensions["bot"]
-    sender = ChannelSender(services.channels["messenger"], services.open_store, app.config, rate=20, threads=4, wakeup=threading.Event())
+    sender = ChannelSender(
+        services.channels["messenger"], services.open_store, app.config, rate=20, threads=4, wakeup=threading.Event(),
+        clock=services.clock,
+    )
     sender.start()
     try:
-        deadline = time.time() + 10
-        while len(stamps) < 30 and time.time() < deadline:
+        deadline = time.monotonic() + 10
+        while len(stamps) < 30 and time.monotonic() < deadline:
             time.sleep(0.02)
     finally:
         sender.stop()
@@ -72,7 +75,7 @@ def test_idle_senders_do_not_spin_on_due_messages_they_may_not_send(app, store, 
     recipient's message in flight) must not make the sender threads loop without pause."""
     from bot.storage import Store
 
-    now = time.time()
+    now = app.extensions["bot"].clock.now()
     store.enqueue(channel="messenger", recipient="B", messages=[{"text": "tin"}], at=now, kind="broadcast", messaging_type="UPDATE")
     store.enqueue(channel="messenger", recipient="R", messages=[{"text": "1"}, {"text": "2"}], at=now)
     assert store.claim_outbound("messenger", now=now, broadcasts=False)["recipient"] == "R"  # part 1 in flight
@@ -87,7 +90,7 @@ def test_idle_senders_do_not_spin_on_due_messages_they_may_not_send(app, store, 
     services = app.extensions["bot"]
     sender = ChannelSender(
         services.channels["messenger"], services.open_store, app.config, rate=20, threads=2,
-        wakeup=threading.Event(), broadcasts_allowed=lambda now: False,
+        wakeup=threading.Event(), broadcasts_allowed=lambda now: False, clock=services.clock,
     )
     sender.start()
     try:

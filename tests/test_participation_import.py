@@ -36,7 +36,7 @@ def app(httpserver, db_path, tmp_path):
 
 
 def run_import(app, store, text: str, **kwargs):
-    return import_participation(store, get_catalog(app.config), text.encode("utf-8"), filename="ds.csv", now=time.time(),
+    return import_participation(store, get_catalog(app.config), text.encode("utf-8"), filename="ds.csv", now=app.extensions["bot"].clock.now(),
                                 tz=app.config["TIMEZONE"], **kwargs)
 
 
@@ -103,9 +103,9 @@ def test_imported_rows_are_linked_when_the_person_registers_later(app, store):
     (HEADER.encode("cp1258", errors="replace") + "Võ Thị Hoa,,CT,x,1/1/2024,\n".encode("cp1258", errors="replace"), "UTF-8"),
     (b"", "trống"),
 ])
-def test_unreadable_files_import_nothing(app, store, data, message):
+def test_unreadable_files_import_nothing(app, store, data, message, clock):
     with pytest.raises(ImportFileError, match=message):
-        import_participation(store, get_catalog(app.config), data, filename="x.csv", now=time.time(), tz="Asia/Ho_Chi_Minh")
+        import_participation(store, get_catalog(app.config), data, filename="x.csv", now=clock.now(), tz="Asia/Ho_Chi_Minh")
     assert store._value("SELECT count(*) FROM participations") == 0
 
 

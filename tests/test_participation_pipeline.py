@@ -4,7 +4,6 @@ signed webhook -> inbox -> dispatcher -> outbox -> the fake platform, as each re
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from werkzeug import Request, Response
@@ -57,13 +56,13 @@ class Member:
         assert resp.status_code == 200
         services = self.app.extensions["bot"]
         services.processor.process_pending(self.store)
-        drain(self.store, services.channels[self.channel], self.app.config)
+        drain(self.store, services.channels[self.channel], self.app.config, clock=self.app.extensions["bot"].clock)
 
     def say(self, text: str, payload: str | None = None) -> list[dict]:
         """Send a text (or a tap) and return the messages the platform received in reply."""
         self.n += 1
         before = len(self.sent[self.channel])
-        ts = int(time.time() * 1000)
+        ts = int(self.app.extensions["bot"].clock.now() * 1000)
         if self.channel == "messenger":
             message = {"mid": f"mid-{self.user}-{self.n}", "text": text}
             if payload:

@@ -47,7 +47,7 @@ def post_messenger(client, body: bytes, signature: str | None = None):
 def process(app, store, channel: str = "messenger") -> None:
     services = app.extensions["bot"]
     services.processor.process_pending(store)
-    drain(store, services.channels[channel], services.config)
+    drain(store, services.channels[channel], services.config, clock=app.extensions["bot"].clock)
 
 
 def sent_messenger(httpserver) -> list[dict]:
@@ -142,8 +142,7 @@ def test_events_left_unprocessed_are_processed_after_a_restart(httpserver, db_pa
 
 
 def _queue_one(app, store, recipient="PSID9"):
-    channel = app.extensions["bot"].channels["messenger"]
-    return store.enqueue(channel="messenger", recipient=recipient, messages=[{"text": "Xin chào"}], at=time.time())[0]
+    return store.enqueue(channel="messenger", recipient=recipient, messages=[{"text": "Xin chào"}], at=app.extensions["bot"].clock.now())[0]
 
 
 @pytest.mark.parametrize(
@@ -159,55 +158,55 @@ def test_outbox_retries_temporary_errors_then_delivers(app, store, httpserver, s
     httpserver.expect_ordered_request("/me/messages", method="POST").respond_with_json({"recipient_id": "PSID9", "message_id": "m_ok"})
     outbox_id = _queue_one(app, store)
     channel = app.extensions["bot"].channels["messenger"]
-    drain(store, channel, app.config, limit=1)
+    drain(store, channel, app.config, limit=1, clock=app.extensions["bot"].clock)
     row = store.get_outbound(outbox_id)
     assert row["status"] == "pending" and row["attempts"] == 1
-    drain(store, channel, app.config, limit=1)  # retry base is 0 s in tests: due again at once
+    drain(store, channel, app.config, limit=1, clock=app.extensions["bot"].clock)  # retry base is 0 s in tests: due again at once
     row = store.get_outbound(outbox_id)
     assert row["status"] == "sent" and row["platform_message_id"] == "m_ok" and row["attempts"] == 2
 
 
-def test_outbox_does_not_retry_a_permanent_error_and_marks_the_member(app, store, httpserver):
-    store.touch_member("messenger", "PSID9", at=time.time())
+def test_outbox_does_not_retry_a_permanent_error_and_marks_the_member(app, store, httpserver, clock):
+    store.touch_member("messenger", "PSID9", at=clock.now())
     httpserver.expect_request("/me/messages", method="POST").respond_with_json(
         {"error": {"message": "(#551) This person isn't available right now.", "code": 551, "error_subcode": 1545041, "type": "OAuthException"}},
         status=400,
     )
     outbox_id = _queue_one(app, store)
     channel = app.extensions["bot"].channels["messenger"]
-    drain(store, channel, app.config)
-    drain(store, channel, app.config)
+    drain(store, channel, app.config, clock=app.extensions["bot"].clock)
+    drain(store, channel, app.config, clock=app.extensions["bot"].clock)
     row = store.get_outbound(outbox_id)
     assert row["status"] == "failed" and row["error_code"] == "551" and row["error_subcode"] == "1545041"
     assert len([r for r, _ in httpserver.log if r.path == "/me/messages"]) == 1
     assert store.find_member("messenger", "PSID9")["status"] == "blocked"
 
 
-def test_zalo_rate_limit_code_is_retried(app, store, httpserver):
+def test_zalo_rate_limit_code_is_retried(app, store, httpserver, clock):
     httpserver.expect_ordered_request("/v3.0/oa/message/cs", method="POST").respond_with_json({"error": -32, "message": "Rate limit"})
     httpserver.expect_ordered_request("/v3.0/oa/message/cs", method="POST").respond_with_json(
         {"data": {"message_id": "z_ok", "user_id": "Z1"}, "error": 0, "message": "Success"}
     )
-    outbox_id = store.enqueue(channel="zalo", recipient="Z1", messages=[{"text": "Xin chào"}], at=time.time())[0]
+    outbox_id = store.enqueue(channel="zalo", recipient="Z1", messages=[{"text": "Xin chào"}], at=clock.now())[0]
     channel = app.extensions["bot"].channels["zalo"]
-    drain(store, channel, app.config)
-    drain(store, channel, app.config)
+    drain(store, channel, app.config, clock=app.extensions["bot"].clock)
+    drain(store, channel, app.config, clock=app.extensions["bot"].clock)
     row = store.get_outbound(outbox_id)
     assert row["status"] == "sent" and row["platform_message_id"] == "z_ok" and row["attempts"] == 2
 
 
-def test_messages_in_flight_at_a_crash_become_uncertain_not_resent(app, store, httpserver, messenger_ok):
+def test_messages_in_flight_at_a_crash_become_uncertain_not_resent(app, store, httpserver, messenger_ok, clock):
     from bot.workers import Workers
 
     first = _queue_one(app, store, "A")
     second = _queue_one(app, store, "B")
-    claimed = store.claim_outbound("messenger", now=time.time())
+    claimed = store.claim_outbound("messenger", now=clock.now())
     assert claimed["id"] == first  # "sending" when the process died
     workers = Workers(app.extensions["bot"])
     workers.start()  # a new process starting: recovers the outbox, then sends
     try:
-        deadline = time.time() + 5
-        while store.get_outbound(second)["status"] != "sent" and time.time() < deadline:
+        deadline = clock.now() + 5
+        while store.get_outbound(second)["status"] != "sent" and clock.now() < deadline:
             time.sleep(0.02)
     finally:
         workers.stop()
@@ -216,12 +215,12 @@ def test_messages_in_flight_at_a_crash_become_uncertain_not_resent(app, store, h
     assert [m["recipient"]["id"] for m in sent_messenger(httpserver)] == ["B"]
 
 
-def test_a_recipients_messages_leave_in_order(app, store):
-    ids = store.enqueue(channel="messenger", recipient="R", messages=[{"text": "1"}, {"text": "2"}], at=time.time())
-    first = store.claim_outbound("messenger", now=time.time())
+def test_a_recipients_messages_leave_in_order(app, store, clock):
+    ids = store.enqueue(channel="messenger", recipient="R", messages=[{"text": "1"}, {"text": "2"}], at=clock.now())
+    first = store.claim_outbound("messenger", now=clock.now())
     assert first["id"] == ids[0]
     # the second part is not due while the first is in flight
-    assert store.claim_outbound("messenger", now=time.time()) is None
+    assert store.claim_outbound("messenger", now=clock.now()) is None
 
 
 def test_zalo_probe_gets_200_and_is_not_processed(client, store):
@@ -230,7 +229,7 @@ def test_zalo_probe_gets_200_and_is_not_processed(client, store):
     assert store.inbox_counts() == {}
 
 
-def test_signed_zalo_text_and_zalo_bot_text_get_replies(app, client, store, httpserver):
+def test_signed_zalo_text_and_zalo_bot_text_get_replies(app, client, store, httpserver, clock):
     httpserver.expect_request("/v3.0/oa/message/cs", method="POST").respond_with_json(
         {"data": {"message_id": "z1", "user_id": "6142494823"}, "error": 0, "message": "Success"}
     )
@@ -239,7 +238,7 @@ def test_signed_zalo_text_and_zalo_bot_text_get_replies(app, client, store, http
     )
     zalo = json.dumps(
         {"app_id": "2553928453557884079", "user_id_by_app": "1", "event_name": "user_send_text",
-         "timestamp": str(int(time.time() * 1000)), "sender": {"id": "6142494823"}, "recipient": {"id": "366"},
+         "timestamp": str(int(clock.now() * 1000)), "sender": {"id": "6142494823"}, "recipient": {"id": "366"},
          "message": {"text": "menu", "msg_id": "zmsg1"}}
     ).encode()
     assert client.post("/webhooks/zalo", data=zalo, headers={"X-ZEvent-Signature": sign_zalo(zalo)}).status_code == 200
@@ -253,8 +252,8 @@ def test_signed_zalo_text_and_zalo_bot_text_get_replies(app, client, store, http
     assert client.post("/webhooks/zalo-bot", data=bot, headers={"X-Bot-Api-Secret-Token": "bot-webhook-secret"}).status_code == 200
     services = app.extensions["bot"]
     services.processor.process_pending(store)
-    drain(store, services.channels["zalo"], app.config)
-    drain(store, services.channels["zalo_bot"], app.config)
+    drain(store, services.channels["zalo"], app.config, clock=app.extensions["bot"].clock)
+    drain(store, services.channels["zalo_bot"], app.config, clock=app.extensions["bot"].clock)
     zalo_sent = [json.loads(r.data) for r, _ in httpserver.log if r.path == "/v3.0/oa/message/cs"]
     bot_sent = [json.loads(r.data) for r, _ in httpserver.log if r.path.endswith("/sendMessage")]
     assert [m["recipient"]["user_id"] for m in zalo_sent] == ["6142494823"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -159,11 +158,11 @@ def test_a_quiz_closing_during_an_attempt_stops_it(app, store, content):
     assert attempts(store, chat.member["id"])[0]["state"] == "closed"
 
 
-def test_an_abandoned_attempt_expires_and_is_not_scored(app, store):
+def test_an_abandoned_attempt_expires_and_is_not_scored(app, store, clock):
     chat = Chat(app, store, channel="zalo")
     start_open_quiz(chat)
     chat.send("a")
-    later = time.time() + float(app.config["QUIZ_ATTEMPT_EXPIRY_MINUTES"]) * 60 + 5
+    later = clock.now() + float(app.config["QUIZ_ATTEMPT_EXPIRY_MINUTES"]) * 60 + 5
     chat.send("b", now=later)  # the stored choices still resolve "b", but the attempt is over
     assert "hết hạn" in chat.text and chat.text.count("hết hạn") == 1
     row = attempts(store, chat.member["id"])[0]
@@ -199,9 +198,9 @@ def test_attempts_allowed_is_enforced(app, store):
     assert "đã thi đủ 2 lượt" in chat.text
 
 
-def test_time_limit_per_question(app, store):
+def test_time_limit_per_question(app, store, clock):
     chat = Chat(app, store)
-    now = time.time()
+    now = clock.now()
     chat.send("x", payload="QUIZ_START:test-timed", now=now)
     assert "30 giây" in chat.text
     chat.send("a", now=now + 60)  # right choice, too late
@@ -210,14 +209,14 @@ def test_time_limit_per_question(app, store):
     assert "Điểm: 1/2" in chat.text
 
 
-def test_rank_in_the_members_unit(app, store):
+def test_rank_in_the_members_unit(app, store, clock):
     fast = Chat(app, store, user="FAST")
     slow = Chat(app, store, user="SLOW")
     other = Chat(app, store, user="OTHER")
     fast.register(name="Lê Thị Nhanh", phone="0912000001")
     slow.register(name="Lê Thị Chậm", phone="0912000002")
     other.register(name="Lê Thị Khác", unit_query="ap 1 lai hoa", phone="0912000003")
-    t = time.time()
+    t = clock.now()
     for chat, gap in ((fast, 1), (slow, 20), (other, 1)):
         chat.send("x", payload="QUIZ_START:test-open", now=t)
         for i, answer in enumerate(("a", "b", "b"), 1):

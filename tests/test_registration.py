@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot import models
@@ -225,13 +223,12 @@ def test_registration_survives_a_restart(httpserver, db_path, tmp_path):
     store.close()
 
 
-def test_unfinished_registration_expires(app, store):
-    import time
-
+def test_unfinished_registration_expires(app, store, clock):
+    
     chat = Chat(app, store)
     chat.send("ĐĂNG KÝ")
     chat.tap("Đồng ý")
-    later = time.time() + float(app.config["FLOW_EXPIRY_MINUTES"]) * 60 + 5
+    later = clock.now() + float(app.config["FLOW_EXPIRY_MINUTES"]) * 60 + 5
     chat.send("Phạm Thị Thu", now=later)
     assert "hết hạn" in chat.text
     assert chat.member["full_name"] is None
@@ -266,7 +263,7 @@ def test_erase_needs_confirmation(app, store):
     assert fresh["full_name"] is None and fresh["registered_at"] is None  # a new member from now on
 
 
-def test_retention_erases_silent_members_and_the_scheduler_runs_it_nightly(app, store):
+def test_retention_erases_silent_members_and_the_scheduler_runs_it_nightly(app, store, clock):
     from bot.privacy import PURGE_JOB, run_purge
     from scheduler.runner import BroadcastScheduler
 
@@ -275,7 +272,7 @@ def test_retention_erases_silent_members_and_the_scheduler_runs_it_nightly(app, 
     active = Chat(app, store, user="NEW")
     active.register(name="Lê Thị Mới", phone="0912000111")
     months = int(app.config["DATA_RETENTION_MONTHS"])
-    store.db.execute("UPDATE members SET last_inbound_at = ? WHERE platform_id = 'OLD'", [time.time() - (months * 31 + 1) * 86400])
+    store.db.execute("UPDATE members SET last_inbound_at = ? WHERE platform_id = 'OLD'", [clock.now() - (months * 31 + 1) * 86400])
     assert run_purge(app.extensions["bot"]) == 1
     assert store.find_member("simulator", "OLD") is None
     assert store.find_member("simulator", "NEW")["full_name"] == "Lê Thị Mới"
@@ -307,11 +304,11 @@ def test_answering_no_to_the_unit_confirmation_asks_for_the_unit_again(app, stor
     assert chat.member["unit_code"] == "CT.PHULOI.CH01"
 
 
-def test_my_data_shows_both_the_result_and_the_note_of_a_contest(app, store):
+def test_my_data_shows_both_the_result_and_the_note_of_a_contest(app, store, clock):
     chat = Chat(app, store)
     chat.register()
     store.add_participation(contest_id="to-quoc-ben-bo-song-2022", member_id=chat.member["id"], source="import",
-                            at=time.time(), participated_on="2022-08-01", result="Giải Ba", note="thi tuần 2")
+                            at=clock.now(), participated_on="2022-08-01", result="Giải Ba", note="thi tuần 2")
     chat.send("DỮ LIỆU CỦA TÔI")
     assert "Giải Ba" in chat.text and "thi tuần 2" in chat.text
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 
 import openpyxl
 import pytest
@@ -32,7 +31,7 @@ def app(httpserver, db_path, tmp_path):
 @pytest.fixture
 def population(app, store):
     """Four registered members who took the open quiz; one reported a contest; one asked questions."""
-    t = time.time() - 3600
+    t = app.extensions["bot"].clock.now() - 3600
     chats = {}
     for user, name, unit, phone, answers, gap in MEMBERS:
         chat = Chat(app, store, user=user, channel="messenger")
@@ -59,8 +58,9 @@ def population(app, store):
 
 
 def report_for(app, store, unit=None):
-    period = parse_period(None, None, app.config["TIMEZONE"], time.time())
-    return build_report(store, get_catalog(app.config), app.config, period, unit, now=time.time())
+    now = app.extensions["bot"].clock.now()
+    period = parse_period(None, None, app.config["TIMEZONE"], now)
+    return build_report(store, get_catalog(app.config), app.config, period, unit, now=now)
 
 
 def row(report, code):
@@ -109,9 +109,9 @@ def test_commendation_candidates_follow_the_settings(app, store, population):
     assert len(commend["members"]) == 4 and commend["units"] == []
 
 
-def test_commendation_time_is_the_time_of_the_best_attempt(app, store, population):
+def test_commendation_time_is_the_time_of_the_best_attempt(app, store, population, clock):
     # Bình (100 % in 27 s) tries again and gets 0/3 in 3 s: her time stays 27 s, not the 3 s of the worse try
-    t = time.time() - 600
+    t = clock.now() - 600
     chat = population["A2"]
     chat.send("x", payload="QUIZ_START:test-open", now=t)
     for i, answer in enumerate("baa", 1):
@@ -203,11 +203,11 @@ def _everything_staff_can_get(app, client, runner, tmp_path) -> str:
     return "\n".join(parts)
 
 
-def test_erasure_removes_the_member_from_every_report_and_export(app, client, runner, store, population, tmp_path):
+def test_erasure_removes_the_member_from_every_report_and_export(app, client, runner, store, population, tmp_path, clock):
     from bot.participation_import import import_participation
 
     csv_text = "name,phone,unit,contest,date\nNguyễn Thị An,0912000001,CT.PHULOI.CH01,tim-hieu-luat-bien-phong-2023,01/12/2023\n"
-    import_participation(store, get_catalog(app.config), csv_text.encode(), filename="x.csv", now=time.time(), tz="Asia/Ho_Chi_Minh")
+    import_participation(store, get_catalog(app.config), csv_text.encode(), filename="x.csv", now=clock.now(), tz="Asia/Ho_Chi_Minh")
     login(client, store, "admin")
     before = _everything_staff_can_get(app, client, runner, tmp_path / "before")
     assert "Nguyễn Thị An" in before and "A1" in before  # she is there before
@@ -230,7 +230,7 @@ def test_erasure_removes_the_member_from_every_report_and_export(app, client, ru
     assert "'A1'" not in dump and '"A1"' not in dump and "m-A1" in dump  # the platform's message id is not personal
 
 
-def test_erasure_through_the_webhook_scrubs_inbox_and_outbox(app, client, store, httpserver):
+def test_erasure_through_the_webhook_scrubs_inbox_and_outbox(app, client, store, httpserver, clock):
     from bot.outbox import drain
     from tests.test_pipeline import messenger_text, post_messenger
 
@@ -240,12 +240,12 @@ def test_erasure_through_the_webhook_scrubs_inbox_and_outbox(app, client, store,
                               "XÓA DỮ LIỆU", "1"]):
         post_messenger(client, messenger_text(text, mid=f"m_e{i}", psid="PSIDX"))
         services.processor.process_pending(store)
-        drain(store, services.channels["messenger"], app.config)
+        drain(store, services.channels["messenger"], app.config, clock=app.extensions["bot"].clock)
     assert store.find_member("messenger", "PSIDX") is None
     from bot.privacy import purge_silent_members
 
     with store.transaction():
-        purge_silent_members(store, app.config, time.time())  # also blanks the goodbye, sent after the erasure
+        purge_silent_members(store, app.config, clock.now())  # also blanks the goodbye, sent after the erasure
     dump = "\n".join(store.db.conn.iterdump())
     for personal in ("PSIDX", "Hoàng Thị Xuyến", "Ho\\u00e0ng", "0977123456", "0977 123 456"):
         assert personal not in dump, personal

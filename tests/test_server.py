@@ -17,7 +17,6 @@ import threading
 import time
 from collections import Counter
 
-import pytest
 import requests
 from werkzeug import Request, Response
 

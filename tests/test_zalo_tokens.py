@@ -275,7 +275,7 @@ def test_consent_url_and_code_exchange(make_manager, httpserver, store_factory):
     # a fresh install: no tokens anywhere, the channel is in alert
     manager = make_manager(ZALO_ACCESS_TOKEN="", ZALO_REFRESH_TOKEN="")
     with contextlib.closing(store_factory()) as store:
-        store.set_channel_status("zalo", "alert", "re-authorisation needed")
+        store.set_channel_status("zalo", "alert", "re-authorisation needed", at=0)
     url = manager.consent_url("https://bot.example.org/zalo/callback")
     parts = urlsplit(url)
     assert url.startswith(httpserver.url_for("/v4/oa/permission?"))

@@ -5,8 +5,16 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 
 from bot.admin import bp
-from bot.auth import MIN_PASSWORD, ROLES, audit, create_account, hash_password, requires, validate_password
-from bot.context import get_store
+from bot.auth import (
+    MIN_PASSWORD,
+    ROLES,
+    audit,
+    create_account,
+    hash_password,
+    requires,
+    validate_password,
+)
+from bot.context import clock_now, get_store
 
 PER_PAGE = 100
 
@@ -50,7 +58,7 @@ def account_create():
         errors["password2"] = ["Hai lần nhập mật khẩu không giống nhau."]
     if not errors:
         try:
-            create_account(get_store(), values["username"], password, values["role"], values["unit_code"] or None)
+            create_account(get_store(), values["username"], password, values["role"], values["unit_code"] or None, now=clock_now())
         except ValueError as exc:
             message = str(exc)
             field = "password" if "Mật khẩu" in message else "role" if "Vai trò" in message else "username"

@@ -6,7 +6,6 @@ JSON API of :mod:`scheduler.api` (dry run, detail).
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -14,7 +13,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from bot.admin import bp
 from bot.admin.preview import preview_reply
 from bot.auth import audit, requires, staff_unit
-from bot.context import get_services, get_store
+from bot.context import clock_now, get_services, get_store
 from bot.models import Reply
 from bot.store_broadcasts import BROADCAST_CHANNELS
 from scheduler import broadcasts
@@ -159,7 +158,7 @@ def broadcast_create():
             raise FieldError("audience_value", f"Tài khoản của đơn vị {unit} chỉ gửi được cho đơn vị {unit} hoặc đơn vị trực thuộc.")
         args = _parse(data)
         broadcast_id = broadcasts.create_broadcast(
-            get_store(), current_app.config, now=time.time(), created_by=_username(), **args
+            get_store(), current_app.config, now=clock_now(), created_by=_username(), **args
         )
     except FieldError as exc:
         field = {"cron": "cron" if values["preset"] == "custom" else "time"}.get(exc.field, exc.field)
@@ -235,7 +234,7 @@ def broadcast_control(broadcast_id: int, action: str):
     do = {"pause": broadcasts.pause, "resume": broadcasts.resume, "cancel": broadcasts.cancel}[action]
     _check_unit(get_store().get_broadcast(broadcast_id))
     try:
-        do(get_store(), broadcast_id, time.time())
+        do(get_store(), broadcast_id, clock_now())
     except broadcasts.BroadcastError as exc:
         flash(str(exc), "error")
     else:

@@ -10,7 +10,6 @@ import os
 import re
 import threading
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
@@ -20,7 +19,14 @@ from bot.admin import bp
 from bot.admin.preview import preview_reply
 from bot.answers import entry_reply
 from bot.auth import requires
-from bot.content_bank import STATUSES, Entry, Source, bank_files, parse_content, resolve_content_dir
+from bot.content_bank import (
+    STATUSES,
+    Entry,
+    Source,
+    bank_files,
+    parse_content,
+    resolve_content_dir,
+)
 from bot.context import get_services, get_store
 from bot.textnorm import fold, has_diacritics
 
@@ -63,7 +69,7 @@ def bank_state(folder: str | None = None) -> dict[str, Any]:
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return get_services().clock.today(current_app.config["TIMEZONE"])
 
 
 # -- form <-> entry ---------------------------------------------------------------------------

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 
 from bot.admin import bp, charts, percent
 from bot.auth import requires
-from bot.context import get_store
+from bot.context import clock_now, get_store
 
 WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 
@@ -51,7 +50,7 @@ def figures(store, now: float, timezone: str) -> dict:
 @bp.get("/dashboard")
 @requires("read")
 def dashboard():
-    now = time.time()
+    now = clock_now()
     data = figures(get_store(), now, current_app.config["TIMEZONE"])
     labels, daily = data["labels"], data["daily"]
     conv = daily["conversations"]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Iterator
 
 from flask import Response, current_app, render_template, request, stream_with_context
 
 from bot.admin import bp, can, local_time
 from bot.auth import audit, requires, staff_unit
-from bot.context import get_store
+from bot.context import get_services, get_store
 
 PER_PAGE = 50
 CHANNELS = {"messenger": "Messenger", "zalo": "Zalo OA", "zalo_bot": "Zalo Bot", "simulator": "Mô phỏng"}
@@ -116,7 +115,7 @@ def members_export():
         yield buffer.getvalue()
 
     audit("members.export", filters["unit"] or filters["scope_unit"] or "all", _describe(filters))
-    stamp = time.strftime("%Y%m%d-%H%M")
+    stamp = get_services().clock.local(current_app.config["TIMEZONE"]).strftime("%Y%m%d-%H%M")
     return Response(
         stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="hoi-vien-{stamp}.csv"'},

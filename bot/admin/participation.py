@@ -6,15 +6,13 @@ downloads use its JSON/CSV endpoints under /admin/api/.
 
 from __future__ import annotations
 
-import time
-
 from flask import abort, current_app, g, render_template, request
 
 from bot.admin import bp, can
 from bot.admin.members import unit_names
 from bot.auth import audit, requires, staff_unit
 from bot.catalog import get_catalog
-from bot.context import get_store
+from bot.context import clock_now, get_store
 from bot.participation_import import ImportFileError, import_participation
 from bot.reports import leaderboard_rows
 
@@ -27,7 +25,7 @@ MAX_UPLOAD = 5 * 1024 * 1024
 def _lists(import_report=None, errors=None, status: int = 200):
     config = current_app.config
     catalog = get_catalog(config)
-    now = time.time()
+    now = clock_now()
     quizzes = []
     for quiz in catalog.quizzes.values():
         opens, closes = quiz.window(config["TIMEZONE"])
@@ -73,7 +71,7 @@ def participation_import():
     config = current_app.config
     try:
         report = import_participation(
-            get_store(), get_catalog(config), data, filename=upload.filename, now=time.time(), tz=config["TIMEZONE"],
+            get_store(), get_catalog(config), data, filename=upload.filename, now=clock_now(), tz=config["TIMEZONE"],
             by=g.staff["username"], dry_run=dry_run, scope=staff_unit(),
         )
     except ImportFileError as exc:
@@ -101,6 +99,6 @@ def quiz_page(quiz_id: str):
         leaders = leaderboard_rows(get_store(), catalog.units, quiz_id, period=None, scope=unit,
                                    limit=int(config["LEADERBOARD_SIZE"]) or 1000)
     return render_template(
-        "admin/quiz.html", quiz=quiz, opens=opens, closes=closes, status=quiz.status(time.time(), config["TIMEZONE"]),
+        "admin/quiz.html", quiz=quiz, opens=opens, closes=closes, status=quiz.status(clock_now(), config["TIMEZONE"]),
         quiz_states=QUIZ_STATES, leaders=leaders, unit=unit or "", units=unit_names(),
     )

@@ -6,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.channels.base import TEXT_LIMIT
-from bot.channels.messenger import MAX_QUICK_REPLIES, QUICK_REPLY_TITLE_LIMIT, MessengerChannel
+from bot.channels.messenger import (
+    MAX_QUICK_REPLIES,
+    QUICK_REPLY_TITLE_LIMIT,
+    MessengerChannel,
+)
 from bot.channels.zalo_oa import BUTTON_TITLE_LIMIT as ZALO_TITLE_LIMIT
 from bot.channels.zalo_oa import MAX_BUTTONS as ZALO_MAX_BUTTONS
 from bot.models import Reply

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import current_app, render_template, request
 
 from bot.admin import bp
 from bot.admin.members import unit_names
 from bot.auth import requires, staff_unit
 from bot.catalog import get_catalog
-from bot.context import get_store
+from bot.context import clock_now, get_store
 from bot.reports import ReportError, build_report, parse_period, report_tables
 
 
@@ -27,7 +25,7 @@ def reports():
     if bound and not (values["unit"] == bound or values["unit"].startswith(bound + ".")):
         errors["unit"] = [f"Tài khoản chỉ xem được báo cáo của đơn vị {bound} và các đơn vị trực thuộc."]
     report = tables = None
-    now = time.time()
+    now = clock_now()
     period = None
     try:
         period = parse_period(values["from"] or None, values["to"] or None, config["TIMEZONE"], now)

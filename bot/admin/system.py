@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs, urlparse
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -11,7 +10,7 @@ from bot.admin import bp
 from bot.auth import audit, requires
 from bot.channels.zalo_tokens import PKCE, TokenError
 from bot.config import SETTINGS
-from bot.context import get_services, get_store
+from bot.context import clock_now, get_services, get_store
 from bot.health import channel_states
 
 CHANNEL_LABELS = {"messenger": "Facebook Messenger", "zalo": "Zalo OA", "zalo_bot": "Zalo Bot"}
@@ -77,7 +76,7 @@ def system(consent_url: str | None = None):
     return render_template(
         "admin/system.html", states=states, labels=CHANNEL_LABELS, state_labels=STATE_LABELS, backlog=backlog,
         inbox=inbox, workers=services.workers is not None, zalo=_zalo_status(), webhooks=webhook_urls(),
-        base=base, https=base.startswith("https://"), settings=settings, consent_url=consent_url, now=time.time(),
+        base=base, https=base.startswith("https://"), settings=settings, consent_url=consent_url, now=clock_now(),
     )
 
 

@@ -10,7 +10,13 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 
 from bot.admin import bp
 from bot.auth import audit, requires
-from bot.content_cli import EVAL_FILE, SPLITS, EvalFileError, evaluate, load_eval_questions
+from bot.content_cli import (
+    EVAL_FILE,
+    SPLITS,
+    EvalFileError,
+    evaluate,
+    load_eval_questions,
+)
 from bot.context import get_services, get_store
 from bot.matcher import group_similar
 from bot.textnorm import has_diacritics

@@ -12,20 +12,25 @@ from bot.channels.messenger import MessengerChannel
 from bot.channels.zalo_bot import ZaloBotChannel
 from bot.channels.zalo_oa import ZaloOAChannel
 from bot.channels.zalo_tokens import ZaloTokenManager
+from bot.core.clock import SYSTEM_CLOCK, Clock
 from bot.storage import Store
 
 CHANNEL_NAMES = ("messenger", "zalo", "zalo_bot")
 
 
 def build_channels(
-    config: Mapping[str, Any], store_factory: Callable[[], Store], session: requests.Session | None = None
+    config: Mapping[str, Any],
+    store_factory: Callable[[], Store],
+    session: requests.Session | None = None,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> dict[str, Channel]:
     """Every platform channel, enabled or not (callers check ``.enabled``).
 
     ``store_factory`` opens a new Store: the Zalo token manager uses one per refresh,
     from whichever thread sends.
     """
-    tokens = ZaloTokenManager(config, store_factory, session=session)
+    tokens = ZaloTokenManager(config, store_factory, session=session, clock=clock.now)
     return {
         "messenger": MessengerChannel(config, session),
         "zalo": ZaloOAChannel(config, session, tokens=tokens),

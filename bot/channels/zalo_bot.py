@@ -18,7 +18,15 @@ from typing import Any
 import requests
 
 from bot.channels.base import Channel, numbered_text
-from bot.models import TEXT, UNSUPPORTED, Event, Reply, SendError, SendResult, SignatureError
+from bot.models import (
+    TEXT,
+    UNSUPPORTED,
+    Event,
+    Reply,
+    SendError,
+    SendResult,
+    SignatureError,
+)
 
 logger = logging.getLogger(__name__)
 
