@@ -19,8 +19,8 @@ from typing import Any
 
 from flask import Flask
 
-from bot.config import ConfigError, load_config, secret_names
 from bot.core.clock import SYSTEM_CLOCK, Clock
+from bot.core.config import ConfigError, load_config, secret_names
 
 logger = logging.getLogger("app")
 
@@ -118,7 +118,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
     if not overrides.get("TESTING"):
         configure_logging(config)
 
-    app = Flask(__name__, instance_relative_config=True, static_folder="bot/static", template_folder="bot/templates")
+    app = Flask(__name__, instance_relative_config=True, static_folder="bot/web/static", template_folder="bot/web/templates")
     app.config.update(config)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["SECRET_KEY"] = config["SECRET_KEY"] or _secret_key(app.instance_path)
@@ -128,13 +128,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
         root_relative = os.path.join(app.root_path, app.config["CONTENT_DIR"])
         app.config["CONTENT_DIR"] = root_relative if os.path.isdir(root_relative) else os.path.abspath(app.config["CONTENT_DIR"])
 
-    from bot import admin, auth, context, health, simulator, webhooks
+    from bot import console as admin
     from bot.channels import build_channels
     from bot.channels.local import LocalChannel
-    from bot.handlers import build_dispatcher
-    from bot.inbox import InboxProcessor
-    from bot.storage import Store
-    from scheduler import api as broadcast_api
+    from bot.conversation.handlers import build_dispatcher
+    from bot.pipeline.inbox import InboxProcessor
+    from bot.storage.store import Store
+    from bot.web import auth, context, health, simulator, webhooks
+    from bot.web import broadcasts_api as broadcast_api
     from scheduler.broadcasts import make_policy
 
     store = Store.open(app.config["DATABASE_PATH"], migrate=True)  # versioned migrations at start
@@ -160,7 +161,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
     app.before_request(_allow_large_uploads)  # before the CSRF check, which reads the form
     auth.init_app(app)
     app.register_blueprint(broadcast_api.bp)
-    from bot import participation_api
+    from bot.web import participation_api
 
     app.register_blueprint(participation_api.bp)  # reports, quizzes, units, contests, participation import
     app.register_blueprint(webhooks.bp)
@@ -168,7 +169,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
     app.register_blueprint(simulator.bp)
     app.register_blueprint(admin.bp)  # the staff console
 
-    from bot.cli import register_commands
+    from bot.cli.commands import register_commands
 
     register_commands(app)
     return app
@@ -183,7 +184,7 @@ def main() -> int:
         return 2
     from waitress import serve
 
-    from bot.workers import Workers
+    from bot.pipeline.workers import Workers
     from scheduler.runner import start_scheduler
 
     services = app.extensions["bot"]

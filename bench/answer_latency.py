@@ -11,7 +11,7 @@ place names, so their vocabulary and feature statistics look like the real
 bank's; each gets the variants members type (no diacritics, chat
 abbreviations, filler).  Questions timed: the evaluation set when it exists,
 the shipped bank's variants, perturbed variants of synthetic entries, and
-off-topic questions; each goes through the whole engine (bot.answers.answer).
+off-topic questions; each goes through the whole engine (bot.answers.reply.answer).
 
     .venv/bin/python bench/answer_latency.py            # both scenarios
     .venv/bin/python bench/answer_latency.py --entries 5000 --questions 2000
@@ -33,10 +33,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import answers, textnorm  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.content_bank import BankSnapshot, Entry, parse_content  # noqa: E402
-from bot.matcher import Matcher  # noqa: E402
+from bot.answers import normalize as textnorm  # noqa: E402
+from bot.answers import reply as answers
+from bot.answers.bank import BankSnapshot, Entry, parse_content  # noqa: E402
+from bot.answers.matcher import Matcher  # noqa: E402
+from bot.core.config import load_config  # noqa: E402
 
 PLACES = (
     "Hà Nội Huế Đà Nẵng Cần Thơ Hải Phòng Quảng Ninh Lạng Sơn Cao Bằng Lào Cai Điện Biên Lai Châu Sơn La "

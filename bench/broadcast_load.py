@@ -52,7 +52,7 @@ def read_log(path: Path, since: float) -> dict[str, list[float]]:
 
 def measure(app, log: Path, channels: dict[str, float], window: float, warmup: float = 2.0) -> None:
     """Run the senders for ``window`` seconds and report the delivered rate per channel."""
-    from bot.workers import Workers
+    from bot.pipeline.workers import Workers
 
     for name, rate in channels.items():
         app.config[{"messenger": "MESSENGER_RATE_PER_SECOND", "zalo": "ZALO_RATE_PER_SECOND", "zalo_bot": "ZALO_BOT_RATE_PER_SECOND"}[name]] = rate
@@ -88,7 +88,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from app import create_app
-    from bot.storage import Store
+    from bot.storage.store import Store
     from scheduler import broadcasts
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-broadcast-"))

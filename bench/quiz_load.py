@@ -229,11 +229,11 @@ def quiz_load(args: argparse.Namespace) -> None:
 
 # -- part 2 -------------------------------------------------------------------------------
 def report_load(args: argparse.Namespace) -> None:
-    from bot.catalog import build_catalog
-    from bot.config import load_config
-    from bot.report_export import xlsx_bytes
-    from bot.reports import build_report, parse_period, report_tables
-    from bot.storage import Store
+    from bot.core.config import load_config
+    from bot.participation.catalog import build_catalog
+    from bot.reports.export import xlsx_bytes
+    from bot.reports.unit_report import build_report, parse_period, report_tables
+    from bot.storage.store import Store
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-report-"))
     store = Store.open(str(tmp / "bot.db"), migrate=True)

@@ -12,9 +12,9 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from bot.models import Reply
-from bot.storage import Store
-from bot.store_broadcasts import BROADCAST_CHANNELS, AudienceError, audience_filter
+from bot.core.models import Reply
+from bot.storage.broadcasts import BROADCAST_CHANNELS, AudienceError, audience_filter
+from bot.storage.store import Store
 from scheduler.schedule import ScheduleError, in_quiet_hours, next_cron_fire
 
 logger = logging.getLogger(__name__)

@@ -40,7 +40,7 @@ class BroadcastScheduler:
             self.run_tick, "interval", seconds=float(self.config["SCHEDULER_TICK_SECONDS"]),
             id=TICK_JOB, replace_existing=True, coalesce=True, max_instances=1,
         )
-        from bot.privacy import schedule_purge
+        from bot.participation.privacy import schedule_purge
 
         schedule_purge(self.scheduler, self.services)  # nightly: DATA_RETENTION_MONTHS, erased members' replies
         logger.info("scheduler started (tick every %ss)", self.config["SCHEDULER_TICK_SECONDS"])

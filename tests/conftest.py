@@ -120,7 +120,7 @@ def runner(app):
 
 @pytest.fixture
 def store(app):
-    from bot.storage import Store
+    from bot.storage.store import Store
 
     s = Store.open(app.config["DATABASE_PATH"])
     yield s

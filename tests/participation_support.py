@@ -10,8 +10,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bot import models
-from bot.models import Event
+from bot.core import models
+from bot.core.models import Event
 
 ROOT = Path(__file__).resolve().parent.parent
 

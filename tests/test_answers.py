@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import answers
-from bot.answers import (
+from bot.answers import reply as answers
+from bot.answers.bank import ContentBank, Source
+from bot.answers.reply import (
     NO_CONTACTS,
     answer,
     entry_reply,
@@ -18,7 +19,6 @@ from bot.answers import (
     short_title,
     source_line,
 )
-from bot.content_bank import ContentBank, Source
 
 SMALL = Path(__file__).parent / "data" / "content_small"
 ORG = {

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.config import SETTINGS, ConfigError, load_config
+from bot.core.config import SETTINGS, ConfigError, load_config
 from tests.conftest import ROOT
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.auth import create_account
+from bot.web.auth import create_account
 
 
 def login(client, store, username="lan", role="broadcaster") -> str:

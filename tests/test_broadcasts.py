@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from werkzeug import Request, Response
 
-from bot.outbox import drain
+from bot.pipeline.outbox import drain
 from scheduler import broadcasts
 from scheduler.broadcasts import BroadcastError
 from scheduler.schedule import ScheduleError
@@ -162,7 +162,7 @@ def test_missed_runs_after_downtime_run_once_within_grace_else_are_recorded(app,
 def test_restart_rebuilds_from_the_database(httpserver, db_path, fake_platform, clock):
     """A broadcast created before a restart fires after it, exactly once."""
     from app import create_app
-    from bot.storage import Store
+    from bot.storage.store import Store
     from tests.conftest import platform_config
 
     config = platform_config(httpserver.url_for("/"), db_path)
@@ -235,7 +235,7 @@ def test_stop_during_a_run_stops_further_messages(app, store, fake_platform, clo
     tick(app, store, now)
     channel = app.extensions["bot"].channels["zalo"]
     policy = app.extensions["bot"].policy
-    from bot.outbox import deliver_one
+    from bot.pipeline.outbox import deliver_one
 
     row = store.claim_outbound("zalo", now=clock.now())
     deliver_one(store, channel, row, config=app.config, policy=policy, clock=app.extensions["bot"].clock)
@@ -259,7 +259,7 @@ def test_pause_resume_cancel(app, store, fake_platform, clock):
         broadcasts.pause(store, bid, now)
     broadcasts.resume(store, bid, now)
     row = store.claim_outbound("zalo", now=clock.now())
-    from bot.outbox import deliver_one
+    from bot.pipeline.outbox import deliver_one
 
     deliver_one(store, app.extensions["bot"].channels["zalo"], row, config=app.config, policy=app.extensions["bot"].policy, clock=app.extensions["bot"].clock)
     broadcasts.cancel(store, bid, now)
@@ -474,7 +474,7 @@ def test_a_pause_while_the_scheduler_finishes_runs_is_kept_and_the_broadcast_sti
 @pytest.mark.parametrize("action,state", [(broadcasts.pause, "paused"), (broadcasts.cancel, "cancelled")])
 def test_a_send_in_flight_at_pause_or_cancel_that_must_be_retried_keeps_that_state(app, store, httpserver, action, state, clock):
     """A temporary error on a message that was in flight when staff paused or cancelled."""
-    from bot.outbox import deliver_one
+    from bot.pipeline.outbox import deliver_one
 
     httpserver.expect_request("/v3.0/oa/message/cs", method="POST").respond_with_json({"error": -32, "message": "Rate limit"})
     now = clock.now()

@@ -11,9 +11,9 @@ from flask import Flask
 from werkzeug.wrappers import Response
 
 from bot.channels import CHANNEL_NAMES, build_channels
-from bot.channels.cli import messenger_cli, zalo_bot_cli, zalo_cli
-from bot.context import Services
-from bot.storage import Store
+from bot.cli.channels import messenger_cli, zalo_bot_cli, zalo_cli
+from bot.storage.store import Store
+from bot.web.context import Services
 
 TOKEN_PATH = "/v4/oa/access_token"
 

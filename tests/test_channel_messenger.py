@@ -13,9 +13,9 @@ from conftest import (
     sign_messenger,
 )
 
-from bot import models
 from bot.channels.messenger import MessengerChannel
-from bot.models import PayloadError, SendError, SignatureError
+from bot.core import models
+from bot.core.models import PayloadError, SendError, SignatureError
 
 
 @pytest.fixture

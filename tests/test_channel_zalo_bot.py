@@ -7,9 +7,9 @@ import logging
 import pytest
 from conftest import ZALO_BOT_SECRET, ZALO_BOT_TOKEN, load_payload, platform_config
 
-from bot import models
 from bot.channels.zalo_bot import ZaloBotChannel
-from bot.models import PayloadError, SendError, SignatureError
+from bot.core import models
+from bot.core.models import PayloadError, SendError, SignatureError
 
 BOT_PATH = f"/bot{ZALO_BOT_TOKEN}"
 

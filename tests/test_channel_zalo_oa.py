@@ -17,11 +17,11 @@ from conftest import (
     sign_zalo,
 )
 
-from bot import models
 from bot.channels.zalo_oa import CS_PATH, GROUP_PATH, PROMOTION_PATH, ZaloOAChannel
 from bot.channels.zalo_tokens import ZaloTokenManager
-from bot.models import PayloadError, SendError, SignatureError
-from bot.storage import Store
+from bot.core import models
+from bot.core.models import PayloadError, SendError, SignatureError
+from bot.storage.store import Store
 
 USER = "6142494823012345678"
 GROUP = "f414c8f76fa586fbdfb4"

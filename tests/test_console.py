@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from bot import content_store as cs
-from bot.auth import create_account
+from bot.answers import edit as cs
+from bot.web.auth import create_account
 from tests.conftest import DATA, platform_config
 
 PASSWORD = "mat-khau-du-dai-2"
@@ -26,7 +26,7 @@ def content_dir(tmp_path):
 @pytest.fixture
 def app(httpserver, db_path, content_dir):
     from app import create_app
-    from bot.storage import Store
+    from bot.storage.store import Store
 
     application = create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content_dir)))
     store = Store.open(db_path)
@@ -68,7 +68,7 @@ def test_an_edit_reaches_the_file_the_bot_and_the_audit_log(app, content_dir):
     assert response.status_code == 302
     assert "đã sửa trên trang quản trị" in (content_dir / "bank" / "bien-gioi.yaml").read_text(encoding="utf-8")
     with app.app_context():
-        from bot.context import get_services, get_store
+        from bot.web.context import get_services, get_store
 
         assert get_services().get_bank().get("bien-gioi-viet-lao").answer == answer  # reloaded at once
         entry = get_store().audit_entries()[0]
@@ -106,7 +106,7 @@ def test_form_errors_sit_next_to_their_field_and_keep_the_input(app, content_dir
 
 
 def test_an_unanswered_group_becomes_an_entry_or_is_ignored(app, content_dir, clock):
-    from bot.storage import Store
+    from bot.storage.store import Store
 
     store = Store.open(app.config["DATABASE_PATH"])
     now = clock.now()
@@ -162,9 +162,9 @@ def test_a_broadcast_form_keeps_its_input_and_respects_the_unit(app):
 
 
 def test_dashboard_figures_count_today_and_the_week(app, clock):
-    from bot.admin.dashboard import figures
-    from bot.models import Event
-    from bot.storage import Store
+    from bot.console.dashboard import figures
+    from bot.core.models import Event
+    from bot.storage.store import Store
 
     store = Store.open(app.config["DATABASE_PATH"])
     now = clock.now()

@@ -71,8 +71,8 @@ def platform():
 @pytest.fixture(scope="module")
 def site(platform, tmp_path_factory):
     """The app served for real, on a copy of the content folder, with an admin and some Zalo members."""
-    from bot.auth import create_account
-    from bot.storage import Store
+    from bot.storage.store import Store
+    from bot.web.auth import create_account
 
     work = tmp_path_factory.mktemp("console-e2e")
     content = work / "content"

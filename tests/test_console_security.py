@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from bot.auth import PERMISSIONS, ROLES, create_account
+from bot.web.auth import PERMISSIONS, ROLES, create_account
 from tests.conftest import DATA, platform_config
 
 PASSWORD = "mat-khau-du-dai-1"
@@ -46,7 +46,7 @@ def app(httpserver, db_path, content_dir):
     from app import create_app
 
     application = create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content_dir), LOGIN_MAX_FAILURES="3"))
-    from bot.storage import Store
+    from bot.storage.store import Store
 
     store = Store.open(db_path)
     for role in ROLES:
@@ -160,7 +160,7 @@ def test_a_state_changing_request_without_the_csrf_token_gets_400(app):
 
 
 def _seed_hostile_data(app):
-    from bot.storage import Store
+    from bot.storage.store import Store
     from scheduler import broadcasts
 
     store = Store.open(app.config["DATABASE_PATH"])
@@ -221,7 +221,7 @@ def test_search_input_with_sql_or_html_is_harmless(app, query):
         assert "<img src=x" not in body or response.mimetype == "text/csv"
         if url == "/admin/members":
             assert "0 hội viên" in body  # nothing matches: the input is data, not SQL
-    from bot.storage import Store
+    from bot.storage.store import Store
 
     store = Store.open(app.config["DATABASE_PATH"])
     assert store.count_members() == 1  # the table is still there
@@ -229,7 +229,7 @@ def test_search_input_with_sql_or_html_is_harmless(app, query):
 
 
 def test_unit_bound_staff_see_only_their_unit(app, clock):
-    from bot.storage import Store
+    from bot.storage.store import Store
 
     store = Store.open(app.config["DATABASE_PATH"])
     now = clock.now()
@@ -300,12 +300,12 @@ def test_login_redirect_never_leaves_the_console(app):
 
 def test_login_checks_a_password_hash_even_for_unknown_or_locked_accounts(app, monkeypatch):
     """Same work whether the account exists or not: no timing difference to find user names."""
-    import bot.auth
+    import bot.web.auth
 
     calls = []
-    real = bot.auth.check_password_hash
-    monkeypatch.setattr(bot.auth, "check_password_hash", lambda h, p: calls.append(h) or real(h, p))
-    from bot.storage import Store
+    real = bot.web.auth.check_password_hash
+    monkeypatch.setattr(bot.web.auth, "check_password_hash", lambda h, p: calls.append(h) or real(h, p))
+    from bot.storage.store import Store
 
     store = Store.open(app.config["DATABASE_PATH"])
     store.update_staff(store.find_staff("viewer")["id"], active=0)
@@ -317,7 +317,7 @@ def test_login_checks_a_password_hash_even_for_unknown_or_locked_accounts(app, m
 
 
 def test_unit_bound_staff_cannot_see_or_control_other_units_broadcasts(app, clock):
-    from bot.storage import Store
+    from bot.storage.store import Store
     from scheduler import broadcasts
 
     store = Store.open(app.config["DATABASE_PATH"])
@@ -354,7 +354,7 @@ def test_unit_bound_staff_cannot_see_or_control_other_units_broadcasts(app, cloc
 
 
 def test_a_password_set_from_the_command_line_is_audited(app, runner):
-    from bot.storage import Store
+    from bot.storage.store import Store
 
     store = Store.open(app.config["DATABASE_PATH"])
     result = runner.invoke(args=["users", "set-password", "--username", "editor"], input="mat-khau-moi-dai-du\n")

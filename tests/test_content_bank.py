@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from bot import answers
-from bot.content_bank import MAX_ANSWER_CHARS, ContentBank, check_content, parse_content
-from bot.content_cli import content_group
-from bot.context import Services
-from bot.storage import Store
+from bot.answers import reply as answers
+from bot.answers.bank import MAX_ANSWER_CHARS, ContentBank, check_content, parse_content
+from bot.cli.content import content_group
+from bot.storage.store import Store
+from bot.web.context import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -149,7 +149,7 @@ def test_a_broken_edit_keeps_the_old_bank(content, caplog):
     bank = ContentBank.load(content, check_interval=0)
     before = bank.snapshot()
     _edit(content / "bank" / "bien-dao.yaml", "status: approved", "status: publish")
-    with caplog.at_level(logging.ERROR, logger="bot.content_bank"):
+    with caplog.at_level(logging.ERROR, logger="bot.answers.bank"):
         assert bank.reload_if_changed() is False
     assert bank.snapshot() is before
     assert "still serving" in caplog.text or "vẫn" in caplog.text
@@ -289,8 +289,8 @@ def test_a_failing_rebuild_keeps_serving(content, monkeypatch, caplog):
     def boom(content_dir):
         raise OSError("disk went away")
 
-    monkeypatch.setattr("bot.content_bank.build_snapshot", boom)
-    with caplog.at_level(logging.ERROR, logger="bot.content_bank"):
+    monkeypatch.setattr("bot.answers.bank.build_snapshot", boom)
+    with caplog.at_level(logging.ERROR, logger="bot.answers.bank"):
         assert bank.reload_if_changed() is False
     assert bank.snapshot() is before
     assert "disk went away" in caplog.text

@@ -10,8 +10,8 @@ import shutil
 import pytest
 import yaml
 
-from bot import content_store as cs
-from bot.content_bank import parse_content
+from bot.answers import edit as cs
+from bot.answers.bank import parse_content
 from tests.conftest import DATA, ROOT
 
 

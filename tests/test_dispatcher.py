@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from bot import models
-from bot.models import Event
+from bot.core import models
+from bot.core.models import Event
 
 
 def run(app, store, text="", *, user="U1", channel="simulator", payload=None, kind=models.TEXT, group=None, addressed=True, extra=None):
@@ -101,7 +101,7 @@ def test_group_reply_to_the_bots_message_counts_as_addressed(app, store, clock):
 
 
 def test_group_replies_are_rate_limited(app, store, clock):
-    from bot.inbox import ingest
+    from bot.pipeline.inbox import ingest
 
     services = app.extensions["bot"]
     events = [
@@ -118,7 +118,7 @@ def test_group_replies_are_rate_limited(app, store, clock):
 def test_an_unreadable_inbox_row_does_not_stop_the_events_after_it(app, store, clock):
     """One bad event must not stop the others: a row whose stored event cannot be read is
     marked failed, and the next member's message is still answered."""
-    from bot.inbox import ingest
+    from bot.pipeline.inbox import ingest
 
     services = app.extensions["bot"]
     store._write(

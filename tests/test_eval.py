@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
-from bot.content_bank import ContentBank
-from bot.content_cli import EVAL_FILE, evaluate, format_report, load_eval_questions
+from bot.answers.bank import ContentBank
+from bot.cli.content import EVAL_FILE, evaluate, format_report, load_eval_questions
+from bot.core.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from bot.contests import check_contests, parse_contests
+from bot.participation.contests import check_contests, parse_contests
 from tests.participation_support import ROOT, Chat, content_app, make_content
 
 STYLES = ["simulator", "messenger", "zalo", "zalo_bot", "console"]
@@ -140,7 +140,7 @@ def test_shipped_contests_are_valid_and_flag_unverified_facts():
 
 
 def test_bad_contest_and_unit_files_are_reported(tmp_path):
-    from bot.units import check_units
+    from bot.participation.units import check_units
 
     (tmp_path / "contests.yaml").write_text(
         "contests:\n  - id: Bad Id\n    name: X\n  - id: ok\n    name: Y\n    starts: 2024-05-01\n    ends: 2024-01-01\n"
@@ -161,7 +161,7 @@ def test_bad_contest_and_unit_files_are_reported(tmp_path):
 
 
 def test_bad_quiz_files_are_reported(tmp_path):
-    from bot.quizzes import check_quizzes
+    from bot.participation.quizzes import check_quizzes
 
     (tmp_path / "quizzes").mkdir()
     (tmp_path / "quizzes" / "bad.yaml").write_text(
@@ -175,7 +175,7 @@ def test_bad_quiz_files_are_reported(tmp_path):
 
 
 def test_catalog_check_function_for_the_content_checker():
-    from bot.catalog import check_participation_content
+    from bot.participation.catalog import check_participation_content
 
     assert [str(i) for i in check_participation_content(ROOT / "content") if i.is_error] == []
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.content_bank import parse_content
-from bot.matcher import Matcher, group_similar, grouping_features, jaccard
+from bot.answers.bank import parse_content
+from bot.answers.matcher import Matcher, group_similar, grouping_features, jaccard
 
 SMALL = Path(__file__).parent / "data" / "content_small"
 
@@ -168,6 +168,6 @@ def test_jaccard():
 
 
 def _features(text: str) -> list[str]:
-    from bot.textnorm import query_features
+    from bot.answers.normalize import query_features
 
     return list(dict.fromkeys(query_features(text)))

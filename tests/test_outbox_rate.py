@@ -8,7 +8,7 @@ import time
 
 from werkzeug import Request, Response
 
-from bot.outbox import ChannelSender, TokenBucket
+from bot.pipeline.outbox import ChannelSender, TokenBucket
 
 
 class FakeClock:
@@ -73,7 +73,7 @@ def test_senders_hold_the_configured_rate(app, store, httpserver):
 def test_idle_senders_do_not_spin_on_due_messages_they_may_not_send(app, store, monkeypatch):
     """A due message held back (a broadcast in quiet hours, or a part waiting behind the
     recipient's message in flight) must not make the sender threads loop without pause."""
-    from bot.storage import Store
+    from bot.storage.store import Store
 
     now = app.extensions["bot"].clock.now()
     store.enqueue(channel="messenger", recipient="B", messages=[{"text": "tin"}], at=now, kind="broadcast", messaging_type="UPDATE")

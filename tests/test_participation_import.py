@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from bot.catalog import get_catalog
-from bot.participation_import import ImportFileError, import_participation
+from bot.participation.catalog import get_catalog
+from bot.participation.importer import ImportFileError, import_participation
 from tests.participation_support import Chat, content_app, make_content
 
 HEADER = "Họ và tên,Số điện thoại,Đơn vị,Cuộc thi,Ngày,Kết quả\n"
@@ -128,7 +128,7 @@ def test_cli_import_prints_the_report_and_fails_on_rejected_rows(app, runner, tm
 
 def login(client, store, role: str = "reporter", unit: str | None = None) -> dict[str, str]:
     """A logged-in staff session; returns the CSRF header for POSTs."""
-    from bot.auth import hash_password
+    from bot.web.auth import hash_password
 
     staff_id = store.create_staff(f"{role}-{unit or 'all'}", hash_password("mat-khau-dai-du"), role, unit, at=time.time())
     staff = store.get_staff(staff_id)

@@ -8,7 +8,7 @@ import json
 import pytest
 from werkzeug import Request, Response
 
-from bot.outbox import drain
+from bot.pipeline.outbox import drain
 from tests.conftest import ZALO_BOT_SECRET, sign_messenger, sign_zalo
 from tests.participation_support import content_app, make_content
 

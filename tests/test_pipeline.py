@@ -11,7 +11,7 @@ import time
 import pytest
 from werkzeug import Request, Response
 
-from bot.outbox import drain
+from bot.pipeline.outbox import drain
 from tests.conftest import sign_messenger, sign_zalo
 
 
@@ -125,7 +125,7 @@ def test_unknown_event_types_are_acknowledged_and_ignored(app, client, store, ht
 
 def test_events_left_unprocessed_are_processed_after_a_restart(httpserver, db_path, messenger_ok):
     from app import create_app
-    from bot.storage import Store
+    from bot.storage.store import Store
     from tests.conftest import platform_config
 
     config = platform_config(httpserver.url_for("/"), db_path)
@@ -196,7 +196,7 @@ def test_zalo_rate_limit_code_is_retried(app, store, httpserver, clock):
 
 
 def test_messages_in_flight_at_a_crash_become_uncertain_not_resent(app, store, httpserver, messenger_ok, clock):
-    from bot.workers import Workers
+    from bot.pipeline.workers import Workers
 
     first = _queue_one(app, store, "A")
     second = _queue_one(app, store, "B")

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import catalog as catalog_module
-from bot.quizzes import parse_quizzes
+from bot.participation import catalog as catalog_module
+from bot.participation.quizzes import parse_quizzes
 from tests.participation_support import QUIZZES, Chat, content_app, make_content
 
 
@@ -97,7 +97,7 @@ def test_an_old_tap_does_not_answer_the_current_question(app, store):
 
 
 def test_quiz_survives_a_restart_mid_quiz(httpserver, db_path, content):
-    from bot.storage import Store
+    from bot.storage.store import Store
 
     first = content_app(httpserver, db_path, content)
     store = Store.open(db_path)
@@ -119,7 +119,7 @@ def test_quiz_survives_a_restart_mid_quiz(httpserver, db_path, content):
 
 
 def test_shuffle_is_fixed_per_attempt_and_survives_a_restart(httpserver, db_path, tmp_path):
-    from bot.storage import Store
+    from bot.storage.store import Store
 
     shuffled = QUIZZES["test-open.yaml"].replace("shuffle_questions: false", "shuffle_questions: true").replace(
         "shuffle_choices: false", "shuffle_choices: true")
@@ -238,8 +238,8 @@ def test_commands_of_other_features_work_during_a_quiz(app, store):
 
 
 def test_shipped_quizzes_are_valid_and_cite_approved_bank_entries():
-    from bot.content_bank import parse_content
-    from bot.quizzes import check_quizzes
+    from bot.answers.bank import parse_content
+    from bot.participation.quizzes import check_quizzes
     from tests.participation_support import ROOT
 
     assert [str(i) for i in check_quizzes(ROOT / "content") if i.is_error] == []
@@ -280,7 +280,7 @@ def test_a_question_removed_during_an_attempt_counts_as_unanswered(app, store, c
 def test_typing_the_text_of_a_numeric_choice_picks_it():
     # "25" is the text of a choice (the shipped quiz asks how many border provinces: 15, 25 or 28),
     # not the 25th choice; "2" is still the second choice
-    from bot.flowkit import pick_index
+    from bot.conversation.flow import pick_index
 
     assert pick_index("25", ["15", "25", "28"]) == 1
     assert pick_index("28", ["28", "15", "25"]) == 0

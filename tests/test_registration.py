@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import models
-from bot.people import clean_name, normalise_phone
+from bot.core import models
+from bot.core.people import clean_name, normalise_phone
 from tests.participation_support import Chat, content_app, make_content
 
 
@@ -207,7 +207,7 @@ def test_registration_is_refused_in_a_group(app, store):
 
 
 def test_registration_survives_a_restart(httpserver, db_path, tmp_path):
-    from bot.storage import Store
+    from bot.storage.store import Store
 
     content = make_content(tmp_path / "content")
     first = content_app(httpserver, db_path, content)
@@ -264,7 +264,7 @@ def test_erase_needs_confirmation(app, store):
 
 
 def test_retention_erases_silent_members_and_the_scheduler_runs_it_nightly(app, store, clock):
-    from bot.privacy import PURGE_JOB, run_purge
+    from bot.participation.privacy import PURGE_JOB, run_purge
     from scheduler.runner import BroadcastScheduler
 
     quiet = Chat(app, store, user="OLD")

@@ -10,7 +10,7 @@ from bot.channels.messenger import MessengerChannel
 from bot.channels.zalo_bot import ZaloBotChannel
 from bot.channels.zalo_oa import ZaloOAChannel
 from bot.channels.zalo_tokens import ZaloTokenManager
-from bot.models import Choice, Reply
+from bot.core.models import Choice, Reply
 
 CONFIG = {"ORG_NAME": "Hội LHPN Thử nghiệm"}
 # Vietnamese sentences of varied length; 60 of them make ~5,000 characters

@@ -9,8 +9,8 @@ import json
 import openpyxl
 import pytest
 
-from bot.catalog import get_catalog
-from bot.reports import build_report, parse_period
+from bot.participation.catalog import get_catalog
+from bot.reports.unit_report import build_report, parse_period
 from tests.participation_support import Chat, content_app, make_content
 from tests.test_participation_import import login
 
@@ -204,7 +204,7 @@ def _everything_staff_can_get(app, client, runner, tmp_path) -> str:
 
 
 def test_erasure_removes_the_member_from_every_report_and_export(app, client, runner, store, population, tmp_path, clock):
-    from bot.participation_import import import_participation
+    from bot.participation.importer import import_participation
 
     csv_text = "name,phone,unit,contest,date\nNguyễn Thị An,0912000001,CT.PHULOI.CH01,tim-hieu-luat-bien-phong-2023,01/12/2023\n"
     import_participation(store, get_catalog(app.config), csv_text.encode(), filename="x.csv", now=clock.now(), tz="Asia/Ho_Chi_Minh")
@@ -231,7 +231,7 @@ def test_erasure_removes_the_member_from_every_report_and_export(app, client, ru
 
 
 def test_erasure_through_the_webhook_scrubs_inbox_and_outbox(app, client, store, httpserver, clock):
-    from bot.outbox import drain
+    from bot.pipeline.outbox import drain
     from tests.test_pipeline import messenger_text, post_messenger
 
     httpserver.expect_request("/me/messages", method="POST").respond_with_json({"recipient_id": "PSIDX", "message_id": "m_out"})
@@ -242,7 +242,7 @@ def test_erasure_through_the_webhook_scrubs_inbox_and_outbox(app, client, store,
         services.processor.process_pending(store)
         drain(store, services.channels["messenger"], app.config, clock=app.extensions["bot"].clock)
     assert store.find_member("messenger", "PSIDX") is None
-    from bot.privacy import purge_silent_members
+    from bot.participation.privacy import purge_silent_members
 
     with store.transaction():
         purge_silent_members(store, app.config, clock.now())  # also blanks the goodbye, sent after the erasure

@@ -20,7 +20,7 @@ from collections import Counter
 import requests
 from werkzeug import Request, Response
 
-from bot.config import SETTINGS
+from bot.core.config import SETTINGS
 from tests.conftest import ROOT, platform_config, sign_messenger
 
 
@@ -106,7 +106,7 @@ def test_signed_messenger_message_gets_a_reply_from_the_running_server(tmp_path,
 
 def test_a_broadcast_survives_a_killed_process_and_reaches_everyone_once(tmp_path, httpserver):
     """kill -9 in the middle of a run, restart: no one twice, no one left out."""
-    from bot.storage import Store
+    from bot.storage.store import Store
     from scheduler import broadcasts
 
     received: Counter[str] = Counter()
@@ -130,7 +130,7 @@ def test_a_broadcast_survives_a_killed_process_and_reaches_everyone_once(tmp_pat
     now = time.time()
     for i in range(total):
         store.touch_member("zalo", f"Z{i:04d}", at=now)
-    from bot.config import load_config
+    from bot.core.config import load_config
 
     bid = broadcasts.create_broadcast(store, load_config(env), text="Tin thử nghiệm", now=now, schedule="now")
 

@@ -6,8 +6,8 @@ import unicodedata
 
 import pytest
 
-from bot import textnorm
-from bot.textnorm import (
+from bot.answers import normalize as textnorm
+from bot.answers.normalize import (
     document_features,
     fold,
     folded_text,

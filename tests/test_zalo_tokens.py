@@ -20,7 +20,7 @@ from conftest import ZALO_APP_ID, ZALO_APP_SECRET, platform_config
 from werkzeug.wrappers import Response
 
 from bot.channels.zalo_tokens import TokenError, ZaloTokenManager
-from bot.storage import Store
+from bot.storage.store import Store
 
 TOKEN_PATH = "/v4/oa/access_token"
 HOUR = 3600.0

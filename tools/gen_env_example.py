@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import SETTINGS  # noqa: E402
+from bot.core.config import SETTINGS  # noqa: E402
 
 GROUPS = {
     "HOST": "Server",

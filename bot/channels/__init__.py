@@ -13,7 +13,7 @@ from bot.channels.zalo_bot import ZaloBotChannel
 from bot.channels.zalo_oa import ZaloOAChannel
 from bot.channels.zalo_tokens import ZaloTokenManager
 from bot.core.clock import SYSTEM_CLOCK, Clock
-from bot.storage import Store
+from bot.storage.store import Store
 
 CHANNEL_NAMES = ("messenger", "zalo", "zalo_bot")
 

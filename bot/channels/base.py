@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from bot.models import Choice, Event, PayloadError, Reply, SendError, SendResult
+from bot.core.models import Choice, Event, PayloadError, Reply, SendError, SendResult
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.channels.base import Channel, numbered_text
-from bot.models import Event, PayloadError, Reply, SendResult, SignatureError
+from bot.core.models import Event, PayloadError, Reply, SendResult, SignatureError
 
 
 class LocalChannel(Channel):

@@ -15,7 +15,7 @@ from typing import Any
 import requests
 
 from bot.channels.base import Channel, numbered_text, shorten
-from bot.models import (
+from bot.core.models import (
     DELIVERY,
     POSTBACK,
     READ,

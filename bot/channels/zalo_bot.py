@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from bot.channels.base import Channel, numbered_text
-from bot.models import (
+from bot.core.models import (
     TEXT,
     UNSUPPORTED,
     Event,

@@ -20,9 +20,10 @@ from typing import Any
 
 import requests
 
+from bot.answers.normalize import fold, nfc
 from bot.channels.base import Channel, numbered_text, shorten
 from bot.channels.zalo_tokens import TokenError, ZaloTokenManager
-from bot.models import (
+from bot.core.models import (
     DELIVERY,
     FOLLOW,
     READ,
@@ -36,7 +37,6 @@ from bot.models import (
     SendResult,
     SignatureError,
 )
-from bot.textnorm import fold, nfc
 
 logger = logging.getLogger(__name__)
 

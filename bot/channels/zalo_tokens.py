@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from bot.storage import Store
+from bot.storage.store import Store
 
 logger = logging.getLogger(__name__)
 

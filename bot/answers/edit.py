@@ -1,0 +1,552 @@
+"""Write one content-bank entry back into its YAML file, safely (the staff console's editor).
+
+The YAML files stay the source of truth.  Saving an entry:
+
+1. takes a lock (one writer at a time, across threads and processes);
+2. re-reads the entry's file and checks the entry has not changed since the form
+   was loaded (optimistic concurrency: the form carries a fingerprint of the entry
+   and of its file; another edit to the *same entry* is refused with the current
+   version, an edit to *another* entry of the file is kept, since only this entry's
+   lines are rewritten);
+3. rewrites only this entry's lines (comments and every other entry stay byte for
+   byte), or appends a new entry at the end of the file;
+4. validates the whole bank with the new file in a temporary copy
+   (:func:`bot.answers.bank.check_content`) and refuses the save when it would add
+   an error;
+5. writes a temporary file next to the real one and renames it over (``os.replace``),
+   so a reader sees the old file or the new one, never half of one.
+
+The caller then reloads the bank and writes the audit log (:func:`publish`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import textwrap
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.answers.bank import ENTRY_FIELDS, ContentIssue, bank_files, check_content
+
+_LOCK = threading.Lock()
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class ContentEditError(Exception):
+    """The save was refused; ``message`` says why in Vietnamese."""
+
+
+class ContentConflict(ContentEditError):
+    """The entry changed (or disappeared) since the form was loaded."""
+
+    def __init__(self, message: str, current: EntryRecord | None):
+        super().__init__(message)
+        self.current = current
+
+
+class ContentInvalid(ContentEditError):
+    """The new version has errors; ``errors`` are the checker's issues (with the field they concern)."""
+
+    def __init__(self, errors: list[ContentIssue], fields: dict[str, list[str]]):
+        super().__init__("; ".join(i.message for i in errors))
+        self.errors = errors
+        self.fields = fields
+
+
+@dataclass
+class EntryRecord:
+    """An entry as written in its file (errors included), with its place and fingerprints."""
+
+    id: str
+    data: dict[str, Any]
+    file: str  # absolute path
+    line: int
+    start: int  # character span of the entry's lines in the file
+    end: int
+    version: str  # fingerprint of the entry's data
+    file_version: str  # fingerprint of the whole file
+
+    @property
+    def file_name(self) -> str:
+        return os.path.basename(self.file)
+
+
+@dataclass
+class SaveResult:
+    entry_id: str
+    file: str
+    created: bool
+    warnings: list[ContentIssue] = field(default_factory=list)
+
+
+# -- fingerprints and reading ------------------------------------------------------------------
+
+
+def digest(text: str | bytes) -> str:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def entry_version(data: dict[str, Any]) -> str:
+    """Fingerprint of an entry's content (not its layout)."""
+    return digest(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return fh.read()
+
+
+def _line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1
+
+
+def _entry_spans(text: str) -> tuple[list[tuple[dict[str, Any], int, int, int]], int | None]:
+    """(data, start, end, line) of every entry mapping, and where a new entry goes (None: no block list)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
+        return [], None
+    seq = None
+    for key_node, value_node in node.value:
+        if key_node.value == "entries":
+            seq = value_node
+    if not isinstance(seq, yaml.SequenceNode) or seq.flow_style or not isinstance(data.get("entries"), list):
+        return [], None
+    spans = []
+    end = None
+    for item_node, item in zip(seq.value, data["entries"]):
+        dash = text.rfind("-", 0, item_node.start_mark.index)
+        start = _line_start(text, dash)
+        # a block mapping ends where the next entry starts, after the comments above it: the
+        # entry's lines end with its last value, so those comments stay with the next entry
+        last = item_node
+        while isinstance(last, (yaml.MappingNode, yaml.SequenceNode)) and not last.flow_style and last.value:
+            last = last.value[-1][1] if isinstance(last, yaml.MappingNode) else last.value[-1]
+        if isinstance(item, dict):
+            spans.append((item, start, _line_end(text, start, last.end_mark.index), item_node.start_mark.line + 1))
+        end = _line_end(text, start, item_node.end_mark.index)
+    return spans, end
+
+
+def _line_end(text: str, start: int, index: int) -> int:
+    """Just past the line holding the last non-blank character of ``text[start:index]``."""
+    stop = start + len(text[start:index].rstrip())
+    newline = text.find("\n", stop)
+    return len(text) if newline < 0 else newline + 1
+
+
+def read_file_entries(path: str) -> list[EntryRecord]:
+    """The entries of one bank file (an unreadable file has none)."""
+    try:
+        text = _read(path)
+        spans, _ = _entry_spans(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    file_version = digest(text)
+    records = []
+    for data, start, end, line in spans:
+        entry_id = data.get("id")
+        if isinstance(entry_id, str) and entry_id:
+            records.append(EntryRecord(entry_id, data, path, line, start, end, entry_version(data), file_version))
+    return records
+
+
+def read_entries(content_dir: str) -> list[EntryRecord]:
+    """Every entry of the bank as written, in file order (entries with errors included)."""
+    records: list[EntryRecord] = []
+    for path in bank_files(content_dir):
+        records.extend(read_file_entries(os.path.abspath(path)))
+    return records
+
+
+def find_entry(content_dir: str, entry_id: str) -> EntryRecord | None:
+    for record in read_entries(content_dir):
+        if record.id == entry_id:
+            return record
+    return None
+
+
+def file_for_topic(content_dir: str, topic: str) -> str:
+    """The bank file new entries of ``topic`` go to: the one holding most of its entries, else <topic>.yaml."""
+    counts: dict[str, int] = {}
+    for record in read_entries(content_dir):
+        if record.data.get("topic") == topic:
+            counts[record.file] = counts.get(record.file, 0) + 1
+    if counts:
+        return max(counts, key=lambda f: counts[f])
+    return os.path.abspath(os.path.join(content_dir, "bank", f"{topic}.yaml"))
+
+
+# -- writing YAML ------------------------------------------------------------------------------
+
+
+class _Flow(list):
+    pass
+
+
+class _Quoted(str):
+    pass
+
+
+class _Dumper(yaml.SafeDumper):
+    """The bank's layout: indented block lists, short lists in flow style."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        return super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+_Dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", list(v), flow_style=True))
+_Dumper.add_representer(_Quoted, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v), style='"'))
+
+_ANSWER_TOKEN = "ANSWER-PLACEHOLDER-7f3a"
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
+
+
+def _source_date(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if re.fullmatch(r"\d{4}", value):
+            return int(value)
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(value)
+    return value
+
+
+def _source_value(key: str, value: Any) -> Any:
+    """Dates typed; names and document numbers quoted, as the content format asks."""
+    if key == "date":
+        return _source_date(value)
+    if key in ("name", "number") and isinstance(value, (str, int)) and not isinstance(value, bool):
+        return _Quoted(str(value))
+    return value
+
+
+def _layout(data: dict[str, Any], *, flow_lists: bool = True) -> dict[str, Any]:
+    """The entry in field order, with the values typed for the dumper."""
+    out: dict[str, Any] = {}
+    for key in ENTRY_FIELDS:
+        if key not in data or data[key] is None or data[key] == []:
+            continue
+        value = data[key]
+        if key in ("keywords", "related") and flow_lists and isinstance(value, list):
+            value = _Flow(value)
+        elif key == "sources" and isinstance(value, list):
+            value = [
+                {k: _source_value(k, v) for k, v in s.items() if v not in (None, "")}
+                if isinstance(s, dict) else s
+                for s in value
+            ]
+        elif key in ("reviewed", "review_by") and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = dt.date.fromisoformat(value.strip())
+        out[key] = value
+    for key, value in data.items():  # unknown fields are kept (the checker reports them)
+        if key not in out and key not in ENTRY_FIELDS:
+            out[key] = value
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """What YAML loads back, for comparing (subclasses become plain)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _folded_lines(answer: str) -> list[str]:
+    """The answer as the lines of a folded (``>-``) scalar: one sentence per line,
+    a blank line for each line break of the text."""
+    lines: list[str] = []
+    for i, paragraph in enumerate(answer.split("\n")):
+        if i:
+            lines.append("")
+        for sentence in _SENTENCE_END.split(paragraph) if paragraph else []:
+            lines.extend(textwrap.wrap(sentence, 110, break_long_words=False, break_on_hyphens=False) or [sentence])
+    return lines
+
+
+def render_entry(data: dict[str, Any], indent: int = 2) -> str:
+    """The entry as a block-list item, indented ``indent`` spaces, ending with a newline.
+
+    The answer is written folded, one sentence per line, as editors write it.  The
+    text is loaded back and compared: if a layout choice changed a value, a plainer
+    layout is used, so what is written always loads as exactly ``data``.
+    """
+    for folded, flow_lists in ((True, True), (False, True), (False, False)):
+        laid = _layout(data, flow_lists=flow_lists)
+        answer = laid.get("answer")
+        manual = folded and isinstance(answer, str) and answer.strip() != ""
+        if manual:
+            laid["answer"] = _ANSWER_TOKEN
+        text = yaml.dump([laid], Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1_000_000, indent=2)
+        if manual:
+            body = "".join(("    " + line if line else "") + "\n" for line in _folded_lines(str(answer)))
+            text = text.replace(f"  answer: {_ANSWER_TOKEN}\n", "  answer: >-\n" + body, 1)
+            laid["answer"] = answer
+        block = "".join((" " * indent + line) if line.strip() else line for line in text.splitlines(keepends=True))
+        try:
+            loaded = yaml.safe_load("entries:\n" + block)
+        except yaml.YAMLError:
+            continue
+        if isinstance(loaded, dict) and loaded.get("entries") == [_plain(laid)]:
+            return block
+    raise ContentEditError("Không ghi được mục này ra YAML.")  # pragma: no cover - the plain layout always loads back
+
+
+# -- locking and atomic write -------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(content_dir: str) -> Iterator[None]:
+    """One writer at a time: a thread lock, and an OS file lock for other processes."""
+    path = os.path.join(tempfile.gettempdir(), f"bot-content-{digest(os.path.abspath(content_dir))[:16]}.lock")
+    with _LOCK:
+        with open(path, "a+b") as fh:
+            try:
+                import fcntl
+
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            except ImportError:  # pragma: no cover - Windows
+                import msvcrt
+
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+            try:
+                yield
+            finally:
+                try:
+                    import fcntl
+
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                except ImportError:  # pragma: no cover - Windows
+                    import msvcrt
+
+                    fh.seek(0)
+                    msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    mode = 0o644
+    with contextlib.suppress(FileNotFoundError):
+        mode = os.stat(path).st_mode & 0o777
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+# -- validating ---------------------------------------------------------------------------------
+
+
+def _issue_key(issue: ContentIssue) -> tuple[str, str | None, str]:
+    return (os.path.basename(issue.file), issue.entry_id, re.sub(r":\d+\)", ")", issue.message))
+
+
+def _check_with(content_dir: str, target: str, text: str) -> list[ContentIssue]:
+    """The checker's issues for the bank with ``target`` replaced by ``text`` (in a temporary copy)."""
+    with tempfile.TemporaryDirectory(prefix="content-check-") as tmp:
+        topics = os.path.join(content_dir, "topics.yaml")
+        if os.path.exists(topics):
+            shutil.copy(topics, os.path.join(tmp, "topics.yaml"))
+        os.makedirs(os.path.join(tmp, "bank"))
+        names = {os.path.basename(p): p for p in bank_files(content_dir)}
+        names[os.path.basename(target)] = target
+        for name, path in names.items():
+            dest = os.path.join(tmp, "bank", name)
+            if os.path.abspath(path) == os.path.abspath(target):
+                with open(dest, "w", encoding="utf-8", newline="") as fh:
+                    fh.write(text)
+            else:
+                shutil.copy(path, dest)
+        issues = check_content(tmp)
+        bank_dir = os.path.join(content_dir, "bank")
+        return [
+            ContentIssue(
+                os.path.join(bank_dir, os.path.basename(i.file)) if i.file.startswith(tmp) else i.file,
+                i.line, i.entry_id, i.message, i.severity,
+            )
+            for i in issues
+        ]
+
+
+_MISSING = re.compile(r"thiếu trường bắt buộc '(\w+)'")
+
+
+def _field_lines(block: str, first_line: int) -> dict[int, str]:
+    """Line number (in the file) -> the entry field written on it."""
+    lines: dict[int, str] = {}
+    current = "id"
+    dash = len(block) - len(block.lstrip(" "))
+    for n, line in enumerate(block.splitlines(), first_line):
+        indent = len(line) - len(line.lstrip(" "))
+        key = None
+        if line.startswith(" " * dash + "- ") and n == first_line:
+            key = line[dash + 2 :].split(":", 1)[0].strip()
+        elif indent == dash + 2 and line.strip()[:1] not in ("-", "#", ""):
+            key = line.strip().split(":", 1)[0].strip()
+        if key in ENTRY_FIELDS:
+            current = key
+        lines[n] = current
+    return lines
+
+
+def _fields_of(issues: list[ContentIssue], block: str, first_line: int) -> dict[str, list[str]]:
+    """Which form field each issue concerns ("" for the form as a whole)."""
+    lines = _field_lines(block, first_line)
+    fields: dict[str, list[str]] = {}
+    for issue in issues:
+        m = _MISSING.search(issue.message)
+        name = m.group(1) if m else lines.get(issue.line, "")
+        if "bị trùng" in issue.message and issue.message.startswith("id"):
+            name = "id"
+        fields.setdefault(name, []).append(issue.message)
+    return fields
+
+
+# -- saving -------------------------------------------------------------------------------------
+
+
+def save_entry(
+    content_dir: str,
+    data: dict[str, Any],
+    *,
+    original_id: str | None = None,
+    version: str | None = None,
+    file: str | None = None,
+) -> SaveResult:
+    """Create (``original_id`` None) or replace an entry; see the module docstring.
+
+    ``version`` is :attr:`EntryRecord.version` as the form loaded it.  ``file`` is
+    where a new entry goes (default: the file of its topic).  Raises ContentConflict,
+    ContentInvalid or ContentEditError.
+    """
+    content_dir = os.path.abspath(content_dir)
+    entry_id = str(data.get("id") or "").strip()
+    with _locked(content_dir):
+        current = {r.id: r for r in read_entries(content_dir)}
+        if original_id is None:
+            if not _ID.match(entry_id):
+                raise ContentInvalid([], {"id": ["Mã mục chỉ gồm chữ thường không dấu, chữ số và dấu gạch ngang, ví dụ bien-gioi-viet-lao."]})
+            if entry_id in current:
+                raise ContentInvalid([], {"id": [f"Mã '{entry_id}' đã có (trong {current[entry_id].file_name}). Chọn mã khác."]})
+            target = _bank_path(content_dir, file) if file else file_for_topic(content_dir, str(data.get("topic") or ""))
+            text = _read(target) if os.path.exists(target) else ""
+            spans, end = _entry_spans(text) if text.strip() else ([], None)
+            block = render_entry(data)
+            if end is None:
+                if text.strip() and not re.search(r"^entries:\s*(\[\s*\])?\s*$", text, re.M):
+                    raise ContentEditError(f"Tệp {os.path.basename(target)} không đúng dạng 'entries:'; sửa tệp trước.")
+                head = re.sub(r"^entries:.*$", "", text, flags=re.M).rstrip()
+                new_text = (head + "\n" if head else "") + "entries:\n" + block
+                first_line = new_text[: len(new_text) - len(block)].count("\n") + 1
+            else:
+                before = text[:end].rstrip("\n") + "\n\n"
+                new_text = before + block + text[end:]
+                first_line = before.count("\n") + 1
+        else:
+            record = current.get(original_id)
+            if record is None:
+                raise ContentConflict(
+                    f"Mục '{original_id}' không còn trong kho (có người đã xóa hoặc đổi mã). Không lưu được.", None
+                )
+            if version and record.version != version:
+                raise ContentConflict(
+                    "Mục này vừa được người khác sửa sau khi chị mở trang. Bản hiện tại được hiển thị bên dưới;"
+                    " hãy xem lại và sửa trên bản mới.",
+                    record,
+                )
+            if entry_id != original_id:
+                raise ContentInvalid([], {"id": ["Không đổi được mã của mục đã có."]})
+            target = record.file
+            text = _read(target)
+            indent = len(text[record.start :]) - len(text[record.start :].lstrip(" "))
+            block = render_entry(data, indent=indent)
+            new_text = text[: record.start] + block + text[record.end :]
+            first_line = text[: record.start].count("\n") + 1
+        if "\r\n" in text:
+            new_text = new_text.replace("\r\n", "\n").replace("\n", "\r\n")
+        before_issues = {_issue_key(i) for i in check_content(content_dir) if i.is_error}
+        after = _check_with(content_dir, target, new_text)
+        mine = [i for i in after if i.entry_id == entry_id and os.path.basename(i.file) == os.path.basename(target)]
+        errors = [i for i in after if i.is_error and (i in mine or _issue_key(i) not in before_issues)]
+        if errors:
+            raise ContentInvalid(errors, _fields_of(errors, block, first_line))
+        write_atomic(target, new_text)
+    return SaveResult(entry_id, target, original_id is None, [i for i in mine if not i.is_error])
+
+
+def _bank_path(content_dir: str, name: str) -> str:
+    """A file of the bank folder by name (no other folder can be reached)."""
+    base = os.path.basename(name)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*\.ya?ml", base):
+        raise ContentInvalid([], {"file": ["Tên tệp chỉ gồm chữ thường không dấu, chữ số, gạch ngang và đuôi .yaml."]})
+    return os.path.join(content_dir, "bank", base)
+
+
+def approve_entry(content_dir: str, entry_id: str, *, version: str | None, today: dt.date) -> SaveResult:
+    """Set an entry's status to approved and its review date to ``today``."""
+    record = find_entry(content_dir, entry_id)
+    if record is None:
+        raise ContentConflict(f"Mục '{entry_id}' không còn trong kho.", None)
+    data = dict(record.data)
+    data["status"] = "approved"
+    data["reviewed"] = today
+    return save_entry(content_dir, data, original_id=entry_id, version=version or record.version)
+
+
+# -- console glue (needs the Flask app) -----------------------------------------------------------
+
+
+def publish(result: SaveResult, action: str, detail: str = "") -> dict[str, Any]:
+    """After a save: audit it and reload the bank now. Returns what the reload did."""
+    from bot.web.auth import audit
+    from bot.web.context import get_services
+
+    audit(action, result.entry_id, f"{os.path.basename(result.file)}{': ' + detail if detail else ''}")
+    services = get_services()
+    if services.bank is None:
+        bank = services.get_bank()
+        return {"swapped": True, "errors": [str(e) for e in bank.errors]}
+    reload = services.bank.reload()
+    return {"swapped": reload.swapped, "errors": [str(e) for e in reload.snapshot.errors]}
+
+
+def relative(path: str, content_dir: str) -> str:
+    with contextlib.suppress(ValueError):
+        return str(Path(path).resolve().relative_to(Path(content_dir).resolve()))
+    return os.path.basename(path)

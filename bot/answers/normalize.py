@@ -1,0 +1,332 @@
+"""Vietnamese text normalisation for matching: pure functions, no state.
+
+Members type with or without diacritics, in chat shorthand ("bn", "ko", "ntn"),
+with stretched letters ("đâuuu") and polite filler ("cho em hỏi", "ad ơi", "ạ").
+:func:`analyze` turns such text into a list of :class:`Token`; :func:`features`
+turns it into the index/query features used by :mod:`bot.answers.matcher`:
+
+- folded syllables: lower-case, no diacritics, đ → d ("biển" → ``bien``);
+- folded syllable bigrams joined with ``_`` (``bien_gioi``);
+- accent-exact syllables and bigrams prefixed with ``_`` (``_biển``,
+  ``_vùng_biển``), because folding makes different words collide (biển/biên,
+  đại dương/dài đường).  Documents always get them; a query gets them only where
+  the member typed diacritics.
+
+The original text is never changed by this module: callers keep it for display.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+ACCENT_PREFIX = "_"  # accent-exact features: "_biển"; "_" is a token char of the FTS5 index
+
+# Chat abbreviations, keyed by the lower-case NFC token as typed (after squeezing
+# repeated letters).  Keys are exact: "hông" → không, but not "hong" (sông Hồng).
+ABBREVIATIONS: dict[str, str] = {
+    # không
+    "ko": "không", "k": "không", "kh": "không", "hok": "không", "hông": "không", "hổng": "không",
+    "khong": "không", "kô": "không", "hk": "không", "khg": "không",
+    # được
+    "dc": "được", "đc": "được", "dk": "được", "dduoc": "được", "đươc": "được",
+    # bao nhiêu
+    "bn": "bao nhiêu", "bnh": "bao nhiêu", "bnhiu": "bao nhiêu", "bnhieu": "bao nhiêu", "nhiu": "bao nhiêu",
+    # question words
+    "j": "gì", "gi": "gì", "ji": "gì", "ntn": "như thế nào", "bh": "bao giờ", "bgio": "bao giờ",
+    "bjo": "bao giờ",  # "sao" stays "sao" (vì sao, tại sao)
+    # pronouns and common words
+    "e": "em", "mk": "mình", "mik": "mình", "mh": "mình", "mn": "mọi người", "ng": "người",
+    "ngta": "người ta", "cx": "cũng", "cg": "cũng", "dag": "đang", "đag": "đang", "trc": "trước",
+    "ms": "mới", "bít": "biết", "bik": "biết", "bjk": "biết", "lm": "làm", "vs": "với",
+    "r": "rồi", "nhìu": "nhiều", "thg": "tháng", "sdt": "số điện thoại", "sđt": "số điện thoại",
+    "đt": "điện thoại", "tl": "trả lời",  # not "dt": diện tích is asked about here
+    # names and organisations
+    "vn": "việt nam", "vnam": "việt nam", "vietnam": "việt nam", "việtnam": "việt nam",
+    "tq": "trung quốc", "cpc": "campuchia", "bđbp": "bộ đội biên phòng",
+    "bdbp": "bộ đội biên phòng", "bp": "biên phòng", "hlhpn": "hội liên hiệp phụ nữ",
+    "lhpn": "liên hiệp phụ nữ", "hpn": "hội phụ nữ", "pn": "phụ nữ", "lhq": "liên hợp quốc",
+    "tp": "thành phố", "tphcm": "thành phố hồ chí minh", "hcm": "hồ chí minh",
+    "qđ": "quần đảo", "qd": "quần đảo", "bqp": "bộ quốc phòng", "bca": "bộ công an",
+    "ubnd": "ủy ban nhân dân", "hđnd": "hội đồng nhân dân", "hdnd": "hội đồng nhân dân",
+    "qh": "quốc hội", "cp": "chính phủ", "ttg": "thủ tướng", "nđ": "nghị định", "nq": "nghị quyết",
+    "ct": "chỉ thị", "hd": "hướng dẫn", "mttq": "mặt trận tổ quốc", "ctv": "cộng tác viên",
+    # spelling variants (tone placement, hoà/hòa, is handled by tone_placement)
+    "kampuchia": "campuchia",
+}
+
+# Multi-token abbreviations, keyed by folded tokens; matched before ABBREVIATIONS.
+PHRASE_ABBREVIATIONS: dict[tuple[str, ...], str] = {
+    ("bao", "nhiu"): "bao nhiêu",
+    ("hs", "ts"): "hoàng sa trường sa",
+    ("hs", "va", "ts"): "hoàng sa và trường sa",
+    ("tp", "hcm"): "thành phố hồ chí minh",
+    ("cam", "pu", "chia"): "campuchia",
+    ("cam", "bu", "chia"): "campuchia",
+}
+
+# Filler phrases dropped wherever they occur (after abbreviations).  A word typed
+# with marks must match exactly ("cho hội" is not "cho hỏi"); one typed without
+# marks matches on its folded form.
+FILLER_PHRASES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.split())
+    for p in (
+        "cho em hỏi", "cho mình hỏi", "cho tôi hỏi", "cho chị hỏi", "cho cháu hỏi", "cho con hỏi",
+        "cho cô hỏi", "cho hỏi", "xin hỏi", "em muốn hỏi", "mình muốn hỏi", "tôi muốn hỏi",
+        "chị muốn hỏi", "em hỏi", "cho em biết", "cho mình biết", "cho tôi biết", "cho chị biết",
+        "em muốn biết", "mình muốn biết", "tôi muốn biết", "chị muốn biết", "xin chào", "chào ad",
+        "chào admin", "chào bạn", "chào em", "bot ơi", "chatbot ơi", "làm ơn", "giúp em",
+        "giúp mình", "giúp tôi", "giải đáp giúp", "trả lời giúp", "hỏi chút", "hỏi xíu",
+    )
+)
+# Single fillers dropped anywhere, matched exactly as typed: unmarked "o" is "ở" and
+# unmarked "da" may be "đã", so only the spellings listed here are filler.
+FILLER_WORDS = frozenset({"ad", "admin", "ạ", "ơi", "oi", "dạ", "uh", "uhm", "ừ", "ờ", "hihi", "hic"})
+# Sentence-final particles: dropped only at the end ("biên giới với Lào" keeps its "với").
+TRAILING_PARTICLES = frozenset(
+    {"vậy", "nhỉ", "với", "nhé", "nha", "ạ", "à", "hả", "thế", "z", "v", "nhen", "hen", "nè", "ak", "ah", "ơi"}
+)
+
+_WORD = re.compile(r"[^\W_]+")
+_THOUSANDS_DOT = re.compile(r"(?<=\d)\.(?=\d{3}(?!\d))")  # 1.449,566 -> 1449,566
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+_FOLD_TABLE = str.maketrans({"đ": "d", "Đ": "d"})
+# oa, oe, uy at the end of a syllable: old style marks the second vowel, new style the first
+_NEW_TONE = {
+    "o" + second: first + plain
+    for plain, marks in (("a", "àáảãạ"), ("e", "èéẻẽẹ"))
+    for second, first in zip(marks, "òóỏõọ")
+} | {"u" + second: first + "y" for second, first in zip("ỳýỷỹỵ", "ùúủũụ")}
+_OLD_TONE = re.compile("(?:" + "|".join(_NEW_TONE) + ")$")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One syllable: as typed (NFC lower-case), folded, and whether the member typed it."""
+
+    text: str
+    folded: str
+    typed: bool = True  # False when it came from an abbreviation expansion
+
+    @property
+    def marked(self) -> bool:
+        """The syllable carries a diacritic (or đ)."""
+        return self.text != self.folded
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC: Vietnamese letters precomposed, as members' keyboards differ."""
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Lower-case, drop every diacritic, đ → d: "Biển Đông" → "bien dong"."""
+    decomposed = unicodedata.normalize("NFD", text.lower().translate(_FOLD_TABLE))
+    return unicodedata.normalize("NFC", _COMBINING.sub("", decomposed))
+
+
+def has_diacritics(text: str) -> bool:
+    """True when ``text`` carries any Vietnamese diacritic or đ."""
+    lowered = nfc(text).lower()
+    return fold(lowered) != lowered
+
+
+class _WordSet:
+    """Words matched exactly when typed with marks, by folded form when typed without."""
+
+    def __init__(self, words: frozenset[str] | set[str]):
+        self.exact = frozenset(words)
+        self.folded = frozenset(fold(w) for w in words)
+
+    def __contains__(self, token: Token) -> bool:
+        return token.text in self.exact or (not token.marked and token.folded in self.folded)
+
+
+_TRAILING = _WordSet(TRAILING_PARTICLES)
+_FILLER_BY_FIRST: dict[str, list[tuple[_WordSet, ...]]] = {}
+for _phrase in sorted(FILLER_PHRASES, key=len, reverse=True):  # longest first
+    _FILLER_BY_FIRST.setdefault(fold(_phrase[0]), []).append(tuple(_WordSet({w}) for w in _phrase))
+
+
+@lru_cache(maxsize=4096)
+def _base(ch: str) -> str:
+    return fold(ch)
+
+
+def squeeze(word: str) -> str:
+    """Collapse stretched letters: "đâuuu" → "đâu", "ạaaa" → "ạ", but keep "xoong".
+
+    A run of the same base letter (diacritics ignored) becomes one letter, the
+    marked one if any; a run of exactly two "o" stays (xoong, boong, soóc).
+    Digits are never squeezed (2000).
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        ch = word[i]
+        base = _base(ch)
+        j = i + 1
+        while j < len(word) and word[j].isalpha() and _base(word[j]) == base:
+            j += 1
+        run = word[i:j]
+        if not ch.isalpha() or len(run) == 1 or (len(run) == 2 and base == "o"):
+            out.append(run)
+        else:
+            marked = [c for c in run if _base(c) != c]
+            out.append(marked[0] if marked else ch)
+        i = j
+    return "".join(out)
+
+
+def tokenize(text: str) -> list[Token]:
+    """NFC, lower-case, punctuation stripped, stretched letters squeezed."""
+    text = _THOUSANDS_DOT.sub("", nfc(text).lower())
+    return [_token(word) for word in _WORD.findall(text)]
+
+
+def tone_placement(word: str) -> str:
+    """Old-style tone placement to the new style: "hoà" → "hòa", "thuỷ" → "thủy", "uỷ" → "ủy".
+
+    Keyboards and writers differ; both spellings are correct, so accent-exact
+    features must not tell them apart.  "quý" keeps its mark (the u belongs to qu).
+    """
+    m = _OLD_TONE.search(word)
+    if m is None or word[: m.start()].endswith("q"):
+        return word
+    return word[: m.start()] + _NEW_TONE[m.group(0)]
+
+
+@lru_cache(maxsize=200_000)
+def _token(word: str) -> Token:
+    """One word as a Token; cached: the vocabulary is small and bank texts repeat it."""
+    word = (word.lstrip("0") or "0") if word.isdigit() else tone_placement(squeeze(word))  # 09/01 = 9/1
+    return Token(sys.intern(word), sys.intern(fold(word)))
+
+
+_PHRASE_FIRST = frozenset(k[0] for k in PHRASE_ABBREVIATIONS)
+_PHRASE_LONGEST = max(len(k) for k in PHRASE_ABBREVIATIONS)
+
+
+def _expansion(text: str) -> list[Token]:
+    return [Token(w, fold(w), typed=False) for w in text.split()]
+
+
+def expand_abbreviations(tokens: list[Token]) -> list[Token]:
+    """Replace chat shorthand by full words ("bn" → "bao nhiêu", "ntn" → "như thế nào")."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        sizes = range(_PHRASE_LONGEST, 1, -1) if tokens[i].folded in _PHRASE_FIRST else ()
+        for size in sizes:
+            key = tuple(t.folded for t in tokens[i : i + size])
+            if len(key) == size and key in PHRASE_ABBREVIATIONS:
+                out.extend(_expansion(PHRASE_ABBREVIATIONS[key]))
+                i += size
+                break
+        else:
+            token = tokens[i]
+            expansion = ABBREVIATIONS.get(token.text)
+            if expansion is None or expansion == token.text:
+                out.append(token)
+            else:
+                out.extend(_expansion(expansion))
+            i += 1
+    return out
+
+
+def drop_filler(tokens: list[Token]) -> list[Token]:
+    """Remove polite filler: "cho em hỏi", "ad ơi", "ạ", and final particles ("vậy", "nhỉ")."""
+    kept: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        for phrase in _FILLER_BY_FIRST.get(tokens[i].folded, ()):
+            window = tokens[i : i + len(phrase)]
+            if len(window) == len(phrase) and all(t in w for t, w in zip(window, phrase)):
+                i += len(phrase)
+                break
+        else:
+            if tokens[i].text not in FILLER_WORDS:
+                kept.append(tokens[i])
+            i += 1
+    while kept and kept[-1] in _TRAILING:
+        kept.pop()
+    return kept
+
+
+def analyze(text: str) -> list[Token]:
+    """The full pipeline: tokenize, expand abbreviations, drop filler."""
+    return drop_filler(expand_abbreviations(tokenize(text)))
+
+
+def normalize(text: str) -> str:
+    """Normalised text with diacritics kept, for logs and grouping: "Bn km vậy ad?" → "bao nhiêu km"."""
+    return " ".join(t.text for t in analyze(text))
+
+
+def folded_text(text: str) -> str:
+    """Normalised and folded: "Biển Đông ở đâuuu ạ" → "bien dong o dau"."""
+    return " ".join(t.folded for t in analyze(text))
+
+
+def is_diacritised(tokens: list[Token]) -> bool:
+    """The member wrote with diacritics: at least 40% of the typed syllables carry a mark.
+
+    Plenty of correct syllables carry no mark (ba, hai, em, theo), so a fully
+    diacritised text is still only ~60-80% marked; a text typed without marks is 0%.
+    """
+    words = [t for t in tokens if t.typed and not t.folded.isdigit()]
+    if not words:
+        return False
+    return sum(t.marked for t in words) >= 0.4 * len(words)
+
+
+def features_of_tokens(tokens: list[Token], *, accents: str = "auto") -> list[str]:
+    """Features of analysed tokens, in order, repeats kept (term frequency matters to BM25).
+
+    Folded syllables and bigrams always; accent-exact syllables and bigrams
+    (``_biển``, ``_vùng_biển``) where spelling is known.  ``accents``: ``"always"``
+    (documents), ``"never"``, or ``"auto"`` (queries): every syllable when the text
+    is diacritised, otherwise only syllables typed with marks (expansions are then
+    left out: "ko" says nothing about how the member spells "không").
+    """
+    folded = [t.folded for t in tokens]
+    feats = list(folded)
+    feats.extend(f"{a}_{b}" for a, b in zip(folded, folded[1:]))
+    if accents == "always":
+        exact = [True] * len(tokens)
+    elif accents == "auto":
+        every = is_diacritised(tokens)
+        exact = [every or (t.typed and t.marked) for t in tokens]
+    else:
+        return feats
+    exact = [e and not t.text.isdigit() for e, t in zip(exact, tokens)]
+    feats.extend(ACCENT_PREFIX + t.text for t, e in zip(tokens, exact) if e)
+    feats.extend(
+        f"{ACCENT_PREFIX}{a.text}_{b.text}"
+        for a, b, ea, eb in zip(tokens, tokens[1:], exact, exact[1:])
+        if ea and eb
+    )
+    return feats
+
+
+def features(text: str, *, accents: str = "auto") -> list[str]:
+    """Index/query features of ``text``: folded syllables, folded bigrams, accent-exact syllables."""
+    return features_of_tokens(analyze(text), accents=accents)
+
+
+def query_features(text: str) -> list[str]:
+    """Features of a member's question (accent-exact only where diacritics were typed)."""
+    return features(text, accents="auto")
+
+
+def document_features(text: str) -> list[str]:
+    """Features of bank text (questions, variants, keywords, answers): accent-exact always."""
+    return features(text, accents="always")
+
+
+def display_text(text: str) -> str:
+    """The member's text for display: NFC, trimmed, inner whitespace squeezed."""
+    return " ".join(nfc(text).split())

@@ -1,0 +1,221 @@
+"""The answer engine: a member's question in, a channel-neutral Reply out.
+
+Pure: no Flask, no HTTP, no SQL.  :func:`answer` asks the bank's matcher for
+candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`):
+
+- ``answer``   coverage >= answer_threshold: the entry's answer, its source line,
+  related entries and "Menu" as choices;
+- ``suggest``  coverage >= suggest_threshold (or an answer-level coverage where the
+  second candidate ranks nearly as high): "Có phải chị muốn hỏi:" with up to
+  three likely questions to tap;
+- ``fallback`` otherwise: say plainly that there is no verified answer yet, that
+  staff will see the question, what the bot can answer, and how to reach staff.
+
+``bank`` is a :class:`bot.answers.bank.ContentBank` or one of its snapshots; one
+snapshot is used for the whole answer, so a reload cannot mix two versions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.answers.bank import BankSnapshot, ContentBank, Entry, Source
+from bot.core.models import Choice, Reply
+
+logger = logging.getLogger(__name__)
+
+ANSWER, SUGGEST, FALLBACK = "answer", "suggest", "fallback"
+TITLE_LIMIT = 20  # Messenger quick-reply titles are cut at 20 characters
+MAX_RELATED = 3
+MAX_SUGGESTIONS = 3
+CANDIDATES = 5  # candidates ranked and logged per question
+# Near-tie: when the second candidate ranks this close to the first, the question is
+# ambiguous ("biển" alone fits every sea entry) and the member chooses instead.
+AMBIGUOUS_RATIO = 0.95
+MENU_CHOICE = Choice("Menu", "MENU")
+NO_CONTACTS = "liên hệ trực tiếp cán bộ Hội ở chi hội nơi chị sinh sống"
+
+
+@dataclass
+class Answer:
+    """The engine's decision for one question, with what to log."""
+
+    decision: str  # answer | suggest | fallback
+    reply: Reply
+    entry_id: str | None = None
+    score: float = 0.0  # coverage of the top candidate
+    candidates: list[dict[str, Any]] = field(default_factory=list)  # [{entry_id, score}], best first
+
+
+# -- rendering -------------------------------------------------------------------
+
+
+def render_contacts(org: Mapping[str, Any]) -> str:
+    """ "Điện thoại: 0292 …; E-mail: …; Website: …" from the ORG_* settings, or a sentence
+    telling the member to ask the union's local officers when nothing is configured."""
+    phones = org.get("ORG_PHONES") or []
+    if isinstance(phones, str):
+        phones = [p.strip() for p in phones.split(",") if p.strip()]
+    parts = []
+    if phones:
+        parts.append("Điện thoại: " + ", ".join(phones))
+    if org.get("ORG_EMAIL"):
+        parts.append(f"E-mail: {org['ORG_EMAIL']}")
+    if org.get("ORG_WEBSITE"):
+        parts.append(f"Website: {org['ORG_WEBSITE']}")
+    return "; ".join(parts) if parts else NO_CONTACTS
+
+
+def fill_placeholders(text: str, org: Mapping[str, Any]) -> str:
+    """Replace {org_name} and {org_contacts}; any other brace is left as written."""
+    name = org.get("ORG_NAME") or "Hội Liên hiệp Phụ nữ"
+    return text.replace("{org_name}", name).replace("{org_contacts}", render_contacts(org))
+
+
+def format_date(value: str | None) -> str:
+    """ "2015-01-09" → "ngày 09/01/2015"; "2015" → "năm 2015"."""
+    if not value:
+        return ""
+    if len(value) == 4:
+        return f"năm {value}"
+    year, month, day = value.split("-")
+    return f"ngày {day}/{month}/{year}"
+
+
+def format_source(source: Source) -> str:
+    """ "<name>, số <number>, ngày <dd/mm/yyyy> – <url>" (missing parts left out)."""
+    text = source.name
+    if source.number and source.number.lower() not in source.name.lower():
+        text += f", số {source.number}"
+    if source.date:
+        text += f", {format_date(source.date)}"
+    if source.url:
+        text += f" – {source.url}"
+    return text
+
+
+def source_line(entry: Entry) -> str:
+    """ "Nguồn: …" for every source of the entry, joined with "; "."""
+    if not entry.sources:
+        return ""
+    return "Nguồn: " + "; ".join(format_source(s) for s in entry.sources)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head:
+        head = head[: head.rfind(" ")]
+    return head.rstrip(" ,;:–-") + "…"
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _reads_as_title(keyword: str) -> bool:
+    """Words, not a document number or a figure ("18/2012/QH13", "3.260 km")."""
+    return sum(c.isdigit() for c in keyword) <= len(keyword) // 4
+
+
+def short_title(entry: Entry, *, limit: int = TITLE_LIMIT, taken: Sequence[str] = ()) -> str:
+    """A button title for an entry: its first keyword that fits and reads as words
+    (editors order keywords for this), else the canonical question cut at a word boundary."""
+    used = {t.lower() for t in taken}
+    for keyword in entry.keywords:
+        title = _capitalise(keyword.strip())
+        if len(title) <= limit and title.lower() not in used and _reads_as_title(title):
+            return title
+    return _cut(entry.question.rstrip("?"), limit)
+
+
+def _snapshot(bank: ContentBank | BankSnapshot) -> BankSnapshot:
+    return bank.snapshot()
+
+
+def entry_reply(entry: Entry, bank: ContentBank | BankSnapshot, org: Mapping[str, Any]) -> Reply:
+    """The reply for an entry: its answer, a blank line, the source line; related entries + Menu."""
+    snap = _snapshot(bank)
+    text = fill_placeholders(entry.answer, org)
+    sources = source_line(entry)
+    if sources:
+        text = f"{text}\n\n{sources}"
+    choices: list[Choice] = []
+    for related_id in entry.related:
+        related = snap.get(related_id)
+        if related is None:
+            continue
+        choices.append(Choice(short_title(related, taken=[c.title for c in choices]), f"ENTRY:{related.id}"))
+        if len(choices) == MAX_RELATED:
+            break
+    choices.append(MENU_CHOICE)
+    return Reply(text, choices)
+
+
+def suggest_reply(entries: Sequence[Entry]) -> Reply:
+    """ "Có phải chị muốn hỏi:" with numbered questions, one choice per question."""
+    lines = ["Có phải chị muốn hỏi:"]
+    choices: list[Choice] = []
+    for i, entry in enumerate(entries, 1):
+        lines.append(f"{i}. {entry.question}")
+        choices.append(Choice(short_title(entry, taken=[c.title for c in choices]), f"ENTRY:{entry.id}"))
+    lines.append("Chị chọn câu phù hợp, hoặc gõ lại câu hỏi rõ hơn.")
+    choices.append(MENU_CHOICE)
+    return Reply("\n".join(lines), choices)
+
+
+def topics_sentence(bank: ContentBank | BankSnapshot) -> str:
+    """The titles of the topics that have approved entries, joined with "; "."""
+    snap = _snapshot(bank)
+    present = {e.topic for e in snap.approved}
+    return "; ".join(t.title for t in snap.topics if t.id in present)
+
+
+def fallback_reply(bank: ContentBank | BankSnapshot, org: Mapping[str, Any]) -> Reply:
+    """No verified answer: say so, say staff will see it, what the bot knows, how to reach staff."""
+    name = org.get("ORG_NAME") or "Hội Liên hiệp Phụ nữ"
+    contacts = render_contacts(org)
+    lines = [
+        "Xin lỗi chị, trợ lý chưa có câu trả lời đã được kiểm chứng cho câu hỏi này. "
+        f"Câu hỏi của chị đã được chuyển đến cán bộ {name} để xem xét, bổ sung."
+    ]
+    topics = topics_sentence(bank)
+    if topics:
+        lines.append(f"Trợ lý có thể trả lời các câu hỏi về: {topics}.")
+    if contacts == NO_CONTACTS:
+        lines.append(f"Để được giải đáp trực tiếp, chị vui lòng {NO_CONTACTS}.")
+    else:
+        lines.append(f"Để được giải đáp trực tiếp, chị liên hệ {name} – {contacts}.")
+    return Reply("\n\n".join(lines), [MENU_CHOICE])
+
+
+# -- deciding --------------------------------------------------------------------
+
+
+def answer(
+    text: str,
+    bank: ContentBank | BankSnapshot,
+    *,
+    org: Mapping[str, Any],
+    answer_threshold: float,
+    suggest_threshold: float,
+) -> Answer:
+    """Answer, suggest or fall back for the member's ``text`` (see the module docstring)."""
+    snap = _snapshot(bank)
+    ranked = [(c, snap.get(c.entry_id)) for c in snap.matcher.search(text, CANDIDATES)]
+    ranked = [(c, e) for c, e in ranked if e is not None]
+    candidates = [{"entry_id": c.entry_id, "score": round(c.score, 4)} for c, _ in ranked]
+    if not ranked:
+        return Answer(FALLBACK, fallback_reply(snap, org), None, 0.0, candidates)
+    top, entry = ranked[0]
+    tied = len(ranked) > 1 and ranked[1][0].rank >= AMBIGUOUS_RATIO * top.rank
+    if top.score >= answer_threshold and not tied:
+        return Answer(ANSWER, entry_reply(entry, snap, org), entry.id, top.score, candidates)
+    if top.score >= suggest_threshold:
+        likely = [e for c, e in ranked if c.score >= suggest_threshold][:MAX_SUGGESTIONS]
+        return Answer(SUGGEST, suggest_reply(likely), None, top.score, candidates)
+    return Answer(FALLBACK, fallback_reply(snap, org), None, top.score, candidates)

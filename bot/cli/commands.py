@@ -1,0 +1,156 @@
+"""Command-line interface: `flask ask`, `flask chat`, `flask run-scheduler`, `flask outbox ...`.
+
+Feature groups (content, broadcast, messenger, zalo, zalo-bot...) are registered here too.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import uuid
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from bot.core import models
+from bot.storage.store import Store
+from bot.web.context import clock_now, get_services, get_store
+
+
+def _console_turn(store: Store, text: str, user: str, *, payload: str | None = None) -> tuple[list[str], dict[str, Any]]:
+    """Run one message through the dispatcher on the console channel; return texts and meta."""
+    services = get_services()
+    channel = services.channels["console"]
+    now = clock_now()
+    event = models.Event(
+        channel="console", kind=models.TEXT, user_id=user, event_key=uuid.uuid4().hex,
+        timestamp=now, text=text, payload=payload,
+    )
+    with store.transaction():
+        result = services.dispatcher.handle(event, store, now)
+    texts = []
+    for reply in result.replies:
+        texts.extend(m["text"] for m in channel.render(reply))
+    return texts, result.meta
+
+
+@click.command("ask")
+@with_appcontext
+@click.argument("text", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Read questions from standard input, one per line; print JSON lines.")
+def ask_command(text: str | None, as_json: bool) -> None:
+    """Print the bot's reply to TEXT (nothing is written to the database)."""
+    store = Store.open(":memory:", migrate=True)
+    if not as_json:
+        if not text:
+            raise click.UsageError("Nhập câu hỏi: flask ask \"câu hỏi\" (hoặc --json để đọc từ stdin).")
+        store.touch_member("console", "cli", at=clock_now())
+        texts, _ = _console_turn(store, text, "cli")
+        click.echo("\n\n".join(texts))
+        return
+    for i, line in enumerate(sys.stdin):
+        question = line.strip()
+        if not question:
+            continue
+        # a fresh member per question, so no conversation state leaks between lines; the
+        # member exists already, so the reply is the answer without the first-contact greeting
+        store.touch_member("console", f"cli-{i}", at=clock_now())
+        texts, meta = _console_turn(store, question, f"cli-{i}")
+        click.echo(
+            json.dumps(
+                {
+                    "question": question,
+                    "reply": "\n\n".join(texts),
+                    "entry_id": meta.get("entry_id") if meta.get("decision") == "answer" else None,
+                    "decision": meta.get("decision"),
+                    "score": round(float(meta.get("score") or 0.0), 4),
+                },
+                ensure_ascii=False,
+            )
+        )
+
+
+@click.command("chat")
+@with_appcontext
+def chat_command() -> None:
+    """Chat with the bot in the terminal (a throwaway in-memory database)."""
+    store = Store.open(":memory:", migrate=True)
+    click.echo("Trò chuyện với trợ lý. Gõ câu hỏi; Ctrl-D hoặc 'thoát' để kết thúc.")
+    texts, _ = _console_turn(store, "", "console", payload="GET_STARTED")
+    click.echo("\n".join(f"🤖 {t}" for t in texts))
+    while True:
+        try:
+            line = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            break
+        if line.strip().lower() in {"thoát", "thoat", "exit", "quit"}:
+            break
+        if not line.strip():
+            continue
+        texts, _ = _console_turn(store, line, "console")
+        click.echo("\n".join(f"🤖 {t}" for t in texts))
+
+
+@click.command("run-scheduler")
+@with_appcontext
+def run_scheduler_command() -> None:
+    """Run the background workers and the scheduler in this process (one per deployment)."""
+    from bot.pipeline.workers import Workers
+    from scheduler.runner import start_scheduler
+
+    services = get_services()
+    workers = Workers(services)
+    workers.start()
+    scheduler = start_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("Workers and scheduler running; Ctrl-C to stop.")
+    try:
+        while not stop.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        workers.stop()
+
+
+outbox_cli = AppGroup("outbox", help="Inspect the outbox and decide about uncertain sends.")
+
+
+@outbox_cli.command("status")
+def outbox_status() -> None:
+    """Messages per state, and the backlog per channel."""
+    store = get_store()
+    click.echo(json.dumps({"states": store.outbox_counts(), "backlog": store.outbox_backlog()}, ensure_ascii=False))
+
+
+@outbox_cli.command("requeue-uncertain")
+@click.option("--id", "ids", multiple=True, type=int, help="Only these outbox ids (default: all uncertain).")
+@click.confirmation_option(prompt="Các tin này có thể đã đến người nhận. Gửi lại?")
+def outbox_requeue(ids: tuple[int, ...]) -> None:
+    """Send again messages that were in flight when the process died (may duplicate)."""
+    count = get_store().requeue_uncertain(list(ids) if ids else None, at=clock_now())
+    click.echo(f"Đã xếp lại {count} tin để gửi.")
+
+
+def register_commands(app: Flask) -> None:
+    """Add every command group to ``app.cli``."""
+    from bot.cli.broadcasts import broadcast_cli
+    from bot.cli.channels import messenger_cli, zalo_bot_cli, zalo_cli
+    from bot.cli.content import content_group
+
+    for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli):
+        app.cli.add_command(command)
+    from bot.cli.participation import (
+        COMMANDS as participation_commands,  # participation, report, quiz, privacy
+    )
+
+    for command in participation_commands:
+        app.cli.add_command(command)

@@ -1,0 +1,107 @@
+"""Admins only: the audit log, and staff accounts (list, create, lock/unlock, set a password)."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+
+from bot.console import bp
+from bot.web.auth import (
+    MIN_PASSWORD,
+    ROLES,
+    audit,
+    create_account,
+    hash_password,
+    requires,
+    validate_password,
+)
+from bot.web.context import clock_now, get_store
+
+PER_PAGE = 100
+
+
+@bp.get("/audit", endpoint="audit")
+@requires("accounts")
+def audit_log():
+    store = get_store()
+    username = request.args.get("user", "")[:64]
+    action = request.args.get("action", "").strip()[:64]
+    query = request.args.get("q", "").strip()[:100]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, total = store.search_audit(query=query, username=username, action=action, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    args = {k: v for k, v in {"user": username, "action": action, "q": query}.items() if v}
+    return render_template(
+        "admin/audit.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
+        users=store.audit_usernames(), username=username, action=action, q=query, args=args,
+    )
+
+
+def _page(values=None, errors=None, status=200):
+    return render_template(
+        "admin/accounts.html", staff=get_store().list_staff(), roles=ROLES, values=values or {"role": "viewer"},
+        errors=errors or {}, min_password=MIN_PASSWORD,
+    ), status
+
+
+@bp.get("/accounts")
+@requires("accounts")
+def accounts():
+    return _page()
+
+
+@bp.post("/accounts")
+@requires("accounts")
+def account_create():
+    values = {k: request.form.get(k, "").strip() for k in ("username", "role", "unit_code")}
+    password = request.form.get("password", "")
+    errors: dict[str, list[str]] = {}
+    if password != request.form.get("password2", ""):
+        errors["password2"] = ["Hai lần nhập mật khẩu không giống nhau."]
+    if not errors:
+        try:
+            create_account(get_store(), values["username"], password, values["role"], values["unit_code"] or None, now=clock_now())
+        except ValueError as exc:
+            message = str(exc)
+            field = "password" if "Mật khẩu" in message else "role" if "Vai trò" in message else "username"
+            errors[field] = [message]
+    if errors:
+        return _page(values, errors, 400)
+    audit("users.create", values["username"], values["role"] + (f" @{values['unit_code']}" if values["unit_code"] else ""))
+    flash(f"Đã tạo tài khoản {values['username']} ({ROLES[values['role']]}).", "success")
+    return redirect(url_for("console.accounts"))
+
+
+@bp.post("/accounts/<int:staff_id>/active")
+@requires("accounts")
+def account_active(staff_id: int):
+    store = get_store()
+    target = store.get_staff(staff_id)
+    if target is None:
+        flash("Không có tài khoản này.", "error")
+    elif target["id"] == g.staff["id"]:
+        flash("Không tự khóa tài khoản của mình được.", "error")
+    else:
+        active = request.form.get("active") == "1"
+        store.update_staff(staff_id, active=int(active))
+        audit("users.unlock" if active else "users.lock", target["username"])
+        flash(f"Đã {'mở khóa' if active else 'khóa'} tài khoản {target['username']}.", "success")
+    return redirect(url_for("console.accounts"))
+
+
+@bp.post("/accounts/<int:staff_id>/password")
+@requires("accounts")
+def account_password(staff_id: int):
+    store = get_store()
+    target = store.get_staff(staff_id)
+    password = request.form.get("password", "")
+    if target is None:
+        flash("Không có tài khoản này.", "error")
+        return redirect(url_for("console.accounts"))
+    try:
+        validate_password(password)
+    except ValueError as exc:
+        flash(f"{target['username']}: {exc}", "error")
+        return redirect(url_for("console.accounts"))
+    store.update_staff(staff_id, password_hash=hash_password(password))
+    audit("users.set_password", target["username"])
+    flash(f"Đã đặt mật khẩu mới cho {target['username']}; phiên đăng nhập cũ của tài khoản này hết hiệu lực.", "success")
+    return redirect(url_for("console.accounts"))

@@ -1,0 +1,243 @@
+"""Broadcast pages: compose with a preview and the live audience count, schedule, watch, control, report.
+
+The form is handled here (it works without JavaScript); the live parts use the
+JSON API of :mod:`bot.web.broadcasts_api` (dry run, detail).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+
+from bot.console import bp
+from bot.console.preview import preview_reply
+from bot.core.models import Reply
+from bot.storage.broadcasts import BROADCAST_CHANNELS
+from bot.web.auth import audit, requires, staff_unit
+from bot.web.broadcasts_api import FieldError, _field_of, _parse
+from bot.web.context import clock_now, get_services, get_store
+from scheduler import broadcasts
+from scheduler.schedule import format_local
+
+STATES = {
+    "draft": "Nháp", "scheduled": "Đã lên lịch", "sending": "Đang gửi", "paused": "Tạm dừng",
+    "done": "Đã xong", "cancelled": "Đã hủy",
+}
+RUN_STATES = {
+    "pending": "Chờ gửi", "sending": "Đang gửi", "paused": "Tạm dừng", "done": "Đã xong",
+    "cancelled": "Đã hủy", "missed": "Bị lỡ",
+}
+AUDIENCE_KINDS = {
+    "all": "Tất cả hội viên", "channel": "Theo kênh", "unit": "Theo đơn vị (gồm đơn vị trực thuộc)",
+    "tag": "Theo nhãn", "contest": "Người đã tham gia cuộc thi", "group": "Một nhóm chat",
+}
+CHANNEL_LABELS = {"messenger": "Messenger", "zalo": "Zalo OA", "zalo_bot": "Zalo Bot"}
+PRESETS = {
+    "daily": "Hằng ngày",
+    "weekly": "Hằng tuần",
+    "monthly": "Hằng tháng",
+    "custom": "Biểu thức cron tự nhập",
+}
+WEEKDAY_OPTIONS = [("1", "Thứ Hai"), ("2", "Thứ Ba"), ("3", "Thứ Tư"), ("4", "Thứ Năm"), ("5", "Thứ Sáu"), ("6", "Thứ Bảy"), ("0", "Chủ nhật")]
+FIELDS = ("text", "image_url", "link_title", "link_url", "audience_kind", "audience_value", "schedule", "at",
+          "preset", "time", "weekday", "monthday", "cron", "until")
+
+
+def audience_label(audience: str) -> str:
+    """ "unit:CT.NK" -> "Đơn vị CT.NK", for staff."""
+    kind, _, value = audience.partition(":")
+    if kind == "all":
+        return "Tất cả hội viên"
+    label = {"channel": "Kênh", "unit": "Đơn vị", "tag": "Nhãn", "contest": "Người tham gia cuộc thi", "group": "Nhóm chat"}.get(kind, kind)
+    return f"{label} {CHANNEL_LABELS.get(value, value)}"
+
+
+def within_unit(audience: str, unit: str) -> bool:
+    """A unit-bound staff member may send only to their unit or one of its sub-units."""
+    kind, _, value = audience.partition(":")
+    return kind == "unit" and (value == unit or value.startswith(unit + "."))
+
+
+def _defaults() -> dict[str, str]:
+    values = {k: "" for k in FIELDS}
+    values.update(audience_kind="all", schedule="now", preset="weekly", time="08:00", weekday="1", monthday="1")
+    unit = staff_unit()
+    if unit:
+        values.update(audience_kind="unit", audience_value=unit)
+    return values
+
+
+def _audience(values: dict[str, str]) -> str:
+    kind = values["audience_kind"] if values["audience_kind"] in AUDIENCE_KINDS else "all"
+    return "all" if kind == "all" else f"{kind}:{values['audience_value'].strip()}"
+
+
+def _cron(values: dict[str, str]) -> str:
+    """The preset and its time as a crontab, or the cron staff typed."""
+    preset = values["preset"]
+    if preset == "custom":
+        return values["cron"].strip()
+    hour, _, minute = (values["time"] or "08:00").partition(":")
+    if not (hour.isdigit() and minute.isdigit()):
+        raise FieldError("time", "Giờ gửi phải dạng HH:MM, ví dụ 08:00.")
+    h, m = int(hour), int(minute)
+    if preset == "daily":
+        return f"{m} {h} * * *"
+    if preset == "monthly":
+        day = values["monthday"] or "1"
+        if not day.isdigit() or not 1 <= int(day) <= 28:
+            raise FieldError("monthday", "Ngày trong tháng từ 1 đến 28 (để tháng nào cũng có).")
+        return f"{m} {h} {int(day)} * *"
+    return f"{m} {h} * * {values['weekday'] if values['weekday'] in '0123456' else '1'}"
+
+
+def _api_data(values: dict[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "text": values["text"], "schedule": values["schedule"], "audience": _audience(values),
+        "image_url": values["image_url"], "until": values["until"],
+    }
+    if values["link_url"].strip():
+        data["link"] = {"title": values["link_title"], "url": values["link_url"]}
+    if values["schedule"] == "once":
+        data["at"] = values["at"]
+    elif values["schedule"] == "cron":
+        data["cron"] = _cron(values)
+    return data
+
+
+def _reply(values: dict[str, str]) -> Reply:
+    link = (values["link_title"].strip() or "Xem thêm", values["link_url"].strip()) if values["link_url"].strip() else None
+    return Reply(values["text"].strip(), image_url=values["image_url"].strip() or None, link=link)
+
+
+def _preview(values: dict[str, str]) -> dict[str, Any]:
+    if not values["text"].strip():
+        return {"platforms": [], "warnings": [], "empty": "Nhập nội dung để xem trước."}
+    return preview_reply(_reply(values), get_services(), current_app.config)
+
+
+def _form(values: dict[str, str], errors: dict[str, list[str]], status: int = 200):
+    return render_template(
+        "admin/broadcast_new.html", values=values, errors=errors, kinds=AUDIENCE_KINDS, presets=PRESETS,
+        weekdays=WEEKDAY_OPTIONS, channels=[(c, CHANNEL_LABELS[c]) for c in BROADCAST_CHANNELS],
+        preview=_preview(values), reasons=broadcasts.REASONS,
+        unit=staff_unit(),
+    ), status
+
+
+@bp.get("/broadcasts", endpoint="broadcasts")
+@requires("read")
+def broadcasts_list():
+    store = get_store()
+    unit = staff_unit()
+    items = [b for b in store.list_broadcasts() if not unit or within_unit(b["audience"], unit)][:200]
+    progress = store.broadcast_progress([b["id"] for b in items])
+    tz = current_app.config["TIMEZONE"]
+    return render_template(
+        "admin/broadcasts.html", items=items, progress=progress, states=STATES, audience_label=audience_label,
+        next_run=lambda b: format_local(b["next_fire_at"], tz) if b["next_fire_at"] else "—",
+    )
+
+
+@bp.get("/broadcasts/new")
+@requires("broadcast")
+def broadcast_new():
+    return _form(_defaults(), {})
+
+
+@bp.post("/broadcasts/new")
+@requires("broadcast")
+def broadcast_create():
+    values = {k: request.form.get(k, "") for k in FIELDS}
+    errors: dict[str, list[str]] = {}
+    unit = staff_unit()
+    try:
+        data = _api_data(values)
+        if unit and not within_unit(data["audience"], unit):
+            raise FieldError("audience_value", f"Tài khoản của đơn vị {unit} chỉ gửi được cho đơn vị {unit} hoặc đơn vị trực thuộc.")
+        args = _parse(data)
+        broadcast_id = broadcasts.create_broadcast(
+            get_store(), current_app.config, now=clock_now(), created_by=_username(), **args
+        )
+    except FieldError as exc:
+        field = {"cron": "cron" if values["preset"] == "custom" else "time"}.get(exc.field, exc.field)
+        errors[field] = [str(exc)]
+    except broadcasts.BroadcastError as exc:
+        field = _field_of(str(exc)) or ""
+        field = {"audience": "audience_value", "cron": "cron" if values["preset"] == "custom" else "time"}.get(field, field)
+        if field == "image_url" and values["link_url"] and values["link_url"] in str(exc):
+            field = "link_url"
+        errors[field] = [str(exc)]
+    if errors:
+        return _form(values, errors, 400)
+    audit("broadcast.create", broadcast_id, f"{data['audience']}; {values['schedule']}; {values['text'][:200]}")
+    flash("Đã lên lịch tin nhắn." if values["schedule"] != "now" else "Tin nhắn đang được gửi.", "success")
+    return redirect(url_for("console.broadcast_detail", broadcast_id=broadcast_id))
+
+
+def _username() -> str:
+    from flask import g
+
+    return g.staff["username"] if g.get("staff") else ""
+
+
+@bp.post("/broadcasts/preview")
+@requires("broadcast")
+def broadcast_preview():
+    values = {k: request.form.get(k, "") for k in FIELDS}
+    return render_template("admin/_preview_fragment.html", preview=_preview(values))
+
+
+@bp.get("/broadcasts/<int:broadcast_id>")
+@requires("read")
+def broadcast_detail(broadcast_id: int):
+    store = get_store()
+    broadcast = store.get_broadcast(broadcast_id)
+    if broadcast is None:
+        abort(404, "Không có tin nhắn này.")
+    _check_unit(broadcast)
+    report = broadcasts.report(store, broadcast_id)
+    failures = store.run_failures([r["id"] for r in report["runs"]], 100)
+    for row in failures:
+        member = store.get_member(row["member_id"]) if row["member_id"] else None
+        row["name"] = (member.get("full_name") or member.get("display_name")) if member else ""
+    tz = current_app.config["TIMEZONE"]
+    return render_template(
+        "admin/broadcast_detail.html", b=broadcast, report=report, audience_label=audience_label, failures=failures, states=STATES, run_states=RUN_STATES,
+        reasons=broadcasts.REASONS, channels=CHANNEL_LABELS, next_run=format_local(broadcast["next_fire_at"], tz) if broadcast["next_fire_at"] else None,
+        progress=progress_of(report),
+    )
+
+
+def _check_unit(broadcast: dict[str, Any] | None) -> None:
+    """Staff bound to a unit see and control only the broadcasts to their unit or its sub-units (403)."""
+    unit = staff_unit()
+    if broadcast is not None and unit and not within_unit(broadcast["audience"], unit):
+        abort(403)
+
+
+def progress_of(report: dict[str, Any]) -> dict[str, Any]:
+    """Recipients finished out of those targeted, for the progress bar."""
+    targeted = report["targeted"]
+    finished = targeted - report["pending"]
+    if targeted:
+        share = finished / targeted
+    else:
+        share = 1.0 if report["state"] in ("done", "cancelled") and report["runs"] else 0.0
+    return {"targeted": targeted, "finished": finished, "percent": round(100 * share)}
+
+
+@bp.post("/broadcasts/<int:broadcast_id>/<any(pause, resume, cancel):action>")
+@requires("broadcast")
+def broadcast_control(broadcast_id: int, action: str):
+    do = {"pause": broadcasts.pause, "resume": broadcasts.resume, "cancel": broadcasts.cancel}[action]
+    _check_unit(get_store().get_broadcast(broadcast_id))
+    try:
+        do(get_store(), broadcast_id, clock_now())
+    except broadcasts.BroadcastError as exc:
+        flash(str(exc), "error")
+    else:
+        audit(f"broadcast.{action}", broadcast_id)
+        flash({"pause": "Đã tạm dừng.", "resume": "Đã tiếp tục gửi.", "cancel": "Đã hủy tin nhắn."}[action], "success")
+    return redirect(url_for("console.broadcast_detail", broadcast_id=broadcast_id))

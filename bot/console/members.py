@@ -1,0 +1,133 @@
+"""Members: search and filter (unit, channel, status), export as CSV; unit-bound staff see their unit only."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from flask import Response, current_app, render_template, request, stream_with_context
+
+from bot.console import bp, can, local_time
+from bot.web.auth import audit, requires, staff_unit
+from bot.web.context import get_services, get_store
+
+PER_PAGE = 50
+CHANNELS = {"messenger": "Messenger", "zalo": "Zalo OA", "zalo_bot": "Zalo Bot", "simulator": "Mô phỏng"}
+STATUSES = {
+    "active": "Đang nhận tin",
+    "unsubscribed": "Đã nhắn DỪNG",
+    "blocked": "Đã chặn / không liên lạc được",
+    "unfollowed": "Đã bỏ quan tâm OA",
+    "registered": "Đã đăng ký hội viên",
+    "erased": "Đã xóa dữ liệu",
+}
+CSV_HEADERS = [
+    "Mã", "Kênh", "Mã trên nền tảng", "Tên hiển thị", "Họ và tên", "Điện thoại", "Mã đơn vị", "Đơn vị",
+    "Trạng thái", "Nhận tin", "Lần đầu nhắn", "Lần nhắn gần nhất", "Ngày đăng ký",
+]
+
+
+def unit_tree():
+    """The organisation's unit tree (content/units.yaml), or None when there is none."""
+    from bot.participation.units import parse_units
+
+    try:
+        tree, _ = parse_units(current_app.config["CONTENT_DIR"])
+    except (OSError, ValueError):
+        return None
+    return tree if tree.units else None
+
+
+def unit_names() -> dict[str, str]:
+    """Unit code -> its label ("Chi hội Khóm 1 – Phường Phú Lợi")."""
+    tree = unit_tree()
+    return {code: tree.label(code) for code in tree.units} if tree else {}
+
+
+def _filters() -> dict:
+    channel = request.args.get("channel", "")
+    status = request.args.get("status", "")
+    return {
+        "query": request.args.get("q", "").strip()[:100],
+        "unit": request.args.get("unit", "").strip()[:64] or None,
+        "channel": channel if channel in CHANNELS else None,
+        "status": status if status in STATUSES else None,
+        "scope_unit": staff_unit(),
+    }
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return ""
+    return "•" * max(0, len(phone) - 3) + phone[-3:]
+
+
+@bp.get("/members")
+@requires("read")
+def members():
+    filters = _filters()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, total = get_store().search_members(limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **filters)
+    names = unit_names()
+    codes = get_store().member_unit_codes(staff_unit())
+    show_phone = can("report")
+    for row in rows:
+        row["unit_name"] = names.get(row["unit_code"] or "", "")
+        row["phone_shown"] = row["phone"] if show_phone else mask_phone(row["phone"])
+    args = {k: v for k, v in {"q": filters["query"], "unit": filters["unit"], "channel": filters["channel"], "status": filters["status"]}.items() if v}
+    return render_template(
+        "admin/members.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
+        f=filters, args=args, channels=CHANNELS, statuses=STATUSES,
+        unit_options=sorted(set(codes) | set(names)), names=names, scope=staff_unit(),
+    )
+
+
+def _status(row: dict) -> str:
+    if row["status"] in STATUSES and row["status"] != "active":
+        return STATUSES[row["status"]]
+    return STATUSES["active"] if row["subscribed"] else STATUSES["unsubscribed"]
+
+
+@bp.get("/members/export.csv")
+@requires("report")
+def members_export():
+    filters = _filters()
+    names = unit_names()
+    store = get_store()
+
+    def generate() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
+        writer.writerow(CSV_HEADERS)
+        for row in store.iter_members(**filters):
+            writer.writerow([
+                row["id"], CHANNELS.get(row["channel"], row["channel"]), row["platform_id"], _safe(row["display_name"]),
+                _safe(row["full_name"]), _safe(row["phone"]), row["unit_code"] or "", names.get(row["unit_code"] or "", ""),
+                _status(row), "có" if row["subscribed"] else "không", local_time(row["first_seen_at"]),
+                local_time(row["last_inbound_at"]), local_time(row["registered_at"]) if row["registered_at"] else "",
+            ])
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    audit("members.export", filters["unit"] or filters["scope_unit"] or "all", _describe(filters))
+    stamp = get_services().clock.local(current_app.config["TIMEZONE"]).strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="hoi-vien-{stamp}.csv"'},
+    )
+
+
+def _safe(value: str | None) -> str:
+    """A cell that a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
+    text = value or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _describe(filters: dict) -> str:
+    parts = [f"{k}={v}" for k, v in filters.items() if v]
+    return ", ".join(parts) or "tất cả"

@@ -1,0 +1,166 @@
+"""Inbound pipeline: persist events before acknowledging them, process them after.
+
+The webhook calls :func:`ingest` (one short transaction) and answers 200.  The
+inbox worker then runs each pending event through the dispatcher; the replies
+are queued in the outbox and the event is marked done in ONE transaction, so an
+event is either fully handled or not at all: after a crash it is processed again
+and its replies are not duplicated.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+from bot.channels.base import Channel
+from bot.conversation.dispatcher import Dispatcher
+from bot.core.clock import Clock
+from bot.core.models import Event
+from bot.storage.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+def ingest(store: Store, events: list[Event], *, now: float) -> list[int]:
+    """Persist parsed events (duplicates ignored); returns the ids of new inbox rows."""
+    pairs = []
+    for event in events:
+        raw = event.extra.pop("raw", {})
+        pairs.append((event, raw))
+    return store.add_inbound(pairs, at=now)
+
+
+class InboxProcessor:
+    """Runs pending inbox events through the dispatcher and queues the replies."""
+
+    def __init__(
+        self, dispatcher: Dispatcher, channels: dict[str, Channel], config: dict[str, Any], *, clock: Clock
+    ):
+        self.clock = clock
+        self.dispatcher = dispatcher
+        self.channels = channels
+        self.config = config
+
+    def process_pending(self, store: Store, *, now: float | None = None, limit: int = 100) -> int:
+        """Process up to ``limit`` pending events in arrival order; returns how many."""
+        done = 0
+        last_id = 0
+        while done < limit:
+            rows = store.pending_inbound(limit=min(50, limit - done), after_id=last_id)
+            if not rows:
+                break
+            for row in rows:
+                last_id = row["id"]
+                self.process_row(store, row, now=now if now is not None else self.clock.now())
+                done += 1
+        return done
+
+    def process_row(self, store: Store, row: dict[str, Any], *, now: float) -> list[int]:
+        """Handle one inbox row; returns the outbox ids it queued."""
+        event: Event | None = None
+        try:
+            event = Event.from_dict(json.loads(row["event"]))
+            with store.transaction():
+                if not store.claim_inbound(row["id"]):
+                    return []  # another worker got it first
+                result = self.dispatcher.handle(event, store, now)
+                replies = result.replies
+                if event.is_group and replies and self._group_limited(store, event, now):
+                    result.meta["rate_limited"] = True
+                    replies = []
+                outbox_ids = self._queue(store, event, replies, result.member, row["id"], now)
+                store.finish_inbound(row["id"], at=now)
+        except Exception as exc:  # one bad event must not stop the others
+            logger.exception(
+                "event failed inbox_id=%s channel=%s kind=%s", row["id"], row["channel"], event.kind if event else "-"
+            )
+            store.finish_inbound(row["id"], at=now, error=f"{type(exc).__name__}: {exc}"[:500])
+            return []
+        logger.info(
+            "event inbox_id=%s channel=%s kind=%s member=%s group=%s handler=%s decision=%s entry=%s replies=%d",
+            row["id"],
+            event.channel,
+            event.kind,
+            result.member["id"] if result.member else "-",
+            event.group_id or "-",
+            result.meta.get("handler", "-"),
+            result.meta.get("decision", "-"),
+            result.meta.get("entry_id", "-"),
+            len(outbox_ids),
+        )
+        logger.debug("event text inbox_id=%s text=%r", row["id"], event.text)
+        return outbox_ids
+
+    def _group_limited(self, store: Store, event: Event, now: float) -> bool:
+        per_minute = float(self.config.get("GROUP_REPLIES_PER_MINUTE", 0) or 0)
+        if per_minute <= 0:
+            return False
+        sent = store.count_recent_outbound(event.channel, event.group_id or "", since=now - 60)
+        return sent >= per_minute
+
+    def _queue(
+        self, store: Store, event: Event, replies: list, member: dict[str, Any] | None, inbox_id: int, now: float
+    ) -> list[int]:
+        if not replies:
+            return []
+        channel = self.channels[event.channel]
+        group = event.is_group
+        messages: list[dict[str, Any]] = []
+        for reply in replies:
+            messages.extend(channel.render(reply, group=group))
+        return store.enqueue(
+            channel=event.channel,
+            recipient=event.group_id if group else event.user_id,  # type: ignore[arg-type]
+            messages=messages,
+            at=now,
+            is_group=group,
+            member_id=member["id"] if member else None,
+            inbox_id=inbox_id,
+        )
+
+
+class InboxWorker(threading.Thread):
+    """Background thread: waits for new events (or polls) and processes them."""
+
+    # While webhooks keep arriving, pause this long after each event so that the
+    # acknowledgements (which the platforms time) get the CPU first; the events are
+    # safe in the inbox and are answered a little later.
+    YIELD_SECONDS = 0.01
+
+    def __init__(self, processor: InboxProcessor, open_store: Any, wakeup: threading.Event, *, poll: float = 0.5, services: Any = None):
+        super().__init__(name="inbox-worker", daemon=True)
+        self.processor = processor
+        self.open_store = open_store
+        self.wakeup = wakeup
+        self.poll = poll
+        self.services = services
+        self.stopping = threading.Event()
+        self.on_queued: Any = None  # callback(channel) to wake the senders
+
+    def _ingest_busy(self) -> bool:
+        return self.services is not None and self.services.ingest_busy()
+
+    def run(self) -> None:
+        store = self.open_store()
+        try:
+            while not self.stopping.is_set():
+                self.wakeup.wait(self.poll)
+                self.wakeup.clear()
+                try:
+                    while self.processor.process_pending(store, limit=1 if self._ingest_busy() else 100):
+                        if self.on_queued:
+                            self.on_queued()
+                        if self._ingest_busy():
+                            time.sleep(self.YIELD_SECONDS)
+                except Exception:
+                    logger.exception("inbox worker loop error")
+                    time.sleep(1)
+        finally:
+            store.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wakeup.set()

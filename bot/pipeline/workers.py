@@ -1,0 +1,95 @@
+"""Background workers of one process: the inbox worker and one sender per channel.
+
+Exactly one process of a deployment runs them (``python app.py``, or
+``flask run-scheduler`` beside several WSGI workers that only ingest).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from bot.pipeline.inbox import InboxWorker
+from bot.pipeline.outbox import ChannelSender
+from bot.web.context import Services
+from scheduler.schedule import in_quiet_hours
+
+logger = logging.getLogger(__name__)
+
+RATE_SETTINGS = {
+    "messenger": "MESSENGER_RATE_PER_SECOND",
+    "zalo": "ZALO_RATE_PER_SECOND",
+    "zalo_bot": "ZALO_BOT_RATE_PER_SECOND",
+}
+
+
+class Workers:
+    """Starts and stops the inbox worker and the channel senders."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self.inbox: InboxWorker | None = None
+        self.senders: dict[str, ChannelSender] = {}
+        self.periodic: threading.Thread | None = None
+        self.stopping = threading.Event()
+
+    def start(self) -> None:
+        services = self.services
+        config = services.config
+        store = services.open_store()
+        try:
+            recovered = store.recover_in_flight(at=services.clock.now())
+        finally:
+            store.close()
+        if recovered:
+            logger.warning("outbox: %d message(s) were in flight at the last stop; marked uncertain", recovered)
+        for name, channel in services.channels.items():
+            if not channel.enabled:
+                continue
+            wakeup = services.outbox_wakeup.setdefault(name, threading.Event())
+            sender = ChannelSender(
+                channel,
+                services.open_store,
+                config,
+                rate=float(config.get(RATE_SETTINGS.get(name, ""), 0) or 0),
+                threads=int(config["SENDER_THREADS"]),
+                wakeup=wakeup,
+                policy=services.policy,
+                broadcasts_allowed=lambda now: not in_quiet_hours(now, config["QUIET_HOURS"], config["TIMEZONE"]),
+                ingest_busy=services.ingest_busy,
+                clock=services.clock,
+            )
+            sender.start()
+            self.senders[name] = sender
+        self.inbox = InboxWorker(services.processor, services.open_store, services.inbox_wakeup, services=services)
+        self.inbox.on_queued = self.wake_senders
+        self.inbox.start()
+        self.periodic = threading.Thread(target=self._periodic, name="periodic", daemon=True)
+        self.periodic.start()
+        services.workers = self
+        logger.info("workers started: inbox, senders for %s", ", ".join(self.senders) or "no channel")
+
+    def wake_senders(self) -> None:
+        for event in self.services.outbox_wakeup.values():
+            event.set()
+
+    def _periodic(self) -> None:
+        """Housekeeping every minute: refresh the Zalo OA token ahead of expiry."""
+        while not self.stopping.wait(60):
+            zalo: Any = self.services.channels.get("zalo")
+            tokens = getattr(zalo, "tokens", None)
+            if zalo is not None and zalo.enabled and tokens is not None:
+                try:
+                    tokens.ensure_fresh()
+                except Exception as exc:  # logged by the token manager; keep the loop alive
+                    logger.warning("zalo token refresh failed: %s", type(exc).__name__)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.inbox:
+            self.inbox.stop()
+            self.inbox.join(5)
+        for sender in self.senders.values():
+            sender.stop()
+        self.services.workers = None

@@ -1,0 +1,91 @@
+"""GET /simulator: chat as a member in the browser, through the real pipeline.
+
+Messages go through the same inbox, dispatcher and outbox as the platforms, on
+the local channel "simulator".  When no background workers run in this process
+(``flask run``), the request processes the event itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+
+from bot.core import models
+from bot.pipeline.inbox import ingest
+from bot.pipeline.outbox import drain
+from bot.web.context import clock_now, get_services, get_store
+
+bp = Blueprint("simulator", __name__)
+
+
+@bp.before_request
+def _enabled():
+    if not current_app.config.get("SIMULATOR_ENABLED", True):
+        abort(404)
+
+USER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+WAIT_SECONDS = 5.0
+
+
+@bp.get("/simulator")
+def page():
+    return render_template("simulator.html")
+
+
+def _user() -> str:
+    user = (request.values.get("user") or (request.get_json(silent=True) or {}).get("user") or "").strip()
+    if not USER_RE.match(user):
+        abort(400, "Mã người dùng không hợp lệ.")
+    return user
+
+
+def _messages(store, user: str, after: int) -> list[dict]:
+    out = []
+    for row in store.outbound_after("simulator", user, after):
+        message = json.loads(row["message"])
+        out.append({"id": row["id"], **message})
+    return out
+
+
+@bp.post("/simulator/api/send")
+def send():
+    data = request.get_json(silent=True) or {}
+    user = _user()
+    text = str(data.get("text") or "")[:2000]
+    payload = data.get("payload") or None
+    if not text.strip() and not payload:
+        abort(400, "Tin nhắn trống.")
+    services = get_services()
+    store = get_store()
+    after = store.last_outbound_id()
+    now = clock_now()
+    kind = models.POSTBACK if payload == "GET_STARTED" else models.TEXT
+    event = models.Event(
+        channel="simulator", kind=kind, user_id=user, event_key=uuid.uuid4().hex, timestamp=now,
+        text=text, payload=str(payload) if payload else None,
+    )
+    ingest(store, [event], now=now)
+    if services.workers is None:
+        services.processor.process_pending(store)
+        drain(store, services.channels["simulator"], services.config, clock=services.clock)
+    else:
+        services.inbox_wakeup.set()
+    deadline = time.monotonic() + WAIT_SECONDS
+    messages = _messages(store, user, after)
+    while not messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+        messages = _messages(store, user, after)
+    return jsonify({"messages": messages})
+
+
+@bp.get("/simulator/api/messages")
+def messages():
+    user = _user()
+    after = request.args.get("after", "0")
+    if not after.isdigit():
+        abort(400, "Tham số after không hợp lệ.")
+    return jsonify({"messages": _messages(get_store(), user, int(after))})
