@@ -94,7 +94,7 @@ def make_content(folder: Path, quizzes: dict[str, str] | None = None) -> Path:
 
 
 class Chat:
-    """Drives the dispatcher as one member on one channel, like tests/test_dispatcher.py."""
+    """Drives the dispatcher as one member on one channel, like tests/integration/test_dispatcher.py."""
 
     def __init__(self, app: Any, store: Any, *, user: str = "U1", channel: str = "simulator", group: str | None = None):
         self.app, self.store, self.user, self.channel, self.group = app, store, user, channel, group

@@ -7,7 +7,7 @@ The evaluation set is tests/eval/questions.yaml::
       - {q: "giá vàng hôm nay", expect: null, split: test}     # off-topic: no entry should answer
 
 Thresholds are tuned on ``split: dev`` only; ``split: test`` is the held-out check
-(tests/test_eval.py).
+(tests/unit/test_eval.py).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from pytest_httpserver import HTTPServer  # noqa: E402
 from werkzeug import Request, Response  # noqa: E402
 
 from tests.conftest import ROOT, platform_config  # noqa: E402
-from tests.test_server import start_server, stop  # noqa: E402
+from tests.e2e.test_server import start_server, stop  # noqa: E402
 
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -12,7 +12,7 @@ import pytest
 from bot.participation.catalog import get_catalog
 from bot.reports.unit_report import build_report, parse_period
 from tests.participation_support import Chat, content_app, make_content
-from tests.test_participation_import import login
+from tests.integration.test_participation_import import login
 
 MEMBERS = [
     # user, name, unit query, phone, answers, seconds per answer
@@ -232,7 +232,7 @@ def test_erasure_removes_the_member_from_every_report_and_export(app, client, ru
 
 def test_erasure_through_the_webhook_scrubs_inbox_and_outbox(app, client, store, httpserver, clock):
     from bot.pipeline.outbox import drain
-    from tests.test_pipeline import messenger_text, post_messenger
+    from tests.integration.test_pipeline import messenger_text, post_messenger
 
     httpserver.expect_request("/me/messages", method="POST").respond_with_json({"recipient_id": "PSIDX", "message_id": "m_out"})
     services = app.extensions["bot"]

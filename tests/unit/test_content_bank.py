@@ -17,8 +17,8 @@ from bot.cli.content import content_group
 from bot.storage.store import Store
 from bot.web.context import Services
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parents[1] / "data"
 SMALL = DATA / "content_small"
 BAD = DATA / "content_bad"
 

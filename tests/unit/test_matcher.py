@@ -11,7 +11,7 @@ import pytest
 from bot.answers.bank import parse_content
 from bot.answers.matcher import Matcher, group_similar, grouping_features, jaccard
 
-SMALL = Path(__file__).parent / "data" / "content_small"
+SMALL = Path(__file__).resolve().parents[1] / "data" / "content_small"
 
 
 @pytest.fixture(scope="module")

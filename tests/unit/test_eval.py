@@ -14,7 +14,7 @@ from bot.answers.bank import ContentBank
 from bot.cli.content import EVAL_FILE, evaluate, format_report, load_eval_questions
 from bot.core.config import load_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(
     not EVAL_FILE.is_file(), reason=f"the evaluation set {EVAL_FILE.relative_to(ROOT)} has not been written yet"

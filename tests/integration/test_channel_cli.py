@@ -6,7 +6,7 @@ import contextlib
 import json
 
 import pytest
-from conftest import ZALO_BOT_SECRET, ZALO_BOT_TOKEN, platform_config
+from tests.conftest import ZALO_BOT_SECRET, ZALO_BOT_TOKEN, platform_config
 from flask import Flask
 from werkzeug.wrappers import Response
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import ZALO_BOT_SECRET, ZALO_BOT_TOKEN, load_payload, platform_config
+from tests.conftest import ZALO_BOT_SECRET, ZALO_BOT_TOKEN, load_payload, platform_config
 
 from bot.channels.zalo_bot import ZaloBotChannel
 from bot.core import models

@@ -16,7 +16,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import ZALO_APP_ID, ZALO_APP_SECRET, platform_config
+from tests.conftest import ZALO_APP_ID, ZALO_APP_SECRET, platform_config
 from werkzeug.wrappers import Response
 
 from bot.channels.zalo_tokens import TokenError, ZaloTokenManager

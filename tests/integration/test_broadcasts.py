@@ -389,7 +389,7 @@ def test_the_readme_broadcast_commands_work_as_written(runner, store, clock):
     import shlex
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     lines = re.findall(r"^flask --app app (broadcast create .*?)(?:\s+#.*)?$", readme, re.M)
     assert len(lines) >= 3
     for line in lines:

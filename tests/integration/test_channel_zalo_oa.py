@@ -8,7 +8,7 @@ import hmac
 import json
 
 import pytest
-from conftest import (
+from tests.conftest import (
     ZALO_APP_ID,
     ZALO_APP_SECRET,
     ZALO_OA_SECRET,

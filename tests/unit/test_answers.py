@@ -20,7 +20,7 @@ from bot.answers.reply import (
     source_line,
 )
 
-SMALL = Path(__file__).parent / "data" / "content_small"
+SMALL = Path(__file__).resolve().parents[1] / "data" / "content_small"
 ORG = {
     "ORG_NAME": "Hội LHPN phường Phú Lợi",
     "ORG_PHONES": ["0292 3821 234", "0909 000 111"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import (
+from tests.conftest import (
     MESSENGER_SECRET,
     MESSENGER_VERIFY,
     load_payload,
