@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.core.text import fold
+
 _DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
 
 # Presets staff can type instead of a cron expression (folded, without diacritics).
@@ -24,13 +26,6 @@ _WEEKDAYS = {
 
 class ScheduleError(ValueError):
     """A schedule staff typed that we cannot read (message in Vietnamese)."""
-
-
-def _fold(text: str) -> str:
-    import unicodedata
-
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return " ".join("".join(c for c in text if unicodedata.category(c) != "Mn").lower().split())
 
 
 def _crontab_days(field: str) -> str:
@@ -76,7 +71,7 @@ def normalise_cron(text: str) -> str:
     if len(fields) == 5 and all(re.fullmatch(r"[\w*/,\-?]+", f) for f in fields):
         cron_trigger(" ".join(fields), "UTC")  # validates
         return " ".join(fields)
-    folded = _fold(text)
+    folded = " ".join(fold(text).split())
     clock = re.search(r"(\d{1,2})[:h](\d{2})?", folded)
     if not clock:
         raise ScheduleError("cần một biểu thức cron 5 trường hoặc một mẫu như “every Monday 08:00”, “hàng ngày 07:30”.")
@@ -136,7 +131,7 @@ _FORMAT_HELP = '"ngày mai 08:00", "hôm nay 20:30" hoặc ISO 8601 (YYYY-MM-DDT
 def parse_local_datetime(text: str, timezone: str, *, now: float | None = None) -> float:
     """A local date-time: "ngày mai 08:00" / "hôm nay 20:30" (relative to ``now``) or ISO 8601
     (without an offset it is local time, Asia/Ho_Chi_Minh)."""
-    folded = _fold(text)
+    folded = " ".join(fold(text).split())
     relative = _RELATIVE_AT.match(folded)
     if relative and now is not None:
         hour, minute = int(relative.group(2)), int(relative.group(3) or 0)
@@ -157,7 +152,7 @@ def parse_until(text: str, timezone: str, *, now: float | None = None) -> float:
     """An end date (inclusive: the end of that local day): YYYY-MM-DD, "+4 tuần" / "30 ngày"
     from today (relative to ``now``), or a date-time."""
     text = text.strip()
-    span = _RELATIVE_SPAN.match(_fold(text))
+    span = _RELATIVE_SPAN.match(" ".join(fold(text).split()))
     if span and now is not None:
         count, unit = int(span.group(1)), span.group(2)
         days = count * {"ngay": 1, "d": 1, "tuan": 7, "w": 7, "thang": 30}[unit]

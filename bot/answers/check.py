@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from bot.answers.normalize import has_diacritics
+from bot.core.text import has_diacritics
 
 logger = logging.getLogger(__name__)
 

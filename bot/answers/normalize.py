@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import re
 import sys
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+
+from bot.core.text import fold, nfc
 
 ACCENT_PREFIX = "_"  # accent-exact features: "_biển"; "_" is a token char of the FTS5 index
 
@@ -92,8 +93,6 @@ TRAILING_PARTICLES = frozenset(
 
 _WORD = re.compile(r"[^\W_]+")
 _THOUSANDS_DOT = re.compile(r"(?<=\d)\.(?=\d{3}(?!\d))")  # 1.449,566 -> 1449,566
-_COMBINING = re.compile(r"[\u0300-\u036f]")
-_FOLD_TABLE = str.maketrans({"đ": "d", "Đ": "d"})
 # oa, oe, uy at the end of a syllable: old style marks the second vowel, new style the first
 _NEW_TONE = {
     "o" + second: first + plain
@@ -115,23 +114,6 @@ class Token:
     def marked(self) -> bool:
         """The syllable carries a diacritic (or đ)."""
         return self.text != self.folded
-
-
-def nfc(text: str) -> str:
-    """Unicode NFC: Vietnamese letters precomposed, as members' keyboards differ."""
-    return unicodedata.normalize("NFC", text)
-
-
-def fold(text: str) -> str:
-    """Lower-case, drop every diacritic, đ → d: "Biển Đông" → "bien dong"."""
-    decomposed = unicodedata.normalize("NFD", text.lower().translate(_FOLD_TABLE))
-    return unicodedata.normalize("NFC", _COMBINING.sub("", decomposed))
-
-
-def has_diacritics(text: str) -> bool:
-    """True when ``text`` carries any Vietnamese diacritic or đ."""
-    lowered = nfc(text).lower()
-    return fold(lowered) != lowered
 
 
 class _WordSet:

@@ -20,7 +20,6 @@ from typing import Any
 
 import requests
 
-from bot.answers.normalize import fold, nfc
 from bot.channels.base import Channel, numbered_text, shorten
 from bot.channels.zalo_tokens import TokenError, ZaloTokenManager
 from bot.core.models import (
@@ -37,6 +36,7 @@ from bot.core.models import (
     SendResult,
     SignatureError,
 )
+from bot.core.text import fold, nfc
 
 logger = logging.getLogger(__name__)
 

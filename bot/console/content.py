@@ -23,10 +23,10 @@ from bot.answers.bank import (
     parse_content,
     resolve_content_dir,
 )
-from bot.answers.normalize import fold, has_diacritics
 from bot.answers.reply import entry_reply
 from bot.console import bp
 from bot.console.preview import preview_reply
+from bot.core.text import fold, has_diacritics
 from bot.web.auth import requires
 from bot.web.context import get_services, get_store
 

@@ -9,7 +9,6 @@ from collections import Counter
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from bot.answers.matcher import group_similar
-from bot.answers.normalize import has_diacritics
 from bot.cli.content import (
     EVAL_FILE,
     SPLITS,
@@ -18,6 +17,7 @@ from bot.cli.content import (
     load_eval_questions,
 )
 from bot.console import bp
+from bot.core.text import has_diacritics
 from bot.web.auth import audit, requires
 from bot.web.context import get_services, get_store
 

@@ -10,22 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core import models
 from bot.core.models import Choice, Event, Reply
+from bot.core.text import fold_words
 from bot.storage.store import Store
 
 logger = logging.getLogger(__name__)
-
-
-def fold_command(text: str) -> str:
-    """Lower-case, strip diacritics (đ -> d) and punctuation: for matching commands."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
-    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
 @dataclass
@@ -49,7 +42,7 @@ class Context:
 
     @property
     def folded(self) -> str:
-        return fold_command(self.event.text)
+        return fold_words(self.event.text)
 
     @property
     def payload(self) -> str | None:
@@ -193,7 +186,7 @@ class Dispatcher:
             event.payload = choices[index]["payload"]
             return
         for choice in choices:
-            if fold_command(choice["title"]) == folded:
+            if fold_words(choice["title"]) == folded:
                 event.payload = choice["payload"]
                 return
 

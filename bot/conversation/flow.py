@@ -14,9 +14,10 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.conversation.dispatcher import Context, fold_command
+from bot.conversation.dispatcher import Context
 from bot.core import models
 from bot.core.models import Choice, Reply
+from bot.core.text import fold_words
 
 MENU_CHOICE = Choice("Menu", "MENU")
 LETTERS = "ABCD"
@@ -31,7 +32,7 @@ COMMANDS: dict[str, str] = {}
 
 def register_commands(owner: str, *phrases: str) -> frozenset[str]:
     """Record the command phrases of a handler; returns them (folded)."""
-    folded = frozenset(fold_command(p) for p in phrases)
+    folded = frozenset(fold_words(p) for p in phrases)
     for phrase in folded:
         COMMANDS[phrase] = owner
     return folded
@@ -88,7 +89,7 @@ def options_reply(
 
 def pick_index(text: str, labels: list[str]) -> int | None:
     """The option a member typed: a letter, a number, or (part of) its text, diacritics ignored."""
-    folded = fold_command(text)
+    folded = fold_words(text)
     if not folded:
         return None
     m = re.fullmatch(r"(?:dap an|chon|cau|phuong an|y)?\s*([a-d]|\d{1,2})", folded)
@@ -100,7 +101,7 @@ def pick_index(text: str, labels: list[str]) -> int | None:
         if not key.isdigit():
             return None
         # "25" for a choice that reads "25": not a position, maybe the choice's text (below)
-    options = [fold_command(label) for label in labels]
+    options = [fold_words(label) for label in labels]
     if folded in options:
         return options.index(folded)
     # "b khoang 3 260 km": a key followed by the option's text

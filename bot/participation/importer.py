@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.conversation.dispatcher import fold_command
 from bot.core.people import clean_name, normalise_phone
+from bot.core.text import fold_words
 from bot.participation.catalog import Catalog
 from bot.storage.store import Store
 
@@ -89,7 +89,7 @@ def decode(data: bytes) -> str:
 def _header_map(header: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, name in enumerate(header):
-        folded = fold_command(name)
+        folded = fold_words(name)
         for key, names in COLUMNS.items():
             if folded in names and key not in found:
                 found[key] = index
@@ -119,15 +119,15 @@ def resolve_unit(catalog: Catalog, text: str) -> tuple[str | None, str | None]:
         return None, "thiếu đơn vị"
     if value.upper() in units.units:
         return value.upper(), None
-    folded = fold_command(value)
+    folded = fold_words(value)
     exact = [u for u in units.units.values()
-             if folded in (fold_command(u.name), fold_command(units.label(u.code)), fold_command(units.label(u.code, top=True)))]
+             if folded in (fold_words(u.name), fold_words(units.label(u.code)), fold_words(units.label(u.code, top=True)))]
     if len(exact) == 1:
         return exact[0].code, None
     if len(exact) > 1:
         return None, f"tên đơn vị “{value}” có ở nhiều nơi, hãy ghi mã: {', '.join(u.code for u in exact[:5])}"
     matches, total = units.search(value, 50)
-    own = [u for u in matches if all(w in fold_command(u.name) for w in folded.split())]
+    own = [u for u in matches if all(w in fold_words(u.name) for w in folded.split())]
     if total == 1 or len(own) == 1:  # "Phú Lợi": the ward, not the chi hội under it
         return (matches[0] if total == 1 else own[0]).code, None
     matches = matches[:5]
@@ -142,8 +142,8 @@ def resolve_contest(catalog: Catalog, text: str) -> tuple[str | None, str | None
         return None, "thiếu cuộc thi"
     if value in catalog.contests:
         return value, None
-    folded = fold_command(value)
-    hits = [c.id for c in catalog.contests.values() if fold_command(c.name) == folded or fold_command(c.id) == folded]
+    folded = fold_words(value)
+    hits = [c.id for c in catalog.contests.values() if fold_words(c.name) == folded or fold_words(c.id) == folded]
     if len(hits) == 1:
         return hits[0], None
     return None, f"không có cuộc thi “{value}” (dùng mã trong content/contests.yaml)"
@@ -230,7 +230,7 @@ def _import_row(
     ):
         report.warnings.append({"line": line, "warning": f"ngày {day.strftime('%d/%m/%Y')} ngoài thời gian của cuộc thi"})
     result = values.get("result", "")
-    key = (contest_id, phone) if phone else (contest_id, fold_command(name), unit)
+    key = (contest_id, phone) if phone else (contest_id, fold_words(name), unit)
     if key in seen:
         first = seen[key]
         if result and not first["result"]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.answers.bank import ContentIssue
-from bot.conversation.dispatcher import fold_command
+from bot.core.text import fold_words
 from bot.participation.catalog_yaml import (
     line_of,
     read_list_file,
@@ -103,7 +103,7 @@ class UnitTree:
         Returns (best matches up to ``limit``, number of matches).  Units whose own
         name matches come first, then deeper units (members belong to a chi hội).
         """
-        words = fold_command(query).split()
+        words = fold_words(query).split()
         if not words:
             return [], 0
         exact = self.units.get(query.strip().upper())
@@ -111,9 +111,9 @@ class UnitTree:
             return [exact], 1
         scored: list[tuple[int, int, str, Unit]] = []
         for unit in self.units.values():
-            own = fold_command(unit.name)
+            own = fold_words(unit.name)
             # the top level (the city) is left out: every unit would match "Cần Thơ"
-            path = fold_command(" ".join(u.name for u in self.path(unit.code)[1:]) or unit.name)
+            path = fold_words(" ".join(u.name for u in self.path(unit.code)[1:]) or unit.name)
             if all(w in path for w in words):
                 own_hit = all(w in own for w in words)
                 scored.append((0 if own_hit else 1, -unit.level, unit.code, unit))

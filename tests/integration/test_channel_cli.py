@@ -6,7 +6,6 @@ import contextlib
 import json
 
 import pytest
-from tests.conftest import ZALO_BOT_SECRET, ZALO_BOT_TOKEN, platform_config
 from flask import Flask
 from werkzeug.wrappers import Response
 
@@ -14,6 +13,7 @@ from bot.channels import CHANNEL_NAMES, build_channels
 from bot.cli.channels import messenger_cli, zalo_bot_cli, zalo_cli
 from bot.storage.store import Store
 from bot.web.context import Services
+from tests.conftest import ZALO_BOT_SECRET, ZALO_BOT_TOKEN, platform_config
 
 TOKEN_PATH = "/v4/oa/access_token"
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from bot.channels.messenger import MessengerChannel
+from bot.core import models
+from bot.core.models import PayloadError, SendError, SignatureError
 from tests.conftest import (
     MESSENGER_SECRET,
     MESSENGER_VERIFY,
@@ -12,10 +16,6 @@ from tests.conftest import (
     platform_config,
     sign_messenger,
 )
-
-from bot.channels.messenger import MessengerChannel
-from bot.core import models
-from bot.core.models import PayloadError, SendError, SignatureError
 
 
 @pytest.fixture

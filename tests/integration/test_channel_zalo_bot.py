@@ -5,11 +5,16 @@ from __future__ import annotations
 import logging
 
 import pytest
-from tests.conftest import ZALO_BOT_SECRET, ZALO_BOT_TOKEN, load_payload, platform_config
 
 from bot.channels.zalo_bot import ZaloBotChannel
 from bot.core import models
 from bot.core.models import PayloadError, SendError, SignatureError
+from tests.conftest import (
+    ZALO_BOT_SECRET,
+    ZALO_BOT_TOKEN,
+    load_payload,
+    platform_config,
+)
 
 BOT_PATH = f"/bot{ZALO_BOT_TOKEN}"
 

@@ -8,6 +8,12 @@ import hmac
 import json
 
 import pytest
+
+from bot.channels.zalo_oa import CS_PATH, GROUP_PATH, PROMOTION_PATH, ZaloOAChannel
+from bot.channels.zalo_tokens import ZaloTokenManager
+from bot.core import models
+from bot.core.models import PayloadError, SendError, SignatureError
+from bot.storage.store import Store
 from tests.conftest import (
     ZALO_APP_ID,
     ZALO_APP_SECRET,
@@ -16,12 +22,6 @@ from tests.conftest import (
     platform_config,
     sign_zalo,
 )
-
-from bot.channels.zalo_oa import CS_PATH, GROUP_PATH, PROMOTION_PATH, ZaloOAChannel
-from bot.channels.zalo_tokens import ZaloTokenManager
-from bot.core import models
-from bot.core.models import PayloadError, SendError, SignatureError
-from bot.storage.store import Store
 
 USER = "6142494823012345678"
 GROUP = "f414c8f76fa586fbdfb4"

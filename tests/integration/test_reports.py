@@ -11,8 +11,8 @@ import pytest
 
 from bot.participation.catalog import get_catalog
 from bot.reports.unit_report import build_report, parse_period
-from tests.participation_support import Chat, content_app, make_content
 from tests.integration.test_participation_import import login
+from tests.participation_support import Chat, content_app, make_content
 
 MEMBERS = [
     # user, name, unit query, phone, answers, seconds per answer

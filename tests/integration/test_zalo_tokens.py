@@ -16,11 +16,11 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from tests.conftest import ZALO_APP_ID, ZALO_APP_SECRET, platform_config
 from werkzeug.wrappers import Response
 
 from bot.channels.zalo_tokens import TokenError, ZaloTokenManager
 from bot.storage.store import Store
+from tests.conftest import ZALO_APP_ID, ZALO_APP_SECRET, platform_config
 
 TOKEN_PATH = "/v4/oa/access_token"
 HOUR = 3600.0

@@ -7,13 +7,11 @@ import unicodedata
 import pytest
 
 from bot.answers import normalize as textnorm
+from bot.core.text import fold, fold_words, has_diacritics, nfc
 from bot.answers.normalize import (
     document_features,
-    fold,
     folded_text,
-    has_diacritics,
     is_diacritised,
-    nfc,
     normalize,
     query_features,
     squeeze,
@@ -194,3 +192,11 @@ def test_empty_and_filler_only_text_have_no_features():
 )
 def test_unmarked_words_are_not_taken_for_filler(text, expected):
     assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("DỪNG!!", "dung"), ("  Xóa   dữ-liệu ", "xoa du lieu"), ("Đăng ký nhận tin.", "dang ky nhan tin"), ("hái hoa", "hai hoa")],
+)
+def test_fold_words_for_commands(text, expected):
+    assert fold_words(text) == expected
