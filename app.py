@@ -90,16 +90,31 @@ def _secret_key(instance_path: str) -> str:
     return key
 
 
-UPLOAD_PATHS = ("/admin/participation/import", "/admin/api/participation/import")
-MAX_UPLOAD_BYTES = 6 * 1024 * 1024  # staff CSV imports; the views refuse files over 5 MB with a clear message
+def register_web(app: Flask) -> None:
+    """Request hooks, blueprints and CLI commands."""
+    from bot import console
+    from bot.cli.commands import register_commands
+    from bot.web import (
+        auth,
+        broadcasts_api,
+        context,
+        health,
+        participation_api,
+        simulator,
+        webhooks,
+        wiring,
+    )
 
-
-def _allow_large_uploads() -> None:
-    """Webhooks stay capped at 1 MB; staff participation imports may be larger."""
-    from flask import request
-
-    if request.path in UPLOAD_PATHS:
-        request.max_content_length = MAX_UPLOAD_BYTES
+    app.teardown_appcontext(context.close_store)
+    app.before_request(wiring.allow_large_uploads)  # before the CSRF check, which reads the form
+    auth.init_app(app)
+    app.register_blueprint(broadcasts_api.bp)
+    app.register_blueprint(participation_api.bp)  # reports, quizzes, units, contests, participation import
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(simulator.bp)
+    app.register_blueprint(console.bp)  # the staff console
+    register_commands(app)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
@@ -128,50 +143,16 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
         root_relative = os.path.join(app.root_path, app.config["CONTENT_DIR"])
         app.config["CONTENT_DIR"] = root_relative if os.path.isdir(root_relative) else os.path.abspath(app.config["CONTENT_DIR"])
 
-    from bot import console as admin
-    from bot.channels import build_channels
-    from bot.channels.local import LocalChannel
-    from bot.conversation.handlers import build_dispatcher
-    from bot.pipeline.inbox import InboxProcessor
-    from bot.storage.store import Store
-    from bot.web import auth, context, health, simulator, webhooks
-    from bot.web import broadcasts_api as broadcast_api
-    from scheduler.broadcasts import make_policy
+    from bot.web import wiring
 
-    store = Store.open(app.config["DATABASE_PATH"], migrate=True)  # versioned migrations at start
-    store.close()
-
-    services = context.Services(config=app.config, channels={}, clock=clock or SYSTEM_CLOCK)
-    services.channels = build_channels(app.config, services.open_store, clock=services.clock)
-    for name in ("simulator", "console"):
-        services.channels[name] = LocalChannel(name, app.config, buttons=name == "simulator")
-    services.dispatcher = build_dispatcher(app.config, services, services.get_bank)
-    services.processor = InboxProcessor(services.dispatcher, services.channels, app.config, clock=services.clock)
-    services.policy = make_policy(app.config)  # broadcast send rules, checked per recipient at send time
+    services = wiring.build_services(app.config, clock or SYSTEM_CLOCK)
     app.extensions["bot"] = services
-    for name, channel in services.channels.items():
-        if channel.required_settings and not channel.enabled:
-            logger.info("channel %s disabled: missing %s", name, ", ".join(channel.missing_settings))
 
     if app.config["TRUST_PROXY_HEADERS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-    app.teardown_appcontext(context.close_store)
-    app.before_request(_allow_large_uploads)  # before the CSRF check, which reads the form
-    auth.init_app(app)
-    app.register_blueprint(broadcast_api.bp)
-    from bot.web import participation_api
-
-    app.register_blueprint(participation_api.bp)  # reports, quizzes, units, contests, participation import
-    app.register_blueprint(webhooks.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(simulator.bp)
-    app.register_blueprint(admin.bp)  # the staff console
-
-    from bot.cli.commands import register_commands
-
-    register_commands(app)
+    register_web(app)
     return app
 
 

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "BankSnapshot", "ContentBank", "ContentIssue", "ENTRY_FIELDS", "Entry", "MAX_ANSWER_CHARS", "STATUSES", "ReloadResult", "Source", "Topic",
-    "bank_files", "build_snapshot", "check_content", "get_bank", "parse_content", "resolve_content_dir",
+    "bank_files", "build_snapshot", "check_content", "parse_content", "resolve_content_dir",
 ]
 
 # -- the loaded bank -------------------------------------------------------------
@@ -245,7 +245,6 @@ class ContentBank:
 
 # -- app wiring ------------------------------------------------------------------
 
-_init_lock = threading.Lock()
 
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the folder of app.py
@@ -258,23 +257,3 @@ def resolve_content_dir(path: str | os.PathLike[str]) -> str:
         return path
     candidate = PROJECT_ROOT / path
     return str(candidate) if candidate.is_dir() else path
-
-
-def get_bank() -> ContentBank:
-    """The app's bank (``get_services().bank``): loaded on first use, then reloaded when files change."""
-    from flask import current_app
-
-    from bot.web.context import get_services
-
-    services = get_services()
-    if hasattr(services, "get_bank"):  # the app's own loader (same behaviour)
-        return services.get_bank()
-    bank = services.bank
-    if bank is None:
-        with _init_lock:
-            if services.bank is None:
-                services.bank = ContentBank.load(current_app.config["CONTENT_DIR"])
-            bank = services.bank
-    else:
-        bank.reload_if_changed()
-    return bank

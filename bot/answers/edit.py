@@ -16,7 +16,7 @@ The YAML files stay the source of truth.  Saving an entry:
 5. writes a temporary file next to the real one and renames it over (``os.replace``),
    so a reader sees the old file or the new one, never half of one.
 
-The caller then reloads the bank and writes the audit log (:func:`publish`).
+The caller then reloads the bank and writes the audit log (bot.console.content.publish).
 """
 
 from __future__ import annotations
@@ -527,23 +527,6 @@ def approve_entry(content_dir: str, entry_id: str, *, version: str | None, today
     data["status"] = "approved"
     data["reviewed"] = today
     return save_entry(content_dir, data, original_id=entry_id, version=version or record.version)
-
-
-# -- console glue (needs the Flask app) -----------------------------------------------------------
-
-
-def publish(result: SaveResult, action: str, detail: str = "") -> dict[str, Any]:
-    """After a save: audit it and reload the bank now. Returns what the reload did."""
-    from bot.web.auth import audit
-    from bot.web.context import get_services
-
-    audit(action, result.entry_id, f"{os.path.basename(result.file)}{': ' + detail if detail else ''}")
-    services = get_services()
-    if services.bank is None:
-        bank = services.get_bank()
-        return {"swapped": True, "errors": [str(e) for e in bank.errors]}
-    reload = services.bank.reload()
-    return {"swapped": reload.swapped, "errors": [str(e) for e in reload.snapshot.errors]}
 
 
 def relative(path: str, content_dir: str) -> str:

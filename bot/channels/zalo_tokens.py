@@ -22,15 +22,27 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from bot.storage.store import Store
-
 logger = logging.getLogger(__name__)
+
+
+class TokenStore(Protocol):
+    """The storage the token manager needs (bot.storage.store.TokenStore provides it)."""
+
+    def get_tokens(self, name: str) -> dict[str, Any] | None: ...
+    def seed_tokens(self, name: str, *, access_token: str, refresh_token: str, expires_at: float, at: float) -> bool: ...
+    def save_tokens(self, name: str, *, access_token: str, refresh_token: str, expires_at: float, at: float) -> None: ...
+    def spend_refresh_token(self, name: str, refresh_token: str) -> bool: ...
+    def acquire_lease(self, name: str, owner: str, *, now: float, ttl: float) -> bool: ...
+    def release_lease(self, name: str, owner: str) -> None: ...
+    def set_channel_status(self, channel: str, state: str, detail: str = "", *, at: float) -> None: ...
+    def channel_statuses(self) -> dict[str, dict[str, Any]]: ...
+    def close(self) -> None: ...
 
 TOKENS = "zalo_oa"  # tokens row of the OA pair
 PKCE = "zalo_oa_pkce"  # tokens row of the consent flow: access_token = code_verifier, refresh_token = state
@@ -60,7 +72,7 @@ class ZaloTokenManager:
     def __init__(
         self,
         config: Mapping[str, Any],
-        store_factory: Callable[[], Store],
+        store_factory: Callable[[], TokenStore],
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
     ):
@@ -220,10 +232,10 @@ class ZaloTokenManager:
             logger.info("Zalo OA authorised: new token pair saved")
 
     # -- internals -------------------------------------------------------------
-    def _open(self) -> contextlib.closing[Store]:
+    def _open(self) -> contextlib.closing[TokenStore]:
         return contextlib.closing(self.store_factory())
 
-    def _load(self, store: Store) -> dict[str, Any] | None:
+    def _load(self, store: TokenStore) -> dict[str, Any] | None:
         """The stored pair; seeded from the environment only when the database has none."""
         row = store.get_tokens(TOKENS)
         access, refresh = self.config.get("ZALO_ACCESS_TOKEN"), self.config.get("ZALO_REFRESH_TOKEN")
@@ -242,7 +254,7 @@ class ZaloTokenManager:
         return too_old or now >= float(row["expires_at"] or 0) - EXPIRY_MARGIN
 
     @contextlib.contextmanager
-    def _exclusive(self, stale_token: str | None) -> Iterator[tuple[Store, str | None]]:
+    def _exclusive(self, stale_token: str | None) -> Iterator[tuple[TokenStore, str | None]]:
         """The thread lock plus the database lease on the tokens row.
 
         Yields ``(store, fresh)``: ``fresh`` is the stored access token when it already
@@ -281,7 +293,7 @@ class ZaloTokenManager:
         headers = {"secret_key": str(self.config.get("ZALO_APP_SECRET") or "")}
         return self.session.post(self.token_url, data=form, headers=headers, timeout=self.timeout)
 
-    def _save(self, store: Store, access_token: str, refresh_token: str, expires_in: float) -> str:
+    def _save(self, store: TokenStore, access_token: str, refresh_token: str, expires_in: float) -> str:
         """Commit the new pair before anyone uses it, and clear the alert."""
         now = self.clock()
         store.save_tokens(
@@ -290,7 +302,7 @@ class ZaloTokenManager:
         store.set_channel_status(CHANNEL, "ok", "", at=now)
         return access_token
 
-    def _alert(self, store: Store, why: str) -> None:
+    def _alert(self, store: TokenStore, why: str) -> None:
         store.set_channel_status(CHANNEL, "alert", f"{ALERT_DETAIL} ({why})", at=self.clock())
         logger.error("Zalo OA token refresh failed (%s): re-authorisation needed", why)
 

@@ -29,11 +29,11 @@ from bot.answers.bank import (
     PROJECT_ROOT,
     BankSnapshot,
     ContentBank,
-    get_bank,
     parse_content,
     resolve_content_dir,
 )
 from bot.answers.matcher import group_similar
+from bot.web.context import get_bank
 
 EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.yaml"
 SPLITS = ("dev", "test", "all")

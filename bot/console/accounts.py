@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from bot.console import bp
+from bot.console.blueprint import bp
 from bot.web.auth import (
     MIN_PASSWORD,
     ROLES,

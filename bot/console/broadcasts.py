@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
-from bot.console import bp
+from bot.console.blueprint import bp
 from bot.console.preview import preview_reply
 from bot.core.models import Reply
 from bot.storage.broadcasts import BROADCAST_CHANNELS

@@ -24,10 +24,10 @@ from bot.answers.bank import (
     resolve_content_dir,
 )
 from bot.answers.reply import entry_reply
-from bot.console import bp
+from bot.console.blueprint import bp
 from bot.console.preview import preview_reply
 from bot.core.text import fold, has_diacritics
-from bot.web.auth import requires
+from bot.web.auth import audit, requires
 from bot.web.context import get_services, get_store
 
 PER_PAGE = 50
@@ -272,7 +272,7 @@ def content_create():
         return _render_form(values, {"": [str(exc)]}, status=400)
     ids = [int(x) for x in re.findall(r"\d+", values.get("question_ids") or "")]
     done = get_store().set_questions_review(ids, "done") if ids else 0
-    reload = content_store.publish(result, "content.create", f"trạng thái {data['status']}" + (f"; từ {done} câu hỏi chưa trả lời" if done else ""))
+    reload = publish(result, "content.create", f"trạng thái {data['status']}" + (f"; từ {done} câu hỏi chưa trả lời" if done else ""))
     _flash_saved(result, reload, created=True)
     return redirect(url_for("console.content_edit", entry_id=result.entry_id))
 
@@ -322,7 +322,7 @@ def content_save(entry_id: str):
     except content_store.ContentEditError as exc:
         return _render_form(values, {"": [str(exc)]}, record=record, status=400)
     changed = _changed_fields(record.data if record else {}, data)
-    reload = content_store.publish(result, "content.edit", "sửa " + ", ".join(changed) if changed else "không đổi")
+    reload = publish(result, "content.edit", "sửa " + ", ".join(changed) if changed else "không đổi")
     _flash_saved(result, reload)
     return redirect(url_for("console.content_edit", entry_id=entry_id))
 
@@ -340,7 +340,7 @@ def content_approve(entry_id: str):
             for message in messages:
                 flash(f"Chưa duyệt được: {message}", "error")
         return redirect(url_for("console.content_edit", entry_id=entry_id))
-    reload = content_store.publish(result, "content.approve")
+    reload = publish(result, "content.approve")
     _flash_saved(result, reload, approved=True)
     return redirect(url_for("console.content_edit", entry_id=entry_id))
 
@@ -350,3 +350,14 @@ def content_approve(entry_id: str):
 def content_preview():
     data, _ = values_to_data(form_values(request.form))
     return render_template("admin/_preview_fragment.html", preview=_preview_for(data))
+
+
+def publish(result: content_store.SaveResult, action: str, detail: str = "") -> dict[str, Any]:
+    """After a save: audit it and reload the bank now. Returns what the reload did."""
+    audit(action, result.entry_id, f"{os.path.basename(result.file)}{': ' + detail if detail else ''}")
+    services = get_services()
+    if services.bank is None:
+        bank = services.get_bank()
+        return {"swapped": True, "errors": [str(e) for e in bank.errors]}
+    reload = services.bank.reload()
+    return {"swapped": reload.swapped, "errors": [str(e) for e in reload.snapshot.errors]}

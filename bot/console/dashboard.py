@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 
-from bot.console import bp, charts, percent
+from bot.console.blueprint import bp, percent
+
+from bot.console import charts
 from bot.web.auth import requires
 from bot.web.context import clock_now, get_store
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from flask import Response, current_app, render_template, request, stream_with_context
 
-from bot.console import bp, can, local_time
+from bot.console.blueprint import bp, can, local_time
 from bot.web.auth import audit, requires, staff_unit
 from bot.web.context import get_services, get_store
 

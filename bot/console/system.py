@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from bot.channels.zalo_tokens import PKCE, TokenError
-from bot.console import bp
+from bot.console.blueprint import bp
 from bot.core.config import SETTINGS
 from bot.web.auth import audit, requires
 from bot.web.context import clock_now, get_services, get_store

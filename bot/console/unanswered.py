@@ -16,7 +16,7 @@ from bot.cli.content import (
     evaluate,
     load_eval_questions,
 )
-from bot.console import bp
+from bot.console.blueprint import bp
 from bot.core.text import has_diacritics
 from bot.web.auth import audit, requires
 from bot.web.context import get_services, get_store

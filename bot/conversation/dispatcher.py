@@ -29,7 +29,6 @@ class Context:
     store: Store
     now: float
     config: dict[str, Any]
-    services: Any
     member: dict[str, Any] | None = None
     first_contact: bool = False
     conversation: dict[str, Any] = field(default_factory=dict)
@@ -88,10 +87,9 @@ class DispatchResult:
 class Dispatcher:
     """Ordered handlers plus the bookkeeping every event needs."""
 
-    def __init__(self, handlers: list[Handler], *, config: dict[str, Any], services: Any = None):
+    def __init__(self, handlers: list[Handler], *, config: dict[str, Any]):
         self.handlers = handlers
         self.config = config
-        self.services = services
         self.menu_items: list[MenuItem] = []
 
     def add_menu_item(self, item: MenuItem) -> None:
@@ -124,7 +122,6 @@ class Dispatcher:
             store=store,
             now=now,
             config=self.config,
-            services=self.services,
             member=member,
             first_contact=created,
             conversation=store.get_conversation(member["id"]),

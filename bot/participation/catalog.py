@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,19 +94,19 @@ def get_catalog(config: Any) -> Catalog:
         return catalog
 
 
-def bank_entry(services: Any, entry_id: str) -> Any:
+def bank_entry(get_bank: Callable[[], Any], entry_id: str) -> Any:
     """An approved bank entry (for quiz sources and hái hoa), or None when the bank is unavailable."""
     try:
-        bank = services.get_bank() if services is not None else None
+        bank = get_bank()
     except Exception:  # a broken bank must not break a quiz: the source line is left out
         logger.exception("content bank unavailable")
         return None
     return bank.get(entry_id) if bank is not None else None
 
 
-def approved_entries(services: Any) -> list[Any]:
+def approved_entries(get_bank: Callable[[], Any]) -> list[Any]:
     try:
-        bank = services.get_bank() if services is not None else None
+        bank = get_bank()
     except Exception:
         logger.exception("content bank unavailable")
         return []

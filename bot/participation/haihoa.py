@@ -9,6 +9,7 @@ the reports); the draw, not the conversation, holds what was asked.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from bot.conversation.dispatcher import Context, Handler
@@ -32,12 +33,12 @@ RECENT = 30  # a member does not get the same item again within this many draws
 NEXT_CHOICE = Choice("Hái hoa tiếp", "HAIHOA_NEXT")
 
 
-def pool(ctx: Context) -> list[tuple[str, str]]:
+def pool(ctx: Context, get_bank: Callable[[], Any]) -> list[tuple[str, str]]:
     """(kind, item_id) of every question that can be drawn."""
     items: list[tuple[str, str]] = []
     for quiz in get_catalog(ctx.config).quizzes.values():
         items += [("quiz", f"{quiz.id}/{q.id}") for q in quiz.questions]
-    for entry in approved_entries(ctx.services):
+    for entry in approved_entries(get_bank):
         if entry.topic not in EXCLUDED_TOPICS and "{" not in entry.answer:
             items.append(("bank", entry.id))
     return items
@@ -54,7 +55,8 @@ class HaiHoaHandler(Handler):
 
     name = FLOW
 
-    def __init__(self, rng: random.Random | None = None):
+    def __init__(self, get_bank: Callable[[], Any], rng: random.Random | None = None):
+        self.get_bank = get_bank
         self.rng = rng or random.Random()
 
     def handle(self, ctx: Context) -> bool:
@@ -70,7 +72,7 @@ class HaiHoaHandler(Handler):
         return False
 
     def draw(self, ctx: Context) -> bool:
-        items = pool(ctx)
+        items = pool(ctx, self.get_bank)
         if not items:
             ctx.say(Reply("Hiện chưa có câu hỏi hái hoa nào. Chị gõ câu hỏi để hỏi đáp nhé.", [MENU_CHOICE]))
             return True
@@ -91,7 +93,7 @@ class HaiHoaHandler(Handler):
             ctx.say(options_reply(ctx, f"🌸 Câu hỏi hái hoa: {question.text}", options,
                                   extras=[Choice("Xem đáp án", f"HH_REVEAL:{draw_id}")], letters=True))
             return True
-        entry = bank_entry(ctx.services, item_id)
+        entry = bank_entry(self.get_bank, item_id)
         ctx.say(Reply(f"🌸 Câu hỏi hái hoa: {entry.question if entry else item_id}\nChị suy nghĩ rồi gõ câu trả lời của mình, "
                       "hoặc chọn “Xem đáp án”.", [Choice("Xem đáp án", f"HH_REVEAL:{draw_id}"), Choice("Câu khác", "HAIHOA_NEXT")]))
         return True
@@ -133,11 +135,11 @@ class HaiHoaHandler(Handler):
                 chosen = draw["plan"][shown]
             correct = None if chosen is None else chosen == question.correct
             ctx.store.answer_draw(draw_id, correct=correct, at=ctx.now)
-            text = explain(ctx, question, chosen) if chosen is not None else (
-                f"Đáp án: {question.choices[question.correct]}.\n{question.explanation}\n{cite(bank_entry(ctx.services, question.source))}".strip()
+            text = explain(ctx, question, chosen, self.get_bank) if chosen is not None else (
+                f"Đáp án: {question.choices[question.correct]}.\n{question.explanation}\n{cite(bank_entry(self.get_bank, question.source))}".strip()
             )
         else:
-            entry = bank_entry(ctx.services, draw["item_id"])
+            entry = bank_entry(self.get_bank, draw["item_id"])
             ctx.store.answer_draw(draw_id, correct=None, at=ctx.now)
             text = "Đáp án: " + (entry.answer if entry else "(mục này không còn trong kho)")
             source = cite(entry)

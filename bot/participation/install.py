@@ -8,6 +8,9 @@ the middle of another feature's flow (see bot.conversation.flow.COMMANDS).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from bot.conversation.dispatcher import Dispatcher, MenuItem
 from bot.participation.contest_flow import ContestHandler
 from bot.participation.haihoa import HaiHoaHandler
@@ -16,11 +19,11 @@ from bot.participation.quiz_flow import QuizHandler
 from bot.participation.registration import RegistrationHandler, SubmitInfoHandler
 
 
-def install_participation(dispatcher: Dispatcher) -> None:
+def install_participation(dispatcher: Dispatcher, get_bank: Callable[[], Any]) -> None:
     """Add the handlers (call between the command handler and the answer handler)."""
     registration = RegistrationHandler()
     dispatcher.handlers.insert(0, SubmitInfoHandler(registration))
-    dispatcher.handlers += [PrivacyHandler(), registration, QuizHandler(), HaiHoaHandler(), ContestHandler()]
+    dispatcher.handlers += [PrivacyHandler(), registration, QuizHandler(get_bank), HaiHoaHandler(get_bank), ContestHandler()]
     for item in (
         MenuItem("Đăng ký hội viên", "REGISTER", "Gõ ĐĂNG KÝ để khai báo họ tên, chi hội (SỬA THÔNG TIN để sửa)", 20),
         MenuItem("Thi tìm hiểu", "QUIZ_LIST", "Gõ THI để làm bài thi trắc nghiệm về biên giới, biển, đảo", 30),

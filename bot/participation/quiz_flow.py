@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from bot.conversation.dispatcher import Context, Handler
@@ -54,7 +55,7 @@ def cite(entry: Any) -> str:
     return "Nguồn: " + "; ".join(parts)
 
 
-def explain(ctx: Context, question: Question, chosen: int | None, *, timed_out: bool = False) -> str:
+def explain(ctx: Context, question: Question, chosen: int | None, get_bank: Callable[[], Any], *, timed_out: bool = False) -> str:
     """Right or wrong, the right answer, the explanation and its source."""
     right = chosen == question.correct and not timed_out
     if timed_out:
@@ -64,7 +65,7 @@ def explain(ctx: Context, question: Question, chosen: int | None, *, timed_out: 
     else:
         head = "❌ Chưa đúng."
     lines = [head if right else f"{head} Đáp án đúng: {question.choices[question.correct]}.", question.explanation]
-    source = cite(bank_entry(ctx.services, question.source))
+    source = cite(bank_entry(get_bank, question.source))
     if source:
         lines.append(source)
     return "\n".join(lines)
@@ -90,6 +91,9 @@ class QuizHandler(Handler):
     """THI, starting and resuming attempts, and answers."""
 
     name = FLOW
+
+    def __init__(self, get_bank: Callable[[], Any]):
+        self.get_bank = get_bank  # quiz explanations cite the source entry
 
     def handle(self, ctx: Context) -> bool:
         if ctx.event.kind not in (models.TEXT, models.POSTBACK):
@@ -266,7 +270,7 @@ class QuizHandler(Handler):
                                        correct=correct, at=ctx.now, elapsed=elapsed):
             return True  # a duplicate delivery of the same answer
         ctx.meta.update(quiz_answer=question.id, correct=correct)
-        return self._next(ctx, quiz, attempt, explain(ctx, question, chosen, timed_out=timed_out))
+        return self._next(ctx, quiz, attempt, explain(ctx, question, chosen, self.get_bank, timed_out=timed_out))
 
     def _next(self, ctx: Context, quiz: Quiz, attempt: dict[str, Any], feedback: str) -> bool:
         attempt = ctx.store.get_attempt(attempt["id"]) or attempt

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
+from bot.channels.base import Channel
+from bot.core.clock import Clock
 from bot.pipeline.inbox import InboxWorker
 from bot.pipeline.outbox import ChannelSender
-from bot.web.context import Services
-from scheduler.schedule import in_quiet_hours
+from bot.storage.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +26,28 @@ RATE_SETTINGS = {
 }
 
 
+class WorkerServices(Protocol):
+    """What the workers need from the app (bot.web.context.Services provides it)."""
+
+    config: Any
+    channels: dict[str, Channel]
+    clock: Clock
+    processor: Any  # bot.pipeline.inbox.InboxProcessor
+    policy: Any  # the broadcast send rules (scheduler.broadcasts.make_policy)
+    broadcasts_allowed: Callable[[float], bool]
+    inbox_wakeup: threading.Event
+    outbox_wakeup: dict[str, threading.Event]
+    workers: Any
+
+    def open_store(self) -> Store: ...
+
+    def ingest_busy(self) -> bool: ...
+
+
 class Workers:
     """Starts and stops the inbox worker and the channel senders."""
 
-    def __init__(self, services: Services):
+    def __init__(self, services: WorkerServices):
         self.services = services
         self.inbox: InboxWorker | None = None
         self.senders: dict[str, ChannelSender] = {}
@@ -56,7 +76,7 @@ class Workers:
                 threads=int(config["SENDER_THREADS"]),
                 wakeup=wakeup,
                 policy=services.policy,
-                broadcasts_allowed=lambda now: not in_quiet_hours(now, config["QUIET_HOURS"], config["TIMEZONE"]),
+                broadcasts_allowed=services.broadcasts_allowed,
                 ingest_busy=services.ingest_busy,
                 clock=services.clock,
             )

@@ -81,6 +81,11 @@ class Store(BroadcastStore, ParticipationStore, StaffStore, ConsoleStore):
     def close(self) -> None:
         self.db.close()
 
+    def rollback_open_transaction(self) -> None:
+        """Roll back whatever a failed request left open on this connection."""
+        if self.db.conn.in_transaction:
+            self.db.conn.rollback()
+
     # -- transactions ----------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:

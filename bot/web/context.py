@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ class Services:
     dispatcher: Any = None  # bot.conversation.dispatcher.Dispatcher
     processor: Any = None  # bot.pipeline.inbox.InboxProcessor
     policy: Any = None  # broadcast rule check for the outbox senders
+    broadcasts_allowed: Callable[[float], bool] = lambda now: True  # quiet hours hold broadcasts back
     workers: Any = None  # bot.pipeline.workers.Workers when running in this process
     clock: Clock = SYSTEM_CLOCK  # every time-dependent decision reads now from here
     last_ingest_at: float = 0.0  # monotonic time of the last webhook that brought new events
@@ -88,5 +90,10 @@ def get_store() -> Store:
 def close_store(exc: BaseException | None = None) -> None:
     """Teardown: roll back anything a failed request left open on this thread's connection."""
     cached = getattr(_local, "store", None)
-    if cached is not None and cached[1].db.conn.in_transaction:
-        cached[1].db.conn.rollback()
+    if cached is not None:
+        cached[1].rollback_open_transaction()
+
+
+def get_bank() -> Any:
+    """The app's content bank (loaded on first use, reloaded when its files change)."""
+    return get_services().get_bank()

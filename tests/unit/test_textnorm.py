@@ -7,7 +7,6 @@ import unicodedata
 import pytest
 
 from bot.answers import normalize as textnorm
-from bot.core.text import fold, fold_words, has_diacritics, nfc
 from bot.answers.normalize import (
     document_features,
     folded_text,
@@ -17,6 +16,7 @@ from bot.answers.normalize import (
     squeeze,
     tokenize,
 )
+from bot.core.text import fold, fold_words, has_diacritics, nfc
 
 
 @pytest.mark.parametrize(

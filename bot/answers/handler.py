@@ -1,0 +1,103 @@
+"""Questions, and taps on TOPICS / TOPIC: / ENTRY: choices, answered from the content bank."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.answers import reply as answers
+from bot.answers.bank import ContentBank
+from bot.conversation.commands import self_menu_hint
+from bot.conversation.dispatcher import Context, Handler
+from bot.core import models
+from bot.core.models import Choice, Reply
+
+
+class AnswerHandler(Handler):
+    """Questions and taps on ENTRY:/TOPIC: choices, answered from the content bank."""
+
+    name = "answers"
+
+    def __init__(self, get_bank: Callable[[], ContentBank | None]):
+        self.get_bank = get_bank
+
+    def handle(self, ctx: Context) -> bool:
+        event = ctx.event
+        if event.kind not in (models.TEXT, models.POSTBACK):
+            return False
+        bank = self.get_bank()
+        payload = event.payload or ""
+        if bank is None:
+            ctx.say(
+                "Xin lỗi, trợ lý chưa thể trả lời câu hỏi lúc này vì kho nội dung chưa sẵn sàng. "
+                "Gõ MENU để xem các chức năng khác."
+            )
+            ctx.meta.update(decision="fallback", entry_id=None, score=0.0)
+            return True
+        org = org_of(ctx.config)
+        if payload == "TOPICS":
+            ctx.say(topics_reply(bank))
+            return True
+        if payload.startswith("TOPIC:"):
+            ctx.say(topic_reply(bank, payload[len("TOPIC:") :]))
+            return True
+        if payload.startswith("ENTRY:"):
+            entry = bank.get(payload[len("ENTRY:") :])
+            if entry is not None:
+                ctx.say(answers.entry_reply(entry, bank, org))
+                ctx.meta.update(decision="answer", entry_id=entry.id, score=1.0)
+                ctx.store.log_question(
+                    member_id=ctx.member["id"] if ctx.member else None,
+                    channel=event.channel,
+                    text=event.text or entry.question,
+                    at=ctx.now,
+                    decision="answer",
+                    entry_id=entry.id,
+                    score=1.0,
+                    candidates=[],
+                )
+                return True
+        if not ctx.text:
+            ctx.say(self_menu_hint())
+            return True
+        result = answers.answer(
+            ctx.text,
+            bank,
+            org=org,
+            answer_threshold=ctx.config["ANSWER_THRESHOLD"],
+            suggest_threshold=ctx.config["SUGGEST_THRESHOLD"],
+        )
+        ctx.say(result.reply)
+        ctx.meta.update(decision=result.decision, entry_id=result.entry_id, score=result.score)
+        ctx.store.log_question(
+            member_id=ctx.member["id"] if ctx.member else None,
+            channel=event.channel,
+            text=ctx.text,
+            at=ctx.now,
+            decision=result.decision,
+            entry_id=result.entry_id,
+            score=result.score,
+            candidates=result.candidates,
+        )
+        return True
+
+
+def topics_reply(bank: Any) -> Reply:
+    topics = [t for t in bank.topics if any(e.topic == t.id for e in bank.approved)]
+    return Reply(
+        "Chị chọn một chủ đề, hoặc gõ thẳng câu hỏi:",
+        [Choice(t.title, f"TOPIC:{t.id}") for t in topics],
+    )
+
+
+def topic_reply(bank: Any, topic_id: str) -> Reply:
+    entries = [e for e in bank.approved if e.topic == topic_id][:10]
+    if not entries:
+        return Reply("Chủ đề này chưa có câu hỏi nào. Gõ MENU để xem các chức năng.", [Choice("Menu", "MENU")])
+    lines = ["Một số câu hỏi thường gặp:"] + [f"{i}. {e.question}" for i, e in enumerate(entries, 1)]
+    lines.append("Chị gõ số thứ tự để xem câu trả lời, hoặc gõ câu hỏi của mình.")
+    return Reply("\n".join(lines), [Choice(f"Câu {i}", f"ENTRY:{e.id}") for i, e in enumerate(entries, 1)])
+
+
+def org_of(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: config[k] for k in ("ORG_NAME", "ORG_PHONES", "ORG_EMAIL", "ORG_WEBSITE")}

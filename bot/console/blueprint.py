@@ -1,0 +1,97 @@
+"""The console blueprint and what every page shares: navigation, permissions, formats, headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, g, request, url_for
+
+from bot.web.auth import PERMISSIONS
+
+bp = Blueprint("console", __name__, url_prefix="/admin")
+
+# (endpoint, label, permission): the navigation, in order
+NAV: list[tuple[str, str, str]] = [
+    ("console.dashboard", "Tổng quan", "read"),
+    ("console.content_list", "Kho nội dung", "read"),
+    ("console.unanswered", "Câu hỏi chưa trả lời", "read"),
+    ("console.broadcasts", "Gửi tin", "read"),
+    ("console.participation", "Thi và cuộc thi", "read"),
+    ("console.members", "Hội viên", "read"),
+    ("console.reports", "Báo cáo", "report"),
+    ("console.system", "Hệ thống", "read"),
+    ("console.audit", "Nhật ký", "accounts"),
+    ("console.accounts", "Tài khoản", "accounts"),
+]
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
+    " form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+def can(permission: str) -> bool:
+    """Whether the logged-in staff member's role has ``permission``."""
+    staff = g.get("staff")
+    return bool(staff) and staff["role"] in PERMISSIONS[permission]
+
+
+def console_nav() -> list[dict[str, Any]]:
+    """The navigation links the logged-in staff member may use; the current page marked."""
+    items = []
+    for endpoint, label, permission in NAV:
+        if endpoint in current_app.view_functions and can(permission):
+            prefix = url_for(endpoint)
+            items.append({"url": prefix, "label": label, "current": request.path.startswith(prefix)})
+    return items
+
+
+def local_time(ts: float | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """Epoch seconds as local time (TIMEZONE) for staff; "—" when missing."""
+    if ts is None or ts == "":
+        return "—"
+    return dt.datetime.fromtimestamp(float(ts), ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+
+
+def number(value: Any) -> str:
+    """1234567 -> "1.234.567" (Vietnamese thousands separator)."""
+    try:
+        return f"{int(value):,}".replace(",", ".")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def percent(part: float, whole: float) -> str:
+    """A share as "12,5%" (Vietnamese decimal comma); "—" when there is nothing to share."""
+    if not whole:
+        return "—"
+    return f"{100 * part / whole:.1f}%".replace(".", ",")
+
+
+@bp.app_context_processor
+def _globals() -> dict[str, Any]:
+    return {"console_nav": console_nav, "can": can}
+
+
+@bp.app_template_filter("localtime")
+def _localtime_filter(ts: float | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    return local_time(ts, fmt)
+
+
+@bp.app_template_filter("number")
+def _number_filter(value: Any) -> str:
+    return number(value)
+
+
+@bp.after_app_request
+def _security_headers(response):
+    """Console pages: no framing, no sniffing, no caching of personal data, scripts from the app only."""
+    if request.path.startswith("/admin"):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
