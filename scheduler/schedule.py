@@ -176,19 +176,6 @@ def in_quiet_hours(now: float, quiet: tuple[time, time] | None, timezone: str) -
     return local >= start or local < end
 
 
-def quiet_hours_end(now: float, quiet: tuple[time, time] | None, timezone: str) -> float:
-    """When the current quiet period ends (``now`` if not in quiet hours)."""
-    if not in_quiet_hours(now, quiet, timezone):
-        return now
-    assert quiet is not None
-    tz = ZoneInfo(timezone)
-    local = datetime.fromtimestamp(now, tz)
-    end = datetime.combine(local.date(), quiet[1], tz)
-    if end <= local:
-        end += timedelta(days=1)
-    return end.timestamp()
-
-
 def format_local(ts: float | None, timezone: str) -> str:
     """dd/mm/yyyy HH:MM in local time, for staff."""
     if ts is None:

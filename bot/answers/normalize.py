@@ -307,8 +307,3 @@ def query_features(text: str) -> list[str]:
 def document_features(text: str) -> list[str]:
     """Features of bank text (questions, variants, keywords, answers): accent-exact always."""
     return features(text, accents="always")
-
-
-def display_text(text: str) -> str:
-    """The member's text for display: NFC, trimmed, inner whitespace squeezed."""
-    return " ".join(nfc(text).split())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.conversation.dispatcher import Context
@@ -158,9 +157,3 @@ def in_group_notice(ctx: Context, what: str) -> bool:
         return False
     ctx.say(f"Để bảo vệ thông tin cá nhân, chị vui lòng nhắn riêng cho trợ lý để {what}.")
     return True
-
-
-def member_name(member: dict[str, Any] | None) -> str:
-    if not member:
-        return ""
-    return member.get("full_name") or member.get("display_name") or ""

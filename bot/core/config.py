@@ -202,7 +202,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COMMEND_UNIT_MIN_MEMBERS", "5", _int_range(0, 1_000_000), "Registered members a unit needs to be a collective candidate."),
 )
 
-SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def load_config(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from typing import Any
 # Channels whose traffic is staff testing, not members: left out of the dashboard figures.
 LOCAL_CHANNELS = ("simulator", "console")
 
-MEMBER_STATUSES = ("active", "blocked", "unfollowed", "unsubscribed")
 
 
 def _like(text: str) -> str:

@@ -1,0 +1,240 @@
+"""The durable inbox and outbox (storage layer, mixed into Store)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.core.models import Event
+
+
+class QueueStore:
+    """Methods of Store for inbound events and outbound messages."""
+
+    db: Any
+    _rows: Any
+    _row: Any
+    _value: Any
+    _write: Any
+    _lock: Any
+    transaction: Any
+
+    # -- inbox -----------------------------------------------------------------
+    def add_inbound(self, events: list[tuple[Event, dict[str, Any]]], *, at: float) -> list[int]:
+        """Persist parsed events with their raw items; duplicates (same key) are ignored.
+
+        Returns the ids of the rows that were new.
+        """
+        new_ids: list[int] = []
+        with self.transaction():
+            for event, raw in events:
+                cursor = self._write(
+                    "INSERT INTO inbox (channel, event_key, received_at, event, raw) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (channel, event_key) DO NOTHING",
+                    [
+                        event.channel,
+                        event.event_key,
+                        at,
+                        json.dumps(event.to_dict(), ensure_ascii=False),
+                        json.dumps(raw, ensure_ascii=False),
+                    ],
+                )
+                if cursor.rowcount:
+                    new_ids.append(int(cursor.lastrowid))
+        return new_ids
+
+    def pending_inbound(self, limit: int = 100, after_id: int = 0) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT id, channel, event FROM inbox WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?",
+            [after_id, limit],
+        )
+
+    def claim_inbound(self, inbox_id: int) -> bool:
+        """Inside the processing transaction: True if this row was still pending."""
+        cursor = self._write(
+            "UPDATE inbox SET status = 'processing' WHERE id = ? AND status = 'pending'", [inbox_id]
+        )
+        return bool(cursor.rowcount)
+
+    def finish_inbound(self, inbox_id: int, *, at: float, error: str | None = None) -> None:
+        self._write(
+            "UPDATE inbox SET status = ?, processed_at = ?, error = ? WHERE id = ?",
+            ["failed" if error else "done", at, error, inbox_id],
+        )
+
+    def inbox_counts(self) -> dict[str, int]:
+        return {r["status"]: r["n"] for r in self._rows("SELECT status, count(*) AS n FROM inbox GROUP BY status")}
+
+    # -- outbox ----------------------------------------------------------------
+    def enqueue(
+        self,
+        *,
+        channel: str,
+        recipient: str,
+        messages: list[dict[str, Any]],
+        at: float,
+        is_group: bool = False,
+        member_id: int | None = None,
+        kind: str = "reply",
+        messaging_type: str = "RESPONSE",
+        inbox_id: int | None = None,
+    ) -> list[int]:
+        """Queue rendered messages for one recipient, in order."""
+        ids = []
+        with self.transaction():
+            for part, message in enumerate(messages):
+                cursor = self._write(
+                    "INSERT INTO outbox (channel, recipient, is_group, member_id, kind, part, message,"
+                    " messaging_type, inbox_id, created_at, next_attempt_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        channel,
+                        recipient,
+                        int(is_group),
+                        member_id,
+                        kind,
+                        part,
+                        json.dumps(message, ensure_ascii=False),
+                        messaging_type,
+                        inbox_id,
+                        at,
+                        at,
+                    ],
+                )
+                ids.append(int(cursor.lastrowid))
+        return ids
+
+    def claim_outbound(self, channel: str, *, now: float, broadcasts: bool = True) -> dict[str, Any] | None:
+        """Take the next due message of ``channel`` and mark it 'sending'.
+
+        A recipient's messages leave in order: a message is not due while an earlier
+        one to the same recipient is still pending or in flight.  ``broadcasts=False``
+        (quiet hours) leaves broadcast messages waiting; replies still go.
+        """
+        with self.transaction():
+            row = self._row(
+                "SELECT o.* FROM outbox o WHERE o.channel = ? AND o.status = 'pending'"
+                " AND o.next_attempt_at <= ?"
+                + ("" if broadcasts else " AND o.kind != 'broadcast'")
+                # parts of one reply (or of one broadcast run) leave in order; a paused
+                # broadcast never holds up a reply
+                + " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel"
+                "   AND p.recipient = o.recipient AND p.status IN ('pending', 'sending')"
+                "   AND coalesce(p.run_id, 0) = coalesce(o.run_id, 0) AND p.id < o.id)"
+                " ORDER BY o.next_attempt_at, o.id LIMIT 1",
+                [channel, now],
+            )
+            if row is None:
+                return None
+            self._write(
+                "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1 WHERE id = ?",
+                [now, row["id"]],
+            )
+        row["attempts"] += 1
+        row["status"] = "sending"
+        return row
+
+    def next_due_at(self, channel: str) -> float | None:
+        """When the earliest pending message of ``channel`` becomes due."""
+        return self._value(
+            "SELECT min(next_attempt_at) FROM outbox WHERE channel = ? AND status = 'pending'", [channel]
+        )
+
+    def mark_sent(self, outbox_id: int, *, platform_message_id: str | None, at: float) -> None:
+        self._write(
+            "UPDATE outbox SET status = 'sent', platform_message_id = ?, finished_at = ?,"
+            " error_code = NULL, error_subcode = NULL, error_message = NULL WHERE id = ?",
+            [platform_message_id, at, outbox_id],
+        )
+
+    def mark_retry(
+        self, outbox_id: int, *, at: float, next_attempt_at: float, code: str, subcode: str | None, message: str
+    ) -> None:
+        # a broadcast paused or cancelled while this send was in flight keeps its state:
+        # the retry waits for Resume, or never happens
+        self._write(
+            "UPDATE outbox SET status = CASE"
+            "   (SELECT state FROM broadcast_runs r WHERE r.id = outbox.run_id)"
+            "   WHEN 'paused' THEN 'paused' WHEN 'cancelled' THEN 'cancelled' ELSE 'pending' END,"
+            " next_attempt_at = ?, error_code = ?, error_subcode = ?, error_message = ?"
+            " WHERE id = ? AND status = 'sending'",
+            [next_attempt_at, code, subcode, message[:500], outbox_id],
+        )
+
+    def mark_failed(
+        self,
+        outbox_id: int,
+        *,
+        at: float,
+        code: str,
+        subcode: str | None,
+        message: str,
+        reason: str | None,
+        status: str = "failed",
+    ) -> None:
+        """End a message as failed (or skipped) with the platform's code and a reason."""
+        self._write(
+            "UPDATE outbox SET status = ?, finished_at = ?, error_code = ?, error_subcode = ?,"
+            " error_message = ?, reason = ? WHERE id = ?",
+            [status, at, code, subcode, message[:500], reason, outbox_id],
+        )
+
+    def recover_in_flight(self, *, at: float) -> int:
+        """At start: messages left 'sending' by a dead process become 'uncertain'.
+
+        Neither platform takes an idempotency key, so such a message may or may not
+        have reached the member. It is not retried automatically (that could send it
+        twice); staff see it in the reports and can requeue it.
+        """
+        cursor = self._write(
+            "UPDATE outbox SET status = 'uncertain', finished_at = ?, reason = 'in_flight_at_crash'"
+            " WHERE status = 'sending'",
+            [at],
+        )
+        return cursor.rowcount
+
+    def requeue_uncertain(self, outbox_ids: list[int] | None = None, *, at: float) -> int:
+        """Staff decision: send 'uncertain' messages again."""
+        sql = "UPDATE outbox SET status = 'pending', next_attempt_at = ?, reason = NULL WHERE status = 'uncertain'"
+        params: list[Any] = [at]
+        if outbox_ids is not None:
+            sql += f" AND id IN ({','.join('?' * len(outbox_ids))})"
+            params += outbox_ids
+        return self._write(sql, params).rowcount
+
+    def get_outbound(self, outbox_id: int) -> dict[str, Any] | None:
+        return self._row("SELECT * FROM outbox WHERE id = ?", [outbox_id])
+
+    def outbound_for(self, channel: str, recipient: str) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT * FROM outbox WHERE channel = ? AND recipient = ? ORDER BY id", [channel, recipient]
+        )
+
+    def mark_delivery(self, channel: str, mids: list[str], *, at: float, read: bool = False) -> int:
+        """Delivery/read receipt for messages by platform id."""
+        if not mids:
+            return 0
+        column = "read_at" if read else "delivered_at"
+        sql = (
+            f"UPDATE outbox SET {column} = coalesce({column}, ?) WHERE channel = ?"
+            f" AND platform_message_id IN ({','.join('?' * len(mids))})"
+        )
+        return self._write(sql, [at, channel, *mids]).rowcount
+
+    def mark_watermark(self, channel: str, recipient: str, watermark: float, *, at: float, read: bool) -> int:
+        """Messenger receipts: everything sent to ``recipient`` before ``watermark`` is delivered/read."""
+        column = "read_at" if read else "delivered_at"
+        sql = (
+            f"UPDATE outbox SET {column} = coalesce({column}, ?) WHERE channel = ? AND recipient = ?"
+            f" AND status = 'sent' AND finished_at <= ? AND {column} IS NULL"
+        )
+        return self._write(sql, [at, channel, recipient, watermark]).rowcount
+
+    def outbox_backlog(self) -> dict[str, int]:
+        rows = self._rows(
+            "SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel"
+        )
+        return {r["channel"]: r["n"] for r in rows}
+
+    def outbox_counts(self) -> dict[str, int]:
+        return {r["status"]: r["n"] for r in self._rows("SELECT status, count(*) AS n FROM outbox GROUP BY status")}

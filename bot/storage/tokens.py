@@ -1,0 +1,77 @@
+"""Platform tokens, leases and channel status (storage layer, mixed into Store)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TokenStore:
+    """Methods of Store for the Zalo OA tokens, their refresh lease and each channel's status."""
+
+    db: Any
+    _rows: Any
+    _row: Any
+    _value: Any
+    _write: Any
+    _lock: Any
+    transaction: Any
+
+    # -- tokens ----------------------------------------------------------------
+    def get_tokens(self, name: str) -> dict[str, Any] | None:
+        return self._row("SELECT * FROM tokens WHERE name = ?", [name])
+
+    def seed_tokens(self, name: str, *, access_token: str, refresh_token: str, expires_at: float, at: float) -> bool:
+        """Store the initial pair from the environment, only if the database holds none."""
+        cursor = self._write(
+            "INSERT INTO tokens (name, access_token, refresh_token, expires_at, refreshed_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+            [name, access_token or None, refresh_token or None, expires_at, at],
+        )
+        return bool(cursor.rowcount)
+
+    def save_tokens(self, name: str, *, access_token: str, refresh_token: str, expires_at: float, at: float) -> None:
+        """Commit a new token pair (the old refresh token is spent) and release the lease."""
+        self._write(
+            "INSERT INTO tokens (name, access_token, refresh_token, expires_at, refreshed_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET access_token = excluded.access_token,"
+            " refresh_token = excluded.refresh_token, expires_at = excluded.expires_at,"
+            " refreshed_at = excluded.refreshed_at, lease_owner = NULL, lease_until = NULL",
+            [name, access_token, refresh_token, expires_at, at],
+        )
+
+    def spend_refresh_token(self, name: str, refresh_token: str) -> bool:
+        """Forget a refresh token before it is sent (single use): never send it twice.
+
+        Returns False if the stored token is not ``refresh_token`` any more.
+        """
+        cursor = self._write(
+            "UPDATE tokens SET refresh_token = NULL WHERE name = ? AND refresh_token = ?", [name, refresh_token]
+        )
+        return bool(cursor.rowcount)
+
+    def acquire_lease(self, name: str, owner: str, *, now: float, ttl: float) -> bool:
+        """A cross-process lock on a token row: True if ``owner`` now holds it."""
+        cursor = self._write(
+            "UPDATE tokens SET lease_owner = ?, lease_until = ? WHERE name = ?"
+            " AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?)",
+            [owner, now + ttl, name, now, owner],
+        )
+        return bool(cursor.rowcount)
+
+    def release_lease(self, name: str, owner: str) -> None:
+        self._write(
+            "UPDATE tokens SET lease_owner = NULL, lease_until = NULL WHERE name = ? AND lease_owner = ?",
+            [name, owner],
+        )
+
+    # -- channel status --------------------------------------------------------
+    def set_channel_status(self, channel: str, state: str, detail: str = "", *, at: float) -> None:
+        self._write(
+            "INSERT INTO channel_status (channel, state, detail, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (channel) DO UPDATE SET state = excluded.state, detail = excluded.detail,"
+            " updated_at = excluded.updated_at",
+            [channel, state, detail, at],
+        )
+
+    def channel_statuses(self) -> dict[str, dict[str, Any]]:
+        return {r["channel"]: r for r in self._rows("SELECT * FROM channel_status")}
