@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from typing import Any
 
+from bot.channels.base import TEXT_LIMIT
 from bot.core.models import Reply
 from bot.storage.broadcasts import BROADCAST_CHANNELS, AudienceError, audience_filter
 from bot.storage.store import Store
@@ -19,7 +20,6 @@ from scheduler.schedule import ScheduleError, in_quiet_hours, next_cron_fire
 
 logger = logging.getLogger(__name__)
 
-TEXT_LIMIT = 2000
 ACTIVE_RUN_STATES = ("pending", "sending", "paused")
 
 # Vietnamese labels of skip/failure reasons, for staff reports.

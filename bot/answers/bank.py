@@ -15,7 +15,6 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bot.answers.check import (  # noqa: F401  (re-exported: the public API of the bank)
     CHECK_INTERVAL_SECONDS,
@@ -32,18 +31,19 @@ from bot.answers.check import (  # noqa: F401  (re-exported: the public API of t
     parse_content,
 )
 from bot.answers.matcher import Matcher
+from bot.core.paths import resolve_path
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "BankSnapshot", "ContentBank", "ContentIssue", "ENTRY_FIELDS", "Entry", "MAX_ANSWER_CHARS", "STATUSES", "ReloadResult", "Source", "Topic",
-    "bank_files", "build_snapshot", "check_content", "parse_content", "resolve_content_dir",
+    "bank_files", "bank_signature", "build_snapshot", "check_content", "parse_content", "resolve_content_dir",
 ]
 
 # -- the loaded bank -------------------------------------------------------------
 
 
-def _signature(content_dir: str) -> tuple[tuple[str, int, int], ...]:
+def bank_signature(content_dir: str) -> tuple[tuple[str, int, int], ...]:
     """(path, mtime_ns, size) of every file the bank is built from: a cheap change check."""
     return file_signature([os.path.join(content_dir, "topics.yaml"), *bank_files(content_dir)])
 
@@ -99,7 +99,7 @@ class BankSnapshot:
 def build_snapshot(content_dir: str | os.PathLike[str]) -> BankSnapshot:
     """Parse, validate and index a content folder."""
     content_dir = str(content_dir)
-    signature = _signature(content_dir)
+    signature = bank_signature(content_dir)
     topics, entries, issues = parse_content(content_dir)
     return BankSnapshot(
         content_dir=content_dir,
@@ -209,7 +209,7 @@ class ContentBank:
             return False
         try:
             self._last_check = now
-            signature = _signature(self.content_dir)
+            signature = bank_signature(self.content_dir)
             if signature == self._seen_signature:
                 return False
             try:
@@ -247,13 +247,6 @@ class ContentBank:
 
 
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the folder of app.py
-
-
 def resolve_content_dir(path: str | os.PathLike[str]) -> str:
-    """CONTENT_DIR as a usable path: absolute, or relative to the working folder, else to the project."""
-    path = str(path)
-    if os.path.isabs(path) or os.path.isdir(path):
-        return path
-    candidate = PROJECT_ROOT / path
-    return str(candidate) if candidate.is_dir() else path
+    """CONTENT_DIR as a usable path: absolute, or relative to the project folder (never the working folder)."""
+    return resolve_path(path)

@@ -15,7 +15,7 @@ from bot.console.preview import preview_reply
 from bot.core.models import Reply
 from bot.storage.broadcasts import BROADCAST_CHANNELS
 from bot.web.auth import audit, requires, staff_unit
-from bot.web.broadcasts_api import FieldError, _field_of, _parse
+from bot.web.broadcasts_api import FieldError, field_of, parse_form
 from bot.web.context import clock_now, get_services, get_store
 from scheduler import broadcasts
 from scheduler.schedule import format_local
@@ -156,7 +156,7 @@ def broadcast_create():
         data = _api_data(values)
         if unit and not within_unit(data["audience"], unit):
             raise FieldError("audience_value", f"Tài khoản của đơn vị {unit} chỉ gửi được cho đơn vị {unit} hoặc đơn vị trực thuộc.")
-        args = _parse(data)
+        args = parse_form(data)
         broadcast_id = broadcasts.create_broadcast(
             get_store(), current_app.config, now=clock_now(), created_by=_username(), **args
         )
@@ -164,7 +164,7 @@ def broadcast_create():
         field = {"cron": "cron" if values["preset"] == "custom" else "time"}.get(exc.field, exc.field)
         errors[field] = [str(exc)]
     except broadcasts.BroadcastError as exc:
-        field = _field_of(str(exc)) or ""
+        field = field_of(str(exc)) or ""
         field = {"audience": "audience_value", "cron": "cron" if values["preset"] == "custom" else "time"}.get(field, field)
         if field == "image_url" and values["link_url"] and values["link_url"] in str(exc):
             field = "link_url"

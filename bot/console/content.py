@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from bot.answers import edit as content_store
 from bot.answers.bank import (
+    bank_signature,
     STATUSES,
     Entry,
     Source,
@@ -42,21 +43,10 @@ def content_dir() -> str:
     return os.path.abspath(resolve_content_dir(current_app.config["CONTENT_DIR"]))
 
 
-def _signature(folder: str) -> tuple:
-    sig = []
-    for path in [os.path.join(folder, "topics.yaml"), *bank_files(folder)]:
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue
-        sig.append((path, st.st_mtime_ns, st.st_size))
-    return tuple(sig)
-
-
 def bank_state(folder: str | None = None) -> dict[str, Any]:
     """Topics, issues and every entry as written (errors included), cached until a file changes."""
     folder = folder or content_dir()
-    sig = _signature(folder)
+    sig = bank_signature(folder)
     with _cache_lock:
         cached = _cache.get(folder)
         if cached and cached[0] == sig:

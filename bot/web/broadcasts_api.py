@@ -49,7 +49,7 @@ def _field(name: str, parse, *args, **kwargs):
         raise FieldError(name, str(exc)) from None
 
 
-def _parse(data: dict[str, Any]) -> dict[str, Any]:
+def parse_form(data: dict[str, Any]) -> dict[str, Any]:
     """Form fields -> create_broadcast arguments; FieldError names the bad field."""
     tz = current_app.config["TIMEZONE"]
     schedule = (data.get("schedule") or "now").strip()
@@ -110,7 +110,7 @@ def create():
     if not isinstance(data, dict):
         return _error("Cần nội dung JSON.")
     try:
-        args = _parse(data)
+        args = parse_form(data)
         refused = _outside_staff_unit(args["audience"])
         if refused:
             return refused
@@ -120,7 +120,7 @@ def create():
     except FieldError as exc:
         return _error(str(exc), exc.field)
     except broadcasts.BroadcastError as exc:
-        return _error(str(exc), _field_of(str(exc)))
+        return _error(str(exc), field_of(str(exc)))
     audit("broadcast.create", broadcast_id, args["text"][:200])
     return jsonify(_summary(get_store().get_broadcast(broadcast_id))), 201
 
@@ -131,7 +131,7 @@ def _username() -> str:
     return g.staff["username"] if g.get("staff") else ""
 
 
-def _field_of(message: str) -> str | None:
+def field_of(message: str) -> str | None:
     lowered = message.lower()
     for needle, field in (("nội dung", "text"), ("đối tượng", "audience"), ("nhóm", "audience"), ("đường dẫn", "image_url"),
                           ("thời điểm", "at"), ("lịch", "cron"), ("cron", "cron"), ("kết thúc", "until")):
