@@ -30,13 +30,13 @@ from flask.cli import AppGroup
 
 from bot.answers import reply as answers
 from bot.answers.bank import (
-    PROJECT_ROOT,
     BankSnapshot,
     ContentBank,
     parse_content,
     resolve_content_dir,
 )
 from bot.answers.matcher import group_similar
+from bot.core.paths import PROJECT_ROOT
 from bot.web.context import get_bank
 
 EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "blind_questions.yaml"
