@@ -21,6 +21,7 @@ from flask import Flask
 
 from bot.core.clock import SYSTEM_CLOCK, Clock
 from bot.core.config import ConfigError, load_config, secret_names
+from bot.core.paths import PATH_SETTINGS, PROJECT_ROOT, resolve_path
 
 logger = logging.getLogger("app")
 
@@ -82,12 +83,18 @@ def _secret_key(instance_path: str) -> str:
             return key
     except FileNotFoundError:
         pass
-    os.makedirs(instance_path, exist_ok=True)
+    os.makedirs(instance_path, mode=0o700, exist_ok=True)
     key = secrets.token_hex(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(key)
     return key
+
+
+def _private_folder(app: Flask) -> str:
+    """The folder of the database (``instance/`` by default): the session key is kept there too."""
+    path = app.config["DATABASE_PATH"]
+    return app.instance_path if path == ":memory:" else os.path.dirname(path)
 
 
 def register_web(app: Flask) -> None:
@@ -133,15 +140,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
     if not overrides.get("TESTING"):
         configure_logging(config)
 
-    app = Flask(__name__, instance_relative_config=True, static_folder="bot/web/static", template_folder="bot/web/templates")
+    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"), static_folder="bot/web/static", template_folder="bot/web/templates")
     app.config.update(config)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.config["SECRET_KEY"] = config["SECRET_KEY"] or _secret_key(app.instance_path)
-    if not os.path.isabs(app.config["DATABASE_PATH"]) and app.config["DATABASE_PATH"] != ":memory:":
-        app.config["DATABASE_PATH"] = os.path.abspath(app.config["DATABASE_PATH"])
-    if not os.path.isabs(app.config["CONTENT_DIR"]):
-        root_relative = os.path.join(app.root_path, app.config["CONTENT_DIR"])
-        app.config["CONTENT_DIR"] = root_relative if os.path.isdir(root_relative) else os.path.abspath(app.config["CONTENT_DIR"])
+    for name in PATH_SETTINGS:  # relative paths mean the project folder, never the working folder
+        app.config[name] = resolve_path(app.config[name])
+    app.config["SECRET_KEY"] = config["SECRET_KEY"] or _secret_key(_private_folder(app))
 
     from bot.web import wiring
 

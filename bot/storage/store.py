@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.core.paths import PROJECT_ROOT
 from bot.storage import migrations
 from bot.storage.broadcasts import BroadcastStore
 from bot.storage.console import ConsoleStore
@@ -45,16 +46,53 @@ class StoreError(Exception):
     """The database cannot be used."""
 
 
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+
+def _make_private(path: str) -> None:
+    """The database (tokens, members' personal data) and its folder readable by the service user only.
+
+    A folder the app creates is 0700; the project's own ``instance/`` is tightened too
+    (never a shared folder such as /tmp). The file is created 0600 before SQLite opens
+    it; SQLite gives its -wal and -shm files the database's mode.  A file this user
+    owns that is still readable by others (made by an older version) is tightened.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        os.makedirs(folder, mode=PRIVATE_FOLDER, exist_ok=True)
+        os.chmod(folder, PRIVATE_FOLDER)  # makedirs' mode is filtered by the umask
+    elif folder == str(PROJECT_ROOT / "instance"):
+        _tighten(folder, PRIVATE_FOLDER)
+    if not os.path.exists(path):
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    for name in (path, path + "-wal", path + "-shm"):
+        _tighten(name, PRIVATE_FILE)
+
+
+def _tighten(path: str, mode: int) -> None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    if st.st_mode & 0o077 and st.st_uid == os.geteuid():
+        with contextlib.suppress(OSError):
+            os.chmod(path, mode)
+
+
 def connect(path: str) -> Database:
     """Open the database at ``path`` (creating its folder) with the app's pragmas."""
     if path != ":memory:":
-        folder = os.path.dirname(os.path.abspath(path))
-        os.makedirs(folder, exist_ok=True)
+        _make_private(path)
     conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
+    if path != ":memory:":
+        for name in (path + "-wal", path + "-shm"):
+            _tighten(name, PRIVATE_FILE)
     return Database(conn)
 
 

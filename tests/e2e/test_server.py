@@ -35,6 +35,7 @@ def start_server(env_overrides: dict[str, str], tmp_path) -> tuple[subprocess.Po
     port = free_port()
     env.update({"PORT": str(port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"})
     env.update({k: str(v) for k, v in env_overrides.items()})
+    tmp_path.mkdir(exist_ok=True)
     log = open(tmp_path / f"server-{port}.log", "wb")
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -62,7 +63,8 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def test_first_start_without_any_settings_serves_simulator_and_health(tmp_path):
-    proc, base = start_server({}, tmp_path)
+    # only the database is pointed away from the project's instance/ (a relative path would mean the project)
+    proc, base = start_server({"DATABASE_PATH": str(tmp_path / "instance" / "bot.db")}, tmp_path / "cwd")
     try:
         health = requests.get(base + "/healthz", timeout=5).json()
         assert health["database"]["state"] == "ok" and health["workers"] is True
@@ -72,6 +74,7 @@ def test_first_start_without_any_settings_serves_simulator_and_health(tmp_path):
         assert reply["messages"] and "DỪNG" in "".join(m["text"] for m in reply["messages"])
         assert (tmp_path / "instance" / "bot.db").exists()
         assert (tmp_path / "instance" / "secret_key").exists()
+        assert not (tmp_path / "cwd" / "instance").exists()  # never the working folder
     finally:
         stop(proc)
 
