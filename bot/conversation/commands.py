@@ -12,6 +12,7 @@ from bot.conversation.dispatcher import (
     Handler,
     menu_reply,
 )
+from bot.conversation.smalltalk import media_reply
 from bot.core import models
 from bot.core.models import Reply
 
@@ -54,10 +55,10 @@ class CommandHandler(Handler):
             ctx.meta["command"] = "greeting"
             return True
         if event.kind == models.UNSUPPORTED:
-            ctx.say(
-                "Hiện trợ lý chỉ đọc được tin nhắn dạng chữ. Chị vui lòng gõ câu hỏi bằng chữ, "
-                "hoặc gõ MENU để xem các chức năng."
-            )
+            # a sticker, a picture, a voice message...: a friendly word, never the no-answer apology
+            if ctx.first_contact and not event.is_group:
+                ctx.say(greeting(ctx.config))
+            ctx.say(media_reply(event))
             ctx.meta["command"] = "unsupported"
             return True
         if event.kind not in (models.TEXT, models.POSTBACK):
@@ -87,6 +88,7 @@ class CommandHandler(Handler):
             return True
         if ctx.first_contact and not event.is_group:
             ctx.say(greeting(ctx.config))  # then let the question itself be answered
+            ctx.meta["welcomed"] = True  # small talk ("xin chào") adds the menu, not a second welcome
         return False
 
     def _menu(self, ctx: Context, intro: str | None = None) -> Reply:

@@ -10,6 +10,7 @@ from bot.answers.bank import ContentBank
 from bot.answers.handler import AnswerHandler
 from bot.conversation.commands import CommandHandler
 from bot.conversation.dispatcher import Dispatcher, MenuItem
+from bot.conversation.smalltalk import SmallTalkHandler
 from bot.core.clock import Clock
 from bot.participation.install import install_participation
 from bot.pipeline.inbox import InboxProcessor
@@ -60,6 +61,7 @@ def build_dispatcher(config: dict[str, Any], get_bank: Callable[[], ContentBank 
     dispatcher.handlers.append(CommandHandler(dispatcher))
     # ongoing conversations (quiz, registration...) plug in here, before questions
     install_participation(dispatcher, get_bank)  # submit_info first; privacy, registration, quiz, hái hoa, contest here
+    dispatcher.handlers.append(SmallTalkHandler(dispatcher))  # "xin chào", "cảm ơn", "ok", emoji: not questions
     dispatcher.handlers.append(AnswerHandler(get_bank))
     dispatcher.add_menu_item(
         MenuItem("Hỏi đáp theo chủ đề", "TOPICS", "Hỏi về biên giới, biển, đảo, pháp luật và các chương trình của Hội", 10)
