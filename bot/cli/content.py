@@ -228,13 +228,19 @@ def format_report(report: EvalReport) -> str:
     lines = [
         f"Tập {report.split}: {report.answerable} câu có đáp án, {report.offtopic} câu ngoài phạm vi",
         f"  accuracy@1 (câu có đáp án): {_pct(report.accuracy_at_1)}   accuracy@3: {_pct(report.accuracy_at_3)}",
-        f"  câu có đáp án: trả lời đúng {report.answered_right}, trả lời sai {report.answered_wrong},"
-        f" gợi ý {report.answerable_suggested}, không trả lời {report.answerable_fallback}",
-        f"  trả lời sai / số câu đã trả lời: {_pct(report.wrong_share)} ({report.answered_wrong}/{report.answers_given})"
-        f"   gợi ý “Có phải chị muốn hỏi” / câu có đáp án: {_pct(report.suggestion_share)}"
-        f" ({report.answerable_suggested}/{report.answerable})",
-        f"  câu ngoài phạm vi bị trả lời: {_pct(report.offtopic_answered_share)}"
-        f" ({report.offtopic_answered}/{report.offtopic}); được gợi ý: {_pct(report.offtopic_suggested_share)}",
+        (
+            f"  câu có đáp án: trả lời đúng {report.answered_right}, trả lời sai {report.answered_wrong},"
+            f" gợi ý {report.answerable_suggested}, không trả lời {report.answerable_fallback}"
+        ),
+        (
+            f"  trả lời sai / số câu đã trả lời: {_pct(report.wrong_share)} ({report.answered_wrong}/{report.answers_given})"
+            f"   gợi ý “Có phải chị muốn hỏi” / câu có đáp án: {_pct(report.suggestion_share)}"
+            f" ({report.answerable_suggested}/{report.answerable})"
+        ),
+        (
+            f"  câu ngoài phạm vi bị trả lời: {_pct(report.offtopic_answered_share)}"
+            f" ({report.offtopic_answered}/{report.offtopic}); được gợi ý: {_pct(report.offtopic_suggested_share)}"
+        ),
     ]
     if report.unanswerable:
         lines.append(f"  ({report.unanswerable} câu trong phạm vi nhưng kho chưa có mục trả lời: không tính)")

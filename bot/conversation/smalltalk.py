@@ -43,8 +43,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
 }
 # Words that may surround the phrases: forms of address and particles.
 FILLER = frozenset(
-    "ad admin ban bot chatbot tro ly chi em anh co chu bac ca nha moi nguoi mn oi a nhe nhen nha nhieu lam rat "
-    "qua so much you u nhiu luon ha hen ne nghen nghe".split()
+    ["ad", "admin", "ban", "bot", "chatbot", "tro", "ly", "chi", "em", "anh", "co", "chu", "bac", "ca", "nha", "moi", "nguoi", "mn", "oi", "a", "nhe", "nhen", "nha", "nhieu", "lam", "rat", "qua", "so", "much", "you", "u", "nhiu", "luon", "ha", "hen", "ne", "nghen", "nghe"]
 )
 _PHRASES = sorted(
     ((tuple(p.split()), kind) for kind, phrases in PHRASES.items() for p in phrases), key=lambda x: -len(x[0])

@@ -64,7 +64,7 @@ def test_a_first_greeting_gets_one_welcome_with_the_menu(app, store):
 
 def test_a_first_thanks_gets_the_welcome_and_a_reply(app, store):
     result = run(app, store, "cảm ơn ad")
-    assert [r.text for r in result.replies][0].startswith("Xin chào")
+    assert result.replies[0].text.startswith("Xin chào")
     assert "không có gì" in result.replies[-1].text
 
 
