@@ -191,24 +191,52 @@ def render_parts(channels: dict[str, Any], broadcast: dict[str, Any], config: di
     return parts
 
 
-def start_runs(store: Store, config: dict[str, Any], channels: dict[str, Any], now: float) -> int:
-    """Expand pending runs into the outbox (one transaction each), outside quiet hours."""
+EXPAND_CHUNK = 2000  # members per expansion transaction (a few milliseconds of write lock)
+
+
+def start_runs(store: Store, config: dict[str, Any], channels: dict[str, Any], now: float, *, chunk: int = EXPAND_CHUNK) -> int:
+    """Start pending runs and expand them into the outbox, outside quiet hours.
+
+    The expansion goes in chunks of ``chunk`` members, each its own short
+    transaction, with a cursor kept on the run: webhooks are never held up behind a
+    whole audience, the first messages leave while the rest is expanded, and a run
+    interrupted half-way (a crash) is resumed from its cursor at the next tick.
+    """
     if in_quiet_hours(now, config.get("QUIET_HOURS"), config["TIMEZONE"]):
         return 0  # runs wait for the end of quiet hours
     started = 0
-    for run in store.runs_in_state("pending"):
+    for listed in store.runs_to_expand():
         with store.transaction():
-            run = store.get_run(run["id"])
-            if run is None or run["state"] != "pending":
+            run = store.get_run(listed["id"])
+            if run is None or run["state"] == "cancelled":
                 continue
             broadcast = store.get_broadcast(run["broadcast_id"])
             assert broadcast is not None
-            store.save_run_parts(run["id"], render_parts(channels, broadcast, config))
-            store.expand_run(run["id"], broadcast["audience"], at=now)
-            targeted = sum(c["n"] for c in store.run_counts([run["id"]]))
-            store.set_run_state(run["id"], "sending", at=now, started_at=now, targeted=targeted)
-        started += 1
-        logger.info("broadcast %s run %s started: %d recipients", broadcast["id"], run["id"], targeted)
+            if run["state"] == "pending":
+                store.save_run_parts(run["id"], render_parts(channels, broadcast, config))
+                store.set_run_state(run["id"], "sending", at=now, started_at=now)
+                started += 1
+            elif run["started_at"] is None or run["expanded_at"] is not None:
+                continue
+        cursor = run["expand_cursor"]
+        while True:
+            with store.transaction():
+                current = store.get_run(run["id"])
+                if current is None or current["state"] == "cancelled":
+                    break
+                status = "paused" if current["state"] == "paused" else "pending"
+                _, cursor, more = store.expand_run_chunk(
+                    run["id"], broadcast["audience"], after=cursor, limit=chunk, at=now, status=status
+                )
+                if more:
+                    store.set_run_state(run["id"], current["state"], at=now, expand_cursor=cursor)
+                    continue
+                targeted = sum(c["n"] for c in store.run_counts([run["id"]]))
+                store.set_run_state(
+                    run["id"], current["state"], at=now, expand_cursor=cursor, expanded_at=now, targeted=targeted
+                )
+                logger.info("broadcast %s run %s expanded: %d recipients", broadcast["id"], run["id"], targeted)
+                break
     return started
 
 
@@ -218,7 +246,12 @@ def finish_runs(store: Store, now: float) -> int:
     for run in store.runs_in_state("sending"):
         with store.transaction():
             current = store.get_run(run["id"])  # staff may have paused or cancelled it since the listing
-            if current is not None and current["state"] == "sending" and store.run_open_rows(run["id"]) == 0:
+            if (
+                current is not None
+                and current["state"] == "sending"
+                and current["expanded_at"] is not None  # not while still being expanded
+                and store.run_open_rows(run["id"]) == 0
+            ):
                 store.set_run_state(run["id"], "done", at=now, finished_at=now)
                 finished += 1
     for broadcast in store.list_broadcasts():

@@ -131,30 +131,68 @@ class BroadcastStore:
         )
 
     def expand_run(self, run_id: int, audience: str, *, at: float) -> int:
-        """Insert one outbox row per (member, part) of the run's audience; idempotent."""
+        """Insert one outbox row per (member, part) of the run's audience; idempotent.
+
+        One statement (tests, small audiences); the scheduler uses :meth:`expand_run_chunk`.
+        """
+        total = 0
+        cursor: int | None = None
+        while True:
+            inserted, cursor, more = self.expand_run_chunk(run_id, audience, after=cursor, limit=1_000_000_000, at=at)
+            total += inserted
+            if not more:
+                return total
+
+    def expand_run_chunk(
+        self, run_id: int, audience: str, *, after: int | None, limit: int, at: float, status: str = "pending"
+    ) -> tuple[int, int | None, bool]:
+        """Expand the next ``limit`` members (ids above ``after``) of a run; idempotent.
+
+        Returns (rows inserted, the new cursor, whether members are left).  Each call
+        is one short write: a 100,000-member audience never holds the lock for long.
+        """
         kind, _, value = audience.partition(":")
         if kind == "group":
             cursor = self._write(
-                "INSERT INTO outbox (channel, recipient, is_group, member_id, kind, run_id, part, message,"
-                " messaging_type, created_at, next_attempt_at)"
-                " SELECT g.channel, g.group_id, 1, NULL, 'broadcast', p.run_id, p.part, '', p.messaging_type, ?, 0"
+                "INSERT INTO outbox (channel, recipient, is_group, member_id, kind, priority, run_id, part, message,"
+                " messaging_type, created_at, next_attempt_at, status)"
+                " SELECT g.channel, g.group_id, 1, NULL, 'broadcast', 1, p.run_id, p.part, '', p.messaging_type, ?, 0, ?"
                 " FROM groups g JOIN broadcast_parts p ON p.run_id = ? AND p.channel = g.channel"
                 " WHERE g.group_id = ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.run_id = p.run_id"
                 " AND o.recipient = g.group_id AND o.part = p.part)",
-                [at, run_id, value],
+                [at, status, run_id, value],
             )
-            return cursor.rowcount
+            return cursor.rowcount, None, False
         condition, params = audience_filter(audience)
+        start = -1 if after is None else after
+        chunk = (
+            f"SELECT m.id FROM members m WHERE ({condition}) AND m.id > ?"
+            " ORDER BY m.id LIMIT ?"
+        )
+        last = self._value(f"SELECT max(id) FROM ({chunk})", [*params, start, limit])
+        if last is None:
+            return 0, after, False
         cursor = self._write(
-            "INSERT INTO outbox (channel, recipient, is_group, member_id, kind, run_id, part, message,"
-            " messaging_type, created_at, next_attempt_at)"
-            " SELECT m.channel, m.platform_id, 0, m.id, 'broadcast', p.run_id, p.part, '', p.messaging_type, ?, 0"
-            f" FROM members m JOIN broadcast_parts p ON p.run_id = ? AND p.channel = m.channel WHERE {condition}"
+            "INSERT INTO outbox (channel, recipient, is_group, member_id, kind, priority, run_id, part, message,"
+            " messaging_type, created_at, next_attempt_at, status)"
+            " SELECT m.channel, m.platform_id, 0, m.id, 'broadcast', 1, p.run_id, p.part, '', p.messaging_type, ?, 0, ?"
+            " FROM members m JOIN broadcast_parts p ON p.run_id = ? AND p.channel = m.channel"
+            f" WHERE ({condition}) AND m.id > ? AND m.id <= ?"
             " ORDER BY m.id, p.part"
             " ON CONFLICT DO NOTHING",
-            [at, run_id, *params],
+            [at, status, run_id, *params, start, last],
         )
-        return cursor.rowcount
+        more = self._value(
+            f"SELECT 1 FROM members m WHERE ({condition}) AND m.id > ? LIMIT 1", [*params, last]
+        ) is not None
+        return cursor.rowcount, int(last), more
+
+    def runs_to_expand(self) -> list[dict[str, Any]]:
+        """Runs waiting to start, and started runs whose expansion was interrupted."""
+        return self._rows(
+            "SELECT * FROM broadcast_runs WHERE state = 'pending'"
+            " OR (state IN ('sending', 'paused') AND started_at IS NOT NULL AND expanded_at IS NULL) ORDER BY id"
+        )
 
     def audience_members(self, audience: str) -> list[dict[str, Any]]:
         """Members an audience reaches now (dry run): the fields the send rules need."""

@@ -364,6 +364,24 @@ def m006_console(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS participations_reported ON participations (reported_at)")
 
 
+@migrations()
+def m007_members_first(db: Database) -> None:
+    """Replies before broadcasts (outbox priority), quiz timing from the question's send time."""
+    # 0 = a conversation reply, 1 = a broadcast send; the claim takes the lowest first
+    db.execute("ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE outbox SET priority = 1 WHERE kind = 'broadcast'")
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_claim ON outbox (channel, status, priority, next_attempt_at, id)")
+    db.execute("DROP INDEX IF EXISTS outbox_queue")  # replaced by outbox_claim
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_inbox ON outbox (inbox_id) WHERE inbox_id IS NOT NULL")
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_sending ON outbox (claimed_at) WHERE status = 'sending'")
+    # the inbound event whose replies carried the current question (its send time starts the clock)
+    db.execute("ALTER TABLE quiz_attempts ADD COLUMN asked_event_key TEXT")
+    # broadcast expansion in short chunks: the last member id expanded, and when it was complete
+    db.execute("ALTER TABLE broadcast_runs ADD COLUMN expand_cursor INTEGER")
+    db.execute("ALTER TABLE broadcast_runs ADD COLUMN expanded_at REAL")
+    db.execute("UPDATE broadcast_runs SET expanded_at = started_at WHERE started_at IS NOT NULL")
+
+
 def apply(db: Database) -> None:
     """Apply pending migrations."""
     migrations.apply(db)

@@ -7,6 +7,9 @@ from typing import Any
 
 from bot.core.models import Event
 
+PRIORITY_REPLY = 0  # conversation replies: claimed first
+PRIORITY_BROADCAST = 1  # broadcast sends: the rest of the rate
+
 
 class QueueStore:
     """Methods of Store for inbound events and outbound messages."""
@@ -84,15 +87,16 @@ class QueueStore:
         with self.transaction():
             for part, message in enumerate(messages):
                 cursor = self._write(
-                    "INSERT INTO outbox (channel, recipient, is_group, member_id, kind, part, message,"
+                    "INSERT INTO outbox (channel, recipient, is_group, member_id, kind, priority, part, message,"
                     " messaging_type, inbox_id, created_at, next_attempt_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         channel,
                         recipient,
                         int(is_group),
                         member_id,
                         kind,
+                        PRIORITY_BROADCAST if kind == "broadcast" else PRIORITY_REPLY,
                         part,
                         json.dumps(message, ensure_ascii=False),
                         messaging_type,
@@ -110,6 +114,9 @@ class QueueStore:
         A recipient's messages leave in order: a message is not due while an earlier
         one to the same recipient is still pending or in flight.  ``broadcasts=False``
         (quiet hours) leaves broadcast messages waiting; replies still go.
+        Conversation replies (priority 0) always leave before broadcast sends
+        (priority 1): a member's answer never queues behind a whole broadcast, and the
+        broadcast uses the rest of the channel's rate.
         """
         with self.transaction():
             row = self._row(
@@ -121,7 +128,7 @@ class QueueStore:
                 + " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel"
                 "   AND p.recipient = o.recipient AND p.status IN ('pending', 'sending')"
                 "   AND coalesce(p.run_id, 0) = coalesce(o.run_id, 0) AND p.id < o.id)"
-                " ORDER BY o.next_attempt_at, o.id LIMIT 1",
+                " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT 1",
                 [channel, now],
             )
             if row is None:
@@ -136,8 +143,13 @@ class QueueStore:
 
     def next_due_at(self, channel: str) -> float | None:
         """When the earliest pending message of ``channel`` becomes due."""
+        # one indexed minimum per priority (outbox_claim), not a scan of the queue
         return self._value(
-            "SELECT min(next_attempt_at) FROM outbox WHERE channel = ? AND status = 'pending'", [channel]
+            "SELECT min(t) FROM (SELECT min(next_attempt_at) AS t FROM outbox"
+            "  WHERE channel = ? AND status = 'pending' AND priority = 0"
+            " UNION ALL SELECT min(next_attempt_at) FROM outbox"
+            "  WHERE channel = ? AND status = 'pending' AND priority = 1)",
+            [channel, channel],
         )
 
     def mark_sent(self, outbox_id: int, *, platform_message_id: str | None, at: float) -> None:
