@@ -145,8 +145,9 @@ def register_commands(app: Flask) -> None:
     from bot.cli.broadcasts import broadcast_cli
     from bot.cli.channels import messenger_cli, zalo_bot_cli, zalo_cli
     from bot.cli.content import content_group
+    from bot.cli.db import db_cli
 
-    for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli):
+    for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli, db_cli):
         app.cli.add_command(command)
     from bot.cli.participation import (
         COMMANDS as participation_commands,  # participation, report, quiz, privacy
