@@ -100,15 +100,7 @@ def parse_contests(content_dir: str | os.PathLike[str]) -> tuple[dict[str, Conte
         link = text_value(item.get("link"))
         if link and not is_url(link):
             problems.append(f"link '{link}' không phải địa chỉ http(s)")
-        starts, ends = item.get("starts"), item.get("ends")
-        start_date = parse_date(starts) if starts is not None else None
-        end_date = parse_date(ends) if ends is not None else None
-        if starts is not None and start_date is None:
-            problems.append("starts phải là ngày YYYY-MM-DD (bỏ trống nếu chưa rõ)")
-        if ends is not None and end_date is None:
-            problems.append("ends phải là ngày YYYY-MM-DD (bỏ trống nếu chưa rõ)")
-        if start_date and end_date and end_date < start_date:
-            problems.append("ngày kết thúc trước ngày bắt đầu")
+        start_date, end_date = _period(item, problems)
         unverified = item.get("unverified") or []
         if not isinstance(unverified, list) or any(u not in VERIFIABLE for u in unverified):
             problems.append(f"unverified là danh sách trong: {', '.join(VERIFIABLE)}")
@@ -129,6 +121,20 @@ def parse_contests(content_dir: str | os.PathLike[str]) -> tuple[dict[str, Conte
             reportable=bool(reportable), note=text_value(item.get("note")),
         )
     return contests, issues
+
+
+def _period(item: dict[str, Any], problems: list[str]) -> tuple[Any, Any]:
+    """The contest's (starts, ends) dates; problems with them are added to ``problems``."""
+    starts, ends = item.get("starts"), item.get("ends")
+    start_date = parse_date(starts) if starts is not None else None
+    end_date = parse_date(ends) if ends is not None else None
+    if starts is not None and start_date is None:
+        problems.append("starts phải là ngày YYYY-MM-DD (bỏ trống nếu chưa rõ)")
+    if ends is not None and end_date is None:
+        problems.append("ends phải là ngày YYYY-MM-DD (bỏ trống nếu chưa rõ)")
+    if start_date and end_date and end_date < start_date:
+        problems.append("ngày kết thúc trước ngày bắt đầu")
+    return start_date, end_date
 
 
 def check_contests(content_dir: str | os.PathLike[str]) -> list[ContentIssue]:
