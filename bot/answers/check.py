@@ -15,9 +15,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
+from bot.answers.sources import (
+    FORBIDDEN,
+    UNKNOWN,
+    SourceRules,
+    SourcesFileError,
+    load_rules,
+    rules_path,
+)
 from bot.core.text import has_diacritics
 
 logger = logging.getLogger(__name__)
@@ -26,7 +35,7 @@ MAX_ANSWER_CHARS = 1500
 MIN_VARIANTS = 3
 MAX_TOPIC_TITLE = 20  # Messenger quick-reply titles are cut at 20 characters
 STATUSES = ("draft", "approved")
-PLACEHOLDERS = ("org_name", "org_contacts")
+PLACEHOLDERS = ("org_name", "org_contacts", "data_notice")  # data_notice: bot.core.privacy_text
 ENTRY_FIELDS = (
     "id", "topic", "question", "variants", "keywords", "answer", "sources", "related", "status", "reviewed",
     "reviewed_by", "review_by", "sensitive",
@@ -218,8 +227,16 @@ def _list_problem(name: str, value: Any) -> str:
 class _EntryChecker:
     """Checks one entry mapping; collects issues and builds the Entry when valid."""
 
-    def __init__(self, path: str, node: yaml.MappingNode, data: dict[str, Any], topics: dict[str, Topic]):
+    def __init__(
+        self,
+        path: str,
+        node: yaml.MappingNode,
+        data: dict[str, Any],
+        topics: dict[str, Topic],
+        rules: SourceRules | None = None,
+    ):
         self.path = path
+        self.rules = rules
         self.node = node
         self.data = data
         self.topics = topics
@@ -339,10 +356,8 @@ class _EntryChecker:
             self.error(f"answer dài {len(answer)} ký tự; tối đa {MAX_ANSWER_CHARS} ký tự", "answer")
         for m in _BRACES.finditer(answer):
             if m.group(1) not in PLACEHOLDERS:
-                self.error(
-                    f"chỗ điền '{m.group(0)}' không hợp lệ trong answer (chỉ dùng {{org_name}}, {{org_contacts}})",
-                    "answer",
-                )
+                allowed = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+                self.error(f"chỗ điền '{m.group(0)}' không hợp lệ trong answer (chỉ dùng {allowed})", "answer")
         return answer
 
     def _sources(self, approved: bool) -> list[Source]:
@@ -355,6 +370,7 @@ class _EntryChecker:
             self.error("sources phải là một danh sách", "sources")
             return []
         sources = []
+        tiers: list[str] = []  # tier of each source that has a URL
         seq = _value_node(self.node, "sources")
         for i, item in enumerate(raw):
             where = _line(seq.value[i]) if isinstance(seq, yaml.SequenceNode) else self.line("sources")
@@ -391,6 +407,8 @@ class _EntryChecker:
             if url is not None and not (isinstance(url, str) and re.match(r"^https?://\S+$", url.strip())):
                 self.issues.append(ContentIssue(self.path, where, self.entry_id, f"url của nguồn không phải địa chỉ http(s): {url}"))
                 url = None
+            if url and self.rules is not None:
+                tiers.append(self._source_tier(url.strip(), where))
             sources.append(Source(
                 name=" ".join(name.split()),
                 number=str(number).strip() if number not in (None, "") else None,
@@ -400,7 +418,31 @@ class _EntryChecker:
             ))
         if sources and not any(src.date for src in sources):
             self.warn("không nguồn nào có date (nên ghi YYYY-MM-DD hoặc YYYY)", "sources")
+        if approved and sources and len(tiers) == len(sources) and all(t == "T4" for t in tiers):
+            self.error(
+                "mục đã duyệt chỉ có nguồn hạng T4 (chỉ dùng nội bộ để đối chiếu, không hiện cho hội viên):"
+                " cần thêm một nguồn T1–T3 (văn bản pháp luật, báo chí nhà nước, cổng thông tin chính thức)",
+                "sources",
+            )
         return sources
+
+    def _source_tier(self, url: str, where: int) -> str:
+        """The URL's tier (content/sources.yaml); a forbidden host is an error, an unknown one a warning."""
+        assert self.rules is not None
+        tier = self.rules.tier_of_url(url)
+        host = urlsplit(url).netloc
+        if tier == FORBIDDEN:
+            self.issues.append(ContentIssue(
+                self.path, where, self.entry_id,
+                f"nguồn bị cấm: {host} nằm trong danh sách forbidden của sources.yaml (không bao giờ trích dẫn)",
+            ))
+        elif tier == UNKNOWN:
+            self.issues.append(ContentIssue(
+                self.path, where, self.entry_id,
+                f"nguồn chưa phân loại: {host} không có trong sources.yaml (xếp hạng T1–T4 hoặc thay nguồn khác)",
+                "warning",
+            ))
+        return tier or UNKNOWN
 
     def _related(self) -> list[str]:
         raw = self.data.get("related")
@@ -474,24 +516,38 @@ def _iter_entries(path: str, issues: list[ContentIssue]) -> Iterator[tuple[yaml.
         yield item_node, item
 
 
-def parse_content(content_dir: str | os.PathLike[str]) -> tuple[dict[str, Topic], list[Entry], list[ContentIssue]]:
+def parse_content(
+    content_dir: str | os.PathLike[str],
+    *,
+    today: dt.date | None = None,
+    rules: SourceRules | None = None,
+) -> tuple[dict[str, Topic], list[Entry], list[ContentIssue]]:
     """Read and validate a content folder: (topics, valid entries, issues).
 
     Entries with errors are left out; a related id that does not exist is an
     error too, but the entry stays (without that link) so members still get it.
+    Source URLs are checked against ``rules`` (default: the folder's sources.yaml,
+    else the shipped one).  With ``today``, an entry whose ``review_by`` date has
+    passed gets a warning (the caller passes the app clock's date, never the wall clock).
     """
     content_dir = str(content_dir)
     issues: list[ContentIssue] = []
+    if rules is None:
+        try:
+            rules = load_rules(content_dir)
+        except SourcesFileError as exc:
+            issues.append(ContentIssue(str(rules_path(content_dir)), 1, None, f"danh mục nguồn: {exc}"))
     topics = _load_topics(os.path.join(content_dir, "topics.yaml"), issues)
     entries: list[Entry] = []
     first_seen: dict[str, tuple[str, int]] = {}
     related_line: dict[str, int] = {}
+    review_line: dict[str, int] = {}
     files = bank_files(content_dir)
     if not files:
         issues.append(ContentIssue(os.path.join(content_dir, "bank"), 1, None, "chưa có tệp mục nào (*.yaml)", "warning"))
     for path in files:
         for node, data in _iter_entries(path, issues):
-            checker = _EntryChecker(path, node, data, topics)
+            checker = _EntryChecker(path, node, data, topics, rules)
             entry = checker.check()
             entry_id = checker.entry_id
             if entry_id and entry_id in first_seen:
@@ -504,6 +560,7 @@ def parse_content(content_dir: str | os.PathLike[str]) -> tuple[dict[str, Topic]
             if entry is not None:
                 entries.append(entry)
                 related_line[entry.id] = checker.line("related")
+                review_line[entry.id] = checker.line("review_by")
     all_ids = set(first_seen)
     by_id = {e.id: e for e in entries}
     for i, entry in enumerate(entries):
@@ -520,13 +577,32 @@ def parse_content(content_dir: str | os.PathLike[str]) -> tuple[dict[str, Topic]
                         f"related: mục '{r}' chưa duyệt (hoặc có lỗi) nên không được đưa ra",
                         "warning",
                     ))
+    if today is not None:
+        for entry in due_for_review(entries, today):
+            issues.append(ContentIssue(
+                entry.file, review_line.get(entry.id, entry.line), entry.id,
+                f"đã đến hạn rà soát lại (review_by {entry.review_by:%d/%m/%Y}): kiểm tra lại nội dung, nguồn"
+                " rồi cập nhật reviewed và review_by",
+                "warning",
+            ))
     issues.sort(key=lambda i: (i.file, i.line))  # stable: same-line issues keep their order
     return topics, entries, issues
 
 
-def check_content(content_dir: str | os.PathLike[str]) -> list[ContentIssue]:
+def due_for_review(entries: list[Entry], today: dt.date) -> list[Entry]:
+    """Entries whose ``review_by`` date is today or earlier, soonest first."""
+    due = [e for e in entries if e.review_by is not None and e.review_by <= today]
+    return sorted(due, key=lambda e: (e.review_by, e.id))
+
+
+def check_content(
+    content_dir: str | os.PathLike[str],
+    *,
+    today: dt.date | None = None,
+    rules: SourceRules | None = None,
+) -> list[ContentIssue]:
     """Every problem of a content folder (errors and warnings), in file order."""
-    return parse_content(content_dir)[2]
+    return parse_content(content_dir, today=today, rules=rules)[2]
 
 
 def file_signature(paths: list[str]) -> tuple[tuple[str, int, int], ...]:

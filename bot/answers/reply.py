@@ -18,11 +18,14 @@ snapshot is used for the whole answer, so a reload cannot mix two versions.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.answers.bank import BankSnapshot, ContentBank, Entry, Source
+from bot.answers.check import MAX_SOURCE_NAME
+from bot.answers.sources import SourceRules, SourcesFileError, load_rules
 from bot.core.models import Choice, Reply
 
 logger = logging.getLogger(__name__)
@@ -31,6 +34,12 @@ ANSWER, SUGGEST, FALLBACK = "answer", "suggest", "fallback"
 TITLE_LIMIT = 20  # Messenger quick-reply titles are cut at 20 characters
 MAX_RELATED = 3
 MAX_SUGGESTIONS = 3
+MAX_SOURCES_SHOWN = 2  # the full list stays in the entry for staff
+# The answer and its source line fit a phone screen: a second source's web address is shown
+# only while the two stay within this many characters (the first source always has its link).
+SOURCE_LINK_BUDGET = 600
+# a short name that already ends with its date or year: "…, 2025", "…, 3/2025", "… (2019)"
+_ENDS_WITH_DATE = re.compile(r"(?:^|[\s,/(.-])(?:1[89]|20)\d{2}\)?$")
 CANDIDATES = 5  # candidates ranked and logged per question
 # Near-tie: when the second candidate ranks this close to the first, the question is
 # ambiguous ("biển" alone fits every sea entry) and the member chooses instead.
@@ -97,11 +106,72 @@ def format_source(source: Source) -> str:
     return text
 
 
-def source_line(entry: Entry) -> str:
-    """ "Nguồn: …" for every source of the entry, joined with "; "."""
-    if not entry.sources:
+def short_date(value: str | None) -> str:
+    """ "2015-01-09" → "9/1/2015"; "2015" → "2015" (dates as members read them: d/m/yyyy)."""
+    if not value:
         return ""
-    return "Nguồn: " + "; ".join(format_source(s) for s in entry.sources)
+    if len(value) == 4:
+        return value
+    year, month, day = value.split("-")
+    return f"{int(day)}/{int(month)}/{year}"
+
+
+def short_source(source: Source, *, link: bool = True) -> str:
+    """What a member sees of one source: its short name (at most 60 characters), its date unless
+    the name already ends with one ("Báo Biên phòng, 3/2025"), and its link where the channel shows
+    links.  The full reference (title, number) stays in the entry for staff."""
+    text = _cut(source.name, MAX_SOURCE_NAME)
+    if source.date and not _ENDS_WITH_DATE.search(text):
+        text += f", {short_date(source.date)}"
+    if link and source.url:
+        text += f" – {source.url}"
+    return text
+
+
+def shown_sources(entry: Entry, rules: SourceRules | None = None, limit: int = MAX_SOURCES_SHOWN) -> list[Source]:
+    """The first ``limit`` sources members may see, in the editor's order: never a T4 (staff
+    cross-checking only) or forbidden one (content/sources.yaml)."""
+    sources = [s for s in entry.sources if rules is None or rules.shown(s.url)]
+    return sources[:limit]
+
+
+def source_line(
+    entry: Entry,
+    *,
+    rules: SourceRules | None = None,
+    links: bool = True,
+    limit: int = MAX_SOURCES_SHOWN,
+    room: int | None = None,
+) -> str:
+    """ "Nguồn: …" for at most ``limit`` shown sources of the entry, joined with "; ".
+
+    With ``links``, the first source carries its link; each further source carries its
+    link only while the line stays within ``room`` characters (None: no limit), so a
+    long web address never doubles the length of a reply.
+    """
+    sources = shown_sources(entry, rules, limit)
+    if not sources:
+        return ""
+
+    def line(with_link: list[bool]) -> str:
+        return "Nguồn: " + "; ".join(short_source(s, link=w) for s, w in zip(sources, with_link))
+
+    with_link = [links and i == 0 for i in range(len(sources))]
+    for i in range(1, len(sources)):
+        if not links:
+            break
+        trial = with_link[:i] + [True] + with_link[i + 1 :]
+        if room is None or len(line(trial)) <= room:
+            with_link = trial
+    return line(with_link)
+
+
+def _rules(snap: BankSnapshot) -> SourceRules | None:
+    try:
+        return load_rules(snap.content_dir)
+    except SourcesFileError:
+        logger.warning("source rules unreadable: every source of an entry may be shown")
+        return None
 
 
 def _cut(text: str, limit: int) -> str:
@@ -137,11 +207,14 @@ def _snapshot(bank: ContentBank | BankSnapshot) -> BankSnapshot:
     return bank.snapshot()
 
 
-def entry_reply(entry: Entry, bank: ContentBank | BankSnapshot, org: Mapping[str, Any]) -> Reply:
-    """The reply for an entry: its answer, a blank line, the source line; related entries + Menu."""
+def entry_reply(
+    entry: Entry, bank: ContentBank | BankSnapshot, org: Mapping[str, Any], *, links: bool = True
+) -> Reply:
+    """The reply for an entry: its answer, a blank line, the source line (at most two short
+    sources; their links unless ``links`` is False); related entries + Menu."""
     snap = _snapshot(bank)
     text = fill_placeholders(entry.answer, org)
-    sources = source_line(entry)
+    sources = source_line(entry, rules=_rules(snap), links=links, room=SOURCE_LINK_BUDGET - len(text) - 2)
     if sources:
         text = f"{text}\n\n{sources}"
     choices: list[Choice] = []
