@@ -101,9 +101,11 @@ class Chat:
         self.result: Any = None
 
     def send(self, text: str = "", *, payload: str | None = None, kind: str = models.TEXT, now: float | None = None,
-             extra: dict[str, Any] | None = None) -> Any:
+             extra: dict[str, Any] | None = None, sent_at: float | None = None) -> Any:
+        """``now``: when the bot processes the event; ``sent_at``: the platform's event time (default ``now``)."""
         services = self.app.extensions["bot"]
-        event = Event(channel=self.channel, kind=kind, user_id=self.user, event_key=uuid.uuid4().hex, timestamp=services.clock.now(),
+        at = sent_at if sent_at is not None else (now if now is not None else services.clock.now())
+        event = Event(channel=self.channel, kind=kind, user_id=self.user, event_key=uuid.uuid4().hex, timestamp=at,
                       text=text, payload=payload, group_id=self.group, extra=extra or {})
         with self.store.transaction():
             self.result = services.dispatcher.handle(event, self.store, services.clock.now() if now is None else now)

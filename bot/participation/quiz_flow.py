@@ -38,6 +38,18 @@ TIME_GRACE_SECONDS = 3.0  # network and typing delay on top of a question's time
 STOP_CHOICE = Choice("Dừng thi", "QUIZ_STOP")
 
 
+def answer_seconds(ctx: Context, attempt: dict[str, Any]) -> float:
+    """How long the member took: from when the question was actually sent (its outbox
+    send time) to the platform's time of the answer, so queue delays on either side
+    never count against the member."""
+    sent_at = ctx.store.question_sent_at(attempt["channel"], attempt.get("asked_event_key"))
+    if sent_at is None:  # not through the inbox (simulator tests, CLI) or not sent yet
+        sent_at = attempt["asked_at"]
+    timestamp = ctx.event.timestamp
+    answered_at = min(timestamp, ctx.now) if timestamp and timestamp > 0 else ctx.now
+    return max(0.0, answered_at - sent_at)
+
+
 def cite(entry: Any) -> str:
     """'Nguồn: name, số …, date – url; …' for a content bank entry ('' without one)."""
     if entry is None or not entry.sources:
@@ -185,7 +197,7 @@ class QuizHandler(Handler):
         seed = secrets.randbelow(2**31)
         attempt_id = ctx.store.start_attempt(
             quiz_id=quiz.id, member_id=member["id"], unit_code=member.get("unit_code"), channel=ctx.event.channel,
-            seed=seed, plan=quiz.plan(seed), at=ctx.now,
+            seed=seed, plan=quiz.plan(seed), at=ctx.now, event_key=ctx.event.event_key,
         )
         attempt = ctx.store.get_attempt(attempt_id)
         assert attempt is not None
@@ -248,7 +260,7 @@ class QuizHandler(Handler):
         question = quiz.question(question_id)
         if question is None:  # removed from the file during the attempt: it counts as not answered
             ctx.store.record_answer(attempt["id"], position=position, question_id=question_id, choice=None,
-                                    correct=False, at=ctx.now, elapsed=0.0)
+                                    correct=False, at=ctx.now, elapsed=0.0, event_key=ctx.event.event_key)
             return self._next(ctx, quiz, attempt, "")
         if tapped and tapped[1] != position:
             ctx.say(question_reply(ctx, quiz, attempt, "Câu đó chị đã trả lời rồi. Câu hiện tại:"))
@@ -263,11 +275,12 @@ class QuizHandler(Handler):
             ctx.say(question_reply(ctx, quiz, attempt, "Trợ lý chưa nhận ra đáp án. Chị chạm vào một đáp án, hoặc gõ chữ "
                                    "cái (A, B…), số thứ tự hay nội dung đáp án. Gõ MENU nếu muốn dừng thi."))
             return True
-        elapsed = ctx.now - attempt["asked_at"]
+        elapsed = answer_seconds(ctx, attempt)
         timed_out = bool(question.time_limit) and elapsed > question.time_limit + TIME_GRACE_SECONDS
         correct = chosen == question.correct and not timed_out
         if not ctx.store.record_answer(attempt["id"], position=position, question_id=question.id, choice=chosen,
-                                       correct=correct, at=ctx.now, elapsed=elapsed):
+                                       correct=correct, at=ctx.now, elapsed=elapsed,
+                                       event_key=ctx.event.event_key):
             return True  # a duplicate delivery of the same answer
         ctx.meta.update(quiz_answer=question.id, correct=correct)
         return self._next(ctx, quiz, attempt, explain(ctx, question, chosen, self.get_bank, timed_out=timed_out))
@@ -277,7 +290,7 @@ class QuizHandler(Handler):
         while attempt["position"] < attempt["total"] and quiz.question(attempt["plan"][attempt["position"]][0]) is None:
             # removed from the file during the attempt: it counts as not answered
             ctx.store.record_answer(attempt["id"], position=attempt["position"], question_id=attempt["plan"][attempt["position"]][0],
-                                    choice=None, correct=False, at=ctx.now, elapsed=0.0)
+                                    choice=None, correct=False, at=ctx.now, elapsed=0.0, event_key=ctx.event.event_key)
             attempt = ctx.store.get_attempt(attempt["id"]) or attempt
         if attempt["position"] < attempt["total"]:
             self._flow(ctx, attempt)

@@ -160,12 +160,14 @@ class ParticipationStore(ReportStore):
 
     # -- quizzes ---------------------------------------------------------------
     def start_attempt(
-        self, *, quiz_id: str, member_id: int, unit_code: str | None, channel: str, seed: int, plan: list[Any], at: float
+        self, *, quiz_id: str, member_id: int, unit_code: str | None, channel: str, seed: int, plan: list[Any], at: float,
+        event_key: str | None = None,
     ) -> int:
+        """``event_key``: the inbound event whose replies carry the first question."""
         cursor = self._write(
-            "INSERT INTO quiz_attempts (quiz_id, member_id, unit_code, channel, seed, plan, total, started_at, asked_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [quiz_id, member_id, unit_code, channel, seed, json.dumps(plan), len(plan), at, at],
+            "INSERT INTO quiz_attempts (quiz_id, member_id, unit_code, channel, seed, plan, total, started_at, asked_at,"
+            " asked_event_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [quiz_id, member_id, unit_code, channel, seed, json.dumps(plan), len(plan), at, at, event_key],
         )
         return int(cursor.lastrowid)
 
@@ -191,13 +193,17 @@ class ParticipationStore(ReportStore):
         ))
 
     def record_answer(
-        self, attempt_id: int, *, position: int, question_id: str, choice: int | None, correct: bool, at: float, elapsed: float
+        self, attempt_id: int, *, position: int, question_id: str, choice: int | None, correct: bool, at: float, elapsed: float,
+        event_key: str | None = None,
     ) -> bool:
-        """Store an answer and move to the next question; False if this position was answered already."""
+        """Store an answer and move to the next question; False if this position was answered already.
+
+        ``event_key``: the inbound event whose replies carry the next question.
+        """
         cursor = self._write(
-            "UPDATE quiz_attempts SET position = position + 1, score = score + ?, asked_at = ?"
+            "UPDATE quiz_attempts SET position = position + 1, score = score + ?, asked_at = ?, asked_event_key = ?"
             " WHERE id = ? AND position = ? AND state = 'active'",
-            [int(correct), at, attempt_id, position],
+            [int(correct), at, event_key, attempt_id, position],
         )
         if not cursor.rowcount:
             return False
@@ -207,6 +213,20 @@ class ParticipationStore(ReportStore):
             [attempt_id, question_id, choice, int(correct), at, elapsed],
         )
         return True
+
+    def question_sent_at(self, channel: str, event_key: str | None) -> float | None:
+        """When the replies of inbound event ``event_key`` (a quiz question) reached the platform.
+
+        The last part's send time (the question and its choices close the reply); None
+        while nothing of it was sent, or when the event did not go through the inbox.
+        """
+        if not event_key:
+            return None
+        return self._value(
+            "SELECT max(o.finished_at) FROM inbox i JOIN outbox o ON o.inbox_id = i.id"
+            " WHERE i.channel = ? AND i.event_key = ? AND o.status = 'sent'",
+            [channel, event_key],
+        )
 
     def end_attempt(self, attempt_id: int, state: str, *, at: float) -> None:
         """finished (with its duration), expired or closed."""

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.participation import catalog as catalog_module
+from bot.core.models import Event
 from bot.participation.quizzes import parse_quizzes
 from tests.participation_support import QUIZZES, Chat, content_app, make_content
 
@@ -287,3 +288,29 @@ def test_typing_the_text_of_a_numeric_choice_picks_it():
     assert pick_index("2", ["15", "25", "28"]) == 1
     assert pick_index("b", ["15", "25", "28"]) == 1
     assert pick_index("30", ["15", "25", "28"]) is None
+
+
+def _question_sent(store, attempt, sent_at):
+    """The replies carrying the attempt's current question left the outbox at ``sent_at``."""
+    with store.transaction():
+        [inbox_id] = store.add_inbound(
+            [(Event(channel=attempt["channel"], kind="text", user_id="U1", event_key=attempt["asked_event_key"]), {})],
+            at=sent_at - 100,
+        )
+        [outbox_id] = store.enqueue(channel=attempt["channel"], recipient="U1", messages=[{"text": "Câu 1"}],
+                                    at=sent_at - 100, inbox_id=inbox_id)
+        store.mark_sent(outbox_id, platform_message_id="m1", at=sent_at)
+
+
+def test_answer_time_counts_from_the_questions_send_time_to_the_platforms_event_time(app, store, clock):
+    chat = Chat(app, store)
+    now = clock.now()
+    chat.send("x", payload="QUIZ_START:test-timed", now=now)
+    [attempt] = attempts(store, chat.member["id"])
+    assert attempt["asked_event_key"]
+    _question_sent(store, attempt, now + 50)  # the question waited 50 s in the outbox
+    # answered 10 s after it arrived; the bot processed the answer 20 s later still
+    chat.send("a", now=now + 80, sent_at=now + 60)
+    assert "Hết thời gian" not in chat.text and "✅" in chat.text
+    [answer] = store.answers_of(attempt["id"])
+    assert answer["elapsed"] == pytest.approx(10.0)
