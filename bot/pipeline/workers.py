@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from bot.channels.base import Channel
@@ -90,9 +90,13 @@ class Workers:
         services.workers = self
         logger.info("workers started: inbox, senders for %s", ", ".join(self.senders) or "no channel")
 
-    def wake_senders(self) -> None:
-        for event in self.services.outbox_wakeup.values():
-            event.set()
+    def wake_senders(self, channels: Iterable[str] | None = None) -> None:
+        """Wake the senders of ``channels`` (all when None): only those that got work."""
+        wakeups = self.services.outbox_wakeup
+        for name in wakeups if channels is None else channels:
+            event = wakeups.get(name)
+            if event is not None:
+                event.set()
 
     def _periodic(self) -> None:
         """Housekeeping every minute: refresh the Zalo OA token ahead of expiry."""

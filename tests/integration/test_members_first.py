@@ -73,3 +73,53 @@ def test_broadcast_expansion_goes_in_short_chunks_and_resumes_from_its_cursor(ap
     assert run["expanded_at"] is not None and run["targeted"] == 25
     assert store._value("SELECT count(DISTINCT member_id) FROM outbox WHERE run_id = ?", [run["id"]]) == 25
     assert len(transactions) >= 4  # one per chunk, not one for the whole audience
+
+
+def _text_events(channel: str, n: int) -> list:
+    from bot.core.models import Event
+
+    return [
+        Event(channel=channel, kind="text", user_id=f"U{i}", event_key=f"{channel}-{i}", timestamp=1.0, text="menu")
+        for i in range(n)
+    ]
+
+
+def test_the_inbox_worker_yields_per_time_slice_not_per_event_and_wakes_only_that_channels_sender(app, store, monkeypatch):
+    import threading
+
+    from bot.pipeline import inbox as inbox_module
+    from bot.pipeline.inbox import InboxWorker, ingest
+
+    services = app.extensions["bot"]
+    monkeypatch.setattr(type(services), "ingest_busy", lambda self: True)  # webhooks keep arriving
+    sleeps = []
+    real_sleep = inbox_module.time.sleep
+    monkeypatch.setattr(inbox_module.time, "sleep", lambda s: (sleeps.append(s), real_sleep(s)))
+    ingest(store, _text_events("messenger", 200), now=services.clock.now())
+    woken: list[set] = []
+    worker = InboxWorker(services.processor, services.open_store, threading.Event(), poll=0.01, services=services)
+    worker.on_queued = lambda channels: woken.append(set(channels))
+    worker.start()
+    try:
+        for _ in range(600):
+            if store.inbox_counts().get("pending", 0) == 0 and not store.inbox_counts().get("processing"):
+                break
+            real_sleep(0.05)
+    finally:
+        worker.stop()
+        worker.join(5)
+    assert store.inbox_counts() == {"done": 200}
+    assert len(sleeps) < 100  # not one pause per event (200)
+    assert woken and all(channels == {"messenger"} for channels in woken)
+
+
+def test_wake_senders_wakes_only_the_named_channels(app):
+    import threading
+
+    from bot.pipeline.workers import Workers
+
+    services = app.extensions["bot"]
+    events = {name: threading.Event() for name in ("messenger", "zalo", "zalo_bot")}
+    services.outbox_wakeup.update(events)
+    Workers(services).wake_senders({"zalo"})
+    assert [name for name, e in events.items() if e.is_set()] == ["zalo"]
