@@ -160,8 +160,18 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
     return app
 
 
-def main() -> int:
-    """Serve with waitress and run the workers and scheduler in this process."""
+def main(argv: list[str] | None = None) -> int:
+    """Serve with waitress on HOST:PORT and run the workers and scheduler in this process.
+
+    ``--web-only``: serve only (webhooks are stored and acknowledged); one
+    ``flask run-scheduler`` process beside it answers, sends and schedules.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    unknown = [a for a in args if a != "--web-only"]
+    if unknown:
+        print(f"usage: python app.py [--web-only]  (unknown: {' '.join(unknown)})", file=sys.stderr)
+        return 2
+    web_only = "--web-only" in args
     try:
         app = create_app()
     except ConfigError as exc:
@@ -173,17 +183,23 @@ def main() -> int:
     from scheduler.runner import start_scheduler
 
     services = app.extensions["bot"]
-    workers = Workers(services)
-    workers.start()
-    scheduler = start_scheduler(app)
+    workers = scheduler = None
+    if not web_only:
+        workers = Workers(services)
+        workers.start()
+        scheduler = start_scheduler(app)
     host, port = app.config["HOST"], app.config["PORT"]
-    logger.info("serving on http://%s:%s (simulator at /simulator, health at /healthz)", host, port)
+    logger.info(
+        "serving on http://%s:%s (simulator at /simulator, health at /healthz)%s",
+        host, port, "; web only: run `flask run-scheduler` beside it" if web_only else "",
+    )
     try:
         serve(app, host=host, port=port, threads=app.config["WEB_THREADS"], ident="bot")
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
-        workers.stop()
+        if workers is not None:
+            workers.stop()
     return 0
 
 
