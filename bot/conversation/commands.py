@@ -14,13 +14,26 @@ from bot.conversation.dispatcher import (
 )
 from bot.conversation.smalltalk import media_reply
 from bot.core import models
-from bot.core.models import Reply
+from bot.core.models import Choice, Reply
 
 logger = logging.getLogger(__name__)
 
 STOP_COMMANDS = {"dung", "stop", "huy", "dung nhan tin", "huy nhan tin", "huy dang ky", "unsubscribe"}
 RESUBSCRIBE_COMMANDS = {"dang ky nhan tin", "dang ki nhan tin", "nhan tin lai", "subscribe"}
 MENU_COMMANDS = {"menu", "tro giup", "help", "huong dan", "bat dau", "start"}
+# Inside a flow (registration, quiz, hái hoa, contest report...) these cancel that flow only;
+# outside a flow "hủy" still stops broadcasts (STOP_COMMANDS).  "dừng" alone always means DỪNG.
+CANCEL_COMMANDS = {
+    "huy", "huy bo", "huy a", "thoi", "thoi a", "thoi khong", "thoi khoi", "dung lai", "dung lai a", "thoat", "cancel",
+    "khong lam nua", "thoi khong lam nua", "khong muon nua", "huy dang ky", "ngung lai",
+}
+FLOW_NAMES = {
+    "registration": "việc đăng ký (thông tin vừa nhập chưa được lưu)",
+    "quiz": "bài thi",
+    "haihoa": "câu hái hoa",
+    "contest": "việc báo cáo tham gia cuộc thi",
+    "privacy": "yêu cầu xóa dữ liệu (dữ liệu của chị vẫn giữ nguyên)",
+}
 
 
 def greeting(config: dict[str, Any]) -> str:
@@ -66,6 +79,9 @@ class CommandHandler(Handler):
 
         folded = ctx.folded
         payload = event.payload
+        flow = ctx.conversation.get("flow")
+        if flow and not payload and folded in CANCEL_COMMANDS:
+            return self._cancel_flow(ctx, flow)
         # "đúng" (yes) folds to "dung" like "dừng" (stop): only the spelling tells them apart
         if (folded in STOP_COMMANDS and unicodedata.normalize("NFC", ctx.text).lower().strip(" .!") != "đúng") or payload == "DUNG":
             ctx.store.set_subscribed(member["id"], False)
@@ -90,6 +106,25 @@ class CommandHandler(Handler):
             ctx.say(greeting(ctx.config))  # then let the question itself be answered
             ctx.meta["welcomed"] = True  # small talk ("xin chào") adds the menu, not a second welcome
         return False
+
+    def _cancel_flow(self, ctx: Context, flow: str) -> bool:
+        """"hủy", "thôi", "dừng lại" inside a flow: end that flow and say so; subscriptions stay as they are."""
+        ctx.meta["command"] = "cancel_flow"
+        ctx.meta["cancelled_flow"] = flow
+        for handler in self.dispatcher.handlers:
+            on_cancel = getattr(handler, "on_cancel", None)
+            if on_cancel is not None and handler.name == flow and on_cancel(ctx):
+                return True  # the flow said it in its own words (e.g. the quiz can be resumed)
+        ctx.set_flow(None)
+        what = FLOW_NAMES.get(flow, "thao tác đang làm")
+        ctx.say(
+            Reply(
+                f"Đã hủy {what}. Chị vẫn nhận tin nhắn định kỳ như bình thường (muốn ngừng nhận, gõ DỪNG). "
+                "Chị có thể gõ câu hỏi, hoặc chọn Menu.",
+                [Choice("Menu", "MENU")],
+            )
+        )
+        return True
 
     def _menu(self, ctx: Context, intro: str | None = None) -> Reply:
         return menu_reply(self.dispatcher.menu_items, ctx.config, intro=intro)

@@ -175,7 +175,10 @@ class Dispatcher:
             return
         folded = ctx.folded
         index = None
-        if re.fullmatch(r"\d{1,2}", folded):
+        if (ctx.conversation.get("state") or {}).get("free_text"):
+            # the flow asked an open question: "b" or "2" is her answer, not a choice's key
+            pass
+        elif re.fullmatch(r"\d{1,2}", folded):
             index = int(folded) - 1
         elif re.fullmatch(r"[a-d]", folded):
             index = ord(folded) - ord("a")

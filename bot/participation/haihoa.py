@@ -86,7 +86,9 @@ class HaiHoaHandler(Handler):
             plan = list(range(len(question.choices)))
             self.rng.shuffle(plan)
         draw_id = ctx.store.add_draw(member_id=member_id, channel=ctx.event.channel, kind=kind, item_id=item_id, plan=plan, at=ctx.now)
-        ctx.set_flow(FLOW, {"draw_id": draw_id}, expires_at=expiry(ctx, "FLOW_EXPIRY_MINUTES"))
+        # a bank entry is an open question: a typed "b" is her answer, not the second button
+        state = {"draw_id": draw_id} if question is not None else {"draw_id": draw_id, "free_text": True}
+        ctx.set_flow(FLOW, state, expires_at=expiry(ctx, "FLOW_EXPIRY_MINUTES"))
         ctx.meta.update(command="haihoa", haihoa_item=item_id)
         if question is not None:
             options = [(question.choices[i], f"HH:{draw_id}:{i}") for i in plan]
@@ -110,11 +112,13 @@ class HaiHoaHandler(Handler):
         else:
             draw_id = (ctx.conversation.get("state") or {}).get("draw_id") or 0
         draw = ctx.store.get_draw(draw_id)
+        current = (ctx.conversation.get("state") or {}).get("draw_id") if ctx.conversation.get("flow") == FLOW else None
         if draw is None or draw["member_id"] != (ctx.member or {}).get("id"):
             ctx.set_flow(None)
             return False
         if draw["answered_at"] is not None:
-            ctx.set_flow(None)
+            if draw_id == current:
+                ctx.set_flow(None)
             ctx.say(Reply("Câu này đã có đáp án rồi. Chị hái bông hoa khác nhé!", [NEXT_CHOICE, MENU_CHOICE]))
             return True
         if draw["kind"] == "quiz":
@@ -147,7 +151,8 @@ class HaiHoaHandler(Handler):
                 text += "\n" + source
             if ctx.text and not payload:
                 text = "Cảm ơn chị đã trả lời! " + text
-        ctx.set_flow(None)
+        if current is None or draw_id == current:
+            ctx.set_flow(None)  # an older flower's "Xem đáp án" leaves the current question open
         ctx.meta["haihoa_revealed"] = draw_id
         ctx.say(Reply(text, [NEXT_CHOICE, Choice("Thi tìm hiểu", "QUIZ_LIST"), MENU_CHOICE]))
         return True

@@ -10,10 +10,13 @@ QUIZ_ATTEMPT_EXPIRY_MINUTES expires and is not scored.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from collections.abc import Callable
 from typing import Any
 
+from bot.answers.reply import source_line
+from bot.answers.sources import SourcesFileError, load_rules
 from bot.conversation.dispatcher import Context, Handler
 from bot.conversation.flow import (
     MENU_CHOICE,
@@ -51,20 +54,18 @@ def answer_seconds(ctx: Context, attempt: dict[str, Any]) -> float:
 
 
 def cite(entry: Any) -> str:
-    """'Nguồn: name, số …, date – url; …' for a content bank entry ('' without one)."""
+    """'Nguồn: <short name>, <date> – <url>': the entry's first source members may see ('' without one).
+
+    Quiz feedback shows one short source, as :func:`bot.answers.reply.source_line` renders
+    it; the full list stays in the entry for staff.
+    """
     if entry is None or not entry.sources:
         return ""
-    parts = []
-    for s in entry.sources:
-        text = s.name
-        if s.number and s.number.lower() not in s.name.lower():
-            text += f", số {s.number}"
-        if s.date:
-            text += ", " + (f"ngày {s.date[8:10]}/{s.date[5:7]}/{s.date[:4]}" if len(s.date) == 10 else f"năm {s.date}")
-        if s.url:
-            text += f" – {s.url}"
-        parts.append(text)
-    return "Nguồn: " + "; ".join(parts)
+    try:
+        rules = load_rules(os.path.dirname(os.path.dirname(entry.file)) if entry.file else None)
+    except SourcesFileError:
+        rules = None
+    return source_line(entry, rules=rules, limit=1)
 
 
 def explain(ctx: Context, question: Question, chosen: int | None, get_bank: Callable[[], Any], *, timed_out: bool = False) -> str:
@@ -207,6 +208,10 @@ class QuizHandler(Handler):
                  "hoặc gõ chữ cái, số thứ tự hay nội dung đáp án.")
         ctx.say(question_reply(ctx, quiz, attempt, intro))
         return True
+
+    def on_cancel(self, ctx: Context) -> bool:
+        """"hủy", "thôi", "dừng lại" during a quiz: pause it (the attempt can be resumed, as with "Dừng thi")."""
+        return self.pause(ctx)
 
     def pause(self, ctx: Context) -> bool:
         ctx.set_flow(None)

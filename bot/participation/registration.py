@@ -24,6 +24,7 @@ from bot.conversation.flow import (
 from bot.core import models
 from bot.core.models import Choice, Reply
 from bot.core.people import clean_name, normalise_phone
+from bot.core.privacy_notice import VOLUNTARY, data_notice
 from bot.participation.catalog import get_catalog
 
 logger = logging.getLogger(__name__)
@@ -37,27 +38,14 @@ NO_WORDS = {"khong", "khong a", "khong phai", "khong dung", "sai", "sai roi", "c
 
 
 def consent_text(config: dict[str, Any]) -> str:
-    """What is stored, why, for how long, how to delete it, and the law it rests on."""
-    org = config["ORG_NAME"]
-    contacts = ", ".join(config.get("ORG_PHONES") or [])
-    if config.get("ORG_EMAIL"):
-        contacts = ", ".join(filter(None, [contacts, config["ORG_EMAIL"]]))
-    months = int(config.get("DATA_RETENTION_MONTHS") or 0)
-    keep = "đến khi chị yêu cầu xóa"
-    if months:
-        keep += f"; nếu chị không nhắn tin với trợ lý trong {months} tháng, dữ liệu cá nhân sẽ tự động bị xóa"
+    """What is stored, why, for how long, how to delete it, and the law it rests on.
+
+    The body is :func:`bot.core.privacy_notice.data_notice`, the same text the content
+    bank's answer about stored data shows (placeholder ``{data_notice}``).
+    """
     return (
         "Trước khi đăng ký, chị vui lòng đọc thông báo về dữ liệu cá nhân:\n"
-        "• Dữ liệu được lưu: họ và tên, đơn vị (chi hội, xã/phường), số điện thoại nếu chị cung cấp, kết quả thi, "
-        "hái hoa và các cuộc thi chị báo đã tham gia, các câu hỏi chị gửi cho trợ lý.\n"
-        "• Mục đích: tổng hợp, báo cáo kết quả tham gia của chi hội và của Hội, xét đề xuất khen thưởng, liên hệ với chị "
-        "khi cần. Không dùng để quảng cáo, không chuyển cho tổ chức khác.\n"
-        f"• Đơn vị xử lý dữ liệu: {org}" + (f" (liên hệ: {contacts})" if contacts else "") + ".\n"
-        f"• Thời gian lưu: {keep}.\n"
-        "• Quyền của chị: xem dữ liệu (gõ DỮ LIỆU CỦA TÔI), sửa (gõ SỬA THÔNG TIN), rút lại sự đồng ý và xóa dữ liệu "
-        "(gõ XÓA DỮ LIỆU) bất cứ lúc nào.\n"
-        "Căn cứ: Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15 (có hiệu lực từ ngày 01/01/2026) và Nghị định "
-        "356/2025/NĐ-CP. Việc đăng ký là tự nguyện: không đăng ký, chị vẫn hỏi đáp và thi bình thường.\n"
+        f"{data_notice(config)} {VOLUNTARY}\n"
         "Chị có đồng ý để Hội lưu và xử lý các thông tin trên không?"
     )
 
@@ -240,6 +228,14 @@ class RegistrationHandler(Handler):
             return self._unit_step(ctx, state, "", "REG_UNIT_OK")
         if state.get("step") == "unit_confirm" and ctx.folded in NO_WORDS:
             return self._ask_unit(ctx, state)
+        phone = normalise_phone(text) if sum(c.isdigit() for c in text) >= 9 else None
+        if phone is not None or (sum(c.isdigit() for c in text) >= 9 and not any(c.isalpha() for c in text)):
+            # a phone number typed one step early: keep it for the phone step, never search it as a unit
+            if phone:
+                state["prefill"] = {**(state.get("prefill") or {}), "phone": phone}
+                self._set(ctx, state)
+            return self._ask_unit(ctx, state, "Đây là số điện thoại; trợ lý sẽ hỏi số điện thoại ở bước sau."
+                                  if phone else "Đây không phải tên đơn vị.")
         # any other text is a (new) search
         matches, total = units.search(text, UNIT_MATCHES_SHOWN)
         if not matches:
