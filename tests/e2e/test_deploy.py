@@ -30,7 +30,7 @@ def test_units_run_as_a_dedicated_user_restart_on_failure_and_keep_files_private
     for name in ("chatbot-web.service", "chatbot-scheduler.service"):
         text = (DEPLOY / name).read_text()
         assert "User=chatbot" in text and "Restart=on-failure" in text and "UMask=0077" in text
-        assert "EnvironmentFile=/etc/chatbot/chatbot.env" in text
+        assert "EnvironmentFile=/opt/chatbot/.env" in text
         assert "ReadWritePaths=/opt/chatbot/instance /opt/chatbot/content" in text
         assert "WantedBy=multi-user.target" in text
     assert "app.py --web-only" in (DEPLOY / "chatbot-web.service").read_text()
@@ -46,7 +46,7 @@ def test_systemd_analyze_verify_accepts_the_units(tmp_path):
     env_file.write_text("HOST=127.0.0.1\n")
     for name in UNITS:  # this checkout's paths, so the executables exist
         text = (DEPLOY / name).read_text()
-        text = text.replace("/etc/chatbot/chatbot.env", str(env_file)).replace("/opt/chatbot/.venv/bin/", sys.prefix + "/bin/")
+        text = text.replace("/opt/chatbot/.env", str(env_file)).replace("/opt/chatbot/.venv/bin/", sys.prefix + "/bin/")
         text = text.replace("/opt/chatbot", str(ROOT))
         (tmp_path / name).write_text(text)
     result = _run([tool, "verify", *(str(tmp_path / n) for n in UNITS)])
