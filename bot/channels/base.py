@@ -9,18 +9,104 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from bot.core.models import Choice, Event, PayloadError, Reply, SendError, SendResult
+from bot.core.text import scrub_surrogates
 
 logger = logging.getLogger(__name__)
 
 TEXT_LIMIT = 2000  # Messenger, Zalo OA and Zalo Bot all cap a text message at 2,000 characters
+MAX_JSON_DEPTH = 32  # real payloads nest 6 levels deep; deeper bodies are refused before any recursion
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as inf
+        raise ValueError(f"non-finite number {text[:20]}")
+    return value
+
+
+def _clean(value: Any, depth: int = 0) -> Any:
+    """Lone surrogates replaced in every string and key; PayloadError past MAX_JSON_DEPTH."""
+    if isinstance(value, str):
+        return scrub_surrogates(value)
+    if depth >= MAX_JSON_DEPTH and isinstance(value, (dict, list)):
+        raise PayloadError(f"body nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, dict):
+        return {scrub_surrogates(k): _clean(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v, depth + 1) for v in value]
+    return value
+
+
+def load_json(body: bytes | str) -> Any:
+    """Strict JSON: no NaN/Infinity (SQLite's json functions fail on them), bounded nesting, no lone surrogates.
+
+    Raises PayloadError for anything else, so a webhook answers 400, never 500.
+    """
+    try:
+        data = json.loads(body, parse_constant=_no_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise PayloadError("body nested too deeply") from None
+    except ValueError as exc:  # also UnicodeDecodeError and over-long integers
+        raise PayloadError(f"body is not strict JSON: {str(exc)[:100]}") from None
+    return _clean(data)
+
+
+def inbound_text(value: Any) -> str:
+    """A member's text as sent, capped at the platforms' TEXT_LIMIT; PayloadError unless a string (or absent)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise PayloadError(f"text is a {type(value).__name__}, not a string")
+    return value[:TEXT_LIMIT]
+
+
+def field_text(value: Any, name: str) -> str:
+    """An id, payload or name field: a string or number as text ("" when absent); PayloadError for objects and lists."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        raise PayloadError(f"{name} is a {type(value).__name__}")
+    return str(value)
+
+
+def epoch_seconds(value: Any, *, millis: bool = True) -> float:
+    """A platform timestamp (epoch ms by default) as seconds; 0.0 when missing, malformed or not finite."""
+    if isinstance(value, bool):
+        return 0.0
+    try:
+        seconds = float(value) / (1000 if millis else 1)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
+
+
+def screen_events(events: list[Event], *, now: float) -> list[Event]:
+    """Last checks before an event is stored: a sender id is required, and the platform's
+    time may not be later than the receive time (a date 10 years ahead would keep a member
+    "in window" forever)."""
+    kept = []
+    for event in events:
+        if not isinstance(event.user_id, str) or not event.user_id.strip():
+            logger.warning("event without a sender id skipped channel=%s kind=%s", event.channel, event.kind)
+            continue
+        if not event.timestamp or event.timestamp > now:
+            event.timestamp = now
+        kept.append(event)
+    return kept
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+|\n+")
 
@@ -76,6 +162,18 @@ def shorten(title: str, limit: int) -> str:
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
+def request_not_sent(exc: requests.RequestException) -> bool:
+    """True when the request certainly never reached the platform."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, (requests.Timeout, requests.exceptions.ChunkedEncodingError)):
+        return False  # a read timeout: sent, the answer did not come
+    if isinstance(exc, requests.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+    return True  # invalid URL, schema...: nothing was sent
+
+
 class Channel(ABC):
     """One messaging platform: verify and parse inbound requests, render and send replies."""
 
@@ -121,11 +219,8 @@ class Channel(ABC):
 
     @staticmethod
     def load_object(body: bytes) -> dict[str, Any]:
-        """The body as a JSON object, or PayloadError (the webhook answers 400)."""
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise PayloadError("body is not JSON") from None
+        """The body as a strict JSON object (see load_json), or PayloadError (the webhook answers 400)."""
+        data = load_json(body)
         if not isinstance(data, dict):
             raise PayloadError("body is not a JSON object")
         return data
@@ -147,11 +242,19 @@ class Channel(ABC):
         """Send one rendered message; return the platform message id or raise SendError."""
 
     def _post(self, url: str, **kwargs: Any) -> requests.Response:
-        """POST with the channel's timeout; network failures become a retryable SendError."""
+        """POST with the channel's timeout.
+
+        A failure before the request left (connection refused, DNS, connect timeout) is
+        a retryable SendError; a failure after it was sent (read timeout, connection
+        dropped while waiting for the answer) is ``uncertain``: the platform may have
+        delivered it, so it is not retried blindly.
+        """
         try:
             return self.session.post(url, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
-            raise SendError("network", type(exc).__name__, retry=True, reason="network") from None
+            if request_not_sent(exc):
+                raise SendError("network", type(exc).__name__, retry=True, reason="network") from None
+            raise SendError("network", type(exc).__name__, uncertain=True, reason="timeout_after_send") from None
 
     @staticmethod
     def _json(response: requests.Response) -> dict[str, Any]:

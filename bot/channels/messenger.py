@@ -14,7 +14,14 @@ from typing import Any
 
 import requests
 
-from bot.channels.base import Channel, numbered_text, shorten
+from bot.channels.base import (
+    Channel,
+    epoch_seconds,
+    field_text,
+    inbound_text,
+    numbered_text,
+    shorten,
+)
 from bot.core.models import (
     DELIVERY,
     POSTBACK,
@@ -94,17 +101,29 @@ class MessengerChannel(Channel):
             raise SignatureError(f"{SIGNATURE_HEADER} does not match the body")
 
     def parse(self, body: bytes) -> list[Event]:
-        """Every ``entry[].messaging[]`` and ``entry[].standby[]`` item that we act on."""
+        """Every ``entry[].messaging[]`` and ``entry[].standby[]`` item that we act on.
+
+        A malformed item (wrong types: ``sender: "abc"``, ``attachments: 3``...) is logged and
+        skipped; the rest of the batch is still processed, so one bad item never makes
+        Facebook retry the whole batch forever.
+        """
         data = self.load_object(body)
         if data.get("object") != "page":
             raise PayloadError("not a Page webhook (object != 'page')")
         events: list[Event] = []
-        for entry in data.get("entry") or []:
+        for entry in _list(data.get("entry"), "entry"):
             if not isinstance(entry, dict):
+                logger.warning("messenger: entry item is a %s, skipped", type(entry).__name__)
                 continue
             for key in ("messaging", "standby"):
-                for item in entry.get(key) or []:
-                    event = self._parse_item(item) if isinstance(item, dict) else None
+                for item in _list(entry.get(key), key):
+                    try:
+                        if not isinstance(item, dict):
+                            raise PayloadError(f"{key} item is a {type(item).__name__}")
+                        event = self._parse_item(item)
+                    except (PayloadError, TypeError, ValueError, AttributeError) as exc:
+                        logger.warning("messenger: malformed %s item skipped: %s", key, exc)
+                        continue
                     if event is None:
                         continue
                     event.extra["page_id"] = str(entry.get("id", ""))
@@ -115,9 +134,11 @@ class MessengerChannel(Channel):
         return events
 
     def _parse_item(self, item: dict[str, Any]) -> Event | None:
-        sender = item.get("sender") or {}
+        sender = item.get("sender")
+        if not isinstance(sender, dict):
+            raise PayloadError(f"sender is a {type(sender).__name__}, not an object")
         # chat-plugin visitors arrive as user_ref, not id
-        user_id = str(sender.get("id") or sender.get("user_ref") or "")
+        user_id = field_text(sender.get("id") or sender.get("user_ref"), "sender id")
 
         def event(kind: str, key: str, **fields: Any) -> Event:
             return Event(
@@ -125,7 +146,7 @@ class MessengerChannel(Channel):
                 kind=kind,
                 user_id=user_id,
                 event_key=key,
-                timestamp=_seconds(item.get("timestamp")),
+                timestamp=epoch_seconds(item.get("timestamp")),
                 extra={"raw": item, **fields.pop("extra", {})},
                 **fields,
             )
@@ -134,27 +155,29 @@ class MessengerChannel(Channel):
         if isinstance(message, dict):
             if message.get("is_echo"):
                 return None  # our own message, echoed back
-            mid = str(message.get("mid") or _item_hash(item))
-            text = message.get("text") or ""
+            mid = field_text(message.get("mid"), "mid") or _item_hash(item)
+            text = inbound_text(message.get("text"))
             quick_reply = message.get("quick_reply")
             if isinstance(quick_reply, dict):
                 # text is the tapped title; the payload is what we put on the button
-                return event(TEXT, mid, text=text, payload=quick_reply.get("payload"))
+                payload = field_text(quick_reply.get("payload"), "payload") or None
+                return event(TEXT, mid, text=text, payload=payload)
             if text:
                 return event(TEXT, mid, text=text)
-            types = [a.get("type") for a in message.get("attachments") or [] if isinstance(a, dict)]
+            attachments = _list(message.get("attachments"), "attachments", strict=True)
+            types = [str(a.get("type")) for a in attachments if isinstance(a, dict)]
             return event(UNSUPPORTED, mid, extra={"attachments": types})
         postback = item.get("postback")
         if isinstance(postback, dict):
             extra = {"referral": postback["referral"]} if postback.get("referral") else {}
-            key = str(postback.get("mid") or "postback:" + _item_hash(item))
-            return event(
-                POSTBACK, key, text=postback.get("title") or "", payload=postback.get("payload"), extra=extra
-            )
+            key = field_text(postback.get("mid"), "mid") or "postback:" + _item_hash(item)
+            payload = field_text(postback.get("payload"), "payload") or None
+            return event(POSTBACK, key, text=inbound_text(postback.get("title")), payload=payload, extra=extra)
         delivery = item.get("delivery")
         if isinstance(delivery, dict):
             # mids may be absent: the watermark (ms) says "everything before this"
-            extra = {"mids": list(delivery.get("mids") or []), "watermark": delivery.get("watermark")}
+            mids = [field_text(m, "mid") for m in _list(delivery.get("mids"), "mids", strict=True)]
+            extra = {"mids": mids, "watermark": delivery.get("watermark")}
             return event(DELIVERY, "delivery:" + _item_hash(item), extra=extra)
         read = item.get("read")
         if isinstance(read, dict):
@@ -212,8 +235,11 @@ class MessengerChannel(Channel):
         group: bool = False,
         messaging_type: str = "RESPONSE",
     ) -> SendResult:
-        """POST /me/messages; ``messaging_type`` RESPONSE (a reply) or UPDATE (proactive)."""
-        body = {"recipient": {"id": recipient}, "messaging_type": messaging_type, "message": message}
+        """POST /me/messages; ``messaging_type`` RESPONSE (a reply), UPDATE (proactive) or
+        ``MESSAGE_TAG:<TAG>`` (e.g. a staff reply after 24 h: MESSAGE_TAG with tag HUMAN_AGENT)."""
+        body: dict[str, Any] = {"recipient": {"id": recipient}, "messaging_type": messaging_type, "message": message}
+        if messaging_type.startswith("MESSAGE_TAG:"):
+            body["messaging_type"], body["tag"] = "MESSAGE_TAG", messaging_type.split(":", 1)[1]
         data = self._call("/me/messages", body)
         return SendResult(str(data["message_id"]) if data.get("message_id") else None)
 
@@ -297,12 +323,16 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _seconds(ms: Any) -> float:
-    """Messenger timestamps are epoch milliseconds."""
-    try:
-        return float(ms) / 1000
-    except (TypeError, ValueError):
-        return 0.0
+def _list(value: Any, name: str, *, strict: bool = False) -> list[Any]:
+    """A JSON array field; absent is empty.  Another type: empty (logged), or PayloadError when ``strict``."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if strict:
+        raise PayloadError(f"{name} is a {type(value).__name__}, not a list")
+    logger.warning("messenger: %s is a %s, not a list: ignored", name, type(value).__name__)
+    return []
 
 
 def _item_hash(item: dict[str, Any]) -> str:

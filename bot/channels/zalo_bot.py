@@ -17,11 +17,18 @@ from typing import Any
 
 import requests
 
-from bot.channels.base import Channel, numbered_text
+from bot.channels.base import (
+    Channel,
+    epoch_seconds,
+    field_text,
+    inbound_text,
+    numbered_text,
+)
 from bot.core.models import (
     TEXT,
     UNSUPPORTED,
     Event,
+    PayloadError,
     Reply,
     SendError,
     SendResult,
@@ -90,10 +97,20 @@ class ZaloBotChannel(Channel):
             raise SignatureError(f"{SECRET_HEADER} does not match")
 
     def parse(self, body: bytes) -> list[Event]:
-        """Accept the documented ``{"ok": true, "result": {...}}`` and the flat form seen in practice."""
+        """Accept the documented ``{"ok": true, "result": {...}}`` and the flat form seen in practice.
+
+        A malformed event (wrong types) is logged and skipped.
+        """
         data = self.load_object(body)
         if isinstance(data.get("result"), dict):
             data = data["result"]
+        try:
+            return self._parse_event(data)
+        except (PayloadError, TypeError, ValueError, AttributeError) as exc:
+            logger.warning("zalo_bot: malformed event skipped: %s", exc)
+            return []
+
+    def _parse_event(self, data: dict[str, Any]) -> list[Event]:
         name = str(data.get("event_name") or "")
         message = data.get("message")
         if not isinstance(message, dict):
@@ -109,24 +126,24 @@ class ZaloBotChannel(Channel):
             return []
         chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
         sender = message.get("from") if isinstance(message.get("from"), dict) else {}
-        chat_id = str(chat.get("id") or "")
-        in_group = str(chat.get("chat_type") or "").upper() == "GROUP"
-        text = str(message.get("text") or "")
+        chat_id = field_text(chat.get("id"), "chat id")
+        in_group = field_text(chat.get("chat_type"), "chat_type").upper() == "GROUP"
+        text = inbound_text(message.get("text"))
         if in_group:
             text = self._strip_mention(text)
         date = message.get("date")
-        key = str(message.get("message_id") or f"{name}:{chat_id}:{date}")
+        key = field_text(message.get("message_id"), "message_id") or f"{name}:{chat_id}:{field_text(date, 'date')}"
         return [
             Event(
                 channel=self.name,
                 kind=kind,
-                user_id=str(sender.get("id") or chat_id),
+                user_id=field_text(sender.get("id"), "sender id") or chat_id,
                 event_key=key,
-                timestamp=_seconds(date),
+                timestamp=epoch_seconds(date),
                 text=text,
                 group_id=chat_id if in_group else None,
                 addressed=True,  # in groups the bot only receives mentions of it and replies to it
-                display_name=str(sender.get("display_name") or ""),
+                display_name=field_text(sender.get("display_name"), "display_name")[:200],
                 extra={"raw": data, "event_name": name, "chat_id": chat_id, **extra},
             )
         ]
@@ -202,11 +219,3 @@ def classify_error(response: requests.Response, data: dict[str, Any], token: str
     if code == 403:
         return SendError(str(code), message, unreachable="blocked", reason="blocked")
     return SendError(str(code), message, reason="platform_error")
-
-
-def _seconds(ms: Any) -> float:
-    """Zalo Bot dates are epoch milliseconds."""
-    try:
-        return float(ms) / 1000
-    except (TypeError, ValueError):
-        return 0.0

@@ -13,14 +13,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import requests
 
-from bot.channels.base import Channel, numbered_text, shorten
+from bot.channels.base import (
+    Channel,
+    epoch_seconds,
+    field_text,
+    inbound_text,
+    numbered_text,
+    shorten,
+)
 from bot.channels.zalo_tokens import TokenError, ZaloTokenManager
 from bot.core.models import (
     DELIVERY,
@@ -31,6 +38,7 @@ from bot.core.models import (
     UNFOLLOW,
     UNSUPPORTED,
     Event,
+    PayloadError,
     Reply,
     SendError,
     SendResult,
@@ -122,20 +130,16 @@ class ZaloOAChannel(Channel):
 
     # -- inbound ---------------------------------------------------------------
     def is_probe(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        """The console's "Kiểm tra" test: an unsigned POST of ``{}`` that must get 200."""
-        if headers.get(SIGNATURE_HEADER):
-            return False
-        try:
-            return json.loads(body) == {}
-        except ValueError:
-            return False
+        """The console's "Kiểm tra" test: an unsigned POST of ``{}`` that must get 200 (never parsed)."""
+        return not headers.get(SIGNATURE_HEADER) and _EMPTY_OBJECT.fullmatch(body) is not None
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         """``X-ZEvent-Signature: mac=<hex sha256(app_id + raw body + timestamp + key)>``.
 
         A plain SHA-256 of the concatenation, not an HMAC.  The body goes in exactly as
         received (never re-serialised); the timestamp is the body's ``timestamp`` field,
-        or the X-ZEvent-Timestamp header when the body has none.
+        or the X-ZEvent-Timestamp header.  The body is not parsed before it is verified:
+        the candidate timestamps are read from the raw bytes.
         """
         key_name = "ZALO_APP_SECRET" if self._uses_app_secret else "ZALO_OA_SECRET_KEY"
         key = str(self.config.get(key_name) or "")
@@ -150,17 +154,22 @@ class ZaloOAChannel(Channel):
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise SignatureError("body is not UTF-8") from None
-        timestamp = _body_timestamp(body)
-        if timestamp is None:
-            timestamp = (headers.get(TIMESTAMP_HEADER) or "").strip()
-        expected = hashlib.sha256(f"{app_id}{text}{timestamp}{key}".encode()).hexdigest()
-        if not hmac.compare_digest(mac.lower().encode(), expected.encode()):
-            raise SignatureError(f"{SIGNATURE_HEADER} does not match the body")
+        candidates = _body_timestamps(body) + [(headers.get(TIMESTAMP_HEADER) or "").strip()]
+        given = mac.lower().encode()
+        for timestamp in dict.fromkeys(candidates):
+            expected = hashlib.sha256(f"{app_id}{text}{timestamp}{key}".encode()).hexdigest()
+            if hmac.compare_digest(given, expected.encode()):
+                return
+        raise SignatureError(f"{SIGNATURE_HEADER} does not match the body")
 
     def parse(self, body: bytes) -> list[Event]:
-        """One webhook POST carries one event."""
+        """One webhook POST carries one event; a malformed one is logged and skipped."""
         data = self.load_object(body)
-        event = self._parse_event(data)
+        try:
+            event = self._parse_event(data)
+        except (PayloadError, TypeError, ValueError, AttributeError) as exc:
+            logger.warning("zalo: malformed event skipped: %s", exc)
+            return []
         return [event] if event is not None else []
 
     def _parse_event(self, data: dict[str, Any]) -> Event | None:
@@ -168,17 +177,17 @@ class ZaloOAChannel(Channel):
         sender = _id(data.get("sender"))
         recipient = _id(data.get("recipient"))
         message = data.get("message") if isinstance(data.get("message"), dict) else {}
-        msg_id = str(message.get("msg_id") or "")
-        ts = str(data.get("timestamp") or "")
+        msg_id = field_text(message.get("msg_id"), "msg_id")
+        ts = field_text(data.get("timestamp"), "timestamp")
 
         def event(kind: str, user_id: str, key: str = "", **fields: Any) -> Event:
             # msg_id where there is one; else name + ids + timestamp, the same on a redelivery
             key = key or msg_id or f"{name}:{user_id}:{ts}"
             extra = {"raw": data, "event_name": name, **fields.pop("extra", {})}
-            return Event(self.name, kind, user_id, key, timestamp=_seconds(ts), extra=extra, **fields)
+            return Event(self.name, kind, user_id, key, timestamp=epoch_seconds(ts), extra=extra, **fields)
 
         if name == "user_send_text":
-            text = str(message.get("text") or "")
+            text = inbound_text(message.get("text"))
             payload = text.strip() if text.strip().startswith(PAYLOAD_PREFIX) else None
             return event(TEXT, sender, text=text, payload=payload, extra=_quote(message))
         if name in USER_MEDIA_EVENTS:
@@ -188,17 +197,20 @@ class ZaloOAChannel(Channel):
             return event(FOLLOW if name == "follow" else UNFOLLOW, follower)
         if name == "user_submit_info":
             info = data.get("info") if isinstance(data.get("info"), dict) else {}
-            fields = {"name": str(info.get("name") or ""), "phone": str(info.get("phone") or "")}
+            fields = {"name": field_text(info.get("name"), "name")[:200], "phone": field_text(info.get("phone"), "phone")[:50]}
             return event(SUBMIT_INFO, sender, extra=fields)
         if name == "user_send_group_text":
-            text, addressed = self._group_text(str(message.get("text") or ""))
+            text, addressed = self._group_text(inbound_text(message.get("text")))
             return event(TEXT, sender, text=text, group_id=recipient, addressed=addressed, extra=_quote(message))
         if name.startswith("user_send_group_"):
             # images, stickers... in a group: never answered ("I read text only" would be noise)
             return event(UNSUPPORTED, sender, group_id=recipient, addressed=False)
         if name in ("user_seen_message", "user_received_message"):
             # receipts of OA messages: the roles are the OA's (sender = OA, recipient = member)
-            mids = [str(m) for m in message.get("msg_ids") or ([msg_id] if msg_id else [])]
+            msg_ids = message.get("msg_ids")
+            if msg_ids is not None and not isinstance(msg_ids, list):
+                raise PayloadError(f"msg_ids is a {type(msg_ids).__name__}, not a list")
+            mids = [field_text(m, "msg_id") for m in msg_ids or ([msg_id] if msg_id else [])]
             kind = READ if name == "user_seen_message" else DELIVERY
             # the key is the receipt's own: the message's msg_id would collide with its other receipt
             key = f"{name}:{recipient}:{','.join(mids)}:{ts}"
@@ -330,30 +342,26 @@ def _error_code(data: dict[str, Any]) -> int | None:
         return None
 
 
-def _body_timestamp(body: bytes) -> str | None:
-    """The body's top-level ``timestamp`` as written there (Zalo sends a string of ms)."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    value = data.get("timestamp") if isinstance(data, dict) else None
-    if value is None or isinstance(value, (dict, list, bool)):
-        return None
-    return value if isinstance(value, str) else str(value)
+_EMPTY_OBJECT = re.compile(rb"\s*\{\s*\}\s*")
+# "timestamp": "1699003881354" or "timestamp": 1699003881354, read from the raw bytes (no parsing)
+_TIMESTAMP_FIELD = re.compile(rb'"timestamp"\s*:\s*(?:"([^"\\]{0,64})"|(-?\d{1,64}))')
+
+
+def _body_timestamps(body: bytes) -> list[str]:
+    """The ``timestamp`` values written in the body (Zalo sends a string of ms), as written, at most four."""
+    found = []
+    for match in _TIMESTAMP_FIELD.finditer(body):
+        found.append((match.group(1) if match.group(1) is not None else match.group(2)).decode("utf-8", "replace"))
+        if len(found) == 4:
+            break
+    return found
 
 
 def _id(obj: Any) -> str:
-    return str(obj.get("id") or "") if isinstance(obj, dict) else ""
+    return field_text(obj.get("id"), "id") if isinstance(obj, dict) else ""
 
 
 def _quote(message: dict[str, Any]) -> dict[str, Any]:
     """The quoted message id, so the dispatcher can tell a reply to the bot."""
     quoted = message.get("quote_msg_id")
     return {"reply_to": str(quoted)} if quoted else {}
-
-
-def _seconds(ms: str) -> float:
-    try:
-        return float(ms) / 1000
-    except ValueError:
-        return 0.0

@@ -37,3 +37,13 @@ def has_diacritics(text: str) -> bool:
     """True when ``text`` carries any Vietnamese diacritic or đ."""
     lowered = nfc(text).lower()
     return fold(lowered) != lowered
+
+
+def scrub_surrogates(text: str) -> str:
+    """Replace lone UTF-16 surrogates ("\\ud83d" from JSON) with U+FFFD; they cannot be stored as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # surrogatepass keeps a valid pair together; a lone half becomes U+FFFD
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text

@@ -38,8 +38,8 @@ class QueueStore:
                         event.channel,
                         event.event_key,
                         at,
-                        json.dumps(event.to_dict(), ensure_ascii=False),
-                        json.dumps(raw, ensure_ascii=False),
+                        json.dumps(event.to_dict(), ensure_ascii=False, allow_nan=False),
+                        json.dumps(raw, ensure_ascii=False, allow_nan=False),
                     ],
                 )
                 if cursor.rowcount:
@@ -190,6 +190,37 @@ class QueueStore:
             " error_message = ?, reason = ? WHERE id = ?",
             [status, at, code, subcode, message[:500], reason, outbox_id],
         )
+
+    def hold_outbound(self, outbox_id: int, *, next_attempt_at: float, code: str, subcode: str | None, message: str) -> None:
+        """Put a claimed message back, not counting the attempt: the channel, not the
+        message, is at fault (its token was refused); it leaves when the channel works."""
+        self._write(
+            "UPDATE outbox SET status = CASE"
+            "   (SELECT state FROM broadcast_runs r WHERE r.id = outbox.run_id)"
+            "   WHEN 'paused' THEN 'paused' WHEN 'cancelled' THEN 'cancelled' ELSE 'pending' END,"
+            " attempts = max(0, attempts - 1), next_attempt_at = ?, error_code = ?, error_subcode = ?,"
+            " error_message = ? WHERE id = ? AND status = 'sending'",
+            [next_attempt_at, code, subcode, message[:500], outbox_id],
+        )
+
+    def mark_uncertain(self, outbox_id: int, *, at: float, code: str, message: str, reason: str) -> None:
+        """The request went out but no answer came: maybe delivered; staff decide."""
+        self._write(
+            "UPDATE outbox SET status = 'uncertain', finished_at = ?, error_code = ?, error_message = ?, reason = ?"
+            " WHERE id = ? AND status = 'sending'",
+            [at, code, message[:500], reason, outbox_id],
+        )
+
+    def recover_stale_sending(self, *, claimed_before: float, at: float) -> int:
+        """In a live process: messages 'sending' since before ``claimed_before`` (longer
+        than any send can take) were lost by a bug outside the send; they become
+        'uncertain' so they stop holding up the member's later messages."""
+        cursor = self._write(
+            "UPDATE outbox SET status = 'uncertain', finished_at = ?, reason = 'stuck_sending'"
+            " WHERE status = 'sending' AND claimed_at < ?",
+            [at, claimed_before],
+        )
+        return cursor.rowcount
 
     def recover_in_flight(self, *, at: float) -> int:
         """At start: messages left 'sending' by a dead process become 'uncertain'.

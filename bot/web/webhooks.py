@@ -7,6 +7,7 @@ import time
 
 from flask import Blueprint, Response, abort, request
 
+from bot.channels.base import screen_events
 from bot.core.models import PayloadError, SignatureError
 from bot.pipeline.inbox import ingest
 from bot.web.context import clock_now, get_services, get_store
@@ -54,13 +55,17 @@ def receive(segment: str) -> Response:
     except SignatureError:
         logger.warning("webhook signature rejected channel=%s", channel.name)
         abort(403)
+    now = clock_now()
     try:
-        events = channel.parse(body)
+        events = screen_events(channel.parse(body), now=now)
     except PayloadError as exc:
         logger.warning("webhook payload rejected channel=%s: %s", channel.name, exc)
         abort(400, "Nội dung yêu cầu không đọc được.")
+    except Exception:  # a signed body the adapter did not expect: 400 and a traceback, never 500 (no retry loop)
+        logger.exception("webhook payload failed to parse channel=%s", channel.name)
+        abort(400, "Nội dung yêu cầu không đọc được.")
     if events:
-        new_ids = ingest(get_store(), events, now=clock_now())
+        new_ids = ingest(get_store(), events, now=now)
         if new_ids:
             services = get_services()
             services.last_ingest_at = time.monotonic()
