@@ -35,7 +35,7 @@ MAX_ANSWER_CHARS = 1500
 MIN_VARIANTS = 3
 MAX_TOPIC_TITLE = 20  # Messenger quick-reply titles are cut at 20 characters
 STATUSES = ("draft", "approved")
-PLACEHOLDERS = ("org_name", "org_contacts", "data_notice")  # data_notice: bot.core.privacy_text
+PLACEHOLDERS = ("org_name", "org_contacts", "data_notice", "data_rights")  # data_*: bot.core.privacy_notice
 ENTRY_FIELDS = (
     "id", "topic", "question", "variants", "keywords", "answer", "sources", "related", "status", "reviewed",
     "reviewed_by", "review_by", "sensitive",

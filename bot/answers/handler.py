@@ -100,4 +100,5 @@ def topic_reply(bank: Any, topic_id: str) -> Reply:
 
 
 def org_of(config: dict[str, Any]) -> dict[str, Any]:
-    return {k: config[k] for k in ("ORG_NAME", "ORG_PHONES", "ORG_EMAIL", "ORG_WEBSITE")}
+    # DATA_RETENTION_MONTHS: the {data_notice} placeholder says how long data is kept
+    return {k: config.get(k) for k in ("ORG_NAME", "ORG_PHONES", "ORG_EMAIL", "ORG_WEBSITE", "DATA_RETENTION_MONTHS")}

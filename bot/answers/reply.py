@@ -27,6 +27,7 @@ from bot.answers.bank import BankSnapshot, ContentBank, Entry, Source
 from bot.answers.check import MAX_SOURCE_NAME
 from bot.answers.sources import SourceRules, SourcesFileError, load_rules
 from bot.core.models import Choice, Reply
+from bot.core.privacy_notice import data_notice, data_rights
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +80,14 @@ def render_contacts(org: Mapping[str, Any]) -> str:
 
 
 def fill_placeholders(text: str, org: Mapping[str, Any]) -> str:
-    """Replace {org_name} and {org_contacts}; any other brace is left as written."""
+    """Replace {org_name}, {org_contacts}, {data_notice} and {data_rights}; any other brace is
+    left as written.  {data_notice} and {data_rights} are the consent notice's own words
+    (:mod:`bot.core.privacy_notice`), filled from ORG_* and DATA_RETENTION_MONTHS."""
     name = org.get("ORG_NAME") or "Hội Liên hiệp Phụ nữ"
-    return text.replace("{org_name}", name).replace("{org_contacts}", render_contacts(org))
+    text = text.replace("{org_name}", name).replace("{org_contacts}", render_contacts(org))
+    if "{data_" in text:
+        text = text.replace("{data_notice}", data_notice(org)).replace("{data_rights}", data_rights(org))
+    return text
 
 
 def format_date(value: str | None) -> str:
@@ -187,9 +193,12 @@ def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_DOCUMENT_NUMBER = re.compile(r"\d+/\d{4}|\d/[^\W\d_]{2,}|[A-ZĐ]{2,}-[A-ZĐ]", re.UNICODE)
+
+
 def _reads_as_title(keyword: str) -> bool:
-    """Words, not a document number or a figure ("18/2012/QH13", "3.260 km")."""
-    return sum(c.isdigit() for c in keyword) <= len(keyword) // 4
+    """Words, not a document number or a figure ("18/2012/QH13", "01/CT-TTg", "3.260 km")."""
+    return sum(c.isdigit() for c in keyword) <= len(keyword) // 4 and not _DOCUMENT_NUMBER.search(keyword)
 
 
 def short_title(entry: Entry, *, limit: int = TITLE_LIMIT, taken: Sequence[str] = ()) -> str:
@@ -235,8 +244,11 @@ def suggest_reply(entries: Sequence[Entry]) -> Reply:
     choices: list[Choice] = []
     for i, entry in enumerate(entries, 1):
         lines.append(f"{i}. {entry.question}")
-        choices.append(Choice(short_title(entry, taken=[c.title for c in choices]), f"ENTRY:{entry.id}"))
-    lines.append("Chị chọn câu phù hợp, hoặc gõ lại câu hỏi rõ hơn.")
+        # the chip carries the list's number: "1. Lãnh hải" for "1. Lãnh hải Việt Nam rộng bao nhiêu hải lý?"
+        key = f"{i}. "
+        taken = [c.title[len(key) :] for c in choices]
+        choices.append(Choice(key + short_title(entry, limit=TITLE_LIMIT - len(key), taken=taken), f"ENTRY:{entry.id}"))
+    lines.append("Chị chọn câu phù hợp (bấm hoặc gõ số), hoặc gõ lại câu hỏi rõ hơn.")
     choices.append(MENU_CHOICE)
     return Reply("\n".join(lines), choices)
 

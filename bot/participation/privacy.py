@@ -22,6 +22,7 @@ from bot.conversation.flow import (
 )
 from bot.core import models
 from bot.core.models import Choice, Reply
+from bot.core.privacy_notice import RIGHTS, erase_effect, retention
 from bot.participation.catalog import get_catalog
 from bot.storage.store import Store
 
@@ -75,9 +76,8 @@ def my_data_text(store: Store, member: dict[str, Any], config: dict[str, Any]) -
         extra = "".join(f" – {v}" for v in (p["result"], p["note"]) if v)
         lines.append(f"• Tham gia cuộc thi: {contest.name if contest else p['contest_id']} ({p['participated_on'] or '?'}){extra}")
     lines.append(f"• Tin nhắn với trợ lý: {data['inbound']} tin chị gửi, {data['outbound']} tin trợ lý gửi (lưu để gửi và đối soát)")
-    months = int(config.get("DATA_RETENTION_MONTHS") or 0)
-    keep = f"tự động xóa sau {months} tháng không nhắn tin" if months else "lưu đến khi chị yêu cầu xóa"
-    lines.append(f"Thời gian lưu: {keep}. Sửa: gõ SỬA THÔNG TIN. Xóa: gõ XÓA DỮ LIỆU.")
+    lines.append(f"Thời gian lưu: {retention(config)}.")  # the consent notice's words (bot.core.privacy_notice)
+    lines.append(f"Quyền của chị: {RIGHTS}.")
     return "\n".join(lines)
 
 
@@ -102,10 +102,7 @@ class PrivacyHandler(Handler):
                 return True
             ctx.set_flow(FLOW, {"step": "confirm"}, expires_at=expiry(ctx, "FLOW_EXPIRY_MINUTES"))
             ctx.say(Reply(
-                "Chị muốn xóa dữ liệu cá nhân? Trợ lý sẽ xóa: họ tên, số điện thoại, tên hiển thị, mã người "
-                "dùng trên kênh, sự đồng ý đã ghi, nội dung câu hỏi và tin nhắn của chị, ghi chú cuộc thi; chị sẽ không còn "
-                "xuất hiện trong bảng xếp hạng, danh sách và báo cáo. Chỉ giữ lại các con số thống kê ẩn danh theo chi hội "
-                "(ví dụ: số lượt thi của chi hội). Việc xóa không hoàn tác được. Chị xác nhận xóa?",
+                f"Chị muốn xóa dữ liệu cá nhân? {erase_effect()} Chị xác nhận xóa?",
                 [Choice("Đồng ý xóa", "ERASE_YES"), Choice("Không xóa", "ERASE_NO")],
             ))
             return True
