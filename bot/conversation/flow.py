@@ -82,8 +82,44 @@ def options_reply(
         return Reply(text, choices)
     keys = LETTERS if letters and len(options) <= len(LETTERS) else [str(i) for i in range(1, len(options) + 1)]
     lines = [f"{key}. {label}" for key, (label, _) in zip(keys, options)]
-    buttons = [Choice(f"{key}. {label}", payload) for key, (label, payload) in zip(keys, options)]
+    titles = button_titles(list(keys[: len(options)]), [label for label, _ in options])
+    buttons = [Choice(title, payload) for title, (_, payload) in zip(titles, options)]
     return Reply(text + "\n" + "\n".join(lines), buttons + extras)
+
+
+TITLE_LIMIT = 20  # Messenger cuts quick-reply titles at 20 characters
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head[3:]:
+        head = head[: head.rfind(" ")]
+    return head.rstrip(" ,;:–-") + "…"
+
+
+def button_titles(keys: list[str], labels: list[str], limit: int = TITLE_LIMIT) -> list[str]:
+    """ "1. <label>" titles that fit ``limit`` and still tell the options apart: words every
+    label starts with ("Cuộc thi tìm hiểu …") are left out of the buttons (the text lists them whole)."""
+    folded = [[fold_words(w) for w in label.split()] for label in labels]
+    rests = []
+    for i, label in enumerate(labels):
+        words = label.split()
+        if len(f"{keys[i]}. {label}") <= limit:
+            rests.append(label)
+            continue
+        shared = 0  # the longest word prefix this label shares with another one
+        for j, other in enumerate(folded):
+            if j != i:
+                n = 0
+                while n < min(len(other), len(folded[i])) and other[n] == folded[i][n]:
+                    n += 1
+                shared = max(shared, n)
+        shared = min(shared, len(words) - 1)
+        rest = " ".join(words[shared:])
+        rests.append(rest[:1].upper() + rest[1:])
+    return [_cut(f"{key}. {rest}", limit) for key, rest in zip(keys, rests)]
 
 
 def pick_index(text: str, labels: list[str]) -> int | None:
