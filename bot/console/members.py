@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from flask import Response, current_app, render_template, request, stream_with_context
 
 from bot.console.blueprint import bp, can, local_time
+from bot.reports.export import safe_row
 from bot.web.auth import audit, requires, staff_unit
 from bot.web.context import get_services, get_store
 
@@ -102,12 +103,12 @@ def members_export():
         buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
         writer.writerow(CSV_HEADERS)
         for row in store.iter_members(**filters):
-            writer.writerow([
-                row["id"], CHANNELS.get(row["channel"], row["channel"]), row["platform_id"], _safe(row["display_name"]),
-                _safe(row["full_name"]), _safe(row["phone"]), row["unit_code"] or "", names.get(row["unit_code"] or "", ""),
+            writer.writerow(safe_row([
+                row["id"], CHANNELS.get(row["channel"], row["channel"]), row["platform_id"], row["display_name"],
+                row["full_name"], row["phone"], row["unit_code"] or "", names.get(row["unit_code"] or "", ""),
                 _status(row), "có" if row["subscribed"] else "không", local_time(row["first_seen_at"]),
                 local_time(row["last_inbound_at"]), local_time(row["registered_at"]) if row["registered_at"] else "",
-            ])
+            ]))
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -120,12 +121,6 @@ def members_export():
         stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="hoi-vien-{stamp}.csv"'},
     )
-
-
-def _safe(value: str | None) -> str:
-    """A cell that a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
-    text = value or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _describe(filters: dict) -> str:

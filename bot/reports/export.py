@@ -15,15 +15,34 @@ from typing import Any
 
 from bot.reports.unit_report import Table
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula: text starting with = + - @ tab or CR gets a leading '.
+
+    Names, display names and notes come from members and imports (a Zalo display name
+    ``=HYPERLINK(...)`` must stay text).  Numbers stay numbers; None becomes "".
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_row(row: Iterable[Any]) -> list[Any]:
+    return [safe_cell(v) for v in row]
+
 
 def csv_bytes(headers: list[str], rows: Iterable[list[Any]], total: list[Any] | None = None) -> bytes:
-    """One table as CSV bytes (UTF-8 with BOM, comma separated)."""
+    """One table as CSV bytes (UTF-8 with BOM, comma separated); every cell escaped (safe_cell)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerow(safe_row(headers))
+    writer.writerows(safe_row(row) for row in rows)
     if total is not None:
-        writer.writerow(["" if v is None else v for v in total])
+        writer.writerow(safe_row(total))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -59,28 +78,28 @@ def xlsx_bytes(tables: list[Table], report: dict[str, Any]) -> bytes:
         if report.get("sample_units"):
             preamble.append("Lưu ý: danh mục đơn vị đang là bản MẪU.")
         for i, line in enumerate(preamble, 1):
-            sheet.cell(row=i, column=1, value=line).font = Font(bold=i <= 2, size=13 if i == 2 else 11)
+            sheet.cell(row=i, column=1, value=safe_cell(line)).font = Font(bold=i <= 2, size=13 if i == 2 else 11)
             sheet.merge_cells(start_row=i, start_column=1, end_row=i, end_column=width)
             sheet.cell(row=i, column=1).alignment = Alignment(horizontal="center" if i <= 2 else "left")
         top = len(preamble) + 2
         for col, header in enumerate(table.headers, 1):
-            cell = sheet.cell(row=top, column=col, value=header)
+            cell = sheet.cell(row=top, column=col, value=safe_cell(header))
             cell.font, cell.fill, cell.border = Font(bold=True), head_fill, border
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         sheet.row_dimensions[top].height = 45
         row_no = top
         for row_no, row in enumerate(table.rows, top + 1):
             for col, value in enumerate(row, 1):
-                sheet.cell(row=row_no, column=col, value=value).border = border
+                sheet.cell(row=row_no, column=col, value=safe_cell(value)).border = border
         if not table.rows:
             row_no = top + 1
             sheet.cell(row=row_no, column=1, value="(không có số liệu trong kỳ)")
         if table.total is not None:
             row_no += 1
             for col, value in enumerate(table.total, 1):
-                cell = sheet.cell(row=row_no, column=col, value=value)
+                cell = sheet.cell(row=row_no, column=col, value=safe_cell(value))
                 cell.font, cell.border = Font(bold=True), border
-        sheet.cell(row=row_no + 2, column=1, value=f"Lập lúc: {report['generated_at']}").font = Font(italic=True, size=9)
+        sheet.cell(row=row_no + 2, column=1, value=safe_cell(f"Lập lúc: {report['generated_at']}")).font = Font(italic=True, size=9)
         for col, header in enumerate(table.headers, 1):
             longest = max([len(str(header)) // 2 + 2, *(len(str(r[col - 1])) for r in table.rows[:200] if col - 1 < len(r))], default=10)
             sheet.column_dimensions[get_column_letter(col)].width = min(max(longest + 2, 6), 50)
