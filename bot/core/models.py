@@ -93,7 +93,8 @@ class SendError(Exception):
 
     ``retry``: try again later (network, 5xx, rate limit).  ``unreachable``: the member
     cannot be messaged on this channel any more (blocked, unfollowed...).  ``auth``: the
-    channel's token is bad (Zalo -216/-220): refresh and retry once.
+    channel's token is bad (Zalo -216/-220): refresh and retry once.  ``uncertain``: the
+    request was sent but no answer came back (read timeout): it may have been delivered.
     """
 
     def __init__(
@@ -107,6 +108,7 @@ class SendError(Exception):
         auth: bool = False,
         retry_after: float | None = None,
         reason: str | None = None,
+        uncertain: bool = False,
     ):
         super().__init__(f"{code}{'/' + subcode if subcode else ''}: {message}")
         self.code = str(code)
@@ -118,6 +120,9 @@ class SendError(Exception):
         self.retry_after = retry_after
         # a short machine reason for reports, e.g. "outside_window", "out_of_quota"
         self.reason = reason
+        # the request may have reached the platform (a read timeout after sending):
+        # never retried automatically, staff decide (it could reach the member twice)
+        self.uncertain = uncertain
 
 
 class SignatureError(Exception):

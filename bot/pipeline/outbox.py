@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 YIELD_SECONDS = 0.01
 
+# After a channel's token was refused, its sends pause; one probe send goes this often
+# until the token works again (a refreshed Zalo token clears the alert at once).
+AUTH_PROBE_SECONDS = 60.0
+
 # Policy hook for broadcast rows: returns a skip reason, or None to send.
 Policy = Callable[[Store, dict[str, Any], float], "str | None"]
 
@@ -83,19 +87,26 @@ def deliver_one(
     clock: Clock,
 ) -> str:
     """Send one claimed outbox row and record the outcome; returns the new status."""
-    if row["kind"] == "broadcast" and policy is not None:
-        reason = policy(store, row, clock.now())
-        if reason:
-            store.mark_failed(row["id"], at=clock.now(), code="skipped", subcode=None, message="", reason=reason, status="skipped")
-            return "skipped"
-    if row["message"]:
-        message = json.loads(row["message"])
-    else:  # a broadcast row: the rendered message is stored once per run and channel
-        part = store.run_part(row["run_id"], row["channel"], row["part"])
-        if part is None:
-            store.mark_failed(row["id"], at=clock.now(), code="missing_part", subcode=None, message="", reason="internal_error")
-            return "failed"
-        message = json.loads(part["message"])
+    try:
+        if row["kind"] == "broadcast" and policy is not None:
+            reason = policy(store, row, clock.now())
+            if reason:
+                store.mark_failed(row["id"], at=clock.now(), code="skipped", subcode=None, message="", reason=reason, status="skipped")
+                return "skipped"
+        if row["message"]:
+            message = json.loads(row["message"])
+        else:  # a broadcast row: the rendered message is stored once per run and channel
+            part = store.run_part(row["run_id"], row["channel"], row["part"])
+            if part is None:
+                store.mark_failed(row["id"], at=clock.now(), code="missing_part", subcode=None, message="", reason="internal_error")
+                return "failed"
+            message = json.loads(part["message"])
+    except Exception as exc:  # nothing was sent: never leave the row 'sending'
+        logger.exception("send preparation failed outbox_id=%s channel=%s", row["id"], row["channel"])
+        store.mark_failed(
+            row["id"], at=clock.now(), code="exception", subcode=None, message=type(exc).__name__, reason="internal_error"
+        )
+        return "failed"
     try:
         result = channel.send(
             row["recipient"], message, group=bool(row["is_group"]), messaging_type=row["messaging_type"]
@@ -115,6 +126,20 @@ def deliver_one(
 
 def _record_error(store: Store, row: dict[str, Any], err: SendError, *, config: dict[str, Any], clock: Clock) -> str:
     now = clock.now()
+    if err.uncertain:  # sent, no answer: a retry could reach the member twice
+        store.mark_uncertain(row["id"], at=now, code=err.code, message=err.message, reason=err.reason or "timeout_after_send")
+        logger.warning(
+            "send uncertain outbox_id=%s channel=%s code=%s (%s): not retried, staff decide",
+            row["id"], row["channel"], err.code, err.message,
+        )
+        return "uncertain"
+    if err.auth:  # the channel's token, not this message: hold the queue until it works
+        store.hold_outbound(row["id"], next_attempt_at=now, code=err.code, subcode=err.subcode, message=err.message)
+        store.set_channel_status(row["channel"], "alert", f"token_invalid ({err.code})", at=now)
+        logger.error(
+            "channel %s: token refused (code=%s); its sends are paused until it works again", row["channel"], err.code
+        )
+        return "held"
     if err.retry and row["attempts"] < int(config.get("OUTBOX_MAX_ATTEMPTS", 6)):
         delay = backoff_delay(row["attempts"], float(config.get("OUTBOX_RETRY_BASE_SECONDS", 2)), err.retry_after)
         store.mark_retry(
@@ -129,8 +154,6 @@ def _record_error(store: Store, row: dict[str, Any], err: SendError, *, config: 
     store.mark_failed(row["id"], at=now, code=err.code, subcode=err.subcode, message=err.message, reason=reason)
     if err.unreachable and not row["is_group"]:
         store.mark_unreachable(row["channel"], row["recipient"], "unfollowed" if err.unreachable == "unfollowed" else "blocked", err.code)
-    if err.auth:
-        store.set_channel_status(row["channel"], "alert", f"token_invalid ({err.code})", at=now)
     logger.warning(
         "send failed outbox_id=%s channel=%s code=%s subcode=%s reason=%s",
         row["id"], row["channel"], err.code, err.subcode, reason,
@@ -199,11 +222,17 @@ class ChannelSender:
         if wait > 0:
             time.sleep(wait)
         now = self.clock.now()
+        alert_at = store.channel_auth_alert(self.channel.name)
+        if auth_paused(alert_at, now):
+            self.bucket.refund()
+            return False
         row = store.claim_outbound(self.channel.name, now=now, broadcasts=self.broadcasts_allowed(now))
         if row is None:
             self.bucket.refund()
             return False
-        deliver_one(store, self.channel, row, config=self.config, policy=self.policy, clock=self.clock)
+        status = deliver_one(store, self.channel, row, config=self.config, policy=self.policy, clock=self.clock)
+        if alert_at is not None and status == "sent":
+            clear_auth_alert(store, self.channel.name, self.clock.now())
         if self.ingest_busy():
             time.sleep(YIELD_SECONDS)  # acknowledgements first during a burst of webhooks
         return True
@@ -230,9 +259,24 @@ def drain(
     """Deliver every due message of ``channel`` now, in this thread (tests, CLI)."""
     count = 0
     while count < limit:
+        alert_at = store.channel_auth_alert(channel.name)
+        if auth_paused(alert_at, clock.now()):
+            break
         row = store.claim_outbound(channel.name, now=clock.now())
         if row is None:
             break
-        deliver_one(store, channel, row, config=config, policy=policy, clock=clock)
+        status = deliver_one(store, channel, row, config=config, policy=policy, clock=clock)
+        if alert_at is not None and status == "sent":
+            clear_auth_alert(store, channel.name, clock.now())
         count += 1
     return count
+
+
+def auth_paused(alert_at: float | None, now: float) -> bool:
+    """True while a refused token holds the channel's sends (a probe goes every AUTH_PROBE_SECONDS)."""
+    return alert_at is not None and now - alert_at < AUTH_PROBE_SECONDS
+
+
+def clear_auth_alert(store: Store, channel: str, now: float) -> None:
+    store.set_channel_status(channel, "ok", "", at=now)
+    logger.info("channel %s: the token works again; sends resumed", channel)

@@ -99,15 +99,33 @@ class Workers:
                 event.set()
 
     def _periodic(self) -> None:
-        """Housekeeping every minute: refresh the Zalo OA token ahead of expiry."""
+        """Housekeeping every minute (see :meth:`housekeeping`)."""
         while not self.stopping.wait(60):
-            zalo: Any = self.services.channels.get("zalo")
-            tokens = getattr(zalo, "tokens", None)
-            if zalo is not None and zalo.enabled and tokens is not None:
-                try:
-                    tokens.ensure_fresh()
-                except Exception as exc:  # logged by the token manager; keep the loop alive
-                    logger.warning("zalo token refresh failed: %s", type(exc).__name__)
+            self.housekeeping()
+
+    def stale_sending_seconds(self) -> float:
+        """Longer than any send can take (a Zalo send may refresh its token and call twice)."""
+        return max(300.0, 4 * float(self.services.config.get("HTTP_TIMEOUT_SECONDS", 10)))
+
+    def housekeeping(self) -> None:
+        """Refresh the Zalo OA token ahead of expiry; recover messages stuck in 'sending'."""
+        zalo: Any = self.services.channels.get("zalo")
+        tokens = getattr(zalo, "tokens", None)
+        if zalo is not None and zalo.enabled and tokens is not None:
+            try:
+                tokens.ensure_fresh()
+            except Exception as exc:  # logged by the token manager; keep the loop alive
+                logger.warning("zalo token refresh failed: %s", type(exc).__name__)
+        store = self.services.open_store()
+        try:
+            now = self.services.clock.now()
+            stuck = store.recover_stale_sending(claimed_before=now - self.stale_sending_seconds(), at=now)
+            if stuck:
+                logger.warning("outbox: %d message(s) stuck in 'sending' marked uncertain", stuck)
+        except Exception:
+            logger.exception("outbox housekeeping failed")
+        finally:
+            store.close()
 
     def stop(self) -> None:
         self.stopping.set()

@@ -73,5 +73,13 @@ class TokenStore:
             [channel, state, detail, at],
         )
 
+    def channel_auth_alert(self, channel: str) -> float | None:
+        """When the channel's token was last refused (an open 'token_invalid' alert), or None."""
+        return self._value(
+            "SELECT updated_at FROM channel_status WHERE channel = ? AND state = 'alert'"
+            " AND detail LIKE 'token_invalid%'",
+            [channel],
+        )
+
     def channel_statuses(self) -> dict[str, dict[str, Any]]:
         return {r["channel"]: r for r in self._rows("SELECT * FROM channel_status")}

@@ -433,7 +433,7 @@ def test_a_message_retried_after_cancel_is_not_sent(app, store, httpserver, cloc
     assert broadcasts.report(store, bid)["sent"] == 0
 
 
-def test_a_pause_while_the_scheduler_finishes_runs_is_kept_and_the_broadcast_still_ends(app, store, fake_platform, monkeypatch, clock):
+def test_a_pause_while_the_scheduler_finishes_runs_is_kept_and_the_broadcast_still_ends(app, store, fake_platform, monkeypatch, clock, httpserver):
     """The scheduler lists runs and broadcasts, then updates them; staff may pause in between
     (another thread or process). The pause must hold, and after resume the broadcast reaches done."""
     now = clock.now()
@@ -457,6 +457,10 @@ def test_a_pause_while_the_scheduler_finishes_runs_is_kept_and_the_broadcast_sti
     weekly = broadcasts.create_broadcast(store, app.config, text="y", now=start, schedule="cron", cron="0 8 * * 1")
     monday = day(clock, 2, 8, 0, 1, weekday=5)
     store.touch_member("zalo", "Z1", at=monday)
+    # two days on, the Zalo OA access token is refreshed (a refused token would hold the queue)
+    httpserver.expect_request("/v4/oa/access_token", method="POST").respond_with_json(
+        {"access_token": "zalo-access-2", "refresh_token": "zalo-refresh-2", "expires_in": "90000"}
+    )
     tick(app, store, monday)
     deliver(app, store)
     with monkeypatch.context() as m:  # finish_runs has marked the run done and is about to list the broadcasts
