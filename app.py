@@ -104,6 +104,7 @@ def register_web(app: Flask) -> None:
     from bot.web import (
         auth,
         broadcasts_api,
+        chat,
         context,
         health,
         participation_api,
@@ -120,6 +121,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(simulator.bp)
+    app.register_blueprint(chat.bp)  # the website chat: /chat, /chat/embed.js, /chat/api/*
     app.register_blueprint(console.bp)  # the staff console
     register_commands(app)
 

@@ -22,7 +22,7 @@ MENU_CHOICE = Choice("Menu", "MENU")
 LETTERS = "ABCD"
 
 # Button capacity per channel (local channels: the simulator shows buttons, the console does not).
-BUTTON_CAPACITY = {"messenger": 13, "zalo": 5, "simulator": 13}
+BUTTON_CAPACITY = {"messenger": 13, "zalo": 5, "simulator": 13, "web": 13}
 
 # Commands of the participation features (folded): a flow waiting for free text
 # lets these through, so "THI" typed during a registration starts the quiz.

@@ -116,6 +116,19 @@ def _phones(value: str) -> list[str]:
     return [p.strip() for p in value.split(",") if p.strip()]
 
 
+def _origins(value: str) -> list[str]:
+    """``"https://a.vn, https://b.vn/"`` -> ["https://a.vn", "https://b.vn"] (scheme://host[:port], no path)."""
+    out = []
+    for part in value.split(","):
+        origin = part.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        if not re.fullmatch(r"https?://[a-z0-9.-]+(:\d{1,5})?", origin):
+            raise ValueError(f"expected origins such as https://example.vn, got {part.strip()!r}")
+        out.append(origin)
+    return out
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -200,6 +213,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COMMEND_MIN_QUIZZES", "1", _int_range(0, 1000), "Quizzes an individual candidate must finish in the period."),
     Setting("COMMEND_TOP_UNITS", "5", _int_range(0, 100_000), "Collective (unit) commendation candidates per report. 0 switches the list off."),
     Setting("COMMEND_UNIT_MIN_MEMBERS", "5", _int_range(0, 1_000_000), "Registered members a unit needs to be a collective candidate."),
+    # Website chat and page/OA posts
+    Setting("CHAT_ENABLED", "true", _bool, "Serve the website chat at /chat and its embed script /chat/embed.js."),
+    Setting("CHAT_ALLOWED_ORIGINS", "", _origins, "Origins of the union's website that may embed the chat (CORS), comma separated, e.g. https://phunu.example.vn. Empty: only this server's own /chat page."),
+    Setting("CHAT_VISITOR_MESSAGES_PER_MINUTE", "10", _float_min(0), "Website chat messages one visitor may send per minute. 0 switches the limit off."),
+    Setting("CHAT_ADDRESS_MESSAGES_PER_MINUTE", "30", _float_min(0), "Website chat messages one network address may send per minute (all its visitors). 0 switches the limit off."),
+    Setting("FACEBOOK_PAGE_ID", "", _str, "Facebook Page id for page posts (flask post create --to facebook-page); the page token needs pages_manage_posts."),
+    Setting("FACEBOOK_SCHEDULE_MIN_MINUTES", "15", _float_min(0), "A page post at least this far ahead is scheduled on Facebook (scheduled_publish_time); nearer ones wait in our scheduler."),
+    Setting("ZALO_ARTICLE_COVER_URL", "", _optional_url, "Cover photo of Zalo OA articles posted without --image (Zalo articles need a cover)."),
 )
 
 

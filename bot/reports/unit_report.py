@@ -33,7 +33,7 @@ SUMMARY_COLUMNS = (
     ("haihoa", "Lượt hái hoa dân chủ"),
     ("contest_participants", "Lượt tham gia cuộc thi"),
 )
-CHANNELS = {"messenger": "Messenger", "zalo": "Zalo OA", "zalo_bot": "Zalo Bot", "simulator": "Mô phỏng", "console": "Dòng lệnh"}
+CHANNELS = {"messenger": "Messenger", "zalo": "Zalo OA", "zalo_bot": "Zalo Bot", "web": "Trang web", "simulator": "Mô phỏng", "console": "Dòng lệnh"}
 UNIT_LEADERS = 3  # per-unit leaderboards in the export: the first three of each unit
 
 

@@ -38,6 +38,7 @@ def build_services(config: Any, clock: Clock) -> context.Services:
     """Migrate the database, then build every long-lived part of one app instance."""
     from bot.channels import build_channels
     from bot.channels.local import LocalChannel
+    from bot.channels.web import WebChannel
 
     store = Store.open(config["DATABASE_PATH"], migrate=True)  # versioned migrations at start
     store.close()
@@ -45,6 +46,7 @@ def build_services(config: Any, clock: Clock) -> context.Services:
     services.channels = build_channels(config, services.open_store, clock=clock)
     for name in ("simulator", "console"):
         services.channels[name] = LocalChannel(name, config, buttons=name == "simulator")
+    services.channels["web"] = WebChannel(config)  # the website chat (/chat and the embed script)
     services.dispatcher = build_dispatcher(config, services.get_bank)
     services.processor = InboxProcessor(services.dispatcher, services.channels, config, clock=clock)
     services.policy = make_policy(config)  # broadcast send rules, checked per recipient at send time
