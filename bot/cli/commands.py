@@ -132,12 +132,36 @@ def outbox_status() -> None:
 
 
 @outbox_cli.command("requeue-uncertain")
-@click.option("--id", "ids", multiple=True, type=int, help="Only these outbox ids (default: all uncertain).")
-@click.confirmation_option(prompt="Các tin này có thể đã đến người nhận. Gửi lại?")
-def outbox_requeue(ids: tuple[int, ...]) -> None:
-    """Send again messages that were in flight when the process died (may duplicate)."""
+@click.option("--id", "ids", multiple=True, type=int, help="Only these outbox ids.")
+@click.option("--all", "all_", is_flag=True, help="Every uncertain message.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def outbox_requeue(ids: tuple[int, ...], all_: bool, yes: bool) -> None:
+    """Send again messages whose fate is unknown (in flight at a crash, or a timeout): may duplicate."""
+    if not ids and not all_:
+        raise click.UsageError("Chọn tin cần gửi lại: --id <số> (nhiều lần được) hoặc --all cho mọi tin chưa rõ.")
+    if not yes:
+        click.confirm("Các tin này có thể đã đến người nhận. Gửi lại?", abort=True)
     count = get_store().requeue_uncertain(list(ids) if ids else None, at=clock_now())
     click.echo(f"Đã xếp lại {count} tin để gửi.")
+
+
+inbox_cli = AppGroup("inbox", help="Inspect the inbox and process failed events again.")
+
+
+@inbox_cli.command("status")
+def inbox_status() -> None:
+    """Inbound events per state."""
+    click.echo(json.dumps({"states": get_store().inbox_counts()}, ensure_ascii=False))
+
+
+@inbox_cli.command("requeue")
+@click.option("--id", "ids", multiple=True, type=int, help="Only these inbox ids (default: every failed event).")
+def inbox_requeue(ids: tuple[int, ...]) -> None:
+    """Process failed inbound events again (after the cause was fixed)."""
+    count = get_store().requeue_failed_inbound(list(ids) if ids else None)
+    services = get_services()
+    services.inbox_wakeup.set()
+    click.echo(f"Đã xếp lại {count} sự kiện để xử lý.")
 
 
 def register_commands(app: Flask) -> None:
@@ -147,7 +171,7 @@ def register_commands(app: Flask) -> None:
     from bot.cli.content import content_group
     from bot.cli.db import db_cli
 
-    for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli, db_cli):
+    for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, inbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli, db_cli):
         app.cli.add_command(command)
     from bot.cli.participation import (
         COMMANDS as participation_commands,  # participation, report, quiz, privacy

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -22,6 +23,12 @@ from bot.core.models import Event
 from bot.storage.store import Store
 
 logger = logging.getLogger(__name__)
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "busy": a timeout, worth retrying."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
 def ingest(store: Store, events: list[Event], *, now: float) -> list[int]:
@@ -90,12 +97,16 @@ class InboxProcessor:
                     replies = []
                 outbox_ids = self._queue(store, event, replies, result.member, row["id"], now)
                 store.finish_inbound(row["id"], at=now)
-        except Exception as exc:  # one bad event must not stop the others
-            logger.exception(
-                "event failed inbox_id=%s channel=%s kind=%s", row["id"], row["channel"], event.kind if event else "-"
-            )
-            store.finish_inbound(row["id"], at=now, error=f"{type(exc).__name__}: {exc}"[:500])
+        except sqlite3.OperationalError as exc:
+            if not is_lock_error(exc):
+                return self._fail(store, row, event, exc, now)
+            # the database was busy (another process held the write lock past the busy
+            # timeout): the transaction rolled back and the event is still pending; it
+            # is retried, never marked failed
+            logger.warning("event deferred inbox_id=%s channel=%s: database busy, retried later", row["id"], row["channel"])
             return []
+        except Exception as exc:  # one bad event must not stop the others
+            return self._fail(store, row, event, exc, now)
         logger.info(
             "event inbox_id=%s channel=%s kind=%s member=%s group=%s handler=%s decision=%s entry=%s replies=%d",
             row["id"],
@@ -110,6 +121,13 @@ class InboxProcessor:
         )
         logger.debug("event text inbox_id=%s text=%r", row["id"], event.text)
         return outbox_ids
+
+    def _fail(self, store: Store, row: dict[str, Any], event: Event | None, exc: Exception, now: float) -> list[int]:
+        logger.exception(
+            "event failed inbox_id=%s channel=%s kind=%s", row["id"], row["channel"], event.kind if event else "-"
+        )
+        store.finish_inbound(row["id"], at=now, error=f"{type(exc).__name__}: {exc}"[:500])
+        return []
 
     def _group_limited(self, store: Store, event: Event, now: float) -> bool:
         per_minute = float(self.config.get("GROUP_REPLIES_PER_MINUTE", 0) or 0)

@@ -65,6 +65,15 @@ class QueueStore:
             ["failed" if error else "done", at, error, inbox_id],
         )
 
+    def requeue_failed_inbound(self, inbox_ids: list[int] | None = None) -> int:
+        """Staff decision: process 'failed' inbound events again (after a fix)."""
+        sql = "UPDATE inbox SET status = 'pending', processed_at = NULL, error = NULL WHERE status = 'failed'"
+        params: list[Any] = []
+        if inbox_ids is not None:
+            sql += f" AND id IN ({','.join('?' * len(inbox_ids))})"
+            params += inbox_ids
+        return self._write(sql, params).rowcount
+
     def inbox_counts(self) -> dict[str, int]:
         return {r["status"]: r["n"] for r in self._rows("SELECT status, count(*) AS n FROM inbox GROUP BY status")}
 
@@ -237,8 +246,11 @@ class QueueStore:
         return cursor.rowcount
 
     def requeue_uncertain(self, outbox_ids: list[int] | None = None, *, at: float) -> int:
-        """Staff decision: send 'uncertain' messages again."""
-        sql = "UPDATE outbox SET status = 'pending', next_attempt_at = ?, reason = NULL WHERE status = 'uncertain'"
+        """Staff decision: send 'uncertain' messages again, with a fresh count of attempts."""
+        sql = (
+            "UPDATE outbox SET status = 'pending', next_attempt_at = ?, reason = NULL, attempts = 0,"
+            " finished_at = NULL WHERE status = 'uncertain'"
+        )
         params: list[Any] = [at]
         if outbox_ids is not None:
             sql += f" AND id IN ({','.join('?' * len(outbox_ids))})"

@@ -114,3 +114,54 @@ def test_rows_stuck_in_sending_in_a_live_process_are_recovered(app, store, https
     assert (store.get_outbound(stuck)["status"], store.get_outbound(stuck)["reason"]) == ("uncertain", "stuck_sending")
     _drain(app, store)
     assert store.get_outbound(later)["status"] == "sent"
+
+
+def test_a_lock_timeout_leaves_the_event_pending_and_it_is_processed_later(app, store, monkeypatch):
+    import sqlite3
+
+    from bot.pipeline.inbox import ingest
+    from tests.integration.test_members_first import _text_events
+
+    services = app.extensions["bot"]
+    ingest(store, _text_events("messenger", 1), now=services.clock.now())
+    real = services.dispatcher.handle
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(services.dispatcher, "handle", locked)
+    services.processor.process_pending(store)
+    assert store.inbox_counts() == {"pending": 1}  # not 'failed'
+    monkeypatch.setattr(services.dispatcher, "handle", real)
+    services.processor.process_pending(store)
+    assert store.inbox_counts() == {"done": 1}
+
+
+def test_flask_inbox_requeue_processes_failed_events_again(app, store, runner, monkeypatch):
+    from bot.pipeline.inbox import ingest
+    from tests.integration.test_members_first import _text_events
+
+    services = app.extensions["bot"]
+    ingest(store, _text_events("messenger", 2), now=services.clock.now())
+    real = services.dispatcher.handle
+    monkeypatch.setattr(services.dispatcher, "handle", lambda *a, **k: 1 / 0)
+    services.processor.process_pending(store)
+    assert store.inbox_counts() == {"failed": 2}
+    monkeypatch.setattr(services.dispatcher, "handle", real)
+    result = runner.invoke(args=["inbox", "requeue"])
+    assert result.exit_code == 0 and "2 sự kiện" in result.output
+    services.processor.process_pending(store)
+    assert store.inbox_counts() == {"done": 2}
+
+
+def test_requeue_uncertain_needs_ids_or_all_and_resets_attempts(app, store, runner, clock):
+    outbox_id = _queue(store, clock)
+    store.claim_outbound("messenger", now=clock.now())
+    store.recover_in_flight(at=clock.now())
+    result = runner.invoke(args=["outbox", "requeue-uncertain"])
+    assert result.exit_code != 0 and "--all" in result.output
+    assert store.get_outbound(outbox_id)["status"] == "uncertain"
+    result = runner.invoke(args=["outbox", "requeue-uncertain", "--all", "--yes"])
+    assert result.exit_code == 0, result.output
+    row = store.get_outbound(outbox_id)
+    assert (row["status"], row["attempts"]) == ("pending", 0)
