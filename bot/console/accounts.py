@@ -1,8 +1,12 @@
-"""Admins only: the audit log, and staff accounts (list, create, lock/unlock, set a password)."""
+"""Admins only: the audit log, and staff accounts (list, create, lock/unlock, set a password).
+
+An admin bound to a unit manages only accounts of that unit and the units below it, never
+organisation-wide ones (no unit), and reads only the audit entries of those accounts.
+"""
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from bot.console.blueprint import bp
 from bot.web.auth import (
@@ -12,11 +16,30 @@ from bot.web.auth import (
     create_account,
     hash_password,
     requires,
+    staff_unit,
     validate_password,
 )
 from bot.web.context import clock_now, get_store
 
 PER_PAGE = 100
+
+
+def manageable(unit_code: str | None) -> bool:
+    """Whether the logged-in admin may manage an account bound to ``unit_code`` (None: organisation-wide)."""
+    bound = staff_unit()
+    if bound is None:
+        return True
+    code, bound = (unit_code or "").strip().upper(), bound.strip().upper()
+    return bool(code) and (code == bound or code.startswith(bound + "."))
+
+
+def _target(staff_id: int):
+    """The account to act on; 403 when it is outside the admin's unit (404-like flash when missing)."""
+    target = get_store().get_staff(staff_id)
+    if target is not None and not manageable(target["unit_code"]):
+        audit("users.denied", target["username"], "outside the admin's unit")
+        abort(403)
+    return target
 
 
 @bp.get("/audit", endpoint="audit")
@@ -27,17 +50,20 @@ def audit_log():
     action = request.args.get("action", "").strip()[:64]
     query = request.args.get("q", "").strip()[:100]
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows, total = store.search_audit(query=query, username=username, action=action, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    scope = staff_unit()
+    rows, total = store.search_audit(
+        query=query, username=username, action=action, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, scope_unit=scope
+    )
     args = {k: v for k, v in {"user": username, "action": action, "q": query}.items() if v}
     return render_template(
         "admin/audit.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
-        users=store.audit_usernames(), username=username, action=action, q=query, args=args,
+        users=store.audit_usernames(scope), username=username, action=action, q=query, args=args,
     )
 
 
 def _page(values=None, errors=None, status=200):
     return render_template(
-        "admin/accounts.html", staff=get_store().list_staff(), roles=ROLES, values=values or {"role": "viewer"},
+        "admin/accounts.html", staff=get_store().list_staff_within(staff_unit()), roles=ROLES, values=values or {"role": "viewer"},
         errors=errors or {}, min_password=MIN_PASSWORD,
     ), status
 
@@ -56,6 +82,11 @@ def account_create():
     errors: dict[str, list[str]] = {}
     if password != request.form.get("password2", ""):
         errors["password2"] = ["Hai lần nhập mật khẩu không giống nhau."]
+    if not manageable(values["unit_code"] or None):
+        bound = staff_unit()
+        errors["unit_code"] = [f"Tài khoản của đơn vị {bound} chỉ tạo được tài khoản thuộc đơn vị {bound} hoặc đơn vị cấp dưới."]
+        audit("users.denied", values["username"], f"create outside the admin's unit: {values['unit_code'] or 'toàn hội'}")
+        return _page(values, errors, 403)
     if not errors:
         try:
             create_account(get_store(), values["username"], password, values["role"], values["unit_code"] or None, now=clock_now())
@@ -74,7 +105,7 @@ def account_create():
 @requires("accounts")
 def account_active(staff_id: int):
     store = get_store()
-    target = store.get_staff(staff_id)
+    target = _target(staff_id)
     if target is None:
         flash("Không có tài khoản này.", "error")
     elif target["id"] == g.staff["id"]:
@@ -91,7 +122,7 @@ def account_active(staff_id: int):
 @requires("accounts")
 def account_password(staff_id: int):
     store = get_store()
-    target = store.get_staff(staff_id)
+    target = _target(staff_id)
     password = request.form.get("password", "")
     if target is None:
         flash("Không có tài khoản này.", "error")

@@ -213,14 +213,22 @@ class ConsoleStore:
 
     # -- audit log -------------------------------------------------------------------------------------
     def search_audit(
-        self, *, query: str = "", username: str = "", action: str = "", limit: int = 100, offset: int = 0
+        self, *, query: str = "", username: str = "", action: str = "", limit: int = 100, offset: int = 0,
+        scope_unit: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
-        """A page of audit entries (newest first) filtered by user, action prefix and free text."""
+        """A page of audit entries (newest first) filtered by user, action prefix and free text.
+
+        ``scope_unit``: only entries written by staff accounts of that unit and its sub-units.
+        """
         conditions, params = ["1 = 1"], []
         if username:
             conditions.append("username = ?")
             params.append(username)
         if action:
+        if scope_unit:
+            sql, extra = unit_condition("unit_code", scope_unit)
+            conditions.append(f"staff_id IN (SELECT id FROM staff WHERE {sql})")
+            params += extra
             conditions.append("action LIKE ? ESCAPE '\\'")
             params.append(_like(action)[1:])  # a prefix: "content" finds content.edit, content.approve...
         if query.strip():
@@ -233,8 +241,22 @@ class ConsoleStore:
         )
         return rows, total
 
-    def audit_usernames(self) -> list[str]:
-        return [r["username"] for r in self._rows("SELECT DISTINCT username FROM audit_log ORDER BY username")]
+    def audit_usernames(self, scope_unit: str | None = None) -> list[str]:
+        where, params = "", []
+        if scope_unit:
+            sql, params = unit_condition("unit_code", scope_unit)
+            where = f" WHERE staff_id IN (SELECT id FROM staff WHERE {sql})"
+        return [r["username"] for r in self._rows(f"SELECT DISTINCT username FROM audit_log{where} ORDER BY username", params)]
+
+    def list_staff_within(self, scope_unit: str | None) -> list[dict[str, Any]]:
+        """Staff accounts a unit-bound admin may manage: its unit and the units below (never org-wide ones)."""
+        if not scope_unit:
+            return self.list_staff()  # type: ignore[attr-defined]
+        sql, params = unit_condition("unit_code", scope_unit)
+        return self._rows(
+            "SELECT id, username, role, unit_code, active, created_at, last_login_at FROM staff"
+            f" WHERE {sql} ORDER BY username", params,
+        )
 
     # -- contest participation -----------------------------------------------------------------------------
     def participation_rows(
