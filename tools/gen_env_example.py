@@ -22,6 +22,7 @@ GROUPS = {
     "ANSWER_THRESHOLD": "Answers",
     "ORG_NAME": "Organisation (shown to members)",
     "CONSENT_VERSION": "Participation: registration, quizzes, contests and reports",
+    "OFFICE_HOURS": "Conversations with staff (GẶP CÁN BỘ)",
     "CHAT_ENABLED": "Website chat and page/OA posts",
 }
 

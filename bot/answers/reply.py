@@ -46,6 +46,7 @@ CANDIDATES = 5  # candidates ranked and logged per question
 # ambiguous ("biển" alone fits every sea entry) and the member chooses instead.
 AMBIGUOUS_RATIO = 0.95
 MENU_CHOICE = Choice("Menu", "MENU")
+STAFF_CHOICE = Choice("Gặp cán bộ", "GAP_CAN_BO")  # opens a conversation with staff (bot.handoff)
 NO_CONTACTS = "liên hệ trực tiếp cán bộ Hội ở chi hội nơi chị sinh sống"
 
 
@@ -275,7 +276,7 @@ def fallback_reply(bank: ContentBank | BankSnapshot, org: Mapping[str, Any]) -> 
         lines.append(f"Để được giải đáp trực tiếp, chị vui lòng {NO_CONTACTS}.")
     else:
         lines.append(f"Để được giải đáp trực tiếp, chị liên hệ {name} – {contacts}.")
-    return Reply("\n\n".join(lines), [MENU_CHOICE])
+    return Reply("\n\n".join(lines), [STAFF_CHOICE, MENU_CHOICE])
 
 
 # -- deciding --------------------------------------------------------------------

@@ -170,8 +170,9 @@ def register_commands(app: Flask) -> None:
     from bot.cli.channels import messenger_cli, zalo_bot_cli, zalo_cli
     from bot.cli.content import content_group
     from bot.cli.db import db_cli
+    from bot.cli.handoff import handoff_cli
 
-    for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, inbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli, db_cli):
+    for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, inbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli, db_cli, handoff_cli):
         app.cli.add_command(command)
     from bot.cli.participation import (
         COMMANDS as participation_commands,  # participation, report, quiz, privacy

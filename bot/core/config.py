@@ -213,6 +213,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COMMEND_MIN_QUIZZES", "1", _int_range(0, 1000), "Quizzes an individual candidate must finish in the period."),
     Setting("COMMEND_TOP_UNITS", "5", _int_range(0, 100_000), "Collective (unit) commendation candidates per report. 0 switches the list off."),
     Setting("COMMEND_UNIT_MIN_MEMBERS", "5", _int_range(0, 1_000_000), "Registered members a unit needs to be a collective candidate."),
+    # Conversations with staff (GẶP CÁN BỘ)
+    Setting("OFFICE_HOURS", "Thứ Hai–Thứ Sáu, 7:30–17:00", _str, "When staff usually answer, told to a member who asks for staff (GẶP CÁN BỘ)."),
+    Setting("HANDOFF_EXPIRY_DAYS", "7", _float_min(0), "An open conversation with staff with no message for this long is closed and the bot answers again. 0 switches it off."),
+    Setting("HANDOFF_NOTIFY_ZALO_BOT_CHAT_ID", "", _str, "Zalo Bot chat id of a staff chat told about new conversations with staff (empty: no message)."),
+    Setting("HANDOFF_NOTIFY_DIGEST_MINUTES", "15", _float_min(0), "At most one staff notice per this many minutes; conversations opened meanwhile go in one digest."),
     # Website chat and page/OA posts
     Setting("CHAT_ENABLED", "true", _bool, "Serve the website chat at /chat and its embed script /chat/embed.js."),
     Setting("CHAT_ALLOWED_ORIGINS", "", _origins, "Origins of the union's website that may embed the chat (CORS), comma separated, e.g. https://phunu.example.vn. Empty: only this server's own /chat page."),

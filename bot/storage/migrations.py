@@ -382,6 +382,47 @@ def m007_members_first(db: Database) -> None:
     db.execute("UPDATE broadcast_runs SET expanded_at = started_at WHERE started_at IS NOT NULL")
 
 
+@migrations()
+def m008_handoff(db: Database) -> None:
+    """Conversations handed to staff ("GẶP CÁN BỘ") and their threads (member, bot and staff messages)."""
+    db.execute(
+        """
+        CREATE TABLE handoffs (
+            id INTEGER PRIMARY KEY,
+            member_id INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            unit_code TEXT,                  -- the member's unit at opening (NULL: organisation level)
+            state TEXT NOT NULL DEFAULT 'open',   -- open | closed
+            opened_at REAL NOT NULL,
+            closed_at REAL,
+            closed_by TEXT,                  -- member | staff:<username> | cli
+            assigned_staff_id INTEGER,
+            last_member_at REAL,
+            waiting_since REAL,              -- oldest member message staff have not answered yet
+            first_staff_reply_at REAL,
+            notified_at REAL                 -- when staff were told about it (Zalo Bot digest)
+        )"""
+    )
+    db.execute("CREATE UNIQUE INDEX handoffs_one_open ON handoffs (member_id) WHERE state = 'open'")
+    db.execute("CREATE INDEX handoffs_state ON handoffs (state, unit_code)")
+    db.execute("CREATE INDEX handoffs_opened ON handoffs (opened_at)")
+    db.execute(
+        """
+        CREATE TABLE handoff_messages (
+            id INTEGER PRIMARY KEY,
+            handoff_id INTEGER NOT NULL REFERENCES handoffs (id),
+            at REAL NOT NULL,
+            author TEXT NOT NULL,            -- member | bot | staff
+            staff_id INTEGER,
+            staff_name TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL,
+            outbox_id INTEGER,
+            messaging_type TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX handoff_messages_thread ON handoff_messages (handoff_id, id)")
+
+
 def apply(db: Database) -> None:
     """Apply pending migrations."""
     migrations.apply(db)

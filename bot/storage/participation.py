@@ -132,6 +132,7 @@ class ParticipationStore(ReportStore):
                 params,
             ).rowcount
             self._write("DELETE FROM conversations WHERE member_id = ?", [member_id])
+            counts["handoff_messages"] = self.erase_handoffs(member_id, at=at)  # staff threads: text blanked
             self._write(
                 "UPDATE members SET platform_id = ?, display_name = '', full_name = NULL, phone = NULL,"
                 " consent_at = NULL, consent_version = NULL, registered_at = NULL, tags = '[]', subscribed = 0,"

@@ -23,6 +23,7 @@ from bot.core.paths import PROJECT_ROOT
 from bot.storage import migrations
 from bot.storage.broadcasts import BroadcastStore
 from bot.storage.console import ConsoleStore
+from bot.storage.handoff import HandoffStore
 from bot.storage.participation import ParticipationStore
 from bot.storage.queues import QueueStore
 from bot.storage.staff import StaffStore
@@ -96,7 +97,7 @@ def connect(path: str) -> Database:
     return Database(conn)
 
 
-class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore):
+class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore, HandoffStore):
     """Domain operations over one database connection."""
 
     def __init__(self, db: Database | str):

@@ -12,6 +12,7 @@ from bot.conversation.commands import CommandHandler
 from bot.conversation.dispatcher import Dispatcher, MenuItem
 from bot.conversation.smalltalk import SmallTalkHandler
 from bot.core.clock import Clock
+from bot.handoff.flow import install_handoff
 from bot.participation.install import install_participation
 from bot.pipeline.inbox import InboxProcessor
 from bot.storage.store import Store
@@ -65,6 +66,7 @@ def build_dispatcher(config: dict[str, Any], get_bank: Callable[[], ContentBank 
     install_participation(dispatcher, get_bank)  # submit_info first; privacy, registration, quiz, hái hoa, contest here
     dispatcher.handlers.append(SmallTalkHandler(dispatcher))  # "xin chào", "cảm ơn", "ok", emoji: not questions
     dispatcher.handlers.append(AnswerHandler(get_bank))
+    install_handoff(dispatcher)  # GẶP CÁN BỘ after the commands; while open, her text goes to staff (before small talk)
     dispatcher.add_menu_item(
         MenuItem("Hỏi đáp theo chủ đề", "TOPICS", "Hỏi về biên giới, biển, đảo, pháp luật và các chương trình của Hội", 10)
     )

@@ -24,6 +24,7 @@ LAYERS = {
     "bot.answers": 3,
     "bot.participation": 3,
     "bot.reports": 3,
+    "bot.handoff": 3,
     "scheduler": 3,
     "bot.web": 4,
     "bot.console": 4,
@@ -38,6 +39,7 @@ FORBIDDEN = {
     "bot.pipeline": ("flask",),
     "bot.conversation": ("flask",),
     "scheduler": ("flask",),
+    "bot.handoff": ("flask",),
 }
 # The matcher's full-text index is an in-memory SQLite FTS5 table built from the content
 # bank (never the app's database): the one place outside bot.storage allowed to use SQL.

@@ -1,0 +1,88 @@
+"""`flask handoff list|reply|close|notify`: conversations members opened with GẶP CÁN BỘ."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from bot.handoff import notify, service
+from bot.web.context import clock_now, get_services, get_store
+
+handoff_cli = AppGroup("handoff", help="Conversations with staff (GẶP CÁN BỘ): list, reply, close.")
+
+
+def _local(ts: float | None) -> str:
+    if not ts:
+        return "—"
+    return dt.datetime.fromtimestamp(float(ts), ZoneInfo(current_app.config["TIMEZONE"])).strftime("%d/%m/%Y %H:%M")
+
+
+@handoff_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--all", "show_all", is_flag=True, help="Closed conversations too.")
+@click.option("--unit", default=None, help="Only this unit and its sub-units.")
+def list_command(as_json: bool, show_all: bool, unit: str | None) -> None:
+    """Open conversations, those waiting longest first."""
+    rows = get_store().list_handoffs(state=None if show_all else "open", scope_unit=unit)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(service.summary(row), ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("Không có cuộc trò chuyện nào đang mở.")
+        return
+    for row in rows:
+        s = service.summary(row)
+        waiting = f"chờ từ {_local(s['waiting_since'])}" if s["waiting_since"] else "đã trả lời"
+        last = " ".join(s["last_message"].split())[:60]
+        click.echo(
+            f"#{s['id']} [{s['channel']}] {s['member']} – {s['unit'] or 'cấp Hội'} – mở {_local(s['opened_at'])}"
+            f" – {waiting}: {last}"
+        )
+
+
+@handoff_cli.command("reply")
+@click.argument("handoff_id", type=int)
+@click.option("--text", required=True, help="The reply, written by a person.")
+@click.option("--confirm-paid", is_flag=True, help="Zalo OA 48 h–7 d: agree that this reply is billed.")
+def reply_command(handoff_id: int, text: str, confirm_paid: bool) -> None:
+    """Send a staff reply through the outbox (within the platform's window)."""
+    services = get_services()
+    try:
+        result = service.reply(
+            get_store(), services.channels, services.config, handoff_id, text,
+            now=clock_now(), staff_name="cli", confirm_paid=confirm_paid,
+        )
+    except service.HandoffError as err:
+        raise click.ClickException(str(err)) from err
+    if services.workers is not None:
+        services.workers.wake_senders([get_store().get_handoff(handoff_id)["channel"]])
+    click.echo(f"Đã xếp tin trả lời vào hàng gửi (outbox {', '.join(map(str, result['outbox_ids']))}). {result['window'].reason}")
+
+
+@handoff_cli.command("close")
+@click.argument("handoff_id", type=int)
+@click.option("--quiet", is_flag=True, help="Do not tell the member.")
+def close_command(handoff_id: int, quiet: bool) -> None:
+    """End the conversation: the bot answers the member again."""
+    services = get_services()
+    try:
+        closed = service.close(
+            get_store(), handoff_id, now=clock_now(), by="cli", tell_member=not quiet,
+            channels=services.channels, config=services.config,
+        )
+    except service.HandoffError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"Đã đóng cuộc trò chuyện #{handoff_id}." if closed else f"Cuộc trò chuyện #{handoff_id} đã đóng từ trước.")
+
+
+@handoff_cli.command("notify")
+def notify_command() -> None:
+    """Send the staff digest now if one is due (the scheduler does this on its tick)."""
+    outbox_id = notify.queue_notice(get_store(), get_services().config, clock_now())
+    click.echo(f"Đã xếp thông báo (outbox {outbox_id})." if outbox_id else "Không có thông báo nào cần gửi.")
