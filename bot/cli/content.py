@@ -16,6 +16,7 @@ Thresholds are tuned on ``split: dev`` only; ``split: test`` is the held-out che
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections import Counter
@@ -260,6 +261,13 @@ def _content_dir() -> str:
     return resolve_content_dir(current_app.config["CONTENT_DIR"])
 
 
+def _today() -> dt.date:
+    """Today on the app clock, in the configured time zone (never the wall clock directly)."""
+    from bot.web.context import get_services
+
+    return get_services().clock.today(current_app.config.get("TIMEZONE") or "Asia/Ho_Chi_Minh")
+
+
 @content_group.command("check")
 @click.option("--dir", "content_dir", type=click.Path(file_okay=False), default=None, help="Thư mục nội dung (mặc định: CONTENT_DIR).")
 def check_command(content_dir: str | None) -> None:
@@ -269,7 +277,7 @@ def check_command(content_dir: str | None) -> None:
     )
 
     content_dir = content_dir or _content_dir()
-    topics, entries, issues = parse_content(content_dir)
+    topics, entries, issues = parse_content(content_dir, today=_today())  # today: review_by dates due
     issues = [*issues, *check_participation_content(content_dir)]  # units, quizzes, contests
     for issue in issues:
         click.echo(str(issue))
@@ -366,3 +374,97 @@ def reload_command() -> None:
     )
     if snapshot.errors:
         raise SystemExit(1)
+
+
+# -- export for approval -----------------------------------------------------------
+
+EXPORT_HEADERS = (
+    ("id", "Mã mục"),
+    ("question", "Câu hỏi"),
+    ("answer", "Câu trả lời"),
+    ("sources", "Nguồn"),
+    ("status", "Trạng thái"),
+    ("reviewed", "Ngày rà soát"),
+    ("reviewed_by", "Người rà soát"),
+    ("review_by", "Hạn rà soát lại"),
+    ("sensitive", "Nhạy cảm"),
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula: text starting with = + - @ tab or CR
+    gets a leading apostrophe (numbers, dates and booleans are left as they are)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _source_reference(source: Any) -> str:
+    """The full reference for reviewers: title (or name), number, date, link."""
+    parts = [source.title or source.name]
+    if source.title and source.name not in source.title:
+        parts.append(f"(tên hiển thị: {source.name})")
+    if source.number and source.number.lower() not in " ".join(parts).lower():
+        parts.append(f"số {source.number}")
+    if source.date:
+        parts.append(answers.short_date(source.date))
+    text = ", ".join(parts)
+    return f"{text} – {source.url}" if source.url else text
+
+
+def export_rows(entries: list[Any], org: dict[str, Any]) -> list[list[Any]]:
+    """One row per entry in EXPORT_HEADERS order; answers with their placeholders filled."""
+    rows = []
+    for e in entries:
+        rows.append([
+            e.id,
+            e.question,
+            answers.fill_placeholders(e.answer, org),
+            "\n".join(_source_reference(s) for s in e.sources),
+            "Đã duyệt" if e.approved else "Bản nháp",
+            e.reviewed,
+            e.reviewed_by or "",
+            e.review_by or "",
+            "có" if e.sensitive else "",
+        ])
+    return rows
+
+
+def write_export_xlsx(path: str, entries: list[Any], org: dict[str, Any]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Kho hỏi đáp"
+    ws.append([label for _, label in EXPORT_HEADERS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in export_rows(entries, org):
+        ws.append([safe_cell(v) for v in row])
+    widths = {"A": 28, "B": 45, "C": 90, "D": 70, "E": 12, "F": 13, "G": 24, "H": 14, "I": 10}
+    for column, width in widths.items():
+        ws.column_dimensions[column].width = width
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        row[5].number_format = row[7].number_format = "DD/MM/YYYY"
+    ws.freeze_panes = "B2"
+    wb.save(path)
+
+
+@content_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["xlsx"]), default="xlsx", show_default=True, help="Định dạng tệp.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="Tệp ghi ra, ví dụ kho-hoi-dap.xlsx.")
+@click.option("--dir", "content_dir", type=click.Path(file_okay=False), default=None, help="Thư mục nội dung (mặc định: CONTENT_DIR).")
+def export_command(fmt: str, out: str, content_dir: str | None) -> None:
+    """Xuất kho hỏi đáp (mã, câu hỏi, câu trả lời, nguồn, trạng thái, rà soát, nhạy cảm) ra tệp Excel để gửi duyệt."""
+    content_dir = content_dir or _content_dir()
+    _, entries, issues = parse_content(content_dir)
+    errors = [i for i in issues if i.is_error]
+    write_export_xlsx(out, entries, dict(current_app.config))
+    approved = sum(e.approved for e in entries)
+    click.echo(f"Đã ghi {len(entries)} mục ({approved} đã duyệt, {len(entries) - approved} bản nháp) vào {out}.")
+    if errors:
+        click.echo(f"Lưu ý: {len(errors)} lỗi trong kho; các mục có lỗi không được xuất (chạy flask content check).")

@@ -11,19 +11,29 @@ import re
 import threading
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.datastructures import MultiDict
 
 from bot.answers import edit as content_store
 from bot.answers.bank import (
-    bank_signature,
     STATUSES,
     Entry,
     Source,
     bank_files,
+    bank_signature,
     parse_content,
     resolve_content_dir,
 )
+from bot.answers.check import as_date
 from bot.answers.reply import entry_reply
 from bot.console.blueprint import bp
 from bot.console.preview import preview_reply
@@ -34,6 +44,12 @@ from bot.web.context import get_services, get_store
 PER_PAGE = 50
 MAX_SOURCES = 10
 STATUS_LABELS = {"draft": "Bản nháp", "approved": "Đã duyệt"}
+SOURCE_KEYS = ("name", "title", "number", "date", "url")
+SENSITIVE_ROLE = "admin"  # only this role approves sensitive (sovereignty) entries
+SENSITIVE_REFUSED = (
+    "Mục này là nội dung nhạy cảm (chủ quyền: Hoàng Sa, Trường Sa, Gạc Ma, Biển Đông): chỉ quản trị viên được duyệt."
+    " Chị lưu ở trạng thái Bản nháp; quản trị viên sẽ xem và duyệt."
+)
 
 _cache_lock = threading.Lock()
 _cache: dict[str, tuple[Any, Any]] = {}
@@ -76,10 +92,11 @@ def _normalise_answer(text: str) -> str:
 
 def form_values(form: MultiDict) -> dict[str, Any]:
     """What was typed, kept as typed, to show the form again."""
-    values = {k: form.get(k, "") for k in ("id", "topic", "question", "variants", "keywords", "answer", "related", "status", "reviewed", "file", "version", "question_ids")}
+    values = {k: form.get(k, "") for k in ("id", "topic", "question", "variants", "keywords", "answer", "related", "status", "reviewed", "reviewed_by", "review_by", "file", "version", "question_ids")}
+    values["sensitive"] = form.get("sensitive") == "1"
     sources = []
     for i in range(MAX_SOURCES):
-        source = {k: form.get(f"source-{i}-{k}", "").strip() for k in ("name", "number", "date", "url")}
+        source = {k: form.get(f"source-{i}-{k}", "").strip() for k in SOURCE_KEYS}
         if any(source.values()):
             sources.append(source)
     values["sources"] = sources
@@ -117,6 +134,17 @@ def values_to_data(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, li
             errors.setdefault("reviewed", []).append("Ngày rà soát phải dạng YYYY-MM-DD.")
     else:
         data["reviewed"] = _today()
+    reviewed_by = " ".join((values.get("reviewed_by") or "").split())
+    if reviewed_by:
+        data["reviewed_by"] = reviewed_by
+    review_by = (values.get("review_by") or "").strip()
+    if review_by:
+        try:
+            data["review_by"] = dt.date.fromisoformat(review_by)
+        except ValueError:
+            errors.setdefault("review_by", []).append("Hạn rà soát lại phải dạng YYYY-MM-DD.")
+    if values.get("sensitive"):
+        data["sensitive"] = True
     for key, label in (("question", "Cần câu hỏi chuẩn."), ("answer", "Cần câu trả lời."), ("topic", "Chọn một chủ đề.")):
         if not data[key]:
             errors.setdefault(key, []).append(label)
@@ -133,12 +161,14 @@ def record_values(record: content_store.EntryRecord) -> dict[str, Any]:
     sources = []
     for s in d.get("sources") or []:
         if isinstance(s, dict):
-            sources.append({k: "" if s.get(k) is None else str(s.get(k)) for k in ("name", "number", "date", "url")})
+            sources.append({k: "" if s.get(k) is None else str(s.get(k)) for k in SOURCE_KEYS})
     return {
         "id": record.id, "topic": str(d.get("topic") or ""), "question": str(d.get("question") or ""),
         "variants": listed("variants", "\n"), "keywords": listed("keywords", "\n"),
         "answer": str(d.get("answer") or "").strip(), "related": listed("related", ", "),
         "status": str(d.get("status") or "draft"), "reviewed": str(d.get("reviewed") or ""),
+        "reviewed_by": str(d.get("reviewed_by") or ""), "review_by": str(d.get("review_by") or ""),
+        "sensitive": d.get("sensitive") is True,
         "sources": sources, "file": record.file_name, "version": record.version, "question_ids": "",
     }
 
@@ -153,7 +183,7 @@ def _preview_for(data: dict[str, Any]) -> dict[str, Any]:
         variants=tuple(data.get("variants") or ()), keywords=tuple(data.get("keywords") or ()),
         answer=data.get("answer") or "",
         sources=tuple(
-            Source(s.get("name", ""), s.get("number"), str(s["date"]) if s.get("date") else None, s.get("url"))
+            Source(s.get("name", ""), s.get("number"), str(s["date"]) if s.get("date") else None, s.get("url"), s.get("title"))
             for s in data.get("sources") or [] if s.get("name")
         ),
         related=tuple(data.get("related") or ()), status=data.get("status") or "draft",
@@ -161,6 +191,46 @@ def _preview_for(data: dict[str, Any]) -> dict[str, Any]:
     )
     reply = entry_reply(entry, snapshot, current_app.config)
     return preview_reply(reply, services, current_app.config)
+
+
+def is_admin() -> bool:
+    staff = g.get("staff")
+    return bool(staff) and staff["role"] == SENSITIVE_ROLE
+
+
+def _guard_sensitive(old: dict[str, Any] | None, data: dict[str, Any]) -> str | None:
+    """Only an admin removes the sensitive mark or approves a sensitive entry: the mark stays
+    when someone else unticks it; returns the refusal message when they try to approve."""
+    if old and old.get("sensitive") is True and not is_admin():
+        data["sensitive"] = True
+    if data.get("sensitive") is True and data.get("status") == "approved" and not is_admin():
+        return SENSITIVE_REFUSED
+    return None
+
+
+def due_for_review(records: list[content_store.EntryRecord], today: dt.date) -> list[dict[str, Any]]:
+    """Entries whose review_by date is today or earlier, soonest first (drafts included)."""
+    due = []
+    for record in records:
+        day = as_date(record.data.get("review_by"))
+        if day is not None and day <= today:
+            due.append({"record": record, "review_by": day, "overdue_days": (today - day).days})
+    return sorted(due, key=lambda d: (d["review_by"], d["record"].id))
+
+
+def _keep_source_titles(old: dict[str, Any], data: dict[str, Any]) -> None:
+    """A source typed without its full reference keeps the one written before (same name or link)."""
+    titles = {}
+    for s in old.get("sources") or []:
+        if isinstance(s, dict) and s.get("title"):
+            for key in ("name", "url"):
+                if s.get(key):
+                    titles.setdefault((key, str(s[key])), s["title"])
+    for s in data.get("sources") or []:
+        if not s.get("title"):
+            title = titles.get(("name", s.get("name", ""))) or titles.get(("url", s.get("url", "")))
+            if title:
+                s["title"] = title
 
 
 def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -179,6 +249,9 @@ def content_list():
     topic = request.args.get("topic", "")
     status = request.args.get("status", "")
     with_issues = request.args.get("issues") == "1"
+    due_only = request.args.get("due") == "1"
+    due = due_for_review(state["records"], _today())
+    due_ids = {d["record"].id for d in due}
     issues_by_id: dict[str, list] = {}
     for issue in state["issues"]:
         if issue.entry_id:
@@ -193,20 +266,23 @@ def content_list():
             continue
         if with_issues and not any(i.is_error for i in issues_by_id.get(record.id, [])):
             continue
+        if due_only and record.id not in due_ids:
+            continue
         if needle:
             haystack = " ".join(
                 str(x) for x in [record.id, d.get("question"), d.get("answer"), *(d.get("variants") or []), *(d.get("keywords") or [])]
             )
             if needle not in fold(haystack):
                 continue
-        rows.append({"record": record, "issues": issues_by_id.get(record.id, [])})
+        rows.append({"record": record, "issues": issues_by_id.get(record.id, []), "due": record.id in due_ids})
     page = max(1, request.args.get("page", 1, type=int) or 1)
     pages = max(1, -(-len(rows) // PER_PAGE))
     errors = [i for i in state["issues"] if i.is_error]
     return render_template(
         "admin/content_list.html",
         rows=rows[(page - 1) * PER_PAGE : page * PER_PAGE], total=len(rows), page=page, pages=pages,
-        q=q, topic=topic, status=status, with_issues=with_issues, topics=state["topics"], status_labels=STATUS_LABELS,
+        q=q, topic=topic, status=status, with_issues=with_issues, due_only=due_only, due=due,
+        topics=state["topics"], status_labels=STATUS_LABELS,
         errors=errors, warnings=len(state["issues"]) - len(errors), all_count=len(state["records"]),
         approved=sum(1 for r in state["records"] if r.data.get("status") == "approved"),
         folder=content_dir(), relative=content_store.relative,
@@ -224,7 +300,7 @@ def _render_form(values, errors, *, record=None, current=None, status=200, previ
         "admin/content_edit.html", values=values, errors=errors, record=record, current=current,
         topic_options=[(t.id, t.title) for t in state["topics"].values()], file_options=[(f, f) for f in files],
         status_labels=STATUS_LABELS, issues=issues, preview=preview,
-        max_sources=MAX_SOURCES,
+        max_sources=MAX_SOURCES, is_admin=is_admin(),
     ), status
 
 
@@ -232,7 +308,7 @@ def _render_form(values, errors, *, record=None, current=None, status=200, previ
 @requires("content")
 def content_new():
     values = {k: "" for k in ("id", "topic", "question", "variants", "keywords", "answer", "related", "file", "version", "question_ids")}
-    values.update(status="draft", reviewed=_today().isoformat(), sources=[])
+    values.update(status="draft", reviewed=_today().isoformat(), sources=[], reviewed_by="", review_by="", sensitive=False)
     ids = [int(x) for x in re.findall(r"\d+", request.args.get("questions", ""))][:50]
     if ids:
         texts = list(dict.fromkeys(" ".join(r["text"].split()) for r in get_store().questions_by_id(ids)))
@@ -252,6 +328,9 @@ def content_new():
 def content_create():
     values = form_values(request.form)
     data, errors = values_to_data(values)
+    refused = _guard_sensitive(None, data)
+    if refused:
+        errors.setdefault("status", []).append(refused)
     if errors:
         return _render_form(values, errors, status=400)
     try:
@@ -262,7 +341,8 @@ def content_create():
         return _render_form(values, {"": [str(exc)]}, status=400)
     ids = [int(x) for x in re.findall(r"\d+", values.get("question_ids") or "")]
     done = get_store().set_questions_review(ids, "done") if ids else 0
-    reload = publish(result, "content.create", f"trạng thái {data['status']}" + (f"; từ {done} câu hỏi chưa trả lời" if done else ""))
+    reload = publish(result, "content.create", f"trạng thái {data['status']}" + (f"; từ {done} câu hỏi chưa trả lời" if done else "")
+                     + ("; mục nhạy cảm" if data.get("sensitive") else ""))
     _flash_saved(result, reload, created=True)
     return redirect(url_for("console.content_edit", entry_id=result.entry_id))
 
@@ -296,6 +376,12 @@ def content_save(entry_id: str):
     values = form_values(request.form)
     values["id"] = entry_id
     data, errors = values_to_data(values)
+    if record is not None:
+        _keep_source_titles(record.data, data)
+    refused = _guard_sensitive(record.data if record else None, data)
+    if refused:
+        errors.setdefault("status", []).append(refused)
+        values["sensitive"] = data.get("sensitive") is True
     if errors:
         return _render_form(values, errors, record=record, status=400)
     try:
@@ -312,7 +398,12 @@ def content_save(entry_id: str):
     except content_store.ContentEditError as exc:
         return _render_form(values, {"": [str(exc)]}, record=record, status=400)
     changed = _changed_fields(record.data if record else {}, data)
-    reload = publish(result, "content.edit", "sửa " + ", ".join(changed) if changed else "không đổi")
+    detail = "sửa " + ", ".join(changed) if changed else "không đổi"
+    if data.get("sensitive") and data.get("status") == "approved":
+        # an admin saving a sensitive entry as approved approves this text: on the record as such
+        reload = publish(result, "content.approve", f"mục nhạy cảm; {detail}")
+    else:
+        reload = publish(result, "content.edit", detail)
     _flash_saved(result, reload)
     return redirect(url_for("console.content_edit", entry_id=entry_id))
 
@@ -320,6 +411,11 @@ def content_save(entry_id: str):
 @bp.post("/content/<entry_id>/approve")
 @requires("content")
 def content_approve(entry_id: str):
+    current = content_store.find_entry(content_dir(), entry_id)
+    sensitive = current is not None and current.data.get("sensitive") is True
+    if sensitive and not is_admin():
+        flash(SENSITIVE_REFUSED.split(" Chị lưu")[0], "error")
+        return redirect(url_for("console.content_edit", entry_id=entry_id))
     try:
         result = content_store.approve_entry(content_dir(), entry_id, version=request.form.get("version") or None, today=_today())
     except content_store.ContentConflict as exc:
@@ -330,7 +426,7 @@ def content_approve(entry_id: str):
             for message in messages:
                 flash(f"Chưa duyệt được: {message}", "error")
         return redirect(url_for("console.content_edit", entry_id=entry_id))
-    reload = publish(result, "content.approve")
+    reload = publish(result, "content.approve", "mục nhạy cảm, duyệt bởi quản trị viên" if sensitive else "")
     _flash_saved(result, reload, approved=True)
     return redirect(url_for("console.content_edit", entry_id=entry_id))
 
