@@ -88,10 +88,13 @@ class ConsoleStore:
     def participation_by_bucket(self, bounds: Sequence[float]) -> list[dict[str, int]]:
         """Per time range: quiz attempts (when the quiz tables exist) and contest participations."""
         cte, params = _buckets(bounds)
+        local = ",".join("?" * len(LOCAL_CHANNELS))
         contests = self._rows(
             f"{cte} SELECT b.i AS i, count(p.id) AS n FROM b"
-            " LEFT JOIN participations p ON p.reported_at >= b.lo AND p.reported_at < b.hi GROUP BY b.i ORDER BY b.i",
-            params,
+            " LEFT JOIN participations p ON p.reported_at >= b.lo AND p.reported_at < b.hi"
+            f" AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id = p.member_id AND m.channel IN ({local}))"
+            " GROUP BY b.i ORDER BY b.i",
+            [*params, *LOCAL_CHANNELS],
         )
         quizzes = [0] * (len(bounds) - 1)
         table = self._quiz_attempts_table()
@@ -99,8 +102,9 @@ class ConsoleStore:
             name, column = table
             rows = self._rows(
                 f"{cte} SELECT b.i AS i, count(a.{column}) AS n FROM b"
-                f" LEFT JOIN {name} a ON a.{column} >= b.lo AND a.{column} < b.hi GROUP BY b.i ORDER BY b.i",
-                params,
+                f" LEFT JOIN {name} a ON a.{column} >= b.lo AND a.{column} < b.hi AND a.channel NOT IN ({local})"
+                " GROUP BY b.i ORDER BY b.i",
+                [*params, *LOCAL_CHANNELS],
             )
             quizzes = [r["n"] for r in rows]
         return [{"quiz": q, "contest": c["n"]} for q, c in zip(quizzes, contests)]

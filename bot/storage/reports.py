@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+# Staff testing (the web simulator, the terminal): marked by its channel, never counted in
+# reports, leaderboards or commendations.  Literal SQL: the names are constants.
+TEST_CHANNELS = ("simulator", "console")
+NOT_TEST = "NOT IN ('simulator', 'console')"
+
 
 def scope_clause(column: str, scope: str | None) -> tuple[str, list[Any]]:
     """SQL (starting with ' AND') limiting ``column`` to ``scope`` and its sub-units."""
@@ -20,13 +25,14 @@ def scope_clause(column: str, scope: str | None) -> tuple[str, list[Any]]:
 
 
 # best finished attempt per member of one quiz (score desc, then time asc)
-_BEST = """
+_BEST_ANY = """
     SELECT a.member_id, a.id AS attempt_id, a.score, a.total, a.duration, a.finished_at, a.channel,
            m.unit_code, m.full_name, m.display_name, m.platform_id,
            ROW_NUMBER() OVER (PARTITION BY a.member_id ORDER BY a.score DESC, a.duration ASC, a.finished_at ASC) AS rn
     FROM quiz_attempts a JOIN members m ON m.id = a.member_id
     WHERE a.quiz_id = ? AND a.state = 'finished' AND m.status != 'erased'
 """
+_BEST = _BEST_ANY + f" AND m.channel {NOT_TEST}"
 
 
 class ReportStore:
@@ -48,7 +54,7 @@ class ReportStore:
         return self._by_unit(
             "SELECT m.unit_code AS unit, count(*) AS n FROM (SELECT DISTINCT member_id FROM outbox"
             " WHERE status = 'sent' AND finished_at >= ? AND finished_at < ? AND member_id IS NOT NULL) o"
-            f" JOIN members m ON m.id = o.member_id WHERE 1{clause} GROUP BY m.unit_code",
+            f" JOIN members m ON m.id = o.member_id WHERE m.channel {NOT_TEST}{clause} GROUP BY m.unit_code",
             [start, end, *params],
         )
 
@@ -58,7 +64,7 @@ class ReportStore:
         lower = " AND registered_at >= ?" if since is not None else ""
         return self._by_unit(
             f"SELECT unit_code AS unit, count(*) AS n FROM members WHERE registered_at IS NOT NULL AND registered_at < ?{lower}"
-            f" AND status != 'erased'{clause} GROUP BY unit_code",
+            f" AND status != 'erased' AND channel {NOT_TEST}{clause} GROUP BY unit_code",
             [before, *([since] if since is not None else []), *params],
         )
 
@@ -67,7 +73,7 @@ class ReportStore:
         clause, params = scope_clause("m.unit_code", scope)
         return self._rows(
             "SELECT m.unit_code AS unit, q.decision, sum(q.n) AS n FROM (SELECT member_id, decision, count(*) AS n"
-            " FROM questions WHERE asked_at >= ? AND asked_at < ? GROUP BY member_id, decision) q"
+            f" FROM questions WHERE asked_at >= ? AND asked_at < ? AND channel {NOT_TEST} GROUP BY member_id, decision) q"
             f" LEFT JOIN members m ON m.id = q.member_id WHERE 1{clause} GROUP BY m.unit_code, q.decision",
             [start, end, *params],
         )
@@ -78,7 +84,7 @@ class ReportStore:
         return self._by_unit(
             "SELECT m.unit_code AS unit, sum(o.n) AS n FROM (SELECT member_id, count(*) AS n FROM outbox"
             " WHERE kind = 'broadcast' AND status = 'sent' AND part = 0 AND finished_at >= ? AND finished_at < ?"
-            f" GROUP BY member_id) o LEFT JOIN members m ON m.id = o.member_id WHERE 1{clause} GROUP BY m.unit_code",
+            f" AND channel {NOT_TEST} GROUP BY member_id) o LEFT JOIN members m ON m.id = o.member_id WHERE 1{clause} GROUP BY m.unit_code",
             [start, end, *params],
         )
 
@@ -94,7 +100,7 @@ class ReportStore:
             " max(CASE WHEN a.state = 'finished' THEN 100.0 * a.score / a.total END) AS max_pct,"
             " coalesce(sum(CASE WHEN a.state = 'finished' THEN a.duration END), 0) AS sum_duration"
             " FROM quiz_attempts a JOIN members m ON m.id = a.member_id"
-            f" WHERE a.started_at >= ? AND a.started_at < ?{clause} GROUP BY {group}",
+            f" WHERE a.started_at >= ? AND a.started_at < ? AND a.channel {NOT_TEST}{clause} GROUP BY {group}",
             [start, end, *params],
         )
 
@@ -103,7 +109,7 @@ class ReportStore:
         return self._rows(
             "SELECT m.unit_code AS unit, count(*) AS draws, count(DISTINCT d.member_id) AS members,"
             " sum(d.answered_at IS NOT NULL) AS answered FROM haihoa_draws d JOIN members m ON m.id = d.member_id"
-            f" WHERE d.drawn_at >= ? AND d.drawn_at < ?{clause} GROUP BY m.unit_code",
+            f" WHERE d.drawn_at >= ? AND d.drawn_at < ? AND d.channel {NOT_TEST}{clause} GROUP BY m.unit_code",
             [start, end, *params],
         )
 
@@ -114,7 +120,8 @@ class ReportStore:
         return self._rows(
             f"SELECT {unit} AS unit, p.contest_id, p.source, count(*) AS n FROM participations p"
             " LEFT JOIN members m ON m.id = p.member_id"
-            f" WHERE p.participated_on >= ? AND p.participated_on <= ?{clause} GROUP BY 1, 2, 3",
+            f" WHERE p.participated_on >= ? AND p.participated_on <= ? AND coalesce(m.channel, '') {NOT_TEST}{clause}"
+            " GROUP BY 1, 2, 3",
             [first_day, last_day, *params],
         )
 
@@ -123,7 +130,7 @@ class ReportStore:
         clause, params = scope_clause("m.unit_code", scope)
         return self._by_unit(
             "SELECT m.unit_code AS unit, count(*) AS n FROM members m WHERE m.registered_at IS NOT NULL"
-            f" AND m.status != 'erased'{clause} AND (EXISTS (SELECT 1 FROM quiz_attempts a WHERE a.member_id = m.id"
+            f" AND m.status != 'erased' AND m.channel {NOT_TEST}{clause} AND (EXISTS (SELECT 1 FROM quiz_attempts a WHERE a.member_id = m.id"
             " AND a.state = 'finished' AND a.finished_at >= ? AND a.finished_at < ?) OR EXISTS (SELECT 1 FROM"
             " participations p WHERE p.member_id = m.id AND p.participated_on >= ? AND p.participated_on <= ?))"
             " GROUP BY m.unit_code",
@@ -157,10 +164,11 @@ class ReportStore:
 
     def unit_rank(self, quiz_id: str, member_id: int, unit_code: str) -> tuple[int, int] | None:
         """(rank, members ranked) of a member's best attempt among members of the same unit."""
+        # a tester in the simulator sees where they would stand; members never count testers
         rows = self._rows(
-            f"SELECT member_id FROM ({_BEST} AND m.unit_code = ?) WHERE rn = 1"
+            f"SELECT member_id FROM ({_BEST_ANY} AND m.unit_code = ? AND (m.channel {NOT_TEST} OR m.id = ?)) WHERE rn = 1"
             " ORDER BY score DESC, duration ASC, finished_at ASC",
-            [quiz_id, unit_code],
+            [quiz_id, unit_code, member_id],
         )
         ids = [r["member_id"] for r in rows]
         return (ids.index(member_id) + 1, len(ids)) if member_id in ids else None
@@ -171,7 +179,7 @@ class ReportStore:
         return self._rows(
             "SELECT a.id AS attempt_id, a.channel, m.platform_id, m.full_name, m.unit_code, a.state, a.score, a.total,"
             " a.started_at, a.finished_at, a.duration FROM quiz_attempts a JOIN members m ON m.id = a.member_id"
-            f" WHERE a.quiz_id = ? AND m.status != 'erased'{clause} ORDER BY a.started_at, a.id",
+            f" WHERE a.quiz_id = ? AND m.status != 'erased' AND m.channel {NOT_TEST}{clause} ORDER BY a.started_at, a.id",
             [quiz_id, *params],
         )
 
@@ -191,7 +199,7 @@ class ReportStore:
             " sum(b.duration) AS total_duration, (SELECT count(*) FROM participations p WHERE p.member_id = m.id"
             " AND p.participated_on >= ? AND p.participated_on <= ?) AS contests"
             " FROM best b JOIN members m ON m.id = b.member_id"
-            f" WHERE m.registered_at IS NOT NULL AND m.status != 'erased'{clause}"
+            f" WHERE m.registered_at IS NOT NULL AND m.status != 'erased' AND m.channel {NOT_TEST}{clause}"
             " GROUP BY m.id HAVING count(*) >= ? AND avg(b.pct) >= ?"
             " ORDER BY avg_pct DESC, quizzes DESC, contests DESC, total_duration ASC LIMIT ?",
             [start, end, first_day, last_day, *params, min_quizzes, min_pct, limit],

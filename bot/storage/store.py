@@ -295,6 +295,7 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
     def unanswered_questions(self, *, status: str = "new", limit: int = 1000) -> list[dict[str, Any]]:
         rows = self._rows(
             "SELECT * FROM questions WHERE decision != 'answer' AND review_status = ?"
+            " AND channel NOT IN ('simulator', 'console')"  # staff testing is not a member's question
             " ORDER BY asked_at DESC LIMIT ?",
             [status, limit],
         )

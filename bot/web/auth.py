@@ -182,7 +182,7 @@ def audit(action: str, target: str = "", detail: str = "") -> None:
 
 # -- login and logout ---------------------------------------------------------------------
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/admin") and not urlparse(target).netloc and "//" not in target:
+    if target and target.startswith(("/admin", "/simulator")) and not urlparse(target).netloc and "//" not in target:
         return target
     return url_for("auth.home")
 

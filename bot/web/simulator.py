@@ -1,7 +1,9 @@
 """GET /simulator: chat as a member in the browser, through the real pipeline.
 
 Messages go through the same inbox, dispatcher and outbox as the platforms, on
-the local channel "simulator".  When no background workers run in this process
+the local channel "simulator", whose members, questions and quiz attempts are marked by
+that channel and never counted in reports, leaderboards, commendations, the dashboard
+or the unanswered queue.  When no background workers run in this process
 (``flask run``), the request processes the event itself.
 """
 
@@ -12,7 +14,7 @@ import re
 import time
 import uuid
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from bot.core import models
 from bot.pipeline.inbox import ingest
@@ -22,10 +24,25 @@ from bot.web.context import clock_now, get_services, get_store
 bp = Blueprint("simulator", __name__)
 
 
+def platforms_configured(services) -> bool:
+    """True once any platform channel has one of its settings: the bot is no longer a fresh install."""
+    return any(
+        len(channel.missing_settings) < len(channel.required_settings)
+        for channel in services.channels.values()
+        if channel.required_settings
+    )
+
+
 @bp.before_request
 def _enabled():
+    """Open to anyone on a first start (no platform settings); a staff login once a platform is set up."""
     if not current_app.config.get("SIMULATOR_ENABLED", True):
         abort(404)
+    if g.get("staff") is None and platforms_configured(get_services()):
+        if request.path.startswith("/simulator/api/"):
+            return jsonify({"error": "Cần đăng nhập tài khoản cán bộ để dùng trang mô phỏng."}), 401
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return None
 
 USER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 WAIT_SECONDS = 5.0
