@@ -8,6 +8,7 @@ are accepted ("Họ và tên", "Số điện thoại", "Đơn vị", "Cuộc thi
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -36,8 +37,7 @@ class ImportFileError(ValueError):
     """The file as a whole cannot be read (encoding, missing columns): nothing was imported."""
 
 
-class _DryRun(Exception):
-    """Raised at the end of a dry run to roll the transaction back."""
+CHUNK_ROWS = 500  # rows per write transaction of an import
 
 
 @dataclass
@@ -168,28 +168,30 @@ def import_participation(
     report = ImportReport(filename=filename, dry_run=dry_run)
     today = dt.datetime.fromtimestamp(now, ZoneInfo(tz)).date()
     seen: dict[tuple[str, ...], dict[str, Any]] = {}
-    try:
-        with store.transaction():
-            import_id = None if dry_run else store.log_import(filename=filename, at=now, by=by, total=0, added=0, merged=0, reasons=[])
-            for line, raw in enumerate(rows[1:], 2):
+    # A dry run only reads.  A real import writes in short transactions of CHUNK_ROWS
+    # rows: a 50,000-row file never holds the write lock long enough to delay a webhook.
+    import_id = None if dry_run else store.log_import(filename=filename, at=now, by=by, total=0, added=0, merged=0, reasons=[])
+    lines = list(enumerate(rows[1:], 2))
+    for start in range(0, len(lines), CHUNK_ROWS):
+        with contextlib.nullcontext() if dry_run else store.transaction():
+            for line, raw in lines[start : start + CHUNK_ROWS]:
                 if not any(cell.strip() for cell in raw):
                     report.blank_lines.append(line)
                     continue
                 report.total += 1
-                _import_row(store, catalog, report, seen, line, raw, columns, today=today, now=now, scope=scope, import_id=import_id)
-            if dry_run:
-                raise _DryRun
-            reasons = [[r["line"], "; ".join(r["reasons"])] for r in report.rejected]
-            store.finish_import(import_id, total=report.total, added=len(report.added), merged=len(report.merged), reasons=reasons)
-            report.import_id = import_id
-    except _DryRun:
-        pass
+                _import_row(store, catalog, report, seen, line, raw, columns, today=today, now=now, scope=scope,
+                            import_id=import_id, dry_run=dry_run)
+    if import_id is not None:
+        reasons = [[r["line"], "; ".join(r["reasons"])] for r in report.rejected]
+        store.finish_import(import_id, total=report.total, added=len(report.added), merged=len(report.merged), reasons=reasons)
+        report.import_id = import_id
     return report
 
 
 def _import_row(
     store: Store, catalog: Catalog, report: ImportReport, seen: dict[tuple[str, ...], dict[str, Any]], line: int,
     raw: list[str], columns: dict[str, int], *, today: dt.date, now: float, scope: str | None, import_id: int | None,
+    dry_run: bool = False,
 ) -> None:
     def cell(key: str) -> str:
         index = columns.get(key)
@@ -235,7 +237,7 @@ def _import_row(
         first = seen[key]
         if result and not first["result"]:
             first["result"] = result
-            if first.get("id"):
+            if first.get("id") and not dry_run:
                 store.update_participation(first["id"], at=now, result=result)
         report.merged.append({"line": line, "reason": f"trùng với dòng {first['line']} của tệp, đã gộp", "with_line": first["line"]})
         return
@@ -246,14 +248,14 @@ def _import_row(
             updates["result"] = result
         if not existing["participated_on"]:
             updates["participated_on"] = day.isoformat()
-        if updates:
+        if updates and not dry_run:
             store.update_participation(existing["id"], at=now, **updates)
         seen[key] = {"line": line, "result": result or existing["result"], "id": existing["id"]}
         source = "do hội viên tự báo qua chatbot" if existing["source"] == "chat" else "đã nhập trước đó"
         report.merged.append({"line": line, "reason": f"trùng với lượt tham gia {source}, đã gộp", "participation_id": existing["id"]})
         return
     member = store.member_by_phone(phone) if phone else None
-    participation_id = store.add_participation(
+    participation_id = None if dry_run else store.add_participation(
         contest_id=contest_id, member_id=member["id"] if member else None, source="import", at=now,
         participated_on=day.isoformat(), unit_code=unit, full_name=name, phone=phone, result=result, import_id=import_id,
     )

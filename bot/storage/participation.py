@@ -141,13 +141,29 @@ class ParticipationStore(ReportStore):
             )
         return counts
 
-    def scrub_erased_outbox(self) -> int:
-        """Blank replies to erased members that were still pending at erasure and have left since."""
-        return self._write(
-            "UPDATE outbox SET recipient = '', message = '{}' WHERE is_group = 0 AND recipient != ''"
-            " AND status IN ('sent', 'failed', 'skipped', 'uncertain', 'cancelled')"
-            " AND member_id IN (SELECT id FROM members WHERE status = 'erased')"
-        ).rowcount
+    def scrub_erased_outbox(self, *, chunk: int = 500) -> int:
+        """Blank replies to erased members that were still pending at erasure and have left since.
+
+        In short transactions of ``chunk`` rows, found through the outbox_member index.
+        """
+        total = 0
+        while True:
+            with self.transaction():
+                ids = [
+                    r["id"] for r in self._rows(
+                        "SELECT o.id FROM members m JOIN outbox o ON o.member_id = m.id WHERE m.status = 'erased'"
+                        " AND o.is_group = 0 AND o.recipient != ''"
+                        " AND o.status IN ('sent', 'failed', 'skipped', 'uncertain', 'cancelled') LIMIT ?",
+                        [chunk],
+                    )
+                ]
+                if ids:
+                    self._write(
+                        f"UPDATE outbox SET recipient = '', message = '{{}}' WHERE id IN ({','.join('?' * len(ids))})", ids
+                    )
+            total += len(ids)
+            if len(ids) < chunk:
+                return total
 
     def silent_members(self, before: float) -> list[int]:
         """Members (not erased) whose last message is older than ``before`` and who left personal data."""
@@ -296,13 +312,23 @@ class ParticipationStore(ReportStore):
     def find_imported_participation(self, contest_id: str, *, phone: str | None, name_unit: tuple[str, str] | None) -> dict[str, Any] | None:
         """The existing row an imported one duplicates: same contest and phone, or same name and unit."""
         if phone:
-            row = self._row(
-                "SELECT p.* FROM participations p LEFT JOIN members m ON m.id = p.member_id WHERE p.contest_id = ?"
-                " AND (p.phone = ? OR m.phone = ?) ORDER BY p.id LIMIT 1",
-                [contest_id, phone, phone],
-            )
-            if row is not None:
-                return row
+            # two indexed look-ups (an OR across the join used no index): the row's own
+            # phone, and the phone of the member it belongs to; the older row wins
+            rows = [
+                r for r in (
+                    self._row(
+                        "SELECT * FROM participations WHERE contest_id = ? AND phone = ? ORDER BY id LIMIT 1",
+                        [contest_id, phone],
+                    ),
+                    self._row(
+                        "SELECT p.* FROM members m JOIN participations p ON p.member_id = m.id"
+                        " WHERE m.phone = ? AND p.contest_id = ? ORDER BY p.id LIMIT 1",
+                        [phone, contest_id],
+                    ),
+                ) if r is not None
+            ]
+            if rows:
+                return min(rows, key=lambda r: r["id"])
         if name_unit:
             return self._row(
                 "SELECT * FROM participations WHERE contest_id = ? AND full_name = ? AND unit_code = ? AND phone IS NULL"
