@@ -43,6 +43,9 @@ class BroadcastScheduler:
         from bot.participation.privacy import schedule_purge
 
         schedule_purge(self.scheduler, self.services)  # nightly: DATA_RETENTION_MONTHS, erased members' replies
+        from bot.posts.publish import schedule_posts
+
+        schedule_posts(self.scheduler, self.services)  # page posts and Zalo OA articles due or waiting for verify
         logger.info("scheduler started (tick every %ss)", self.config["SCHEDULER_TICK_SECONDS"])
 
     def shutdown(self, wait: bool = False) -> None:

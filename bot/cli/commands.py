@@ -174,6 +174,9 @@ def register_commands(app: Flask) -> None:
 
     for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, inbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli, db_cli, handoff_cli):
         app.cli.add_command(command)
+    from bot.cli.posts import post_cli
+
+    app.cli.add_command(post_cli)  # page posts and Zalo OA articles
     from bot.cli.participation import (
         COMMANDS as participation_commands,  # participation, report, quiz, privacy
     )

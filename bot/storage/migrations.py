@@ -441,6 +441,44 @@ def m009_short_transactions(db: Database) -> None:
     )
 
 
+@migrations()
+def m011_posts(db: Database) -> None:
+    """Posts on the Facebook Page and Zalo OA articles, one target row per place with its own state."""
+    db.execute(
+        """
+        CREATE TABLE posts (
+            id INTEGER PRIMARY KEY,
+            title TEXT,
+            text TEXT NOT NULL,
+            link_url TEXT,
+            image_url TEXT,
+            publish_at REAL NOT NULL,        -- when it should appear
+            override_quiet INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            created_by TEXT
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE post_targets (
+            id INTEGER PRIMARY KEY,
+            post_id INTEGER NOT NULL REFERENCES posts (id),
+            target TEXT NOT NULL,            -- facebook_page | zalo_article
+            state TEXT NOT NULL,             -- pending | scheduled | verifying | published | failed
+            platform_id TEXT,                -- Facebook post id / Zalo article id
+            create_token TEXT,               -- Zalo: the token of /article/create, until verify gives the id
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL,
+            error TEXT,                      -- the last error, in Vietnamese
+            published_at REAL,               -- when it appeared (Facebook scheduled: the scheduled time)
+            updated_at REAL,
+            UNIQUE (post_id, target)
+        )"""
+    )
+    db.execute("CREATE INDEX post_targets_due ON post_targets (state, next_attempt_at)")
+    db.execute("CREATE INDEX post_targets_published ON post_targets (published_at) WHERE state IN ('published', 'scheduled')")
+
+
 def apply(db: Database) -> None:
     """Apply pending migrations."""
     migrations.apply(db)

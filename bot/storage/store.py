@@ -25,6 +25,7 @@ from bot.storage.broadcasts import BroadcastStore
 from bot.storage.console import ConsoleStore
 from bot.storage.handoff import HandoffStore
 from bot.storage.participation import ParticipationStore
+from bot.storage.posts import PostStore
 from bot.storage.queues import QueueStore
 from bot.storage.staff import StaffStore
 from bot.storage.tokens import TokenStore
@@ -97,7 +98,7 @@ def connect(path: str) -> Database:
     return Database(conn)
 
 
-class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore, HandoffStore):
+class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore, HandoffStore, PostStore):
     """Domain operations over one database connection."""
 
     def __init__(self, db: Database | str):

@@ -25,6 +25,7 @@ LAYERS = {
     "bot.participation": 3,
     "bot.reports": 3,
     "bot.handoff": 3,
+    "bot.posts": 3,
     "scheduler": 3,
     "bot.web": 4,
     "bot.console": 4,
@@ -40,6 +41,7 @@ FORBIDDEN = {
     "bot.conversation": ("flask",),
     "scheduler": ("flask",),
     "bot.handoff": ("flask",),
+    "bot.posts": ("flask",),
 }
 # The matcher's full-text index is an in-memory SQLite FTS5 table built from the content
 # bank (never the app's database): the one place outside bot.storage allowed to use SQL.
