@@ -154,6 +154,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUST_PROXY_HEADERS", "false", _bool, "Behind an HTTPS reverse proxy: trust X-Forwarded-Proto/For/Host (one proxy)."),
     Setting("LOGIN_MAX_FAILURES", "5", _int_range(0, 1000), "Failed console logins per username and address before a lockout. 0 switches it off."),
     Setting("LOGIN_LOCKOUT_MINUTES", "15", _float_min(0), "Length of the login lockout window."),
+    Setting("LOGIN_MAX_FAILURES_PER_ADDRESS", "30", _int_range(0, 1_000_000), "Failed console logins from one address, whatever the usernames, within the lockout window before that address must wait. 0 switches it off."),
+    Setting("SESSION_IDLE_MINUTES", "60", _float_min(0), "A console session unused this long ends (log in again). 0 switches it off."),
+    Setting("SESSION_MAX_HOURS", "12", _float_min(0), "A console session ends this long after login, however active. 0 switches it off."),
     # Messenger
     Setting("MESSENGER_APP_SECRET", "", _str, "Facebook app secret: verifies X-Hub-Signature-256.", True),
     Setting("MESSENGER_VERIFY_TOKEN", "", _str, "Your own string for the webhook verification handshake.", True),

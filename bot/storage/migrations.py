@@ -442,6 +442,34 @@ def m009_short_transactions(db: Database) -> None:
 
 
 @migrations()
+def m010_sessions_erasure(db: Database) -> None:
+    """Server-side console sessions (logout ends them; idle and absolute limits), and erasure that
+    also blanks the recipient of a reply to an erased member once it has left (the goodbye)."""
+    db.execute(
+        """
+        CREATE TABLE staff_sessions (
+            token_hash TEXT PRIMARY KEY,     -- sha256 of the random id in the signed cookie
+            staff_id INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            last_seen_at REAL NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id)")
+    db.execute("CREATE INDEX staff_sessions_seen ON staff_sessions (last_seen_at)")
+    db.execute(
+        """
+        CREATE TRIGGER IF NOT EXISTS outbox_erased_recipient
+        AFTER UPDATE OF status ON outbox
+        WHEN NEW.is_group = 0 AND NEW.recipient != '' AND NEW.member_id IS NOT NULL
+            AND NEW.status IN ('sent', 'failed', 'skipped', 'uncertain', 'cancelled')
+            AND EXISTS (SELECT 1 FROM members WHERE id = NEW.member_id AND status = 'erased')
+        BEGIN
+            UPDATE outbox SET recipient = '', message = '{}' WHERE id = NEW.id;
+        END"""
+    )
+
+
+@migrations()
 def m011_posts(db: Database) -> None:
     """Posts on the Facebook Page and Zalo OA articles, one target row per place with its own state."""
     db.execute(

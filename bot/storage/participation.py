@@ -100,6 +100,7 @@ class ParticipationStore(ReportStore):
         channel, platform_id, phone = member["channel"], member["platform_id"], member["phone"]
         counts: dict[str, int] = {}
         with self.transaction():
+            self.erase_inbox_keys(channel, platform_id)  # type: ignore[attr-defined]  (PrivacyStore)
             counts["inbox"] = self._write(
                 "UPDATE inbox SET raw = '{}', event = json_object('channel', channel, 'kind',"
                 " json_extract(event, '$.kind'), 'user_id', '', 'event_key', event_key)"

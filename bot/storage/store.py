@@ -26,6 +26,7 @@ from bot.storage.console import ConsoleStore
 from bot.storage.handoff import HandoffStore
 from bot.storage.participation import ParticipationStore
 from bot.storage.posts import PostStore
+from bot.storage.privacy import PrivacyStore
 from bot.storage.queues import QueueStore
 from bot.storage.staff import StaffStore
 from bot.storage.tokens import TokenStore
@@ -92,13 +93,14 @@ def connect(path: str) -> Database:
     conn.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA secure_delete=ON")  # erased text is overwritten in the file, not left in free pages
     if path != ":memory:":
         for name in (path + "-wal", path + "-shm"):
             _tighten(name, PRIVATE_FILE)
     return Database(conn)
 
 
-class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore, HandoffStore, PostStore):
+class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore, HandoffStore, PrivacyStore, PostStore):
     """Domain operations over one database connection."""
 
     def __init__(self, db: Database | str):

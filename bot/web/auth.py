@@ -9,10 +9,12 @@ request under /admin/ carries a CSRF token (form field ``csrf_token`` or header
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import logging
 import secrets
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -104,14 +106,50 @@ def create_account(store: Any, username: str, password: str, role: str, unit_cod
 
 
 # -- request hooks ---------------------------------------------------------------------
+def _session_key(token: str) -> str:
+    """What the database keeps of a session id: its hash (a copy of the table opens no session)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(store: Any, staff: dict[str, Any], *, now: float) -> None:
+    """A new server-side session for ``staff``; its random id goes into the signed cookie."""
+    token = secrets.token_urlsafe(32)
+    store.start_staff_session(_session_key(token), staff["id"], at=now)
+    session["staff_id"] = staff["id"]
+    session["sid"] = token
+    session["pw"] = staff["password_hash"][-16:]
+
+
+def _live_session(store: Any, staff_id: int) -> bool:
+    """The cookie's session exists server-side (logout deletes it) and is inside the idle and absolute limits."""
+    token = session.get("sid")
+    row = store.get_staff_session(_session_key(token)) if isinstance(token, str) and token else None
+    if row is None or row["staff_id"] != staff_id:
+        return False
+    now = clock_now()
+    idle = float(current_app.config.get("SESSION_IDLE_MINUTES") or 0) * 60
+    lifetime = float(current_app.config.get("SESSION_MAX_HOURS") or 0) * 3600
+    if (idle and now - row["last_seen_at"] > idle) or (lifetime and now - row["created_at"] > lifetime):
+        store.end_staff_session(row["token_hash"])
+        logger.info("console session expired staff_id=%s", staff_id)
+        return False
+    if now - row["last_seen_at"] >= min(60.0, idle / 10 if idle else 60.0):  # one write a minute, not per request
+        store.touch_staff_session(row["token_hash"], at=now)
+    return True
+
+
 def load_staff() -> None:
     g.staff = None
     staff_id = session.get("staff_id")
     if staff_id is None:
         return
-    staff = get_store().get_staff(staff_id)
+    store = get_store()
+    staff = store.get_staff(staff_id)
     if staff is None or not staff["active"] or session.get("pw") != staff["password_hash"][-16:]:
         session.clear()  # deleted, disabled, or password changed since login
+        return
+    if not _live_session(store, staff_id):
+        session.clear()  # logged out, idle too long, or past the session's lifetime
         return
     g.staff = staff
 
@@ -187,6 +225,11 @@ def _safe_next(target: str | None) -> str:
     return url_for("auth.home")
 
 
+# password hashes (scrypt) checked at once: more attempts get 429 at once instead of taking
+# the CPU and the server's threads from the webhooks
+_HASHING = threading.BoundedSemaphore(2)
+
+
 @functools.cache
 def _dummy_hash() -> str:
     """A hash of a random password, checked when the account does not exist (same time as a real check)."""
@@ -209,14 +252,30 @@ def login():
             logger.warning("login locked user=%s", username)
             error = f"Đã đăng nhập sai {limit} lần. Vui lòng thử lại sau {int(window // 60)} phút."
             return render_template("admin/login.html", error=error, username=username), 429
-        staff = store.find_staff(username) if username else None
-        # always check one hash, so an unknown or locked account answers as slowly as a real one
-        password_ok = check_password_hash(staff["password_hash"] if staff else _dummy_hash(), password)
+        # per address, whatever the usernames: counted before the hash is checked, so parallel attempts see each other
+        address_key = f"*|{request.remote_addr}"
+        address_limit = int(current_app.config.get("LOGIN_MAX_FAILURES_PER_ADDRESS") or 0)
+        address_attempt = store.record_login_attempt(address_key, ok=False, at=now) if address_limit else None
+        if address_limit and store.failed_logins_since(address_key, now - window) > address_limit:
+            logger.warning("login locked address=%s", request.remote_addr)
+            error = f"Có quá nhiều lần đăng nhập sai từ địa chỉ này. Vui lòng thử lại sau {max(1, int(window // 60))} phút."
+            return render_template("admin/login.html", error=error, username=username), 429
+        if not _HASHING.acquire(timeout=0.05):
+            logger.warning("login refused: password checks busy")
+            error = "Máy chủ đang bận kiểm tra đăng nhập. Vui lòng thử lại sau ít giây."
+            return render_template("admin/login.html", error=error, username=username), 429
+        try:
+            staff = store.find_staff(username) if username else None
+            # always check one hash, so an unknown or locked account answers as slowly as a real one
+            password_ok = check_password_hash(staff["password_hash"] if staff else _dummy_hash(), password)
+        finally:
+            _HASHING.release()
         if staff and staff["active"] and password_ok:
             store.record_login_attempt(key, ok=True, at=now)
+            if address_attempt is not None:
+                store.mark_login_attempt_ok(address_attempt)
             session.clear()
-            session["staff_id"] = staff["id"]
-            session["pw"] = staff["password_hash"][-16:]
+            start_session(store, staff, now=now)
             session.permanent = False
             csrf_token()
             store.update_staff(staff["id"], last_login_at=now)
@@ -233,6 +292,9 @@ def login():
 def logout():
     if g.get("staff"):
         audit("logout")
+    token = session.get("sid")
+    if isinstance(token, str) and token:
+        get_store().end_staff_session(_session_key(token))  # a copy of the cookie opens nothing any more
     session.clear()
     return redirect(url_for("auth.login"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import time
@@ -132,8 +133,10 @@ def login(client, store, role: str = "reporter", unit: str | None = None) -> dic
 
     staff_id = store.create_staff(f"{role}-{unit or 'all'}", hash_password("mat-khau-dai-du"), role, unit, at=time.time())
     staff = store.get_staff(staff_id)
+    token = f"test-session-{staff_id}"  # a server-side session, as a real login starts (logout ends it)
+    store.start_staff_session(hashlib.sha256(token.encode()).hexdigest(), staff_id, at=client.application.extensions["bot"].clock.now())
     with client.session_transaction() as session:
-        session.update(staff_id=staff_id, pw=staff["password_hash"][-16:], csrf="test-csrf")
+        session.update(staff_id=staff_id, sid=token, pw=staff["password_hash"][-16:], csrf="test-csrf")
     return {"X-CSRF-Token": "test-csrf"}
 
 
