@@ -60,8 +60,7 @@ def reply_command(handoff_id: int, text: str, confirm_paid: bool) -> None:
         )
     except service.HandoffError as err:
         raise click.ClickException(str(err)) from err
-    if services.workers is not None:
-        services.workers.wake_senders([get_store().get_handoff(handoff_id)["channel"]])
+    service.deliver_now(get_store(), services, get_store().get_handoff(handoff_id)["channel"])
     click.echo(f"Đã xếp tin trả lời vào hàng gửi (outbox {', '.join(map(str, result['outbox_ids']))}). {result['window'].reason}")
 
 

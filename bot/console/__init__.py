@@ -14,6 +14,7 @@ from bot.console import (  # noqa: F401  (the modules add their routes to bp)
     broadcasts,
     content,
     dashboard,
+    inbox,
     members,
     participation,
     reports,

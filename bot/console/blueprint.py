@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ bp = Blueprint("console", __name__, url_prefix="/admin")
 NAV: list[tuple[str, str, str]] = [
     ("console.dashboard", "Tổng quan", "read"),
     ("console.content_list", "Kho nội dung", "read"),
+    ("console.inbox", "Hộp thư", "read"),
     ("console.unanswered", "Câu hỏi chưa trả lời", "read"),
     ("console.broadcasts", "Gửi tin", "read"),
     ("console.participation", "Thi và cuộc thi", "read"),
@@ -25,6 +27,9 @@ NAV: list[tuple[str, str, str]] = [
     ("console.audit", "Nhật ký", "accounts"),
     ("console.accounts", "Tài khoản", "accounts"),
 ]
+
+# endpoint -> a function giving the number shown beside the link (e.g. conversations waiting)
+NAV_BADGES: dict[str, Callable[[], int]] = {}
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
@@ -44,7 +49,11 @@ def console_nav() -> list[dict[str, Any]]:
     for endpoint, label, permission in NAV:
         if endpoint in current_app.view_functions and can(permission):
             prefix = url_for(endpoint)
-            items.append({"url": prefix, "label": label, "current": request.path.startswith(prefix)})
+            badge = NAV_BADGES.get(endpoint)
+            items.append({
+                "url": prefix, "label": label, "current": request.path.startswith(prefix),
+                "badge": badge() if badge is not None else 0,
+            })
     return items
 
 

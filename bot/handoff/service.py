@@ -8,6 +8,7 @@ from bot.channels.base import Channel
 from bot.core.models import Reply
 from bot.handoff.flow import CLOSED_TEXT
 from bot.handoff.window import Window, reply_window
+from bot.pipeline.outbox import drain
 from bot.storage.store import Store
 
 STAFF_KIND = "staff"  # outbox kind of a staff reply (sent like a reply, never held by quiet hours)
@@ -101,6 +102,15 @@ def close(store: Store, handoff_id: int, *, now: float, by: str, tell_member: bo
                     member_id=handoff["member_id"], messaging_type=window.messaging_type,
                 )
     return True
+
+
+def deliver_now(store: Store, services: Any, channel_name: str) -> None:
+    """Get a reply moving: wake the channel's sender, or (no workers in this process) drain the
+    local simulator channel here, as the simulator's own requests do."""
+    if services.workers is not None:
+        services.workers.wake_senders([channel_name])
+    elif channel_name == "simulator":
+        drain(store, services.channels[channel_name], services.config, clock=services.clock)
 
 
 def assign(store: Store, handoff_id: int, staff_id: int | None) -> None:
