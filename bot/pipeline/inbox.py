@@ -14,6 +14,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bot.channels.base import Channel
@@ -44,8 +45,17 @@ class InboxProcessor:
     """Runs pending inbox events through the dispatcher and queues the replies."""
 
     def __init__(
-        self, dispatcher: Dispatcher, channels: dict[str, Channel], config: dict[str, Any], *, clock: Clock
+        self,
+        dispatcher: Dispatcher,
+        channels: dict[str, Channel],
+        config: dict[str, Any],
+        *,
+        clock: Clock,
+        prepare: Callable[[], None] | None = None,
     ):
+        """``prepare``: loads what the handlers read (content bank, catalog) before each
+        event's transaction, so a (re)load never runs while the write lock is held."""
+        self.prepare = prepare
         self.clock = clock
         self.dispatcher = dispatcher
         self.channels = channels
@@ -85,6 +95,11 @@ class InboxProcessor:
     def process_row(self, store: Store, row: dict[str, Any], *, now: float) -> list[int]:
         """Handle one inbox row; returns the outbox ids it queued."""
         event: Event | None = None
+        if self.prepare is not None:
+            try:
+                self.prepare()
+            except Exception:  # the handlers report an unavailable bank themselves
+                logger.exception("content could not be loaded before inbox_id=%s", row["id"])
         try:
             event = Event.from_dict(json.loads(row["event"]))
             with store.transaction():

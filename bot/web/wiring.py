@@ -49,13 +49,24 @@ def build_services(config: Any, clock: Clock) -> context.Services:
         services.channels[name] = LocalChannel(name, config, buttons=name == "simulator")
     services.channels["web"] = WebChannel(config)  # the website chat (/chat and the embed script)
     services.dispatcher = build_dispatcher(config, services.get_bank)
-    services.processor = InboxProcessor(services.dispatcher, services.channels, config, clock=clock)
+    services.processor = InboxProcessor(
+        services.dispatcher, services.channels, config, clock=clock, prepare=lambda: _load_content(services)
+    )
     services.policy = make_policy(config)  # broadcast send rules, checked per recipient at send time
     services.broadcasts_allowed = lambda now: not in_quiet_hours(now, config["QUIET_HOURS"], config["TIMEZONE"])
     for name, channel in services.channels.items():
         if channel.required_settings and not channel.enabled:
             logger.info("channel %s disabled: missing %s", name, ", ".join(channel.missing_settings))
     return services
+
+
+def _load_content(services: context.Services) -> None:
+    """Load (or reload after an edit) the content bank and the catalog: the inbox worker
+    calls this before each event's transaction, so a slow load never holds the write lock."""
+    from bot.participation.catalog import get_catalog
+
+    services.get_bank()
+    get_catalog(services.config)
 
 
 def build_dispatcher(config: dict[str, Any], get_bank: Callable[[], ContentBank | None]) -> Dispatcher:

@@ -123,3 +123,25 @@ def test_wake_senders_wakes_only_the_named_channels(app):
     services.outbox_wakeup.update(events)
     Workers(services).wake_senders({"zalo"})
     assert [name for name, e in events.items() if e.is_set()] == ["zalo"]
+
+
+def test_the_content_bank_is_never_loaded_inside_the_inbox_write_transaction(app, store, monkeypatch):
+    from bot.answers.bank import ContentBank
+    from bot.pipeline.inbox import ingest
+
+    services = app.extensions["bot"]
+    services.bank = None  # not loaded yet (or being reloaded after an edit)
+    inside: list[bool] = []
+    real = ContentBank.load
+
+    def load(cls, *args, **kwargs):
+        inside.append(store.db.conn.in_transaction)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ContentBank, "load", classmethod(load))
+    events = _text_events("messenger", 1)
+    events[0].text = "biên giới đất liền dài bao nhiêu km"
+    ingest(store, events, now=services.clock.now())
+    services.processor.process_pending(store)
+    assert inside == [False]
+    assert store.inbox_counts() == {"done": 1}
