@@ -35,6 +35,7 @@ SUMMARY_COLUMNS = (
 )
 CHANNELS = {"messenger": "Messenger", "zalo": "Zalo OA", "zalo_bot": "Zalo Bot", "web": "Trang web", "simulator": "Mô phỏng", "console": "Dòng lệnh"}
 UNIT_LEADERS = 3  # per-unit leaderboards in the export: the first three of each unit
+POST_PLACES = {"facebook_page": "Trang Facebook", "zalo_article": "Bài viết Zalo OA"}  # the organisation's own posts
 
 
 class ReportError(ValueError):
@@ -285,6 +286,7 @@ def build_report(store: Store, catalog: Catalog, config: dict[str, Any], period:
         "leaderboards": leaderboards,
         "unit_leaderboards": unit_leaders,
         "commendations": _commendations(store, units, config, period, scope, summary),
+        "posts": {place: store.count_posts_published(period.start, period.end).get(place, 0) for place in POST_PLACES},
     }
 
 
@@ -352,6 +354,13 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
         f"Tập thể tiêu biểu: tỉ lệ hội viên đăng ký tham gia thi hoặc cuộc thi (đơn vị có từ {c['unit_min_members']} hội viên đăng ký)",
         ["STT", "Đơn vị", "Mã đơn vị", "Hội viên đăng ký", "Hội viên tham gia", "Tỉ lệ tham gia (%)", "Điểm trung bình (%)"],
         [[i, u["unit"], u["unit_code"], u["registered"], u["taking_part"], u["rate_pct"], _pct(u["quiz_avg"])] for i, u in enumerate(commend["units"], 1)],
+    ))
+    posts = report.get("posts") or {}
+    tables.append(Table(
+        "bai-dang", "Bài đăng", "Bài đăng của Hội trên Trang Facebook và bài viết Zalo OA trong kỳ (đã đăng hoặc đã hẹn giờ)",
+        ["STT", "Nơi đăng", "Số bài"],
+        [[i, label, posts.get(place, 0)] for i, (place, label) in enumerate(POST_PLACES.items(), 1)],
+        ["", "Tổng cộng", sum(posts.values())],
     ))
     return tables
 

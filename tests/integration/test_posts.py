@@ -262,3 +262,18 @@ def test_the_scheduler_job_publishes_due_posts(app, runner, httpserver, clock):
     clock.advance(5 * 60)
     run_publish(app.extensions["bot"])
     assert _target(runner, post_id, "facebook-page")["platform_id"] == f"{PAGE_ID}_8"
+
+
+def test_the_unit_report_counts_posts_of_the_period(app, runner, httpserver, store, clock):
+    from bot.participation.catalog import get_catalog
+    from bot.reports.unit_report import build_report, parse_period, report_tables
+
+    httpserver.expect_oneshot_request(FEED, method="POST").respond_with_json({"id": f"{PAGE_ID}_5"})
+    httpserver.expect_oneshot_request(FEED, method="POST").respond_with_json({"id": f"{PAGE_ID}_6"})
+    _post_id(_create(runner, "--now", "--to", "facebook-page"))
+    _post_id(_create(runner, "--at", "ngày mai 09:00", "--to", "facebook-page"))  # scheduled: counted in its own period
+    today = parse_period(None, None, TZ, clock.now())
+    report = build_report(store, get_catalog(app.config), app.config, today, None, now=clock.now())
+    assert report["posts"] == {"facebook_page": 1, "zalo_article": 0}
+    (table,) = [t for t in report_tables(report) if t.key == "bai-dang"]
+    assert table.rows == [[1, "Trang Facebook", 1], [2, "Bài viết Zalo OA", 0]] and table.total == ["", "Tổng cộng", 1]

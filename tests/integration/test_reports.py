@@ -127,7 +127,7 @@ def test_xlsx_export_has_one_sheet_per_section_with_vietnamese_headers(app, runn
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["Tổng hợp", "Thi trực tuyến", "Xếp hạng", "Xếp hạng theo đơn vị", "Cuộc thi",
-                               "Đề xuất khen cá nhân", "Đề xuất khen tập thể"]
+                               "Đề xuất khen cá nhân", "Đề xuất khen tập thể", "Bài đăng"]
     sheet = book["Tổng hợp"]
     values = list(sheet.iter_rows(values_only=True))
     header = next(r for r in values if r[0] == "STT")
@@ -142,7 +142,7 @@ def test_csv_export_writes_one_file_per_section(app, runner, population, tmp_pat
     result = runner.invoke(args=["report", "export", "--format", "csv", "--unit", "CT.PHULOI", "--out", str(tmp_path / "csv")])
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in (tmp_path / "csv").iterdir())
-    assert "bao-cao_tong-hop.csv" in files and "bao-cao_xep-hang.csv" in files and len(files) == 7
+    assert "bao-cao_tong-hop.csv" in files and "bao-cao_xep-hang.csv" in files and len(files) == 8
     data = (tmp_path / "csv" / "bao-cao_tong-hop.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens Vietnamese correctly
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
