@@ -43,6 +43,9 @@ class BroadcastScheduler:
         from bot.participation.privacy import schedule_purge
 
         schedule_purge(self.scheduler, self.services)  # nightly: DATA_RETENTION_MONTHS, erased members' replies
+        from bot.handoff.notify import schedule_notices
+
+        schedule_notices(self.scheduler, self.services)  # staff digest of new GẶP CÁN BỘ conversations
         from bot.posts.publish import schedule_posts
 
         schedule_posts(self.scheduler, self.services)  # page posts and Zalo OA articles due or waiting for verify

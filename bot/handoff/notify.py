@@ -58,3 +58,29 @@ def queue_notice(store: Store, config: dict[str, Any], now: float) -> int | None
         )
         store.mark_handoffs_notified([r["id"] for r in rows], at=now)
     return ids[0]
+
+
+NOTICE_JOB = "handoff-notices"
+NOTICE_CHECK_SECONDS = 60
+
+
+def run_notices(services: Any) -> int | None:
+    """The scheduler's job: send the waiting digest once it is due."""
+    if not str(services.config.get("HANDOFF_NOTIFY_ZALO_BOT_CHAT_ID") or "").strip():
+        return None
+    store = services.open_store()
+    try:
+        outbox_id = queue_notice(store, services.config, services.clock.now())
+    finally:
+        store.close()
+    if outbox_id is not None:
+        wake = getattr(services.workers, "wake_senders", None)
+        if wake:
+            wake([NOTIFY_CHANNEL])
+    return outbox_id
+
+
+def schedule_notices(scheduler: Any, services: Any) -> None:
+    """Check every minute for conversations staff have not been told about (the digest)."""
+    scheduler.add_job(run_notices, "interval", seconds=NOTICE_CHECK_SECONDS, args=[services], id=NOTICE_JOB,
+                      replace_existing=True, coalesce=True, max_instances=1)

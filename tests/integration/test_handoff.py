@@ -207,3 +207,27 @@ def test_erasing_her_data_closes_and_blanks_the_thread(app, store, clock):
     store.erase_member(result.member["id"], at=clock.now())
     assert store.get_handoff(handoff_id)["state"] == "closed"
     assert all(m["text"] == "" for m in store.handoff_messages(handoff_id))
+
+
+def test_the_scheduler_job_sends_the_waiting_digest(app, store, clock):
+    services = app.extensions["bot"]
+    assert notify.run_notices(services) is None  # no staff chat set: nothing to do
+    services.config["HANDOFF_NOTIFY_ZALO_BOT_CHAT_ID"] = "STAFF-CHAT"
+    open_one(app, store, user="A")
+    clock.advance(60)
+    open_one(app, store, user="B")
+    assert notify.run_notices(services) is None  # within the digest gap
+    clock.advance(15 * 60)
+    assert notify.run_notices(services) is not None
+    assert "Có 1 hội viên cần gặp cán bộ" in json.loads(store.outbound_for("zalo_bot", "STAFF-CHAT")[-1]["message"])["text"]
+
+    class FakeScheduler:
+        def __init__(self):
+            self.jobs = []
+
+        def add_job(self, func, *args, **kwargs):
+            self.jobs.append((func, kwargs["id"]))
+
+    scheduler = FakeScheduler()
+    notify.schedule_notices(scheduler, services)
+    assert scheduler.jobs == [(notify.run_notices, notify.NOTICE_JOB)]
