@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -136,8 +137,13 @@ def main() -> None:
         # let the backlog of replies drain before the light-load run
         deadline = time.time() + 120
         while time.time() < deadline:
-            health = requests.get(f"http://127.0.0.1:{app_port}/healthz", timeout=5).json()
-            if health["outbox"]["total_backlog"] == 0 and health["inbox"]["pending"] == 0:
+            # /healthz shows the backlog to logged-in staff only: read the database (read-only) instead
+            with sqlite3.connect(f"file:{tmp / 'bot.db'}?mode=ro", uri=True) as db:
+                waiting = db.execute(
+                    "SELECT (SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending'))"
+                    " + (SELECT count(*) FROM inbox WHERE status = 'pending')"
+                ).fetchone()[0]
+            if waiting == 0:
                 break
             time.sleep(0.5)
 

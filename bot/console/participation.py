@@ -101,4 +101,5 @@ def quiz_page(quiz_id: str):
     return render_template(
         "admin/quiz.html", quiz=quiz, opens=opens, closes=closes, status=quiz.status(clock_now(), config["TIMEZONE"]),
         quiz_states=QUIZ_STATES, leaders=leaders, unit=unit or "", units=unit_names(),
+        show_answers=can("content"),  # viewers and reporters do not see the answer key
     )

@@ -159,7 +159,15 @@ def import_participation(
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    try:
+        rows = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:  # a field over csv.field_size_limit() (131,072 characters), a stray quote...
+        if "field larger than field limit" in str(exc):
+            limit = f"{csv.field_size_limit():,}".replace(",", ".")
+            raise ImportFileError(
+                f"Tệp có một ô dài quá {limit} ký tự (thường do thiếu dấu ngoặc kép đóng); kiểm tra lại tệp."
+            ) from None
+        raise ImportFileError(f"Tệp CSV không đọc được: {exc}.") from None
     if not rows:
         raise ImportFileError("Tệp trống.")
     columns = _header_map(rows[0])

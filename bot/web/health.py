@@ -1,11 +1,12 @@
-"""GET /healthz: the database, each channel and the outbox backlog."""
+"""GET /healthz: the status for anyone; for a logged-in staff member also each channel (token ages),
+the outbox backlog and the inbox (not for the public: they tell an outsider too much)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, g, jsonify
 
 from bot.storage.store import StoreError
 from bot.web.context import get_services, get_store
@@ -51,7 +52,10 @@ def healthz():
         inbox = store.inbox_counts()
     except (StoreError, Exception) as exc:  # any database failure: unusable
         logger.error("healthz: database unusable: %s", exc)
-        return jsonify({"status": "error", "database": {"state": "error", "detail": str(exc)}}), 503
+        database = {"state": "error", "detail": str(exc)} if g.get("staff") else {"state": "error"}
+        return jsonify({"status": "error", "database": database}), 503
+    if g.get("staff") is None:
+        return jsonify({"status": "ok", "database": {"state": "ok"}})
     body = {
         "status": "ok",
         "database": {"state": "ok"},

@@ -7,6 +7,7 @@ another unit gets 403, asking for none gets the bound unit.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -23,7 +24,7 @@ from bot.reports.unit_report import (
     quiz_result_rows,
     report_tables,
 )
-from bot.web.auth import audit, requires, staff_unit
+from bot.web.auth import PERMISSIONS, audit, requires, staff_unit
 from bot.web.context import clock_now, get_store
 
 bp = Blueprint("participation_api", __name__, url_prefix="/admin/api")
@@ -58,6 +59,11 @@ def _scope_error(exc: ScopeError):
 @bp.errorhandler(ReportError)
 def _report_error(exc: ReportError):
     return _error(str(exc), 400)
+
+
+def _filename(text: str) -> str:
+    """A safe download file name part: letters, digits, dot, dash, underscore (no quotes, no line breaks)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text)[:80] or "-"
 
 
 def _report() -> dict[str, Any]:
@@ -105,7 +111,7 @@ def report_export():
     """?format=xlsx (every section, one sheet each) or ?format=csv&section=tong-hop (one section)."""
     report = _report()
     tables = report_tables(report)
-    name = f"bao-cao_{report['unit']['code'] or 'toan-hoi'}_{report['period']['from']}_{report['period']['to']}"
+    name = _filename(f"bao-cao_{report['unit']['code'] or 'toan-hoi'}_{report['period']['from']}_{report['period']['to']}")
     audit("report.export", report["unit"]["code"] or "", f"{report['period']['from']}..{report['period']['to']}")
     if request.args.get("format", "xlsx") == "xlsx":
         return Response(xlsx_bytes(tables, report), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -137,21 +143,27 @@ def quiz_detail(quiz_id: str):
     quiz = get_catalog(current_app.config).quizzes.get(quiz_id)
     if quiz is None:
         return _error("Không có bài thi này.", 404)
-    return jsonify({
-        "id": quiz.id, "title": quiz.title, "description": quiz.description,
-        "questions": [{"id": q.id, "text": q.text, "choices": list(q.choices), "correct": q.choices[q.correct],
-                       "explanation": q.explanation, "source": q.source, "time_limit_seconds": q.time_limit} for q in quiz.questions],
-    })
+    # the answer key (and the explanation that gives it away) only for those who edit content
+    keys = g.staff["role"] in PERMISSIONS["content"]
+    questions = []
+    for q in quiz.questions:
+        item = {"id": q.id, "text": q.text, "choices": list(q.choices), "source": q.source, "time_limit_seconds": q.time_limit}
+        if keys:
+            item.update(correct=q.choices[q.correct], explanation=q.explanation)
+        questions.append(item)
+    return jsonify({"id": quiz.id, "title": quiz.title, "description": quiz.description, "questions": questions})
 
 
 @bp.get("/quizzes/<quiz_id>/results")
 @requires("report")
 def quiz_results(quiz_id: str):
     """Every attempt (channel, platform id, unit, score, duration); ?format=csv for a file."""
+    if quiz_id not in get_catalog(current_app.config).quizzes:
+        return _error("Không có bài thi này.", 404)  # the id goes into a file name: only known ones
     headers, rows = quiz_result_rows(get_store(), get_catalog(current_app.config).units, quiz_id, _scope(request.args.get("unit")))
     if request.args.get("format") == "csv":
         return Response(csv_bytes(headers, rows), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="ket-qua_{quiz_id}.csv"'})
+                        headers={"Content-Disposition": f'attachment; filename="ket-qua_{_filename(quiz_id)}.csv"'})
     return jsonify({"quiz_id": quiz_id, "columns": headers, "rows": rows})
 
 

@@ -16,7 +16,9 @@ import uuid
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 
+from bot.channels.base import load_json
 from bot.core import models
+from bot.core.models import PayloadError
 from bot.pipeline.inbox import ingest
 from bot.pipeline.outbox import drain
 from bot.web.context import clock_now, get_services, get_store
@@ -53,8 +55,22 @@ def page():
     return render_template("simulator.html")
 
 
+def _body() -> dict:
+    """The JSON object sent (strict: bounded nesting, no NaN, lone surrogates replaced); {} for a form; else 400."""
+    if not request.is_json:
+        return {}
+    try:
+        data = load_json(request.get_data(cache=True))
+    except PayloadError:
+        abort(400, "Nội dung yêu cầu không đọc được.")
+    if not isinstance(data, dict):
+        abort(400, "Nội dung yêu cầu phải là một đối tượng JSON.")
+    return data
+
+
 def _user() -> str:
-    user = (request.values.get("user") or (request.get_json(silent=True) or {}).get("user") or "").strip()
+    user = request.values.get("user") or _body().get("user") or ""
+    user = user.strip() if isinstance(user, str) else ""
     if not USER_RE.match(user):
         abort(400, "Mã người dùng không hợp lệ.")
     return user
@@ -70,10 +86,12 @@ def _messages(store, user: str, after: int) -> list[dict]:
 
 @bp.post("/simulator/api/send")
 def send():
-    data = request.get_json(silent=True) or {}
+    data = _body()
     user = _user()
     text = str(data.get("text") or "")[:2000]
     payload = data.get("payload") or None
+    if payload is not None and not isinstance(payload, str):
+        abort(400, "Nội dung yêu cầu không đọc được.")
     if not text.strip() and not payload:
         abort(400, "Tin nhắn trống.")
     services = get_services()

@@ -21,7 +21,14 @@ def test_first_start_needs_no_settings(tmp_path, monkeypatch):
     client = app.test_client()
     health = client.get("/healthz")
     assert health.status_code == 200
-    body = health.get_json()
+    assert health.get_json() == {"status": "ok", "database": {"state": "ok"}}  # the public sees the status only
+    from bot.storage.store import Store
+    from tests.integration.test_participation_import import login
+
+    store = Store.open(str(tmp_path / "inst" / "bot.db"))
+    login(client, store, "viewer")
+    store.close()
+    body = client.get("/healthz").get_json()
     assert body["database"]["state"] == "ok"
     assert {name: c["state"] for name, c in body["channels"].items()} == {
         "messenger": "disabled", "zalo": "disabled", "zalo_bot": "disabled",
@@ -72,12 +79,16 @@ def test_healthz_is_503_when_the_database_is_unusable(app, client, tmp_path):
     app.config["DATABASE_PATH"] = str(tmp_path / "broken.db")
     resp = client.get("/healthz")
     assert resp.status_code == 503
-    assert resp.get_json()["database"]["state"] == "error"
+    assert resp.get_json() == {"status": "error", "database": {"state": "error"}}  # no error text for the public
 
 
-def test_healthz_reports_channels_and_backlog(app, client, store, clock):
-    
+def test_healthz_reports_channels_and_backlog_to_staff_only(app, client, store, clock):
     store.enqueue(channel="zalo", recipient="Z", messages=[{"text": "a"}, {"text": "b"}], at=clock.now())
+    public = client.get("/healthz")
+    assert public.status_code == 200 and public.get_json() == {"status": "ok", "database": {"state": "ok"}}
+    from tests.integration.test_participation_import import login
+
+    login(client, store, "viewer")
     body = client.get("/healthz").get_json()
     assert body["outbox"]["backlog"] == {"zalo": 2}
     assert body["channels"]["messenger"]["state"] == "ok"
