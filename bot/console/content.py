@@ -317,6 +317,15 @@ def content_new():
             values["question"] = texts[0]
             values["variants"] = "\n".join(texts[1:])
             values["question_ids"] = ",".join(str(i) for i in ids)
+    reply_id = request.args.get("reply", type=int)
+    draft = get_store().handoff_reply_draft(reply_id) if reply_id else None
+    if draft:  # a staff reply in the Hộp thư, saved as a draft entry (issue 15)
+        texts = list(dict.fromkeys(" ".join(t.split()) for t in draft["questions"]))
+        texts.sort(key=lambda text: not has_diacritics(text))
+        if texts and not values["question"]:
+            values["question"] = texts[0]
+            values["variants"] = "\n".join(texts[1:])
+        values["answer"] = draft["answer"]
     topic = request.args.get("topic", "")
     if topic in bank_state()["topics"]:
         values["topic"] = topic

@@ -179,3 +179,19 @@ class HandoffStore:
             [member_id, since, limit],
         )
         return rows[::-1]
+
+    def handoff_reply_draft(self, message_id: int) -> dict[str, Any] | None:
+        """A staff reply and the member's messages it answered (since the previous staff reply), for a draft entry."""
+        reply = self._row("SELECT * FROM handoff_messages WHERE id = ? AND author = 'staff'", [message_id])
+        if reply is None:
+            return None
+        previous = self._value(
+            "SELECT coalesce(max(id), 0) FROM handoff_messages WHERE handoff_id = ? AND author = 'staff' AND id < ?",
+            [reply["handoff_id"], message_id],
+        )
+        asked = self._rows(
+            "SELECT text FROM handoff_messages WHERE handoff_id = ? AND author = 'member' AND id > ? AND id < ?"
+            " AND text != '' ORDER BY id",
+            [reply["handoff_id"], previous, message_id],
+        )
+        return {"handoff_id": reply["handoff_id"], "answer": reply["text"], "questions": [r["text"] for r in asked]}

@@ -113,3 +113,19 @@ def test_zalo_billed_window_asks_staff_to_confirm(staff_app, clock):
     assert "tính phí" in refused.get_data(as_text=True)
     ok = client.post("/admin/inbox/1/reply", data={"csrf_token": token, "text": "Chào chị", "confirm_paid": "1"}, follow_redirects=True)
     assert "Tin này có tính phí" in ok.get_data(as_text=True)
+
+
+def test_a_staff_reply_can_become_a_draft_entry(staff_app):
+    say(staff_app, "gặp cán bộ")
+    say(staff_app, "Hội phí mỗi năm đóng bao nhiêu vậy")
+    say(staff_app, "hoi phi nam nay bao nhieu")
+    client, token = login(staff_app)
+    client.post("/admin/inbox/1/reply", data={"csrf_token": token, "text": "Hội phí do chi hội thống nhất, thường 12.000 đồng một năm."})
+    thread = client.get("/admin/inbox/1").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" data-draft="(\d+)"', thread)
+    assert link and "Lưu thành mục nháp" in thread
+    form = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "Hội phí do chi hội thống nhất, thường 12.000 đồng một năm." in form
+    assert "Hội phí mỗi năm đóng bao nhiêu vậy" in form and "hoi phi nam nay bao nhieu" in form
+    viewer, _ = login(staff_app, "xem")
+    assert 'data-draft=' not in viewer.get("/admin/inbox/1").get_data(as_text=True)
