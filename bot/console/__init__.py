@@ -17,6 +17,7 @@ from bot.console import (  # noqa: F401  (the modules add their routes to bp)
     inbox,
     members,
     participation,
+    posts,
     reports,
     system,
     unanswered,

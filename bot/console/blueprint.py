@@ -20,6 +20,7 @@ NAV: list[tuple[str, str, str]] = [
     ("console.inbox", "Hộp thư", "read"),
     ("console.unanswered", "Câu hỏi chưa trả lời", "read"),
     ("console.broadcasts", "Gửi tin", "read"),
+    ("console.posts", "Đăng bài", "read"),
     ("console.participation", "Thi và cuộc thi", "read"),
     ("console.members", "Hội viên", "read"),
     ("console.reports", "Báo cáo", "report"),

@@ -277,3 +277,42 @@ def test_the_unit_report_counts_posts_of_the_period(app, runner, httpserver, sto
     assert report["posts"] == {"facebook_page": 1, "zalo_article": 0}
     (table,) = [t for t in report_tables(report) if t.key == "bai-dang"]
     assert table.rows == [[1, "Trang Facebook", 1], [2, "Bài viết Zalo OA", 0]] and table.total == ["", "Tổng cộng", 1]
+
+
+# -- the console page ------------------------------------------------------------------
+def _console(app):
+    import re
+    import time
+
+    from bot.storage.store import Store
+    from bot.web.auth import create_account
+
+    store = Store.open(app.config["DATABASE_PATH"])
+    create_account(store, "guitin", "mat-khau-thu-nghiem-1", "broadcaster", None, now=time.time())
+    store.close()
+    client = app.test_client()
+    page = client.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    client.post("/admin/login", data={"username": "guitin", "password": "mat-khau-thu-nghiem-1", "csrf_token": token})
+    page = client.get("/admin/dashboard").get_data(as_text=True)
+    return client, re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def test_console_composer_previews_each_place_then_posts(app, runner, httpserver):
+    client, token = _console(app)
+    page = client.get("/admin/posts").get_data(as_text=True)
+    assert "Đăng lên Trang Facebook" in page and "Bài viết Zalo OA" in page and "/admin/posts" in page
+    form = {"csrf_token": token, "text": "Hưởng ứng Ngày Biên phòng toàn dân.", "title": "Ngày Biên phòng", "link": LINK,
+            "image": COVER, "when": "now", "targets": ["facebook_page", "zalo_article"]}
+    preview = client.post("/admin/posts", data={**form, "action": "preview"}).get_data(as_text=True)
+    assert "Ngày Biên phòng\n\nHưởng ứng" in preview and f"Ảnh bìa: {COVER}" in preview
+    assert httpserver.log == []
+    httpserver.expect_oneshot_request(FEED, method="POST").respond_with_json({"id": f"{PAGE_ID}_42"})
+    httpserver.expect_oneshot_request(CREATE, method="POST").respond_with_json({"error": 0, "data": {"token": "t"}})
+    httpserver.expect_oneshot_request(VERIFY, method="POST").respond_with_json({"error": 0, "data": {"id": "z42"}})
+    response = client.post("/admin/posts", data={**form, "action": "create"})
+    assert response.status_code == 302
+    listing = client.get("/admin/posts").get_data(as_text=True)
+    assert f"mã {PAGE_ID}_42" in listing and "mã z42" in listing
+    refused = client.post("/admin/posts", data={**form, "action": "create", "targets": ["zalo_article"], "image": ""})
+    assert refused.status_code == 400 and "ảnh bìa" in refused.get_data(as_text=True)
