@@ -12,6 +12,7 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,7 +38,10 @@ class ImportFileError(ValueError):
     """The file as a whole cannot be read (encoding, missing columns): nothing was imported."""
 
 
-CHUNK_ROWS = 500  # rows per write transaction of an import
+CHUNK_ROWS = 200  # rows per write transaction of an import (tens of milliseconds)
+# Pause between two write transactions: a writer of another process waiting on the lock
+# (a webhook) polls every few tens of milliseconds and must find it free.
+CHUNK_PAUSE_SECONDS = 0.05
 
 
 @dataclass
@@ -189,6 +193,8 @@ def import_participation(
                 report.total += 1
                 _import_row(store, catalog, report, seen, line, raw, columns, today=today, now=now, scope=scope,
                             import_id=import_id, dry_run=dry_run)
+        if not dry_run and start + CHUNK_ROWS < len(lines):
+            time.sleep(CHUNK_PAUSE_SECONDS)
     if import_id is not None:
         reasons = [[r["line"], "; ".join(r["reasons"])] for r in report.rejected]
         store.finish_import(import_id, total=report.total, added=len(report.added), merged=len(report.merged), reasons=reasons)

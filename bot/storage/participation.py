@@ -322,7 +322,8 @@ class ParticipationStore(ReportStore):
                         [contest_id, phone],
                     ),
                     self._row(
-                        "SELECT p.* FROM members m JOIN participations p ON p.member_id = m.id"
+                        # CROSS JOIN: members first (by phone), never every row of the contest
+                        "SELECT p.* FROM members m CROSS JOIN participations p ON p.member_id = m.id"
                         " WHERE m.phone = ? AND p.contest_id = ? ORDER BY p.id LIMIT 1",
                         [phone, contest_id],
                     ),
