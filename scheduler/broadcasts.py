@@ -14,6 +14,8 @@ from typing import Any
 
 from bot.channels.base import TEXT_LIMIT
 from bot.core.models import Reply
+from bot.participation.catalog import check_unit
+from bot.participation.units import UnknownUnitError
 from bot.storage.broadcasts import BROADCAST_CHANNELS, AudienceError, audience_filter
 from bot.storage.store import Store
 from scheduler.schedule import ScheduleError, in_quiet_hours, next_cron_fire
@@ -49,9 +51,15 @@ class BroadcastError(ValueError):
 
 
 # -- planning ----------------------------------------------------------------------
-def validate_audience(store: Store, audience: str) -> str:
+def validate_audience(store: Store, audience: str, config: dict[str, Any] | None = None) -> str:
+    """The audience as stored; with ``config``, a unit code must be in content/units.yaml."""
     audience = (audience or "all").strip()
     kind, _, value = audience.partition(":")
+    if kind == "unit" and value and config is not None and config.get("CONTENT_DIR"):
+        try:
+            audience = f"unit:{check_unit(config, value)}"  # "unit:Phu Loi" would reach no one
+        except UnknownUnitError as exc:
+            raise BroadcastError(str(exc)) from None
     if kind == "group":
         if not value:
             raise BroadcastError("Cần mã nhóm: group:MÃ_NHÓM")
@@ -90,7 +98,7 @@ def create_broadcast(
     for url in [image_url, link[1] if link else None]:
         if url and not url.startswith(("https://", "http://")):
             raise BroadcastError(f"Đường dẫn phải bắt đầu bằng https://: {url}")
-    audience = validate_audience(store, audience)
+    audience = validate_audience(store, audience, config)
     if schedule == "now":
         first = now
     elif schedule == "once":
@@ -400,7 +408,7 @@ def report(store: Store, broadcast_id: int, *, run_id: int | None = None) -> dic
 
 def dry_run(store: Store, config: dict[str, Any], audience: str, now: float) -> dict[str, Any]:
     """How many members the audience reaches per channel, and how many the rules would skip now."""
-    audience = validate_audience(store, audience)
+    audience = validate_audience(store, audience, config)
     if audience.startswith("group:"):
         group = store.find_group(audience.split(":", 1)[1])
         return {"audience": audience, "total": 1, "by_channel": {group["channel"]: {"targeted": 1, "would_send": 1, "would_skip": {}}}}

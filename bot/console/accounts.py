@@ -6,7 +6,16 @@ organisation-wide ones (no unit), and reads only the audit entries of those acco
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from bot.console.blueprint import bp
 from bot.web.auth import (
@@ -82,6 +91,15 @@ def account_create():
     errors: dict[str, list[str]] = {}
     if password != request.form.get("password2", ""):
         errors["password2"] = ["Hai lần nhập mật khẩu không giống nhau."]
+    if values["unit_code"]:  # a code that is not in content/units.yaml would bind the account to nothing
+        from bot.participation.catalog import check_unit
+        from bot.participation.units import UnknownUnitError
+
+        try:
+            values["unit_code"] = check_unit(current_app.config, values["unit_code"])
+        except UnknownUnitError as exc:
+            errors["unit_code"] = [str(exc)]
+            return _page(values, errors, 400)
     if not manageable(values["unit_code"] or None):
         bound = staff_unit()
         errors["unit_code"] = [f"Tài khoản của đơn vị {bound} chỉ tạo được tài khoản thuộc đơn vị {bound} hoặc đơn vị cấp dưới."]

@@ -45,12 +45,20 @@ FIELDS = ("text", "image_url", "link_title", "link_url", "audience_kind", "audie
 
 
 def audience_label(audience: str) -> str:
-    """ "unit:CT.NK" -> "Đơn vị CT.NK", for staff."""
+    """ "unit:CT.PHULOI" -> "Đơn vị CT.PHULOI", for staff."""
     kind, _, value = audience.partition(":")
     if kind == "all":
         return "Tất cả hội viên"
     label = {"channel": "Kênh", "unit": "Đơn vị", "tag": "Nhãn", "contest": "Người tham gia cuộc thi", "group": "Nhóm chat"}.get(kind, kind)
     return f"{label} {CHANNEL_LABELS.get(value, value)}"
+
+
+def _example_unit() -> str:
+    """A real code of content/units.yaml for the help text (a commune, else the first unit)."""
+    from bot.participation.catalog import get_catalog
+
+    codes = list(get_catalog(current_app.config).units.units)
+    return next((c for c in codes if c.count(".") == 1), codes[0] if codes else "")
 
 
 def within_unit(audience: str, unit: str) -> bool:
@@ -122,7 +130,7 @@ def _form(values: dict[str, str], errors: dict[str, list[str]], status: int = 20
         "admin/broadcast_new.html", values=values, errors=errors, kinds=AUDIENCE_KINDS, presets=PRESETS,
         weekdays=WEEKDAY_OPTIONS, channels=[(c, CHANNEL_LABELS[c]) for c in BROADCAST_CHANNELS],
         preview=_preview(values), reasons=broadcasts.REASONS,
-        unit=staff_unit(),
+        unit=staff_unit(), example_unit=_example_unit(),
     ), status
 
 

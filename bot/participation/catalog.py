@@ -19,7 +19,7 @@ from bot.answers.bank import ContentIssue, resolve_content_dir
 from bot.answers.check import file_signature
 from bot.participation.contests import Contest, contests_path, parse_contests
 from bot.participation.quizzes import Quiz, parse_quizzes, quiz_files
-from bot.participation.units import UnitTree, parse_units, units_path
+from bot.participation.units import UnitTree, check_unit_code, parse_units, units_path
 
 logger = logging.getLogger(__name__)
 
@@ -112,3 +112,15 @@ def approved_entries(get_bank: Callable[[], Any]) -> list[Any]:
         return []
     return list(bank.approved) if bank is not None else []
 
+
+
+def check_unit(config: Any, text: str | None) -> str:
+    """A unit code typed by staff, checked against content/units.yaml (UnknownUnitError with suggestions).
+
+    With no valid unit in the catalog (a broken units.yaml), the code is only upper-cased:
+    `flask content check` reports the file itself.
+    """
+    tree = get_catalog(config).units
+    if not tree.units:
+        return (text or "").strip().upper()
+    return check_unit_code(tree, text)

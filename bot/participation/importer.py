@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.core.people import clean_name, normalise_phone
 from bot.core.text import fold_words
 from bot.participation.catalog import Catalog
+from bot.participation.units import suggest_units
 from bot.storage.store import Store
 
 MAX_ROWS = 50_000
@@ -137,7 +138,9 @@ def resolve_unit(catalog: Catalog, text: str) -> tuple[str | None, str | None]:
     matches = matches[:5]
     if total > 1:
         return None, f"“{value}” khớp {total} đơn vị, hãy ghi mã hoặc tên đầy đủ: {', '.join(u.code for u in matches)}"
-    return None, f"không có đơn vị “{value}” trong danh mục"
+    hints = suggest_units(units, value)
+    maybe = "; có phải: " + ", ".join(f"{u.code} ({units.label(u.code)})" for u in hints) + "?" if hints else ""
+    return None, f"không có đơn vị “{value}” trong danh mục{maybe}"
 
 
 def resolve_contest(catalog: Catalog, text: str) -> tuple[str | None, str | None]:

@@ -8,6 +8,7 @@ and the reports use the same rule).
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -119,6 +120,49 @@ class UnitTree:
                 scored.append((0 if own_hit else 1, -unit.level, unit.code, unit))
         scored.sort(key=lambda t: t[:3])
         return [t[3] for t in scored[:limit]], len(scored)
+
+
+class UnknownUnitError(ValueError):
+    """A unit code typed by staff that is not in content/units.yaml (the message suggests near misses)."""
+
+
+def suggest_units(tree: UnitTree, text: str, limit: int = 3) -> list[Unit]:
+    """Units staff probably meant by ``text``: a code with a typo, a code part, or a name."""
+    key = text.strip().upper()
+    compact = re.sub(r"[^A-Z0-9]", "", fold_words(text).upper())
+    found: list[str] = []
+    # "Phu Loi" / "PHULOI" / "ct phuloi": the code written without its dots, or its last part
+    found += [c for c in tree.units if compact and (c.replace(".", "") == compact or c.rsplit(".", 1)[-1] == compact)]
+    found += difflib.get_close_matches(key, list(tree.units), n=limit, cutoff=0.75)  # "CT.PHULOl", "CT.PHULOI.CH1"
+    words = fold_words(text).split()
+    matches, _ = tree.search(text, 20)
+    own = sorted((u for u in matches if all(w in fold_words(u.name) for w in words)), key=lambda u: u.level)
+    found += [u.code for u in own] + [u.code for u in matches]
+    found += difflib.get_close_matches(key, list(tree.units), n=limit, cutoff=0.5)
+    seen: list[str] = []
+    for code in found:
+        if code not in seen:
+            seen.append(code)
+    return [tree.units[c] for c in seen[:limit]]
+
+
+def check_unit_code(tree: UnitTree, text: str | None) -> str:
+    """The unit code ``text`` names (upper-cased), or :class:`UnknownUnitError` with suggestions.
+
+    Only codes are accepted (a broadcast to a name that matches nothing would reach no one).
+    """
+    value = (text or "").strip()
+    if not value:
+        raise UnknownUnitError("Thiếu mã đơn vị.")
+    if value.upper() in tree.units:
+        return value.upper()
+    message = f"Không có đơn vị '{value}'."
+    hints = suggest_units(tree, value)
+    if hints:
+        message += " Có phải: " + ", ".join(f"{u.code} ({tree.label(u.code)})" for u in hints) + "?"
+    else:
+        message += " Mã đơn vị có trong content/units.yaml, ví dụ " + ", ".join(list(tree.units)[:2]) + "."
+    raise UnknownUnitError(message)
 
 
 def units_path(content_dir: str | os.PathLike[str]) -> str:

@@ -28,7 +28,7 @@ def audience_filter(audience: str) -> tuple[str, list[Any]]:
             raise AudienceError(f"kênh không có: {value} (có: {', '.join(BROADCAST_CHANNELS)})")
         return base + " AND m.channel = ?", params + [value]
     if kind == "unit":
-        # a unit includes its sub-units: codes are paths such as CT.NK.01
+        # a unit includes its sub-units: codes are paths such as CT.PHULOI.CH01
         return base + " AND (m.unit_code = ? OR m.unit_code LIKE ? ESCAPE '\\')", params + [
             value,
             value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ".%",

@@ -323,6 +323,10 @@ def users_create(username: str, role: str, unit_code: str | None) -> None:
     else:
         password = sys.stdin.readline().rstrip("\n")
     try:
+        if unit_code:  # a code that is not in content/units.yaml would bind the account to nothing
+            from bot.participation.catalog import check_unit
+
+            unit_code = check_unit(current_app.config, unit_code)
         staff_id = create_account(get_store(), username, password, role, unit_code, now=clock_now())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None

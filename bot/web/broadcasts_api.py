@@ -133,7 +133,7 @@ def _username() -> str:
 
 def field_of(message: str) -> str | None:
     lowered = message.lower()
-    for needle, field in (("nội dung", "text"), ("đối tượng", "audience"), ("nhóm", "audience"), ("đường dẫn", "image_url"),
+    for needle, field in (("không có đơn vị", "audience"), ("nội dung", "text"), ("đối tượng", "audience"), ("nhóm", "audience"), ("đường dẫn", "image_url"),
                           ("thời điểm", "at"), ("lịch", "cron"), ("cron", "cron"), ("kết thúc", "until")):
         if needle in lowered:
             return field

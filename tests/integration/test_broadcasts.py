@@ -311,12 +311,12 @@ def test_senders_hold_broadcast_messages_but_not_replies_in_quiet_hours(app, sto
 
 def test_audiences_by_channel_unit_tag_and_group(app, store, fake_platform, clock):
     now = clock.now()
-    member(store, "zalo", "Z-unit", last=now, unit="CT.ST.01")
-    member(store, "zalo", "Z-sub", last=now, unit="CT.ST.01.A")
-    member(store, "zalo", "Z-other", last=now, unit="CT.CT.02", tags=["ngư dân"])
+    member(store, "zalo", "Z-unit", last=now, unit="CT.PHULOI")
+    member(store, "zalo", "Z-sub", last=now, unit="CT.PHULOI.CH01")
+    member(store, "zalo", "Z-other", last=now, unit="CT.LAIHOA.CH01", tags=["ngư dân"])
     member(store, "messenger", "P1", last=now)
     store.touch_group("zalo", "G1", at=now)
-    cases = {"unit:CT.ST.01": {"Z-unit", "Z-sub"}, "tag:ngư dân": {"Z-other"}, "channel:messenger": {"P1"}, "group:G1": {"G1"}}
+    cases = {"unit:CT.PHULOI": {"Z-unit", "Z-sub"}, "tag:ngư dân": {"Z-other"}, "channel:messenger": {"P1"}, "group:G1": {"G1"}}
     for audience, expected in cases.items():
         fake_platform.clear()
         broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now", audience=audience)
@@ -327,6 +327,11 @@ def test_audiences_by_channel_unit_tag_and_group(app, store, fake_platform, cloc
         broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now", audience="group:unknown")
     with pytest.raises(BroadcastError):
         broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now", audience="street:1")
+    # a unit that is not in content/units.yaml would reach no one: refused, with the near misses
+    with pytest.raises(BroadcastError, match=r"Không có đơn vị 'Phu Loi'\. Có phải: CT\.PHULOI \(Phường Phú Lợi\)"):
+        broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now", audience="unit:Phu Loi")
+    bid = broadcasts.create_broadcast(store, app.config, text="x", now=now, schedule="now", audience="unit:ct.phuloi")
+    assert store.get_broadcast(bid)["audience"] == "unit:CT.PHULOI"  # stored as the catalog writes it
 
 
 @pytest.mark.parametrize(
