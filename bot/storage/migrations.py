@@ -5,7 +5,16 @@ Never edit a migration that has shipped: add a new one.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
+
 from sqlite_utils import Database, Migrations
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 migrations = Migrations("bot")
 
@@ -507,6 +516,28 @@ def m011_posts(db: Database) -> None:
     db.execute("CREATE INDEX post_targets_published ON post_targets (published_at) WHERE state IN ('published', 'scheduled')")
 
 
+_THREAD_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _exclusive(db: Database) -> Iterator[None]:
+    """One migrator at a time: across threads, and across processes through an
+    advisory lock on a file beside the database (``<db>.migrate-lock``)."""
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    with _THREAD_LOCK:
+        if not path or fcntl is None:  # :memory: or no POSIX locks
+            yield
+            return
+        with open(path + ".migrate-lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)  # waits while another process migrates
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def apply(db: Database) -> None:
-    """Apply pending migrations."""
-    migrations.apply(db)
+    """Apply pending migrations under an exclusive lock (start-up of several processes,
+    ``flask db upgrade``): the second migrator waits, then finds nothing to do."""
+    with _exclusive(db):
+        migrations.apply(db)
