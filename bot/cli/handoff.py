@@ -1,4 +1,4 @@
-"""`flask handoff list|reply|close|notify`: conversations members opened with GẶP CÁN BỘ."""
+"""`flask handoff list|reply|close|notify|report`: conversations members opened with GẶP CÁN BỘ."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from bot.handoff import notify, service
+from bot.handoff.report import handoff_figures
 from bot.web.context import clock_now, get_services, get_store
 
 handoff_cli = AppGroup("handoff", help="Conversations with staff (GẶP CÁN BỘ): list, reply, close.")
@@ -85,3 +86,32 @@ def notify_command() -> None:
     """Send the staff digest now if one is due (the scheduler does this on its tick)."""
     outbox_id = notify.queue_notice(get_store(), get_services().config, clock_now())
     click.echo(f"Đã xếp thông báo (outbox {outbox_id})." if outbox_id else "Không có thông báo nào cần gửi.")
+
+
+@handoff_cli.command("report")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3660), help="Conversations opened in the last N days.")
+@click.option("--json", "as_json", is_flag=True, help="The figures as one JSON object.")
+def report_command(days: int, as_json: bool) -> None:
+    """Opened and closed per unit, median time to the first staff reply, share answered within office hours."""
+    config = get_services().config
+    now = clock_now()
+    figures = handoff_figures(
+        get_store().handoff_rows_between(now - days * 86400, now + 1),
+        office_hours=config["OFFICE_HOURS"], timezone=config["TIMEZONE"],
+    )
+    if as_json:
+        click.echo(json.dumps({"days": days, **figures}, ensure_ascii=False))
+        return
+
+    def line(label: str, f: dict) -> str:
+        median = "—" if f["median_first_reply_minutes"] is None else f"{f['median_first_reply_minutes']:g} phút".replace(".", ",")
+        share = "—" if f["answered_in_office_hours_share"] is None else f"{100 * f['answered_in_office_hours_share']:.0f}%"
+        return (f"{label}: mở {f['opened']}, đã đóng {f['closed']}, được trả lời {f['replied']}, "
+                f"trung vị thời gian chờ trả lời đầu tiên {median}, trả lời trong giờ làm việc {share}")
+
+    click.echo(f"Cuộc trò chuyện với cán bộ trong {days} ngày qua")
+    click.echo(line("Toàn Hội", figures["total"]))
+    for unit in figures["units"]:
+        click.echo(line(unit["unit"] or "Cấp Hội (chưa đăng ký)", unit))
+    if not figures["office_hours_read"]:
+        click.echo(f"Không đọc được giờ làm việc OFFICE_HOURS={config['OFFICE_HOURS']!r}: bỏ qua tỷ lệ trả lời trong giờ.")

@@ -12,6 +12,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from bot.console.blueprint import NAV_BADGES, bp
 from bot.console.members import CHANNELS, unit_names
 from bot.handoff import service
+from bot.handoff.report import handoff_figures
 from bot.web.auth import audit, requires, staff_unit
 from bot.web.context import clock_now, get_services, get_store
 
@@ -58,8 +59,20 @@ def inbox():
     rows = get_store().list_handoffs(state=state, scope_unit=staff_unit())
     return render_template(
         "admin/inbox.html", rows=rows, state=state, states=STATES, channels=CHANNELS, units=unit_names(),
-        handoff=None,
+        handoff=None, figures=recent_figures(),
     )
+
+
+def recent_figures(days: int = 30) -> dict:
+    """The last 30 days in this staff member's scope (as `flask handoff report`)."""
+    config = get_services().config
+    now = clock_now()
+    bound = staff_unit()
+    rows = [
+        r for r in get_store().handoff_rows_between(now - days * 86400, now + 1)
+        if not bound or (r["unit_code"] or "") == bound or (r["unit_code"] or "").startswith(bound + ".")
+    ]
+    return handoff_figures(rows, office_hours=config["OFFICE_HOURS"], timezone=config["TIMEZONE"])["total"]
 
 
 @bp.get("/inbox/<int:handoff_id>")

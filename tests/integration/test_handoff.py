@@ -231,3 +231,19 @@ def test_the_scheduler_job_sends_the_waiting_digest(app, store, clock):
     scheduler = FakeScheduler()
     notify.schedule_notices(scheduler, services)
     assert scheduler.jobs == [(notify.run_notices, notify.NOTICE_JOB)]
+
+
+def test_cli_report_counts_per_unit_and_the_median_wait(app, store, runner, clock):
+    _, first = open_one(app, store, user="R1")
+    clock.advance(600)
+    _staff_reply(app, store, first)
+    run(app, store, "kết thúc", user="R1")
+    open_one(app, store, user="R2")
+    out = runner.invoke(args=["handoff", "report", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["total"]["opened"] == 2 and data["total"]["closed"] == 1 and data["total"]["replied"] == 1
+    assert data["total"]["median_first_reply_minutes"] == 10.0
+    assert data["units"][0]["unit"] is None  # not registered: organisation level
+    text = runner.invoke(args=["handoff", "report"]).output
+    assert "Toàn Hội: mở 2, đã đóng 1" in text and "10 phút" in text

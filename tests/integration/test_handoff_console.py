@@ -72,7 +72,11 @@ def test_staff_see_the_thread_reply_and_the_member_gets_it_in_the_simulator(staf
     assert 'class="badge nav-count"' not in page  # answered: nothing waiting
     assert "canbo" in client.get(f"/admin/inbox/{handoff_id}").get_data(as_text=True)
     assert client.post(f"/admin/inbox/{handoff_id}/close", data={"csrf_token": token}).status_code == 302
-    assert "Không có cuộc trò chuyện nào đang mở" in client.get("/admin/inbox").get_data(as_text=True)
+    page = client.get("/admin/inbox").get_data(as_text=True)
+    assert "Không có cuộc trò chuyện nào đang mở" in page
+    figures = re.search(r'id="inbox-figures".*?</div>\s*</div>', page, re.DOTALL).group(0)
+    assert re.search(r'<span class="value">1</span><span class="label">Cuộc mở trong 30 ngày', figures)
+    assert re.search(r'<span class="value">1</span><span class="label">Đã đóng', figures)
     # back with the bot: a question is answered again
     answered = member.post("/simulator/api/send", json={"user": "web1", "text": "Biên giới đất liền Việt Nam dài bao nhiêu km"}).get_json()
     assert answered["messages"]
