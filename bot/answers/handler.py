@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +11,7 @@ from bot.answers import reply as answers
 from bot.answers.bank import ContentBank
 from bot.conversation.commands import self_menu_hint
 from bot.conversation.dispatcher import Context, Handler
+from bot.conversation.flow import button_capacity
 from bot.core import models
 from bot.core.models import Choice, Reply
 
@@ -67,7 +70,7 @@ class AnswerHandler(Handler):
             answer_threshold=ctx.config["ANSWER_THRESHOLD"],
             suggest_threshold=ctx.config["SUGGEST_THRESHOLD"],
         )
-        ctx.say(result.reply)
+        ctx.say(numbered_for_channel(ctx, result.reply))
         ctx.meta.update(decision=result.decision, entry_id=result.entry_id, score=result.score)
         ctx.store.log_question(
             member_id=ctx.member["id"] if ctx.member else None,
@@ -80,6 +83,17 @@ class AnswerHandler(Handler):
             candidates=result.candidates,
         )
         return True
+
+
+_KEY = re.compile(r"^\d+\. ")
+
+
+def numbered_for_channel(ctx: Context, reply: Reply) -> Reply:
+    """Suggestion chips carry their line's number ("1. Lãnh hải"); a channel that shows choices
+    as a numbered text list numbers them itself, so the key is left off there."""
+    if button_capacity(ctx) >= len(reply.choices) or not any(_KEY.match(c.title) for c in reply.choices):
+        return reply
+    return dataclasses.replace(reply, choices=[Choice(_KEY.sub("", c.title), c.payload) for c in reply.choices])
 
 
 def topics_reply(bank: Any) -> Reply:

@@ -3,11 +3,13 @@
 Pure: no Flask, no HTTP, no SQL.  :func:`answer` asks the bank's matcher for
 candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`):
 
-- ``answer``   coverage >= answer_threshold: the entry's answer, its source line,
-  related entries and "Menu" as choices;
-- ``suggest``  coverage >= suggest_threshold (or an answer-level coverage where the
-  second candidate ranks nearly as high): "Có phải chị muốn hỏi:" with up to
-  three likely questions to tap;
+- ``answer``   coverage >= answer_threshold (or a lower coverage with a clear lead over
+  the second candidate): the entry's answer, its source line, related entries and "Menu"
+  as choices; candidates ranking close to the top one are offered first among the
+  related entries ("lãnh hải" answered, "vùng tiếp giáp lãnh hải" offered);
+- ``suggest``  coverage >= suggest_threshold, or a genuinely ambiguous question (a word
+  or two that fits several entries, "biển"; or several candidates all but tied):
+  "Có phải chị muốn hỏi:" with up to three likely questions to tap;
 - ``fallback`` otherwise: say plainly that there is no verified answer yet, that
   staff will see the question, what the bot can answer, and how to reach staff.
 
@@ -25,6 +27,7 @@ from typing import Any
 
 from bot.answers.bank import BankSnapshot, ContentBank, Entry, Source
 from bot.answers.check import MAX_SOURCE_NAME
+from bot.answers.matcher import content_words
 from bot.answers.sources import SourceRules, SourcesFileError, load_rules
 from bot.core.models import Choice, Reply
 from bot.core.privacy_notice import data_notice, data_rights
@@ -44,7 +47,14 @@ _ENDS_WITH_DATE = re.compile(r"(?:^|[\s,/(.-])(?:1[89]|20)\d{2}\)?$")
 CANDIDATES = 5  # candidates ranked and logged per question
 # Near-tie: when the second candidate ranks this close to the first, the question is
 # ambiguous ("biển" alone fits every sea entry) and the member chooses instead.
-AMBIGUOUS_RATIO = 0.95
+AMBIGUOUS_RATIO = 0.97
+CLOSE_RATIO = 0.9  # a runner-up this close is offered as a related question beside the answer
+VAGUE_WORDS = 2  # a question with at most this many content syllables and a close runner-up is ambiguous
+# A low coverage with a clear lead still answers: the long, rambling questions members write
+# ("chào chị, em mới vô hội, … 5 không 3 sạch là gì") cover little of the entry yet name it.
+CLEAR_MARGIN = 1.2  # lead of the top entry's rank over the second's
+CLEAR_MIN_SHARE = 0.8  # of the suggest threshold
+NAMED_MARGIN = 0.5  # the lead needed when the question names the top entry's document
 MENU_CHOICE = Choice("Menu", "MENU")
 STAFF_CHOICE = Choice("Gặp cán bộ", "GAP_CAN_BO")  # opens a conversation with staff (bot.handoff)
 NO_CONTACTS = "liên hệ trực tiếp cán bộ Hội ở chi hội nơi chị sinh sống"
@@ -218,20 +228,27 @@ def _snapshot(bank: ContentBank | BankSnapshot) -> BankSnapshot:
 
 
 def entry_reply(
-    entry: Entry, bank: ContentBank | BankSnapshot, org: Mapping[str, Any], *, links: bool = True
+    entry: Entry,
+    bank: ContentBank | BankSnapshot,
+    org: Mapping[str, Any],
+    *,
+    links: bool = True,
+    also: Sequence[Entry] = (),
 ) -> Reply:
     """The reply for an entry: its answer, a blank line, the source line (at most two short
-    sources; their links unless ``links`` is False); related entries + Menu."""
+    sources; their links unless ``links`` is False); related entries + Menu.  ``also``: entries
+    the question came close to, offered first among the related ones."""
     snap = _snapshot(bank)
     text = fill_placeholders(entry.answer, org)
     sources = source_line(entry, rules=_rules(snap), links=links, room=SOURCE_LINK_BUDGET - len(text) - 2)
     if sources:
         text = f"{text}\n\n{sources}"
     choices: list[Choice] = []
-    for related_id in entry.related:
-        related = snap.get(related_id)
-        if related is None:
+    offered = {entry.id}
+    for related in [*also, *(snap.get(related_id) for related_id in entry.related)]:
+        if related is None or related.id in offered:
             continue
+        offered.add(related.id)
         choices.append(Choice(short_title(related, taken=[c.title for c in choices]), f"ENTRY:{related.id}"))
         if len(choices) == MAX_RELATED:
             break
@@ -298,9 +315,21 @@ def answer(
     if not ranked:
         return Answer(FALLBACK, fallback_reply(snap, org), None, 0.0, candidates)
     top, entry = ranked[0]
-    tied = len(ranked) > 1 and ranked[1][0].rank >= AMBIGUOUS_RATIO * top.rank
-    if top.score >= answer_threshold and not tied:
-        return Answer(ANSWER, entry_reply(entry, snap, org), entry.id, top.score, candidates)
+    close = [e for c, e in ranked[1:] if c.rank >= CLOSE_RATIO * top.rank and c.score >= suggest_threshold]
+    tied = [e for c, e in ranked[1:] if c.rank >= AMBIGUOUS_RATIO * top.rank]
+    margin = top.rank - (ranked[1][0].rank if len(ranked) > 1 else 0.0)
+    # genuinely ambiguous: a question of a word or two that fits several entries ("biển"),
+    # or several entries ranking all but equal; otherwise the top entry is the one asked about
+    ambiguous = bool(close) and (content_words(text) <= VAGUE_WORDS or len(tied) >= 2)
+    confident = (
+        top.score >= answer_threshold
+        or (top.score >= CLEAR_MIN_SHARE * suggest_threshold and margin >= CLEAR_MARGIN)
+        # the question names the document the entry is about ("Chỉ thị 01/CT-TTg …"), with a lead
+        or (top.named and top.score >= CLEAR_MIN_SHARE * suggest_threshold and margin >= NAMED_MARGIN)
+    )
+    if confident and not ambiguous:
+        # a close runner-up ("vùng tiếp giáp lãnh hải" for "lãnh hải") is offered as a related question
+        return Answer(ANSWER, entry_reply(entry, snap, org, also=close[:MAX_RELATED]), entry.id, top.score, candidates)
     if top.score >= suggest_threshold:
         likely = [e for c, e in ranked if c.score >= suggest_threshold][:MAX_SUGGESTIONS]
         return Answer(SUGGEST, suggest_reply(likely), None, top.score, candidates)

@@ -1,7 +1,9 @@
-"""The held-out check: split=test of tests/eval/questions.yaml, answered from the shipped bank.
+"""The held-out checks: the test split of the blind set (tests/eval/blind_questions.yaml, written from
+the fact sheet without seeing the bank) and of the older set (tests/eval/questions.yaml, written from
+the bank), answered from the shipped bank with the shipped thresholds.
 
-Thresholds are tuned on split=dev only (`flask content eval --split dev`); this
-test reports how they do on questions never used for tuning.
+Everything is tuned on split=dev only (`flask content eval --split dev`); these tests report how it
+does on questions never used for tuning.
 """
 
 from __future__ import annotations
@@ -11,14 +13,27 @@ from pathlib import Path
 import pytest
 
 from bot.answers.bank import ContentBank
-from bot.cli.content import EVAL_FILE, evaluate, format_report, load_eval_questions
+from bot.cli.content import (
+    EVAL_FILE,
+    OLD_EVAL_FILE,
+    evaluate,
+    format_report,
+    load_eval_questions,
+)
 from bot.core.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(
-    not EVAL_FILE.is_file(), reason=f"the evaluation set {EVAL_FILE.relative_to(ROOT)} has not been written yet"
-)
+# Targets of issue 13 on the blind test split.
+TARGET_ACCURACY = 0.92
+TARGET_WRONG = 0.02  # wrong answers / answers given
+TARGET_SUGGESTIONS = 0.08  # "Có phải chị muốn hỏi" / answerable questions
+TARGET_OFFTOPIC = 0.03  # off-topic questions answered
+# What the blind test split measured when the decision code was last changed (run once, never tuned on):
+# a floor that catches a regression while the targets are not met.
+MEASURED_ACCURACY = 0.85
+MEASURED_WRONG = 0.14
+MEASURED_SUGGESTIONS = 0.15
 
 
 @pytest.fixture(scope="module")
@@ -26,22 +41,54 @@ def bank() -> ContentBank:
     return ContentBank.load(ROOT / "content")
 
 
-def test_every_expected_entry_exists_and_is_approved(bank):
-    missing = sorted({q.expect for q in load_eval_questions(EVAL_FILE, "all") if q.expect and bank.get(q.expect) is None})
+def _report(bank, path, split):
+    defaults = load_config({})  # the shipped thresholds
+    return evaluate(
+        bank,
+        load_eval_questions(path, split),
+        answer_threshold=defaults["ANSWER_THRESHOLD"],
+        suggest_threshold=defaults["SUGGEST_THRESHOLD"],
+        split=split,
+    )
+
+
+@pytest.mark.parametrize("path", [EVAL_FILE, OLD_EVAL_FILE], ids=["blind", "old"])
+def test_every_expected_entry_exists_and_is_approved(bank, path):
+    missing = sorted({e for q in load_eval_questions(path, "all") for e in q.acceptable if bank.get(e) is None})
     assert missing == []
 
 
-def test_held_out_questions_meet_the_targets(bank):
-    defaults = load_config({})  # the shipped thresholds
-    questions = load_eval_questions(EVAL_FILE, "test")
-    report = evaluate(
-        bank,
-        questions,
-        answer_threshold=defaults["ANSWER_THRESHOLD"],
-        suggest_threshold=defaults["SUGGEST_THRESHOLD"],
-        split="test",
-    )
-    assert report.answerable > 0 and report.offtopic > 0
+def test_blind_set_is_split_and_labelled():
+    questions = load_eval_questions(EVAL_FILE, "all")
+    assert len(questions) >= 300
+    assert {q.split for q in questions} == {"dev", "test"}
+    assert any(len(q.acceptable) > 1 for q in questions)  # lists of acceptable ids
+    assert any(not q.answerable for q in questions)  # on-topic, no entry: left out of the figures
+
+
+@pytest.mark.xfail(reason="issue 13 targets not reached on the blind test split; see the figures in the failure", strict=False)
+def test_blind_test_split_meets_the_targets(bank):
+    report = _report(bank, EVAL_FILE, "test")
     summary = format_report(report)
+    assert report.answerable > 0 and report.offtopic > 0
+    assert report.accuracy_at_1 >= TARGET_ACCURACY, summary
+    assert report.wrong_share <= TARGET_WRONG, summary
+    assert report.suggestion_share <= TARGET_SUGGESTIONS, summary
+    assert report.offtopic_answered_share <= TARGET_OFFTOPIC, summary
+
+
+def test_blind_test_split_does_not_regress(bank):
+    report = _report(bank, EVAL_FILE, "test")
+    summary = format_report(report)
+    assert report.accuracy_at_1 >= MEASURED_ACCURACY, summary
+    assert report.wrong_share <= MEASURED_WRONG, summary
+    assert report.suggestion_share <= MEASURED_SUGGESTIONS, summary
+    assert report.offtopic_answered_share <= TARGET_OFFTOPIC, summary
+
+
+def test_old_set_held_out_questions(bank):
+    report = _report(bank, OLD_EVAL_FILE, "test")
+    summary = format_report(report)
+    assert report.answerable > 0 and report.offtopic > 0
     assert report.accuracy_at_1 >= 0.92, summary
     assert report.offtopic_answered_share <= 0.05, summary
