@@ -453,6 +453,12 @@ def publish(result: content_store.SaveResult, action: str, detail: str = "") -> 
     services = get_services()
     if services.bank is None:
         bank = services.get_bank()
-        return {"swapped": True, "errors": [str(e) for e in bank.errors]}
-    reload = services.bank.reload()
-    return {"swapped": reload.swapped, "errors": [str(e) for e in reload.snapshot.errors]}
+        outcome = {"swapped": True, "errors": [str(e) for e in bank.errors]}
+    else:
+        reload = services.bank.reload()
+        outcome = {"swapped": reload.swapped, "errors": [str(e) for e in reload.snapshot.errors]}
+    if outcome["swapped"]:
+        from bot.console.unanswered import recheck_unanswered
+
+        recheck_unanswered()  # waiting questions the bank now answers are marked answered (issue 15)
+    return outcome

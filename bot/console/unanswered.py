@@ -8,6 +8,7 @@ from collections import Counter
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
+from bot.answers import reply as answers
 from bot.answers.matcher import group_similar
 from bot.cli.content import (
     EVAL_FILE,
@@ -19,9 +20,9 @@ from bot.cli.content import (
 from bot.console.blueprint import bp
 from bot.core.text import has_diacritics
 from bot.web.auth import audit, requires
-from bot.web.context import get_services, get_store
+from bot.web.context import clock_now, get_services, get_store
 
-REVIEW_STATES = {"new": "Chưa xử lý", "ignored": "Đã bỏ qua", "done": "Đã tạo mục"}
+REVIEW_STATES = {"new": "Đang chờ", "done": "Đã trả lời", "ignored": "Đã bỏ qua"}  # pending / answered / ignored
 DECISIONS = {"suggest": "Gợi ý câu gần đúng", "fallback": "Không trả lời được"}
 LIMIT = 500
 
@@ -49,6 +50,7 @@ def question_groups(status: str, threshold: float) -> list[dict]:
             "last": max(r["asked_at"] for r in members),
             "channels": sorted({r["channel"] for r in members}),
             "nearest": nearest,
+            "linked": sorted({r["review_entry_id"] for r in members if r.get("review_entry_id")}),
         })
     return out
 
@@ -117,3 +119,47 @@ def unanswered_eval():
     audit("content.eval", split, f"accuracy@1 {report.accuracy_at_1:.3f}")
     evaluation = {"report": report, "seconds": time.perf_counter() - started, "questions": len(questions)}
     return _page("new", _threshold(request.form.get("threshold")), evaluation=evaluation, split=split)
+
+
+def recheck_unanswered() -> int:
+    """Waiting questions the bank now answers (a new or edited entry) are marked answered by that entry."""
+    config = current_app.config
+    store = get_store()
+    snapshot = get_services().get_bank().snapshot()
+    by_text: dict[str, list[int]] = {}
+    for row in store.pending_question_texts():
+        by_text.setdefault(" ".join(row["text"].split()), []).append(row["id"])
+    changed = 0
+    for text, ids in by_text.items():
+        result = answers.answer(
+            text, snapshot, org=config, answer_threshold=config["ANSWER_THRESHOLD"], suggest_threshold=config["SUGGEST_THRESHOLD"],
+        )
+        if result.decision == "answer" and result.entry_id:
+            changed += store.link_questions(ids, result.entry_id, at=clock_now())
+    return changed
+
+
+@bp.post("/unanswered/link")
+@requires("content")
+def unanswered_link():
+    """Answer a group with an existing entry: its questions are marked answered by it."""
+    entry_id = request.form.get("entry_id", "").strip()
+    entry = get_services().get_bank().get(entry_id) if entry_id else None
+    if entry is None:
+        flash("Không có mục này trong kho nội dung.", "error")
+        return redirect(url_for("console.unanswered"))
+    ids = _ids()
+    changed = get_store().link_questions(ids, entry.id, at=clock_now())
+    audit("unanswered.link", entry.id, f"{changed} câu hỏi")
+    flash(f"Đã đánh dấu {changed} câu hỏi là đã trả lời bằng mục “{entry.question}”.", "success")
+    return redirect(url_for("console.unanswered", status=request.form.get("back", "new")))
+
+
+@bp.post("/unanswered/recheck")
+@requires("content")
+def unanswered_recheck():
+    changed = recheck_unanswered()
+    audit("unanswered.recheck", "", f"{changed} câu hỏi")
+    flash(f"Kho nội dung hiện trả lời được {changed} câu hỏi đang chờ; đã chuyển sang “Đã trả lời”." if changed
+          else "Chưa có câu hỏi đang chờ nào được kho nội dung hiện tại trả lời.", "success")
+    return redirect(url_for("console.unanswered"))

@@ -516,6 +516,28 @@ def m011_posts(db: Database) -> None:
     db.execute("CREATE INDEX post_targets_published ON post_targets (published_at) WHERE state IN ('published', 'scheduled')")
 
 
+@migrations()
+def m010_worker_leases(db: Database) -> None:
+    """Leases with heartbeats: one process of a deployment runs the workers."""
+    db.execute(
+        """
+        CREATE TABLE worker_leases (
+            name TEXT PRIMARY KEY,            -- 'workers'
+            owner TEXT NOT NULL,              -- host:pid:random
+            acquired_at REAL NOT NULL,
+            heartbeat_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        )"""
+    )
+
+
+
+@migrations()
+def m012_review_links(db: Database) -> None:
+    """Unanswered questions answered by an entry: which entry, and when (review queue, issue 15)."""
+    db.execute("ALTER TABLE questions ADD COLUMN review_entry_id TEXT")
+    db.execute("ALTER TABLE questions ADD COLUMN reviewed_at REAL")
+
 _THREAD_LOCK = threading.Lock()
 
 

@@ -28,6 +28,7 @@ from bot.storage.participation import ParticipationStore
 from bot.storage.posts import PostStore
 from bot.storage.privacy import PrivacyStore
 from bot.storage.queues import QueueStore
+from bot.storage.review import ReviewStore
 from bot.storage.staff import StaffStore
 from bot.storage.tokens import TokenStore
 
@@ -100,7 +101,7 @@ def connect(path: str) -> Database:
     return Database(conn)
 
 
-class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore, HandoffStore, PrivacyStore, PostStore):
+class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore, HandoffStore, PrivacyStore, PostStore, ReviewStore):
     """Domain operations over one database connection."""
 
     def __init__(self, db: Database | str):

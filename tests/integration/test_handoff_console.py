@@ -133,3 +133,73 @@ def test_a_staff_reply_can_become_a_draft_entry(staff_app):
     assert "Hội phí mỗi năm đóng bao nhiêu vậy" in form and "hoi phi nam nay bao nhieu" in form
     viewer, _ = login(staff_app, "xem")
     assert 'data-draft=' not in viewer.get("/admin/inbox/1").get_data(as_text=True)
+
+
+def _log(app, text, decision="fallback", channel="zalo"):
+    from bot.storage.store import Store
+
+    store = Store.open(app.config["DATABASE_PATH"])
+    try:
+        return store.log_question(member_id=None, channel=channel, text=text, at=app.extensions["bot"].clock.now(),
+                                  decision=decision, entry_id=None, score=0.1, candidates=[])
+    finally:
+        store.close()
+
+
+def _questions(app):
+    from bot.storage.store import Store
+
+    store = Store.open(app.config["DATABASE_PATH"])
+    try:
+        return {q["text"]: q for q in store._rows("SELECT * FROM questions")}
+    finally:
+        store.close()
+
+
+def test_review_queue_pending_answered_ignored_link_and_recheck(staff_app):
+    _log(staff_app, "Máy giặt nhà tôi bị hỏng thì sửa ở đâu")
+    _log(staff_app, "Biên giới đất liền Việt Nam dài bao nhiêu km")  # asked before the bank knew it
+    client, token = login(staff_app)
+    page = client.get("/admin/unanswered").get_data(as_text=True)
+    assert all(label in page for label in ("Đang chờ", "Đã trả lời", "Đã bỏ qua"))
+    # the bank answers the second one now: a re-check marks it answered by that entry
+    assert client.post("/admin/unanswered/recheck", data={"csrf_token": token}).status_code == 302
+    answered = _questions(staff_app)["Biên giới đất liền Việt Nam dài bao nhiêu km"]
+    assert answered["review_status"] == "done" and answered["review_entry_id"] and answered["reviewed_at"]
+    assert _questions(staff_app)["Máy giặt nhà tôi bị hỏng thì sửa ở đâu"]["review_status"] == "new"
+    done = client.get("/admin/unanswered?status=done").get_data(as_text=True)
+    assert "Biên giới đất liền Việt Nam dài bao nhiêu km" in done and answered["review_entry_id"] in done
+    # answer a group with an existing entry
+    qid = _questions(staff_app)["Máy giặt nhà tôi bị hỏng thì sửa ở đâu"]["id"]
+    assert client.post("/admin/unanswered/link", data={"csrf_token": token, "ids": str(qid), "entry_id": "no-such-entry"},
+                       follow_redirects=True).get_data(as_text=True).count("Không có mục này") == 1
+    response = client.post("/admin/unanswered/link", data={"csrf_token": token, "ids": str(qid), "entry_id": answered["review_entry_id"]})
+    assert response.status_code == 302
+    linked = _questions(staff_app)["Máy giặt nhà tôi bị hỏng thì sửa ở đâu"]
+    assert linked["review_status"] == "done" and linked["review_entry_id"] == answered["review_entry_id"]
+
+
+def test_a_new_entry_marks_the_questions_it_now_answers_as_answered(httpserver, db_path, tmp_path):
+    import shutil
+
+    from app import create_app
+    from bot.storage.store import Store
+    from tests.conftest import DATA, platform_config
+
+    content = tmp_path / "content"
+    shutil.copytree(DATA / "content_small", content)
+    app = create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content)))
+    store = Store.open(db_path)
+    create_account(store, "canbo", PASSWORD, "editor", None, now=time.time())
+    store.close()
+    _log(app, "Ngày hội Kim Cương Xanh tổ chức ở đâu")
+    client, token = login(app)
+    response = client.post("/admin/content/new", data={
+        "csrf_token": token, "id": "ngay-hoi-kcx", "topic": "su-dung-bot", "question": "Ngày hội Kim Cương Xanh tổ chức ở đâu?",
+        "variants": "ngay hoi kim cuong xanh to chuc o dau\nđịa điểm ngày hội Kim Cương Xanh\nngày hội Kim Cương Xanh ở chỗ nào", "keywords": "Kim Cương Xanh",
+        "answer": "Ngày hội Kim Cương Xanh tổ chức tại Nhà văn hóa phường Phú Lợi.", "status": "approved",
+        "source-0-name": "Thông báo của Hội về Ngày hội Kim Cương Xanh", "source-0-date": "2026", "reviewed": "2026-11-29",
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)
+    question = _questions(app)["Ngày hội Kim Cương Xanh tổ chức ở đâu"]
+    assert question["review_status"] == "done" and question["review_entry_id"] == "ngay-hoi-kcx"
