@@ -12,6 +12,7 @@ import logging
 import logging.config
 import os
 import secrets
+import signal
 import sys
 from collections import ChainMap
 from collections.abc import Mapping
@@ -181,15 +182,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from waitress import serve
 
-    from bot.pipeline.workers import Workers
+    from bot.pipeline.workers import Workers, WorkersBusy
     from scheduler.runner import start_scheduler
 
     services = app.extensions["bot"]
     workers = scheduler = None
     if not web_only:
         workers = Workers(services)
-        workers.start()
+        try:
+            workers.start()
+        except WorkersBusy as exc:
+            print(f"Không khởi động được / cannot start: {exc}", file=sys.stderr)
+            return 2
         scheduler = start_scheduler(app)
+    # systemctl stop sends SIGTERM: leave serve() so the finally below stops the workers
+    # gracefully (no new work; in-flight sends finish within the grace period)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     host, port = app.config["HOST"], app.config["PORT"]
     logger.info(
         "serving on http://%s:%s (simulator at /simulator, health at /healthz)%s",

@@ -97,15 +97,20 @@ def chat_command() -> None:
 
 
 @click.command("run-scheduler")
+@click.option("--wait", "wait", type=float, default=None,
+              help="Seconds to wait for another process's workers to stop (default: a lapsed lease, ~35 s).")
 @with_appcontext
-def run_scheduler_command() -> None:
+def run_scheduler_command(wait: float | None) -> None:
     """Run the background workers and the scheduler in this process (one per deployment)."""
-    from bot.pipeline.workers import Workers
+    from bot.pipeline.workers import Workers, WorkersBusy
     from scheduler.runner import start_scheduler
 
     services = get_services()
     workers = Workers(services)
-    workers.start()
+    try:
+        workers.start(wait=wait)
+    except WorkersBusy as exc:
+        raise click.ClickException(str(exc)) from None
     scheduler = start_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -210,7 +210,7 @@ class InboxWorker(threading.Thread):
                         )
                         if queued and self.on_queued:
                             self.on_queued(queued)
-                        if not done:
+                        if not done or self.stopping.is_set():
                             break
                         if self._ingest_busy():
                             time.sleep(self.YIELD_SECONDS)

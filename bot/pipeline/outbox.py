@@ -221,6 +221,8 @@ class ChannelSender:
         wait = self.bucket.reserve()
         if wait > 0:
             time.sleep(wait)
+        if self.stopping.is_set():  # shutting down: take no new work
+            return False
         now = self.clock.now()
         alert_at = store.channel_auth_alert(self.channel.name)
         if auth_paused(alert_at, now):

@@ -7,7 +7,11 @@ Exactly one process of a deployment runs them (``python app.py``, or
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -44,21 +48,95 @@ class WorkerServices(Protocol):
     def ingest_busy(self) -> bool: ...
 
 
+LEASE_NAME = "workers"
+LEASE_TTL_SECONDS = 30.0  # a crashed holder's lease lapses after this long
+HEARTBEAT_SECONDS = 10.0
+
+
+def _dead_local_owner(owner: str) -> bool:
+    """True when ``owner`` (host:pid:random) was a process of this machine that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+class WorkersBusy(RuntimeError):
+    """Another live process runs the workers of this database."""
+
+
 class Workers:
-    """Starts and stops the inbox worker and the channel senders."""
+    """Starts and stops the inbox worker and the channel senders.
+
+    Only one process of a deployment may run them: the process holds a lease in the
+    database, renewed by a heartbeat, so a second ``run-scheduler`` (or ``python
+    app.py``) waits for it or refuses, and never marks the first one's live sends
+    uncertain.
+    """
 
     def __init__(self, services: WorkerServices):
         self.services = services
         self.inbox: InboxWorker | None = None
         self.senders: dict[str, ChannelSender] = {}
         self.periodic: threading.Thread | None = None
+        self.heartbeat: threading.Thread | None = None
         self.stopping = threading.Event()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.holds_lease = False
 
-    def start(self) -> None:
+    def acquire_lease(self, wait: float) -> None:
+        """Take the workers' lease, waiting up to ``wait`` seconds; WorkersBusy if another process keeps it."""
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            store = self.services.open_store()
+            try:
+                now = self.services.clock.now()
+                holder = store.acquire_worker_lease(LEASE_NAME, self.owner, now=now, ttl=LEASE_TTL_SECONDS)
+            finally:
+                store.close()
+            if holder is None:
+                self.holds_lease = True
+                return
+            if _dead_local_owner(holder["owner"]):  # killed on this machine: no need to wait for the lapse
+                logger.warning("the workers' lease of %s belongs to a process that is gone; taking it over", holder["owner"])
+                store = self.services.open_store()
+                try:
+                    store.release_worker_lease(LEASE_NAME, holder["owner"])
+                finally:
+                    store.close()
+                continue
+            message = (
+                f"Một tiến trình khác đang chạy các tác vụ nền ({holder['owner']}, nhịp tim cách đây "
+                f"{max(0.0, now - holder['heartbeat_at']):.0f} giây). Mỗi cơ sở dữ liệu chỉ một tiến trình chạy "
+                "`flask run-scheduler` hoặc `python app.py`. / Another process holds the workers' lease "
+                f"({holder['owner']}); only one process per database may run the workers."
+            )
+            if time.monotonic() >= deadline:
+                raise WorkersBusy(message)
+            if not told:
+                logger.warning("%s Waiting up to %.0f s for it to stop.", message, wait)
+                told = True
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+
+    def start(self, *, wait: float | None = None) -> None:
+        """Start the workers once this process holds the lease (waits up to ``wait``
+        seconds, by default a little longer than a crashed holder's lease lasts)."""
         services = self.services
         config = services.config
+        self.acquire_lease(LEASE_TTL_SECONDS + 5 if wait is None else wait)
+        self.heartbeat = threading.Thread(target=self._heartbeat, name="workers-heartbeat", daemon=True)
+        self.heartbeat.start()
         store = services.open_store()
         try:
+            # safe now: no other live process has sends in flight (it would hold the lease)
             recovered = store.recover_in_flight(at=services.clock.now())
         finally:
             store.close()
@@ -98,6 +176,25 @@ class Workers:
             if event is not None:
                 event.set()
 
+    def _heartbeat(self) -> None:
+        while not self.stopping.wait(HEARTBEAT_SECONDS):
+            try:
+                store = self.services.open_store()
+                try:
+                    kept = store.renew_worker_lease(
+                        LEASE_NAME, self.owner, now=self.services.clock.now(), ttl=LEASE_TTL_SECONDS
+                    )
+                finally:
+                    store.close()
+            except Exception:  # a busy database: try again at the next beat
+                logger.exception("workers' lease heartbeat failed")
+                continue
+            if not kept:
+                logger.critical("the workers' lease was lost to another process; stopping this one's workers")
+                self.holds_lease = False
+                self.stop()
+                return
+
     def _periodic(self) -> None:
         """Housekeeping every minute (see :meth:`housekeeping`)."""
         while not self.stopping.wait(60):
@@ -127,11 +224,33 @@ class Workers:
         finally:
             store.close()
 
-    def stop(self) -> None:
+    def stop(self, grace: float | None = None) -> None:
+        """Stop taking new work; in-flight sends finish within ``grace`` seconds (by default
+        the HTTP timeout plus 5 s); then release the lease."""
+        if grace is None:
+            grace = float(self.services.config.get("HTTP_TIMEOUT_SECONDS", 10)) + 5
+        deadline = time.monotonic() + grace
         self.stopping.set()
         if self.inbox:
             self.inbox.stop()
-            self.inbox.join(5)
         for sender in self.senders.values():
-            sender.stop()
+            sender.stopping.set()
+            sender.wakeup.set()
+        if self.inbox and self.inbox is not threading.current_thread():
+            self.inbox.join(max(0.0, deadline - time.monotonic()))
+        for sender in self.senders.values():
+            for thread in sender.threads:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        unfinished = [t.name for s in self.senders.values() for t in s.threads if t.is_alive()]
+        if unfinished:
+            logger.warning("stopped with sends still in flight after %.0f s: %s", grace, ", ".join(unfinished))
+        if self.holds_lease:
+            store = self.services.open_store()
+            try:
+                store.release_worker_lease(LEASE_NAME, self.owner)
+            except Exception:  # it lapses by itself
+                logger.exception("could not release the workers' lease")
+            finally:
+                store.close()
+            self.holds_lease = False
         self.services.workers = None

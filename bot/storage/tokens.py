@@ -64,6 +64,33 @@ class TokenStore:
             [name, owner],
         )
 
+    # -- worker leases ---------------------------------------------------------
+    def acquire_worker_lease(self, name: str, owner: str, *, now: float, ttl: float) -> dict[str, Any] | None:
+        """Take (or renew) the lease ``name`` for ``owner``; None if so, else the live holder's row."""
+        with self.transaction():
+            row = self._row("SELECT * FROM worker_leases WHERE name = ?", [name])
+            if row is not None and row["owner"] != owner and row["expires_at"] > now:
+                return row
+            self._write(
+                "INSERT INTO worker_leases (name, owner, acquired_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, acquired_at = CASE WHEN"
+                " worker_leases.owner = excluded.owner THEN worker_leases.acquired_at ELSE excluded.acquired_at END,"
+                " heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at",
+                [name, owner, now, now, now + ttl],
+            )
+        return None
+
+    def renew_worker_lease(self, name: str, owner: str, *, now: float, ttl: float) -> bool:
+        """Heartbeat: False if ``owner`` lost the lease (it expired and another process took it)."""
+        cursor = self._write(
+            "UPDATE worker_leases SET heartbeat_at = ?, expires_at = ? WHERE name = ? AND owner = ?",
+            [now, now + ttl, name, owner],
+        )
+        return bool(cursor.rowcount)
+
+    def release_worker_lease(self, name: str, owner: str) -> None:
+        self._write("DELETE FROM worker_leases WHERE name = ? AND owner = ?", [name, owner])
+
     # -- channel status --------------------------------------------------------
     def set_channel_status(self, channel: str, state: str, detail: str = "", *, at: float) -> None:
         self._write(
