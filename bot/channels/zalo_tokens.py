@@ -115,6 +115,12 @@ class ZaloTokenManager:
         """For a periodic job: refresh ahead of expiry. True if a refresh happened."""
         with self._open() as store:
             row = self._load(store)
+            if row is not None and not row["refresh_token"] and float(row["lease_until"] or 0) < self.clock():
+                # spent and never replaced (a crash between spending and saving), and nobody is
+                # refreshing now: say so at once, not hours later when the access token expires
+                if (store.channel_statuses().get(CHANNEL) or {}).get("state") != "alert":
+                    self._alert(store, "refresh token đã dùng nhưng chưa lưu cặp mới / refresh token spent, no new pair saved")
+                return False
         if row is None or not row["refresh_token"] or (row["access_token"] and not self._due(row)):
             return False
         before = row["access_token"] or ""

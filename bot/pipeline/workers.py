@@ -196,9 +196,11 @@ class Workers:
                 return
 
     def _periodic(self) -> None:
-        """Housekeeping every minute (see :meth:`housekeeping`)."""
-        while not self.stopping.wait(60):
+        """Housekeeping at start and every minute (see :meth:`housekeeping`)."""
+        while True:
             self.housekeeping()
+            if self.stopping.wait(60):
+                return
 
     def stale_sending_seconds(self) -> float:
         """Longer than any send can take (a Zalo send may refresh its token and call twice)."""

@@ -135,3 +135,20 @@ def test_sigterm_stops_the_server_gracefully_and_releases_the_workers_lease(tmp_
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM worker_leases").fetchone()[0] == 0  # stopped through Workers.stop
     conn.close()
+
+
+def test_a_stranded_zalo_refresh_token_raises_the_alert_at_once(app, store, clock):
+    """A crash between spending the refresh token and saving the new pair: alert at the next check."""
+    from bot.pipeline.workers import Workers
+
+    services = app.extensions["bot"]
+    zalo = services.channels["zalo"]
+    zalo.tokens.access_token()  # seeded from the environment
+    store.acquire_lease("zalo_oa", "crashed", now=clock.now(), ttl=20)
+    assert store.spend_refresh_token("zalo_oa", "zalo-refresh-1")  # ... and then the process died
+    zalo.tokens.ensure_fresh()
+    assert store.channel_statuses().get("zalo", {}).get("state") != "alert"  # a refresh may be under way
+    clock.advance(21)  # the crashed holder's lease lapsed: nobody is refreshing
+    Workers(services).housekeeping()  # at start and every minute
+    status = store.channel_statuses()["zalo"]
+    assert status["state"] == "alert" and "refresh token" in status["detail"]
