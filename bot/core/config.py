@@ -208,6 +208,7 @@ SETTINGS: tuple[Setting, ...] = (
     # Participation: registration, quizzes, contests and unit reports
     Setting("CONSENT_VERSION", "2026-01", _str, "Version of the consent text members accept at registration; change it when the text changes."),
     Setting("DATA_RETENTION_MONTHS", "24", _int_range(0, 600), "Personal data of members silent this long is erased by `flask privacy purge`. 0 switches it off."),
+    Setting("QUEUE_RETENTION_DAYS", "400", _int_range(0, 100_000), "Handled inbox events and finished outbox messages older than this are deleted by the nightly purge (reports over older periods lose them). 0 switches it off."),
     Setting("FLOW_EXPIRY_MINUTES", "60", _float_min(0), "An unfinished registration, hái hoa or contest report is dropped after this long. 0 switches it off."),
     Setting("QUIZ_ATTEMPT_EXPIRY_MINUTES", "30", _float_min(0), "A quiz attempt with no answer for this long expires and is not scored. 0 switches it off."),
     Setting("LEADERBOARD_SIZE", "20", _int_range(0, 1_000_000), "Rows of each quiz leaderboard in reports. 0 switches the limit off."),

@@ -144,6 +144,18 @@ def purge_silent_members(store: Store, config: dict[str, Any], now: float) -> in
     return erased
 
 
+def prune_queues(store: Store, config: dict[str, Any], now: float) -> dict[str, int]:
+    """Delete inbox and outbox rows older than QUEUE_RETENTION_DAYS (0: never), in short transactions."""
+    days = int(config.get("QUEUE_RETENTION_DAYS") or 0)
+    if not days:
+        return {"inbox": 0, "outbox": 0}
+    counts = store.prune_queues(before=now - days * DAY)
+    if counts["inbox"] or counts["outbox"]:
+        logger.info("retention: deleted %d inbox and %d outbox rows older than %d days",
+                    counts["inbox"], counts["outbox"], days)
+    return counts
+
+
 PURGE_JOB = "privacy-purge"
 
 
@@ -152,6 +164,7 @@ def run_purge(services: Any) -> int:
     store = services.open_store()
     try:
         erased = purge_silent_members(store, services.config, services.clock.now())
+        prune_queues(store, services.config, services.clock.now())
         if erased:
             logger.info("retention: erased the personal data of %d silent members", erased)
         return erased

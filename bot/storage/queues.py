@@ -74,6 +74,25 @@ class QueueStore:
             params += inbox_ids
         return self._write(sql, params).rowcount
 
+    def prune_queues(self, *, before: float, chunk: int = 1000) -> dict[str, int]:
+        """Delete handled inbox events and finished outbox messages older than ``before``,
+        ``chunk`` rows per short transaction (the nightly purge)."""
+        counts = {"inbox": 0, "outbox": 0}
+        statements = {
+            "inbox": "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE received_at < ?"
+            " AND status IN ('done', 'failed') LIMIT ?)",
+            "outbox": "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE created_at < ?"
+            " AND status IN ('sent', 'failed', 'skipped', 'cancelled', 'uncertain') LIMIT ?)",
+        }
+        for table, sql in statements.items():
+            while True:
+                with self.transaction():
+                    deleted = self._write(sql, [before, chunk]).rowcount
+                counts[table] += deleted
+                if deleted < chunk:
+                    break
+        return counts
+
     def inbox_counts(self) -> dict[str, int]:
         return {r["status"]: r["n"] for r in self._rows("SELECT status, count(*) AS n FROM inbox GROUP BY status")}
 

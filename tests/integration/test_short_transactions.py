@@ -101,3 +101,26 @@ def test_the_nightly_purge_erases_member_by_member_through_indexes(app, store, c
     inbox_updates = [plan_of(store, sql) for sql in erase if sql.startswith("UPDATE inbox")]
     assert inbox_updates and all("inbox_user" in plan for plan in inbox_updates)  # not every event of the channel
     assert run_purge(services) == 0  # nothing left; the job itself opens no long transaction
+
+
+def test_the_nightly_purge_prunes_old_inbox_and_outbox_rows(app, store, clock):
+    from bot.core.models import Event
+    from tests.integration.test_members_first import _text_events
+
+    services = app.extensions["bot"]
+    now = clock.now()
+    old, recent = now - 401 * DAY, now - 10 * DAY
+    store.add_inbound([(e, {}) for e in _text_events("messenger", 2)], at=old)
+    store.add_inbound([(Event(channel="messenger", kind="text", user_id="U9", event_key="new"), {})], at=recent)
+    store._write("UPDATE inbox SET status = 'done'")
+    store.add_inbound([(Event(channel="messenger", kind="text", user_id="U8", event_key="waiting"), {})], at=old)
+    [sent_old] = store.enqueue(channel="messenger", recipient="U1", messages=[{"text": "a"}], at=old)
+    store.mark_sent(sent_old, platform_message_id="m", at=old)
+    [pending_old] = store.enqueue(channel="messenger", recipient="U2", messages=[{"text": "b"}], at=old)
+    [sent_new] = store.enqueue(channel="messenger", recipient="U3", messages=[{"text": "c"}], at=recent)
+    store.mark_sent(sent_new, platform_message_id="m2", at=recent)
+    run_purge(services)
+    keys = sorted(r["event_key"] for r in store._rows("SELECT event_key FROM inbox"))
+    assert keys == ["new", "waiting"]  # old handled events go; pending ones stay
+    assert store.get_outbound(sent_old) is None
+    assert store.get_outbound(pending_old) is not None and store.get_outbound(sent_new) is not None
