@@ -114,6 +114,9 @@ def register_web(app: Flask) -> None:
         wiring,
     )
 
+    from bot.web import errors
+
+    errors.init_app(app)  # Vietnamese error pages (JSON for APIs and webhooks)
     app.teardown_appcontext(context.close_store)
     app.before_request(wiring.allow_large_uploads)  # before the CSRF check, which reads the form
     auth.init_app(app)
