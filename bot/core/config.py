@@ -150,7 +150,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", "INFO", _choice("debug", "info", "warning", "error"), "Log level. Member message text is logged only at DEBUG."),
     Setting("CONTENT_DIR", "content", _str, "Folder of the content bank (YAML files). Relative to the project folder."),
     Setting("PUBLIC_BASE_URL", "", _optional_url, "Public HTTPS address of this server, used to show webhook URLs (optional)."),
-    Setting("SIMULATOR_ENABLED", "true", _bool, "Serve the chat simulator at /simulator (anyone who can reach the server can use it)."),
+    Setting("SIMULATOR_ENABLED", "true", _bool, "Serve the chat simulator at /simulator: open to anyone until a platform channel is configured, then staff only. Its traffic never counts in reports."),
     Setting("TRUST_PROXY_HEADERS", "false", _bool, "Behind an HTTPS reverse proxy: trust X-Forwarded-Proto/For/Host (one proxy)."),
     Setting("LOGIN_MAX_FAILURES", "5", _int_range(0, 1000), "Failed console logins per username and address before a lockout. 0 switches it off."),
     Setting("LOGIN_LOCKOUT_MINUTES", "15", _float_min(0), "Length of the login lockout window."),
