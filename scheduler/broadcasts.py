@@ -199,6 +199,19 @@ def render_parts(channels: dict[str, Any], broadcast: dict[str, Any], config: di
     return parts
 
 
+def _late_beyond_grace(run: dict[str, Any], config: dict[str, Any], now: float) -> bool:
+    """True when a pending run starts more than MISSED_RUN_GRACE_HOURS after it could first
+    have started: its fire time, or the end of the quiet hours it fell into."""
+    grace = float(config["MISSED_RUN_GRACE_HOURS"]) * 3600
+    due = float(run["scheduled_for"])
+    if now - due <= grace:
+        return False
+    limit = due + 86400
+    while due < min(now, limit) and in_quiet_hours(due, config.get("QUIET_HOURS"), config["TIMEZONE"]):
+        due += 60  # quiet hours hold a run back: that wait does not count
+    return now - due > grace
+
+
 EXPAND_CHUNK = 2000  # members per expansion transaction (a few milliseconds of write lock)
 
 
@@ -220,6 +233,11 @@ def start_runs(store: Store, config: dict[str, Any], channels: dict[str, Any], n
                 continue
             broadcast = store.get_broadcast(run["broadcast_id"])
             assert broadcast is not None
+            if run["state"] == "pending" and _late_beyond_grace(run, config, now):
+                # planned, then the process stopped (or the run waited) longer than the grace
+                store.set_run_state(run["id"], "missed", at=now, note="quá thời gian cho phép gửi bù")
+                logger.warning("broadcast %s run %s missed: started beyond the grace period", broadcast["id"], run["id"])
+                continue
             if run["state"] == "pending":
                 store.save_run_parts(run["id"], render_parts(channels, broadcast, config))
                 store.set_run_state(run["id"], "sending", at=now, started_at=now)

@@ -145,3 +145,16 @@ def test_the_content_bank_is_never_loaded_inside_the_inbox_write_transaction(app
     services.processor.process_pending(store)
     assert inside == [False]
     assert store.inbox_counts() == {"done": 1}
+
+
+def test_the_missed_run_grace_is_checked_when_a_run_starts(app, store, clock):
+    now = clock.now()
+    member(store, "messenger", "P1", last=now)
+    bid = broadcasts.create_broadcast(store, app.config, text="Tin cũ", now=now, schedule="now")
+    app.extensions["bot"].clock.freeze(now)
+    broadcasts.plan_due_runs(store, app.config, now)  # planned, then the process stopped
+    later = now + (float(app.config["MISSED_RUN_GRACE_HOURS"]) + 1) * HOUR
+    broadcasts.start_runs(store, app.config, app.extensions["bot"].channels, later)
+    [run] = store.runs_of(bid)
+    assert run["state"] == "missed"
+    assert store._value("SELECT count(*) FROM outbox WHERE run_id = ?", [run["id"]]) == 0
