@@ -125,13 +125,36 @@ def _preview(values: dict[str, str]) -> dict[str, Any]:
     return preview_reply(_reply(values), get_services(), current_app.config)
 
 
-def _form(values: dict[str, str], errors: dict[str, list[str]], status: int = 200):
+def _form(values: dict[str, str], errors: dict[str, list[str]], status: int = 200, confirm: dict[str, Any] | None = None):
     return render_template(
         "admin/broadcast_new.html", values=values, errors=errors, kinds=AUDIENCE_KINDS, presets=PRESETS,
         weekdays=WEEKDAY_OPTIONS, channels=[(c, CHANNEL_LABELS[c]) for c in BROADCAST_CHANNELS],
         preview=_preview(values), reasons=broadcasts.REASONS,
-        unit=staff_unit(), example_unit=_example_unit(),
+        unit=staff_unit(), example_unit=_example_unit(), confirm=confirm,
     ), status
+
+
+class _CheckOnly(Exception):
+    """Rolls back a broadcast created only to validate the form."""
+
+
+def _confirmation(store: Any, args: dict[str, Any], audience: str) -> dict[str, Any]:
+    """Validate a "send now" exactly as creating it would (then roll back), and count its recipients."""
+    try:
+        with store.transaction():
+            broadcasts.create_broadcast(store, current_app.config, now=clock_now(), created_by=_username(), **args)
+            raise _CheckOnly
+    except _CheckOnly:
+        pass
+    count = broadcasts.dry_run(store, current_app.config, audience, clock_now())
+    by_channel = [
+        (CHANNEL_LABELS.get(ch, ch), entry["would_send"], sum(entry["would_skip"].values()))
+        for ch, entry in count["by_channel"].items()
+    ]
+    return {
+        "total": count["total"], "would_send": sum(n for _, n, _ in by_channel),
+        "skipped": sum(k for _, _, k in by_channel), "by_channel": by_channel,
+    }
 
 
 @bp.get("/broadcasts", endpoint="broadcasts")
@@ -165,9 +188,14 @@ def broadcast_create():
         if unit and not within_unit(data["audience"], unit):
             raise FieldError("audience_value", f"Tài khoản của đơn vị {unit} chỉ gửi được cho đơn vị {unit} hoặc đơn vị trực thuộc.")
         args = parse_form(data)
+        if values["schedule"] == "now" and request.form.get("confirm") != "1":
+            # "Gửi ngay" cannot be undone: show who it reaches and ask once more
+            return _form(values, {}, 200, confirm=_confirmation(get_store(), args, data["audience"]))
         broadcast_id = broadcasts.create_broadcast(
             get_store(), current_app.config, now=clock_now(), created_by=_username(), **args
         )
+        if values["schedule"] == "now":
+            broadcasts.plan_due_runs(get_store(), current_app.config, clock_now())  # the run shows at once
     except FieldError as exc:
         field = {"cron": "cron" if values["preset"] == "custom" else "time"}.get(exc.field, exc.field)
         errors[field] = [str(exc)]
@@ -180,7 +208,7 @@ def broadcast_create():
     if errors:
         return _form(values, errors, 400)
     audit("broadcast.create", broadcast_id, f"{data['audience']}; {values['schedule']}; {values['text'][:200]}")
-    flash("Đã lên lịch tin nhắn." if values["schedule"] != "now" else "Tin nhắn đang được gửi.", "success")
+    flash("Đã lên lịch tin nhắn." if values["schedule"] != "now" else "Đã bắt đầu gửi tin nhắn.", "success")
     return redirect(url_for("console.broadcast_detail", broadcast_id=broadcast_id))
 
 

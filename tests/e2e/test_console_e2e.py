@@ -185,7 +185,10 @@ def test_schedule_a_broadcast_and_watch_it_complete(page, site, platform):
     sync_api.expect(page.locator("#preview .phone.zalo .bubble").first).to_contain_text("Kim Cương Xanh")
     page.check("input[name=schedule][value=now]")
     page.get_by_role("button", name="Lên lịch gửi", exact=True).click()
-    page.wait_for_url("**/admin/broadcasts/*")
+    # "Gửi ngay" asks once more, with the recipient count
+    sync_api.expect(page.locator("#confirm-send")).to_contain_text(f"Gửi ngay cho {MEMBERS} người nhận?")
+    page.get_by_role("button", name="Xác nhận gửi ngay", exact=True).click()
+    page.wait_for_url(lambda url: url.rstrip("/").rsplit("/", 1)[-1].isdigit())
     seen = set()
     deadline = time.time() + 40
     while time.time() < deadline:

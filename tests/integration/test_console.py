@@ -180,3 +180,30 @@ def test_dashboard_figures_count_today_and_the_week(app, clock):
     assert today["conversations"] == {"messages": 3, "people": 2}  # the simulator is left out
     assert today["questions"] == {"answer": 2, "suggest": 0, "fallback": 1}
     assert data["daily"]["conversations"][-1]["people"] == 2 and len(data["labels"]) == 7
+
+
+def test_send_now_asks_for_confirmation_with_the_recipient_count_and_shows_the_run_at_once(app):
+    from bot.storage.store import Store
+
+    store = Store.open(app.config["DATABASE_PATH"])
+    now = app.extensions["bot"].clock.now()
+    for i in range(3):
+        store.touch_member("zalo", f"Z{i}", at=now)
+    admin = Store.open(app.config["DATABASE_PATH"])
+    create_account(admin, "guitin2", PASSWORD, "broadcaster", None, now=time.time())
+    client, token = login(app, "guitin2")
+    form = {"csrf_token": token, "text": "Tin thử", "audience_kind": "channel", "audience_value": "zalo", "schedule": "now"}
+    first = client.post("/admin/broadcasts/new", data=form)
+    page = first.get_data(as_text=True)
+    assert first.status_code == 200 and 'id="confirm-send"' in page
+    assert "Gửi ngay cho 3 người nhận?" in page and "Zalo OA: 3 người nhận" in page
+    assert store.list_broadcasts() == []  # nothing stored before the confirmation
+    empty = client.post("/admin/broadcasts/new", data={**form, "text": ""})
+    assert empty.status_code == 400 and 'id="text-error1"' in empty.get_data(as_text=True)  # errors come first
+    sent = client.post("/admin/broadcasts/new", data={**form, "confirm": "1"})
+    assert sent.status_code == 302
+    [broadcast] = store.list_broadcasts()
+    assert broadcast["state"] == "sending"  # the run exists at once, no "scheduled" badge meanwhile
+    assert store._rows("SELECT count(*) AS n FROM broadcast_runs WHERE broadcast_id = ?", [broadcast["id"]])[0]["n"] == 1
+    store.close()
+    admin.close()
