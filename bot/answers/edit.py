@@ -200,9 +200,9 @@ def _issue_key(issue: ContentIssue) -> tuple[str, str | None, str]:
 def _check_with(content_dir: str, target: str, text: str) -> list[ContentIssue]:
     """The checker's issues for the bank with ``target`` replaced by ``text`` (in a temporary copy)."""
     with tempfile.TemporaryDirectory(prefix="content-check-") as tmp:
-        topics = os.path.join(content_dir, "topics.yaml")
-        if os.path.exists(topics):
-            shutil.copy(topics, os.path.join(tmp, "topics.yaml"))
+        for name in ("topics.yaml", "sources.yaml"):  # the deployment's own source lists, not the shipped ones
+            if os.path.exists(os.path.join(content_dir, name)):
+                shutil.copy(os.path.join(content_dir, name), os.path.join(tmp, name))
         os.makedirs(os.path.join(tmp, "bank"))
         names = {os.path.basename(p): p for p in bank_files(content_dir)}
         names[os.path.basename(target)] = target
