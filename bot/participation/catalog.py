@@ -7,6 +7,7 @@ errors still serves the valid parts; `flask content check` lists the errors.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import threading
@@ -24,6 +25,7 @@ from bot.participation.units import UnitTree, check_unit_code, parse_units, unit
 logger = logging.getLogger(__name__)
 
 CHECK_INTERVAL_SECONDS = 3.0
+ENDED_GRACE_DAYS = 60  # a contest stays offered for self-reports this long after its end date
 
 
 @dataclass
@@ -39,8 +41,10 @@ class Catalog:
     def open_quizzes(self, now: float, tz: str) -> list[Quiz]:
         return [q for q in self.quizzes.values() if q.status(now, tz) == "open"]
 
-    def reportable_contests(self) -> list[Contest]:
-        return [c for c in self.contests.values() if c.reportable]
+    def reportable_contests(self, today: dt.date | None = None) -> list[Contest]:
+        """Contests members may report; with ``today``, those that ended long ago are left out."""
+        oldest = today - dt.timedelta(days=ENDED_GRACE_DAYS) if today else None
+        return [c for c in self.contests.values() if c.reportable and not (oldest and c.ends and c.ends < oldest)]
 
 
 def _signature(content_dir: str) -> tuple[tuple[str, int, int], ...]:

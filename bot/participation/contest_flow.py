@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.conversation.dispatcher import Context, Handler
 from bot.conversation.flow import (
     MENU_CHOICE,
@@ -28,6 +30,17 @@ YES = {"co", "co a", "vang", "vang a", "da", "da co", "roi", "co roi", "da roi",
        "da tham gia", "da tham gia roi", "toi da tham gia", "co bo sung", "bo sung"}
 NO = {"khong", "khong a", "chua", "chua a", "chua tham gia", "khong co", "khong bo sung", "thoi"}
 SKIP = Choice("Bỏ qua", "CONTEST_NOTE_SKIP")
+
+
+def _within_period(contest: Contest, today: str) -> str:
+    """The day a self-report counts on: today, moved into the contest's period (a report made after
+    the end counts on the last day, so the contest's period in the reports includes it)."""
+    day = dt.date.fromisoformat(today)
+    if contest.ends and day > contest.ends:
+        day = contest.ends
+    if contest.starts and day < contest.starts:
+        day = contest.starts
+    return day.isoformat()
 
 
 def contest_details(contest: Contest) -> str:
@@ -83,7 +96,8 @@ class ContestHandler(Handler):
     def list(self, ctx: Context) -> bool:
         if ctx.conversation.get("flow") == FLOW:  # a question or note left open is over
             ctx.set_flow(None)
-        contests = get_catalog(ctx.config).reportable_contests()
+        today = dt.date.fromisoformat(local_date(ctx.now, ctx.config["TIMEZONE"]))
+        contests = get_catalog(ctx.config).reportable_contests(today)  # not those that ended long ago
         ctx.meta["command"] = "contest_list"
         if not contests:
             ctx.say(Reply("Hiện chưa có cuộc thi nào để báo cáo. Khi Hội thông báo cuộc thi mới, chị quay lại nhé.", [MENU_CHOICE]))
@@ -123,7 +137,8 @@ class ContestHandler(Handler):
         if existing is None:
             participation_id = ctx.store.add_participation(
                 contest_id=contest.id, member_id=member["id"], source="chat", at=ctx.now,
-                participated_on=local_date(ctx.now, ctx.config["TIMEZONE"]), unit_code=member.get("unit_code"),
+                participated_on=_within_period(contest, local_date(ctx.now, ctx.config["TIMEZONE"])),
+                unit_code=member.get("unit_code"),
             )
         else:  # a second tap on the same button: one row per member and contest
             participation_id = existing["id"]

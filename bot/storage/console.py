@@ -283,7 +283,9 @@ class ConsoleStore:
         base = f"FROM participations p LEFT JOIN members m ON m.id = p.member_id WHERE {where}"
         total = int(self._value(f"SELECT count(*) {base}", params))
         rows = self._rows(
-            f"SELECT p.id, p.contest_id, p.source, p.participated_on, p.reported_at, coalesce(p.result, '') AS result,"
+            # the result a member typed in chat is kept as the note: staff see it as the result
+            "SELECT p.id, p.contest_id, p.source, p.participated_on, p.reported_at,"
+            " coalesce(nullif(p.result, ''), p.note, '') AS result,"
             f" coalesce(p.full_name, m.full_name, m.display_name, '') AS name, {unit} AS unit_code, m.channel AS channel"
             f" {base} ORDER BY p.id DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],

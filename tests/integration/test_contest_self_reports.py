@@ -1,0 +1,46 @@
+"""Contest self-reports: counted in the contest's period, old contests no longer offered, the typed result shown to staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.participation.catalog import get_catalog
+from bot.participation.contest_flow import _within_period
+from bot.participation.contests import parse_contests
+from tests.integration.test_haihoa_contests import app  # noqa: F401  (fixture)
+from tests.integration.test_participation_import import login
+from tests.participation_support import ROOT, Chat
+
+CONTESTS, _ = parse_contests(ROOT / "content")
+
+
+def test_a_report_made_after_the_end_counts_on_the_last_day_of_the_contest(app, store):  # noqa: F811
+    chat = Chat(app, store, channel="messenger")
+    chat.register()
+    chat.send("x", payload="CONTEST_PICK:tim-hieu-luat-bien-phong-2023")  # an old button: ended 22/12/2023
+    chat.tap("Tôi đã tham gia")
+    row = store.member_participation(chat.member["id"], "tim-hieu-luat-bien-phong-2023")
+    assert row["participated_on"] == "2023-12-22"
+    contest = CONTESTS["tim-hieu-luat-bien-phong-2023"]
+    assert _within_period(contest, "2023-12-01") == "2023-12-01"  # inside the period: that day
+    assert _within_period(contest, "2023-01-05") == "2023-11-27"
+
+
+def test_contests_that_ended_long_ago_are_not_offered(app, store):  # noqa: F811
+    chat = Chat(app, store, channel="messenger")
+    chat.send("THAM GIA CUỘC THI")
+    shown = chat.rendered
+    assert "Luật Biên phòng" not in shown  # ended 22/12/2023
+    assert "Tổ quốc bên bờ sóng" in shown  # no end date on file: still offered
+    offered = [c.id for c in get_catalog(app.config).reportable_contests(dt.date(2023, 12, 30))]
+    assert "tim-hieu-luat-bien-phong-2023" in offered  # a week after the end: still offered
+
+
+def test_the_result_a_member_typed_shows_in_the_staff_list(app, client, store):  # noqa: F811
+    chat = Chat(app, store, channel="messenger")
+    chat.register()
+    chat.send("x", payload="CONTEST_YES:to-quoc-ben-bo-song-2022")
+    chat.send("Đạt giải khuyến khích tuần 3")
+    login(client, store, "reporter")
+    page = client.get("/admin/participation").get_data(as_text=True)
+    assert "Đạt giải khuyến khích tuần 3" in page
