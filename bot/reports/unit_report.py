@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.conversation.flow import format_duration
 from bot.participation.catalog import Catalog
 from bot.participation.units import UnitTree
 from bot.storage.store import Store
@@ -306,6 +305,11 @@ def _pct(value: float | None) -> Any:
     return "" if value is None else value
 
 
+def _code(code: str | None) -> str:
+    """A unit code for a sheet: the report's own row keys ('_self', '_none', '_unknown') stay blank."""
+    return "" if not code or code.startswith("_") else code
+
+
 def report_tables(report: dict[str, Any]) -> list[Table]:
     """The report laid out like the periodic report's tables, with Vietnamese headers."""
     summary = report["summary"]
@@ -313,15 +317,15 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
     tables = [Table(
         "tong-hop", "Tổng hợp", "Kết quả tham gia theo đơn vị",
         ["STT", "Đơn vị", "Mã đơn vị", *[c["title"] for c in summary["columns"]]],
-        [[i, r["unit"], r["unit_code"] or "", *[_pct(r["values"][k]) for k in keys]] for i, r in enumerate(summary["rows"], 1)],
+        [[i, r["unit"], _code(r["unit_code"]), *[_pct(r["values"][k]) for k in keys]] for i, r in enumerate(summary["rows"], 1)],
         ["", "Tổng cộng", report["unit"]["code"] or "", *[_pct(summary["total"][k]) for k in keys]],
     )]
     tables.append(Table(
         "thi-truc-tuyen", "Thi trực tuyến", "Kết quả các bài thi",
         ["STT", "Mã bài thi", "Bài thi", "Lượt thi", "Lượt hoàn thành", "Người dự thi", "Điểm trung bình (%)",
-         "Điểm cao nhất (%)", "Thời gian trung bình"],
+         "Điểm cao nhất (%)", "Thời gian trung bình (giây)"],
         [[i, q["quiz_id"], q["title"], q["attempts"], q["finished"], q["participants"], _pct(q["avg_pct"]), _pct(q["max_pct"]),
-          format_duration(q["avg_duration"]) if q["avg_duration"] is not None else ""] for i, q in enumerate(report["quizzes"], 1)],
+          _pct(q["avg_duration"])] for i, q in enumerate(report["quizzes"], 1)],
     ))
     rank_headers = ["Bài thi", "Hạng", "Họ và tên", "Đơn vị", "Kênh", "Số câu đúng", "Số câu", "Thời gian (giây)"]
     tables.append(Table(
@@ -332,7 +336,7 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
     ))
     tables.append(Table(
         "xep-hang-don-vi", "Xếp hạng theo đơn vị", f"{UNIT_LEADERS} người dẫn đầu mỗi đơn vị, từng bài thi",
-        ["Đơn vị", *rank_headers],
+        ["Đơn vị xếp hạng", *rank_headers],  # headers stay unique: "Đơn vị" is the member's
         [[b["unit"], b["title"], r["rank"], r["name"], r["unit"], r["channel"], r["score"], r["total"], r["duration"]]
          for b in report["unit_leaderboards"] for r in b["rows"]],
     ))

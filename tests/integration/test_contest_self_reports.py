@@ -44,3 +44,34 @@ def test_the_result_a_member_typed_shows_in_the_staff_list(app, client, store): 
     login(client, store, "reporter")
     page = client.get("/admin/participation").get_data(as_text=True)
     assert "Đạt giải khuyến khích tuần 3" in page
+
+
+def test_report_sheets_have_unique_headers_numeric_durations_and_no_internal_codes(httpserver, db_path, tmp_path):
+    from bot.reports.unit_report import report_tables
+    from tests.integration.test_reports import MEMBERS, report_for
+    from tests.participation_support import content_app, make_content
+
+    app = content_app(httpserver, db_path, make_content(tmp_path / "content"), COMMEND_UNIT_MIN_MEMBERS="1")
+    from bot.storage.store import Store
+
+    store = Store.open(db_path)
+    t = app.extensions["bot"].clock.now() - 3600
+    for user, name, unit, phone, answers, gap in MEMBERS:
+        chat = Chat(app, store, user=user, channel="messenger")
+        chat.register(name=name, unit_query=unit, phone=phone)
+        chat.send("x", payload="QUIZ_START:test-open", now=t)
+        for i, answer in enumerate(answers, 1):
+            chat.send(answer, now=t + gap * i)
+    ward = Chat(app, store, user="W1", channel="messenger")  # registered at the ward itself: the '_self' row
+    ward.register(name="Hồ Thị Phường", unit_query="CT.PHULOI", phone="0912000077")
+    tables = report_tables(report_for(app, store, "CT.PHULOI"))
+    store.close()
+    for table in tables:
+        assert len(set(table.headers)) == len(table.headers), table.headers
+        for row in table.rows:
+            assert not any(isinstance(v, str) and v.startswith("_") for v in row), row
+    summary = next(t for t in tables if t.key == "tong-hop")
+    assert any(str(r[1]).startswith("Trực thuộc trực tiếp") and r[2] == "" for r in summary.rows)  # the '_self' row
+    quizzes = next(t for t in tables if t.key == "thi-truc-tuyen")
+    assert quizzes.headers[-1] == "Thời gian trung bình (giây)"
+    assert all(isinstance(r[-1], (int, float)) for r in quizzes.rows if r[4])
