@@ -14,7 +14,7 @@ from bot.web.auth import audit, requires, staff_unit
 from bot.web.context import get_services, get_store
 
 PER_PAGE = 50
-CHANNELS = {"messenger": "Messenger", "zalo": "Zalo OA", "zalo_bot": "Zalo Bot", "simulator": "Mô phỏng"}
+CHANNELS = {"messenger": "Messenger", "zalo": "Zalo OA", "zalo_bot": "Zalo Bot", "web": "Trang web", "simulator": "Mô phỏng"}
 STATUSES = {
     "active": "Đang nhận tin",
     "unsubscribed": "Đã nhắn DỪNG",

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 FLOW = "privacy"
 MY_DATA = register_commands(FLOW, "dữ liệu của tôi", "xem dữ liệu", "xem dữ liệu của tôi", "thông tin của tôi", "du lieu cua toi")
 ERASE = register_commands(FLOW, "xóa dữ liệu", "xóa dữ liệu của tôi", "xóa thông tin", "xóa tài khoản", "rút lại đồng ý")
-CHANNEL_NAMES = {"messenger": "Messenger", "zalo": "Zalo OA", "zalo_bot": "Zalo Bot", "simulator": "Mô phỏng", "console": "Dòng lệnh"}
+CHANNEL_NAMES = {"messenger": "Messenger", "zalo": "Zalo OA", "zalo_bot": "Zalo Bot", "web": "Trang web", "simulator": "Mô phỏng", "console": "Dòng lệnh"}
 DAY = 86400.0
 
 

@@ -182,3 +182,15 @@ def test_chat_can_be_switched_off(httpserver, db_path, clock):
     client = app.test_client()
     assert client.get("/chat").status_code == 404
     assert _send(client, "xin chào").status_code == 404
+
+
+def test_registration_and_my_data_work_on_the_web_channel(chat):
+    _send(chat, QUESTION)
+    data = _send(chat, "DỮ LIỆU CỦA TÔI").get_json()["messages"]
+    assert any("Kênh: Trang web" in m.get("text", "") for m in data)
+    consent = _send(chat, "ĐĂNG KÝ").get_json()["messages"]
+    assert any("dữ liệu cá nhân" in m.get("text", "") for m in consent)  # the same consent notice first
+    payloads = [c["payload"] for m in consent for c in m.get("choices", [])]
+    assert "REG_AGREE" in payloads and "REG_DECLINE" in payloads  # tappable on the web (chips)
+    agreed = chat.post("/chat/api/send", json={"text": "Đồng ý", "payload": "REG_AGREE"}).get_json()["messages"]
+    assert agreed  # the flow goes on (asks the name)

@@ -18,8 +18,11 @@
   var pageMode = script.getAttribute("data-mode") === "page";
   var storageKey = "union-chat-visitor:" + base;
   var TEXT_CAP = 2000;
-  var POLL_MS = 3000;
-  var POLL_FOR_MS = 60000;
+  var POLL_MS = 3000;          // right after a message: replies that come a little later
+  var POLL_SLOW_MS = 15000;    // then slower, e.g. a staff member answering after GẶP CÁN BỘ
+  var FAST_FOR_MS = 60000;
+  var POLL_FOR_MS = 30 * 60000;
+  var lastSent = 0;
   var lastId = 0;
   var pollUntil = 0;
   var pollTimer = null;
@@ -189,12 +192,14 @@
         (data.messages || []).forEach(addBot);
       }).catch(function () { /* the next poll tries again */ });
     }
-    pollTimer = window.setTimeout(poll, POLL_MS);
+    pollTimer = window.setTimeout(poll, Date.now() - lastSent < FAST_FOR_MS ? POLL_MS : POLL_SLOW_MS);
   }
 
   function startPolling() {
-    pollUntil = Date.now() + POLL_FOR_MS;
-    if (!pollTimer) { pollTimer = window.setTimeout(poll, POLL_MS); }
+    lastSent = Date.now();
+    pollUntil = lastSent + POLL_FOR_MS;
+    if (pollTimer) { window.clearTimeout(pollTimer); }
+    pollTimer = window.setTimeout(poll, POLL_MS);
   }
 
   form.addEventListener("submit", function (e) {
