@@ -76,6 +76,9 @@ def my_data_text(store: Store, member: dict[str, Any], config: dict[str, Any]) -
         extra = "".join(f" – {v}" for v in (p["result"], p["note"]) if v)
         lines.append(f"• Tham gia cuộc thi: {contest.name if contest else p['contest_id']} ({p['participated_on'] or '?'}){extra}")
     lines.append(f"• Tin nhắn với trợ lý: {data['inbound']} tin chị gửi, {data['outbound']} tin trợ lý gửi (lưu để gửi và đối soát)")
+    staff = store.handoff_counts(member["id"])
+    if staff["conversations"]:
+        lines.append(f"• Trao đổi với cán bộ (GẶP CÁN BỘ): {staff['conversations']} cuộc, {staff['messages']} tin nhắn được lưu")
     lines.append(f"Thời gian lưu: {retention(config)}.")  # the consent notice's words (bot.core.privacy_notice)
     lines.append(f"Quyền của chị: {RIGHTS}.")
     return "\n".join(lines)

@@ -195,3 +195,12 @@ class HandoffStore:
             [reply["handoff_id"], previous, message_id],
         )
         return {"handoff_id": reply["handoff_id"], "answer": reply["text"], "questions": [r["text"] for r in asked]}
+
+    def handoff_counts(self, member_id: int) -> dict[str, int]:
+        """Her conversations with staff and their messages (DỮ LIỆU CỦA TÔI)."""
+        row = self._row(
+            "SELECT count(DISTINCT h.id) AS conversations, count(t.id) AS messages FROM handoffs h"
+            " LEFT JOIN handoff_messages t ON t.handoff_id = h.id AND t.text != '' WHERE h.member_id = ?",
+            [member_id],
+        ) or {}
+        return {"conversations": int(row.get("conversations") or 0), "messages": int(row.get("messages") or 0)}

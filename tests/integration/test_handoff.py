@@ -247,3 +247,10 @@ def test_cli_report_counts_per_unit_and_the_median_wait(app, store, runner, cloc
     assert data["units"][0]["unit"] is None  # not registered: organisation level
     text = runner.invoke(args=["handoff", "report"]).output
     assert "Toàn Hội: mở 2, đã đóng 1" in text and "10 phút" in text
+
+
+def test_her_data_lists_the_conversations_with_staff(app, store):
+    open_one(app, store)
+    run(app, store, "Tôi cần hỏi về hội phí")
+    text = texts(run(app, store, "DỮ LIỆU CỦA TÔI"))
+    assert "Trao đổi với cán bộ (GẶP CÁN BỘ): 1 cuộc, 2 tin nhắn" in text  # her message and the bot's confirmation
