@@ -6,6 +6,7 @@ Never edit a migration that has shipped: add a new one.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 
@@ -544,18 +545,23 @@ _THREAD_LOCK = threading.Lock()
 @contextlib.contextmanager
 def _exclusive(db: Database) -> Iterator[None]:
     """One migrator at a time: across threads, and across processes through an
-    advisory lock on a file beside the database (``<db>.migrate-lock``)."""
+    advisory lock (flock) on the database's folder.  The folder, not the file: closing
+    a second descriptor of the database file would drop SQLite's own locks on it, and
+    a lock file would be left behind."""
     path = db.conn.execute("PRAGMA database_list").fetchone()[2]
     with _THREAD_LOCK:
         if not path or fcntl is None:  # :memory: or no POSIX locks
             yield
             return
-        with open(path + ".migrate-lock", "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)  # waits while another process migrates
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # waits while another process migrates
             try:
                 yield
             finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
 
 def apply(db: Database) -> None:
