@@ -518,7 +518,7 @@ def m011_posts(db: Database) -> None:
 
 
 @migrations()
-def m010_worker_leases(db: Database) -> None:
+def m012_worker_leases(db: Database) -> None:
     """Leases with heartbeats: one process of a deployment runs the workers."""
     db.execute(
         """
@@ -534,7 +534,7 @@ def m010_worker_leases(db: Database) -> None:
 
 
 @migrations()
-def m012_review_links(db: Database) -> None:
+def m013_review_links(db: Database) -> None:
     """Unanswered questions answered by an entry: which entry, and when (review queue, issue 15)."""
     db.execute("ALTER TABLE questions ADD COLUMN review_entry_id TEXT")
     db.execute("ALTER TABLE questions ADD COLUMN reviewed_at REAL")
