@@ -254,7 +254,7 @@ def test_unanswered_command_groups_questions(app):
     with app.app_context():
         store = Store.open(app.config["DATABASE_PATH"])
         for i, text in enumerate(["gia vang hom nay", "giá vàng hôm nay bao nhiêu", "bờ biển có đẹp không"]):
-            store.log_question(member_id=None, channel="console", text=text, at=1000.0 + i, decision="fallback",
+            store.log_question(member_id=None, channel="zalo", text=text, at=1000.0 + i, decision="fallback",
                                entry_id=None, score=0.1, candidates=[])
         store.close()
     result = app.test_cli_runner().invoke(args=["content", "unanswered"])
