@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -42,11 +43,7 @@ def test_flask_from_another_folder_uses_the_project_relative_database(tmp_path):
         assert target.exists()
         assert not (elsewhere / "instance").exists()
     finally:
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(str(target) + suffix):
-                os.remove(str(target) + suffix)
-        if target.parent.exists():
-            target.parent.rmdir()
+        shutil.rmtree(target.parent, ignore_errors=True)  # the database and whatever sits beside it
 
 
 def test_database_file_and_a_new_folder_are_private(tmp_path):
