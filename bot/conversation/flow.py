@@ -82,12 +82,14 @@ def options_reply(
         return Reply(text, choices)
     keys = LETTERS if letters and len(options) <= len(LETTERS) else [str(i) for i in range(1, len(options) + 1)]
     lines = [f"{key}. {label}" for key, (label, _) in zip(keys, options)]
-    titles = button_titles(list(keys[: len(options)]), [label for label, _ in options])
+    limit = TITLE_LIMITS.get(ctx.event.channel, TITLE_LIMIT)
+    titles = button_titles(list(keys[: len(options)]), [label for label, _ in options], limit)
     buttons = [Choice(title, payload) for title, (_, payload) in zip(titles, options)]
     return Reply(text + "\n" + "\n".join(lines), buttons + extras)
 
 
 TITLE_LIMIT = 20  # Messenger cuts quick-reply titles at 20 characters
+TITLE_LIMITS = {"zalo": 35}  # Zalo OA button titles hold 35
 
 
 def _cut(text: str, limit: int) -> str:
