@@ -522,7 +522,7 @@ def m012_worker_leases(db: Database) -> None:
     """Leases with heartbeats: one process of a deployment runs the workers."""
     db.execute(
         """
-        CREATE TABLE worker_leases (
+        CREATE TABLE IF NOT EXISTS worker_leases (  -- IF NOT EXISTS: applied under its earlier name m010 in dev
             name TEXT PRIMARY KEY,            -- 'workers'
             owner TEXT NOT NULL,              -- host:pid:random
             acquired_at REAL NOT NULL,
