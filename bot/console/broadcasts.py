@@ -13,6 +13,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from bot.console.blueprint import bp
 from bot.console.preview import preview_reply
 from bot.core.models import Reply
+from bot.channels.base import TEXT_LIMIT
 from bot.storage.broadcasts import BROADCAST_CHANNELS
 from bot.web.auth import audit, requires, staff_unit
 from bot.web.broadcasts_api import FieldError, field_of, parse_form
@@ -177,11 +178,50 @@ def broadcast_new():
     return _form(_defaults(), {})
 
 
+def _form_field(field: str, values: dict[str, str]) -> str:
+    """The form's input for a field named by the API ("audience", "cron") or by the message."""
+    return {"audience": "audience_value", "at": "at", "cron": "cron" if values["preset"] == "custom" else "time"}.get(field, field)
+
+
+def _all_errors(values: dict[str, str]) -> dict[str, list[str]]:
+    """One error per field, every field checked at once (creating the broadcast stops at the first)."""
+    errors: dict[str, list[str]] = {}
+    text = values["text"].strip()
+    if not text:
+        errors["text"] = ["Nội dung tin nhắn đang trống."]
+    elif len(text) > TEXT_LIMIT:
+        errors["text"] = [f"Nội dung dài {len(text)} ký tự, tối đa {TEXT_LIMIT}."]
+    for field in ("image_url", "link_url"):
+        url = values[field].strip()
+        if url and not url.startswith(("https://", "http://")):
+            errors[field] = [f"Đường dẫn phải bắt đầu bằng https://: {url}"]
+    try:
+        data = _api_data(values)
+    except FieldError as exc:
+        errors.setdefault(_form_field(exc.field, values), [str(exc)])
+        return errors
+    unit = staff_unit()
+    if unit and not within_unit(data["audience"], unit):
+        errors["audience_value"] = [f"Tài khoản của đơn vị {unit} chỉ gửi được cho đơn vị {unit} hoặc đơn vị trực thuộc."]
+    else:
+        try:
+            broadcasts.validate_audience(get_store(), data["audience"], current_app.config)
+        except broadcasts.BroadcastError as exc:
+            errors["audience_value"] = [str(exc)]
+    try:
+        parse_form(data)
+    except FieldError as exc:
+        errors.setdefault(_form_field(exc.field, values), [str(exc)])
+    return errors
+
+
 @bp.post("/broadcasts/new")
 @requires("broadcast")
 def broadcast_create():
     values = {k: request.form.get(k, "") for k in FIELDS}
-    errors: dict[str, list[str]] = {}
+    errors = _all_errors(values)
+    if errors:
+        return _form(values, errors, 400)
     unit = staff_unit()
     try:
         data = _api_data(values)

@@ -86,3 +86,16 @@ def test_csv_import_suggests_the_unit_it_could_not_find(app, client, store):
     reply = client.post("/admin/api/participation/import", data=data, headers=headers, content_type="multipart/form-data")
     reasons = str(reply.get_json())
     assert "không có đơn vị “CT.PHULOI.CH1” trong danh mục; có phải: CT.PHULOI.CH01" in reasons, reasons
+
+
+def test_the_broadcast_form_shows_every_field_error_at_once(app, client, store):
+    login(client, store, "broadcaster")
+    form = {"csrf_token": "test-csrf", "text": "", "audience_kind": "unit", "audience_value": "Phu Loi",
+            "schedule": "once", "at": "", "image_url": "ftp://anh.example/a.png"}
+    page = client.post("/admin/broadcasts/new", data=form)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 400
+    for field in ("text", "audience_value", "at", "image_url"):
+        assert re.search(rf'id="{field}-error\d*"', body), field
+    assert body.count("Nội dung tin nhắn đang trống.") >= 1 and "Có phải: CT.PHULOI" in body and "Cần thời điểm gửi." in body
+    assert store.list_broadcasts() == []
