@@ -10,10 +10,10 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
+from bot.channels.base import TEXT_LIMIT
 from bot.console.blueprint import bp
 from bot.console.preview import preview_reply
 from bot.core.models import Reply
-from bot.channels.base import TEXT_LIMIT
 from bot.storage.broadcasts import BROADCAST_CHANNELS
 from bot.web.auth import audit, requires, staff_unit
 from bot.web.broadcasts_api import FieldError, field_of, parse_form
