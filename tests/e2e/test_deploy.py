@@ -125,3 +125,34 @@ def test_backup_script_makes_a_backup_and_keeps_the_newest(tmp_path):
     assert len(list(out.glob("content-*.tar.gz"))) == 2
     newest = out / dbs[-1]
     assert sqlite3.connect(newest).execute("SELECT COUNT(*) FROM members").fetchone() == (0,)
+
+
+def test_web_only_serves_on_host_and_port_without_workers(tmp_path):
+    """chatbot-web.service runs `python app.py --web-only`: waitress on HOST:PORT, no workers or scheduler."""
+    import signal
+    import socket
+    import time
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in {s.name for s in SETTINGS}}
+    env.update({"HOST": "127.0.0.1", "PORT": str(port), "DATABASE_PATH": str(tmp_path / "bot.db"), "SECRET_KEY": "k" * 32})
+    bad = _run([sys.executable, str(ROOT / "app.py"), "--bogus"], env=env)
+    assert bad.returncode == 2 and "--web-only" in bad.stderr
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--web-only"], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, health = time.time() + 30, None
+        while time.time() < deadline and health is None:
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        assert health is not None and health.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+    assert proc.returncode == 0  # SIGTERM (systemctl stop) ends it cleanly
