@@ -225,14 +225,14 @@ class ConsoleStore:
         ``scope_unit``: only entries written by staff accounts of that unit and its sub-units.
         """
         conditions, params = ["1 = 1"], []
-        if username:
-            conditions.append("username = ?")
-            params.append(username)
-        if action:
         if scope_unit:
             sql, extra = unit_condition("unit_code", scope_unit)
             conditions.append(f"staff_id IN (SELECT id FROM staff WHERE {sql})")
             params += extra
+        if username:
+            conditions.append("username = ?")
+            params.append(username)
+        if action:
             conditions.append("action LIKE ? ESCAPE '\\'")
             params.append(_like(action)[1:])  # a prefix: "content" finds content.edit, content.approve...
         if query.strip():
