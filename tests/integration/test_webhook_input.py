@@ -167,6 +167,7 @@ def test_signed_non_object_bodies_are_400(client):
     for body in (b"[]", b"5", b'"x"', b"null", b"\xff\xfe", b""):
         assert post_messenger(client, body).status_code == 400, body
         assert post_bot(client, body).status_code == 400, body
+        assert post_zalo(client, body).status_code == 400, body  # verified over the raw bytes, then unreadable
 
 
 # -- D21: text length -----------------------------------------------------------------------------
