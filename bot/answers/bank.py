@@ -21,15 +21,12 @@ from bot.answers.check import (  # noqa: F401  (re-exported: the public API of t
     ENTRY_FIELDS,
     MAX_ANSWER_CHARS,
     STATUSES,
-    ContentIssue,
-    Entry,
-    Source,
-    Topic,
     bank_files,
     check_content,
     file_signature,
     parse_content,
 )
+from bot.answers.model import ContentIssue, Entry, Source, Topic  # noqa: F401  (re-exported)
 from bot.answers.matcher import Matcher
 from bot.core.paths import resolve_path
 

@@ -12,20 +12,28 @@ import logging
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
+from bot.answers.check_sources import SourceChecks
+from bot.answers.model import ContentIssue, Entry, Topic
 from bot.answers.sources import (
-    FORBIDDEN,
-    UNKNOWN,
     SourceRules,
     SourcesFileError,
     load_rules,
     rules_path,
+)
+from bot.answers.yaml_reader import (
+    as_date,
+    line_of_node,
+    list_problem,
+    mapping_lines,
+    parse_yaml,
+    string_list,
+    value_node,
 )
 from bot.core.text import has_diacritics
 
@@ -41,190 +49,13 @@ ENTRY_FIELDS = (
     "reviewed_by", "review_by", "sensitive",
 )
 REQUIRED_FIELDS = ("id", "topic", "question", "variants", "keywords", "answer", "status", "reviewed")
-SOURCE_FIELDS = ("name", "title", "number", "date", "url")
-MAX_SOURCE_NAME = 60  # the short name members see ("Báo Biên phòng, 3/2025"); ``title`` keeps the full reference
 CHECK_INTERVAL_SECONDS = 3.0  # reload_if_changed() scans the files at most this often
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _BRACES = re.compile(r"\{([^{}]*)\}|[{}]")
-_YEAR = re.compile(r"^\d{4}$")
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where an answer comes from; ``date`` is "YYYY-MM-DD" or "YYYY"."""
-
-    name: str
-    number: str | None = None
-    date: str | None = None
-    url: str | None = None
-    title: str | None = None  # full reference for staff; members see ``name``
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One question and its verified answer."""
-
-    id: str
-    topic: str
-    question: str
-    variants: tuple[str, ...]
-    keywords: tuple[str, ...]
-    answer: str
-    sources: tuple[Source, ...]
-    related: tuple[str, ...]
-    status: str
-    reviewed: dt.date
-    reviewed_by: str | None = None
-    review_by: dt.date | None = None  # time-sensitive facts: check again by this date
-    sensitive: bool = False  # sovereignty content: only an admin approves
-    file: str = ""
-    line: int = 0
-
-    @property
-    def approved(self) -> bool:
-        return self.status == "approved"
-
-
-@dataclass(frozen=True)
-class Topic:
-    """A menu topic; every entry belongs to one."""
-
-    id: str
-    title: str
-
-
-@dataclass(frozen=True)
-class ContentIssue:
-    """One problem in the content files."""
-
-    file: str
-    line: int
-    entry_id: str | None
-    message: str
-    severity: str = "error"  # error | warning
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity == "error"
-
-    def __str__(self) -> str:
-        prefix = "" if self.is_error else "cảnh báo: "
-        return f"{self.file}:{self.line}: [{self.entry_id or '-'}] {prefix}{self.message}"
-
-
-# -- parsing -----------------------------------------------------------------------
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose impossible dates (2026-13-45) stay text, so the checker can report them."""
-
-
-def _lenient_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    try:
-        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
-
-
-def _parse_yaml(path: str, issues: list[ContentIssue]) -> tuple[yaml.Node | None, Any]:
-    """(node tree, data) of one YAML file; a syntax error becomes an issue with its line."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        issues.append(ContentIssue(path, 1, None, f"không đọc được tệp: {exc}"))
-        return None, None
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        problem = " ".join(p for p in (exc.context, exc.problem) if p)
-        if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
-            problem += f" (phần bắt đầu ở dòng {exc.context_mark.line + 1})"  # e.g. an unclosed [
-        issues.append(ContentIssue(path, line, None, f"lỗi cú pháp YAML: {problem}"))
-        return None, None
-    except (yaml.YAMLError, ValueError, TypeError) as exc:
-        issues.append(ContentIssue(path, 1, None, f"lỗi YAML: {exc}"))
-        return None, None
-    finally:
-        loader.dispose()
-    return node, data
-
-
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _mapping_lines(node: yaml.MappingNode) -> tuple[dict[str, int], list[tuple[str, int]]]:
-    """Line of each key's value, and keys that appear twice (YAML would keep the last)."""
-    lines: dict[str, int] = {}
-    duplicates = []
-    for key_node, value_node in node.value:
-        key = str(key_node.value)
-        if key in lines:
-            duplicates.append((key, _line(key_node)))
-        lines[key] = _line(value_node)
-    return lines, duplicates
-
-
-def _value_node(node: yaml.MappingNode, key: str) -> yaml.Node | None:
-    """The value node of ``key`` in a mapping node (the last one, as YAML keeps)."""
-    found = None
-    for key_node, value_node in node.value:
-        if key_node.value == key:
-            found = value_node
-    return found
-
-
-def as_date(value: Any) -> dt.date | None:
-    """A YAML date or ``YYYY-MM-DD`` text -> date (None if it is not one)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _source_date(value: Any) -> str | None:
-    """A source date as "YYYY-MM-DD" or "YYYY"; None when it is not one."""
-    if isinstance(value, int) and 1000 <= value <= 9999:
-        return str(value)
-    if isinstance(value, str) and _YEAR.match(value.strip()):
-        return value.strip()
-    day = as_date(value)
-    return day.isoformat() if day else None
-
-
-def _string_list(value: Any) -> list[str] | None:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        return None
-    return [v.strip() for v in value]
-
-
-def _list_problem(name: str, value: Any) -> str:
-    """Why ``value`` is not a list of texts, with the usual cause (an unquoted comma or number)."""
-    if not isinstance(value, list):
-        return f"{name} phải là một danh sách các câu chữ"
-    bad = next(v for v in value if not (isinstance(v, str) and v.strip()))
-    return (
-        f"{name} phải là danh sách các câu chữ; mục {bad!r} không phải chữ"
-        " (trong [a, b] dấu phẩy tách các mục: đặt trong ngoặc kép mục như \"1,852 km\")"
-    )
-
-
-class _EntryChecker:
+class _EntryChecker(SourceChecks):
     """Checks one entry mapping; collects issues and builds the Entry when valid."""
 
     def __init__(
@@ -240,13 +71,13 @@ class _EntryChecker:
         self.node = node
         self.data = data
         self.topics = topics
-        self.lines, self.duplicates = _mapping_lines(node)
+        self.lines, self.duplicates = mapping_lines(node)
         raw_id = data.get("id")
         self.entry_id = raw_id if isinstance(raw_id, str) and raw_id else None
         self.issues: list[ContentIssue] = []
 
     def line(self, key: str | None = None) -> int:
-        return self.lines.get(key, _line(self.node)) if key else _line(self.node)
+        return self.lines.get(key, line_of_node(self.node)) if key else line_of_node(self.node)
 
     def error(self, message: str, key: str | None = None) -> None:
         self.issues.append(ContentIssue(self.path, self.line(key), self.entry_id, message))
@@ -316,9 +147,9 @@ class _EntryChecker:
         raw = self.data.get("variants")
         if raw is None:
             return None
-        variants = _string_list(raw)
+        variants = string_list(raw)
         if variants is None:
-            self.error(_list_problem("variants", raw), "variants")
+            self.error(list_problem("variants", raw), "variants")
             return None
         if len(variants) < MIN_VARIANTS:
             self.error(f"cần ít nhất {MIN_VARIANTS} variants, mới có {len(variants)}", "variants")
@@ -337,9 +168,9 @@ class _EntryChecker:
             for a, b in zip(raw, raw[1:]):
                 if isinstance(a, str) and a.isdigit() and isinstance(b, str) and re.match(r"^\d{3}\b", b):
                     self.warn(f"keywords '{a}', '{b}' có vẻ là một con số bị dấu phẩy tách đôi: hãy đặt trong ngoặc kép", "keywords")
-        keywords = _string_list(raw)
+        keywords = string_list(raw)
         if keywords is None:
-            self.error(_list_problem("keywords", raw), "keywords")
+            self.error(list_problem("keywords", raw), "keywords")
         elif not keywords:
             self.warn("keywords đang trống", "keywords")
         return keywords
@@ -360,97 +191,13 @@ class _EntryChecker:
                 self.error(f"chỗ điền '{m.group(0)}' không hợp lệ trong answer (chỉ dùng {allowed})", "answer")
         return answer
 
-    def _sources(self, approved: bool) -> list[Source]:
-        raw = self.data.get("sources")
-        if raw in (None, []):
-            if approved:
-                self.error("mục đã duyệt (approved) cần ít nhất một nguồn trong sources", "sources" if raw == [] else None)
-            return []
-        if not isinstance(raw, list):
-            self.error("sources phải là một danh sách", "sources")
-            return []
-        sources = []
-        tiers: list[str] = []  # tier of each source that has a URL
-        seq = _value_node(self.node, "sources")
-        for i, item in enumerate(raw):
-            where = _line(seq.value[i]) if isinstance(seq, yaml.SequenceNode) else self.line("sources")
-            if not isinstance(item, dict):
-                self.issues.append(ContentIssue(self.path, where, self.entry_id, "mỗi nguồn phải có dạng name:, number:, date:, url:"))
-                continue
-            for key in item:
-                if key not in SOURCE_FIELDS:
-                    self.issues.append(ContentIssue(
-                        self.path, where, self.entry_id,
-                        f"trường lạ '{key}' trong nguồn (chỉ dùng: {', '.join(SOURCE_FIELDS)})",
-                    ))
-            name = item.get("name")
-            if not isinstance(name, str) or not name.strip():
-                self.issues.append(ContentIssue(self.path, where, self.entry_id, "nguồn thiếu name"))
-                continue
-            number = item.get("number")
-            date = _source_date(item.get("date")) if item.get("date") is not None else None
-            if item.get("date") is not None and date is None:
-                self.issues.append(ContentIssue(
-                    self.path, where, self.entry_id, f"date của nguồn phải dạng YYYY-MM-DD hoặc YYYY, không phải '{item['date']}'"
-                ))
-            title = item.get("title")
-            if title is not None and not (isinstance(title, str) and title.strip()):
-                self.issues.append(ContentIssue(self.path, where, self.entry_id, "title của nguồn phải là chữ"))
-                title = None
-            if len(" ".join(name.split())) > MAX_SOURCE_NAME:
-                self.issues.append(ContentIssue(
-                    self.path, where, self.entry_id,
-                    f"name của nguồn dài quá {MAX_SOURCE_NAME} ký tự (hội viên thấy tên này; ghi đầy đủ vào title)",
-                    "warning",
-                ))
-            url = item.get("url")
-            if url is not None and not (isinstance(url, str) and re.match(r"^https?://\S+$", url.strip())):
-                self.issues.append(ContentIssue(self.path, where, self.entry_id, f"url của nguồn không phải địa chỉ http(s): {url}"))
-                url = None
-            if url and self.rules is not None:
-                tiers.append(self._source_tier(url.strip(), where))
-            sources.append(Source(
-                name=" ".join(name.split()),
-                number=str(number).strip() if number not in (None, "") else None,
-                date=date,
-                url=url.strip() if url else None,
-                title=" ".join(title.split()) if title else None,
-            ))
-        if sources and not any(src.date for src in sources):
-            self.warn("không nguồn nào có date (nên ghi YYYY-MM-DD hoặc YYYY)", "sources")
-        if approved and sources and len(tiers) == len(sources) and all(t == "T4" for t in tiers):
-            self.error(
-                "mục đã duyệt chỉ có nguồn hạng T4 (chỉ dùng nội bộ để đối chiếu, không hiện cho hội viên):"
-                " cần thêm một nguồn T1–T3 (văn bản pháp luật, báo chí nhà nước, cổng thông tin chính thức)",
-                "sources",
-            )
-        return sources
-
-    def _source_tier(self, url: str, where: int) -> str:
-        """The URL's tier (content/sources.yaml); a forbidden host is an error, an unknown one a warning."""
-        assert self.rules is not None
-        tier = self.rules.tier_of_url(url)
-        host = urlsplit(url).netloc
-        if tier == FORBIDDEN:
-            self.issues.append(ContentIssue(
-                self.path, where, self.entry_id,
-                f"nguồn bị cấm: {host} nằm trong danh sách forbidden của sources.yaml (không bao giờ trích dẫn)",
-            ))
-        elif tier == UNKNOWN:
-            self.issues.append(ContentIssue(
-                self.path, where, self.entry_id,
-                f"nguồn chưa phân loại: {host} không có trong sources.yaml (xếp hạng T1–T4 hoặc thay nguồn khác)",
-                "warning",
-            ))
-        return tier or UNKNOWN
-
     def _related(self) -> list[str]:
         raw = self.data.get("related")
         if raw in (None, []):
             return []
-        related = _string_list(raw)
+        related = string_list(raw)
         if related is None:
-            self.error(_list_problem("related", raw), "related")
+            self.error(list_problem("related", raw), "related")
             return []
         if self.entry_id in related:
             self.error("related không được chứa id của chính mục này", "related")
@@ -458,20 +205,20 @@ class _EntryChecker:
 
 
 def _load_topics(path: str, issues: list[ContentIssue]) -> dict[str, Topic]:
-    node, data = _parse_yaml(path, issues)
+    node, data = parse_yaml(path, issues)
     if node is None:
         if not any(i.file == path for i in issues):
             issues.append(ContentIssue(path, 1, None, "tệp chủ đề trống"))
         return {}
     items = data.get("topics") if isinstance(data, dict) else None
     if not isinstance(items, list):
-        issues.append(ContentIssue(path, _line(node), None, "cần một danh sách 'topics:'"))
+        issues.append(ContentIssue(path, line_of_node(node), None, "cần một danh sách 'topics:'"))
         return {}
-    seq = _value_node(node, "topics")
+    seq = value_node(node, "topics")
     assert isinstance(seq, yaml.SequenceNode)
     topics: dict[str, Topic] = {}
     for item, item_node in zip(items, seq.value):
-        line = _line(item_node)
+        line = line_of_node(item_node)
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("title"), str):
             issues.append(ContentIssue(path, line, None, "mỗi chủ đề cần id và title"))
             continue
@@ -494,24 +241,24 @@ def bank_files(content_dir: str | os.PathLike[str]) -> list[str]:
 
 
 def _iter_entries(path: str, issues: list[ContentIssue]) -> Iterator[tuple[yaml.MappingNode, dict[str, Any]]]:
-    node, data = _parse_yaml(path, issues)
+    node, data = parse_yaml(path, issues)
     if node is None:
         if data is None and not any(i.file == path for i in issues):
             issues.append(ContentIssue(path, 1, None, "tệp trống", "warning"))
         return
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        issues.append(ContentIssue(path, _line(node), None, "tệp cần có danh sách 'entries:'"))
+        issues.append(ContentIssue(path, line_of_node(node), None, "tệp cần có danh sách 'entries:'"))
         return
     for key_node, _ in node.value:
         if key_node.value != "entries":
-            issues.append(ContentIssue(path, _line(key_node), None, f"trường lạ '{key_node.value}' ở đầu tệp (chỉ dùng 'entries:')"))
-    seq = _value_node(node, "entries")
+            issues.append(ContentIssue(path, line_of_node(key_node), None, f"trường lạ '{key_node.value}' ở đầu tệp (chỉ dùng 'entries:')"))
+    seq = value_node(node, "entries")
     if not isinstance(seq, yaml.SequenceNode) or not isinstance(data.get("entries"), list):
-        issues.append(ContentIssue(path, _line(node), None, "'entries:' phải là một danh sách các mục"))
+        issues.append(ContentIssue(path, line_of_node(node), None, "'entries:' phải là một danh sách các mục"))
         return
     for item_node, item in zip(seq.value, data["entries"]):
         if not isinstance(item_node, yaml.MappingNode) or not isinstance(item, dict):
-            issues.append(ContentIssue(path, _line(item_node), None, "mỗi mục phải là một nhóm trường (id:, topic:, question: ...)"))
+            issues.append(ContentIssue(path, line_of_node(item_node), None, "mỗi mục phải là một nhóm trường (id:, topic:, question: ...)"))
             continue
         yield item_node, item
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.answers.bank import BankSnapshot, ContentBank, Entry, Source
-from bot.answers.check import MAX_SOURCE_NAME
+from bot.answers.check_sources import MAX_SOURCE_NAME
 from bot.answers.matcher import content_words
 from bot.answers.sources import SourceRules, SourcesFileError, load_rules
 from bot.core.models import Choice, Reply

@@ -33,7 +33,7 @@ from bot.answers.bank import (
     parse_content,
     resolve_content_dir,
 )
-from bot.answers.check import as_date
+from bot.answers.yaml_reader import as_date
 from bot.answers.reply import entry_reply
 from bot.console.blueprint import bp
 from bot.console.preview import preview_reply

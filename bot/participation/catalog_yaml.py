@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from bot.answers.bank import ContentIssue
-from bot.answers.check import as_date
+from bot.answers.yaml_reader import as_date
 
 LINE = "__line__"
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
