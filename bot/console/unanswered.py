@@ -9,14 +9,14 @@ from collections import Counter
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from bot.answers import reply as answers
-from bot.answers.matcher import group_similar
-from bot.cli.content import (
+from bot.answers.evaluation import (
     EVAL_FILE,
     SPLITS,
     EvalFileError,
     evaluate,
     load_eval_questions,
 )
+from bot.answers.matcher import group_similar
 from bot.console.blueprint import bp
 from bot.core.text import has_diacritics
 from bot.web.auth import audit, requires

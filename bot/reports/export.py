@@ -13,26 +13,8 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from bot.core.cells import FORMULA_STARTS, safe_cell, safe_row  # noqa: F401  (re-exported)
 from bot.reports.unit_report import Table
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula: text starting with = + - @ tab or CR gets a leading '.
-
-    Names, display names and notes come from members and imports (a Zalo display name
-    ``=HYPERLINK(...)`` must stay text).  Numbers stay numbers; None becomes "".
-    """
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def safe_row(row: Iterable[Any]) -> list[Any]:
-    return [safe_cell(v) for v in row]
 
 
 def csv_bytes(headers: list[str], rows: Iterable[list[Any]], total: list[Any] | None = None) -> bytes:

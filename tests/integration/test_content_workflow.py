@@ -12,7 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.answers import edit as cs
-from bot.cli.content import EXPORT_HEADERS, safe_cell
+from bot.answers.export import EXPORT_HEADERS
+from bot.core.cells import safe_cell
 from bot.web.auth import create_account
 from tests.conftest import DATA, platform_config
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.answers.bank import ContentBank
-from bot.cli.content import (
+from bot.answers.evaluation import (
     EVAL_FILE,
     OLD_EVAL_FILE,
     evaluate,

@@ -1,0 +1,225 @@
+"""Measuring the answer engine on an evaluation set: accuracy@1, wrong answers, suggestions, off-topic answered.
+
+The default set is tests/eval/blind_questions.yaml, written from the topic list and the fact
+sheet without seeing the bank and labelled afterwards; tests/eval/questions.yaml is the older
+set written from the bank.  Thresholds are tuned on ``split: dev`` only; ``split: test`` is
+the held-out check (tests/unit/test_eval.py).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.answers import reply as answers
+from bot.answers.bank import BankSnapshot, ContentBank
+from bot.core.paths import PROJECT_ROOT
+
+EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "blind_questions.yaml"
+OLD_EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.yaml"
+EVAL_SETS = {"blind": EVAL_FILE, "old": OLD_EVAL_FILE}
+SPLITS = ("dev", "test", "all")
+
+
+class EvalFileError(Exception):
+    """The evaluation file is missing or not in the expected format."""
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    q: str
+    expect: str | None  # the (first) expected entry id, or None for an off-topic question
+    split: str
+    accept: tuple[str, ...] = ()  # every acceptable entry id (expect first)
+    answerable: bool = True  # False: on-topic but no entry answers it; left out of every figure
+
+    @property
+    def acceptable(self) -> tuple[str, ...]:
+        return self.accept or ((self.expect,) if self.expect else ())
+
+
+@dataclass
+class EvalReport:
+    """Results on one split.  accuracy@1 counts the top candidate, whatever the decision."""
+
+    split: str
+    answerable: int = 0
+    offtopic: int = 0
+    top1: int = 0
+    top3: int = 0
+    answered_right: int = 0
+    answered_wrong: int = 0
+    answerable_suggested: int = 0
+    answerable_fallback: int = 0
+    unanswerable: int = 0  # on-topic questions no entry answers: not counted anywhere else
+    offtopic_answered: int = 0
+    offtopic_suggested: int = 0
+    unknown_expected: list[str] = field(default_factory=list)
+    confusions: list[dict[str, Any]] = field(default_factory=list)
+
+    @staticmethod
+    def _share(n: int, d: int) -> float:
+        return n / d if d else 0.0
+
+    @property
+    def accuracy_at_1(self) -> float:
+        return self._share(self.top1, self.answerable)
+
+    @property
+    def accuracy_at_3(self) -> float:
+        return self._share(self.top3, self.answerable)
+
+    @property
+    def answers_given(self) -> int:
+        return self.answered_right + self.answered_wrong
+
+    @property
+    def wrong_share(self) -> float:
+        """Wrong answers as a share of the answers given to answerable questions."""
+        return self._share(self.answered_wrong, self.answers_given)
+
+    @property
+    def suggestion_share(self) -> float:
+        """Answerable questions that got "Có phải chị muốn hỏi" instead of an answer."""
+        return self._share(self.answerable_suggested, self.answerable)
+
+    @property
+    def offtopic_answered_share(self) -> float:
+        return self._share(self.offtopic_answered, self.offtopic)
+
+    @property
+    def offtopic_suggested_share(self) -> float:
+        return self._share(self.offtopic_suggested, self.offtopic)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(
+            accuracy_at_1=self.accuracy_at_1,
+            accuracy_at_3=self.accuracy_at_3,
+            wrong_share=self.wrong_share,
+            suggestion_share=self.suggestion_share,
+            offtopic_answered_share=self.offtopic_answered_share,
+            offtopic_suggested_share=self.offtopic_suggested_share,
+        )
+        return data
+
+
+def load_eval_questions(path: str | os.PathLike[str] = EVAL_FILE, split: str = "all") -> list[EvalQuestion]:
+    """The questions of ``split`` ("dev", "test" or "all"); EvalFileError when the file is missing or bad."""
+    path = Path(path)
+    if not path.is_file():
+        raise EvalFileError(f"Chưa có tệp đánh giá {path} (evaluation set not written yet).")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise EvalFileError(f"{path}: YAML không hợp lệ: {exc}") from None
+    items = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise EvalFileError(f"{path}: cần một danh sách 'questions:'")
+    questions = []
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("q"), str) or item.get("split") not in ("dev", "test"):
+            raise EvalFileError(f"{path}: câu thứ {n} cần q (chữ), expect (id hoặc null) và split (dev|test)")
+        expect = item.get("expect")
+        accept = tuple(str(e) for e in expect) if isinstance(expect, list) else ((str(expect),) if expect else ())
+        questions.append(
+            EvalQuestion(
+                item["q"], accept[0] if accept else None, item["split"], accept, bool(item.get("answerable", True))
+            )
+        )
+    return [q for q in questions if split == "all" or q.split == split]
+
+
+def evaluate(
+    bank: ContentBank | BankSnapshot,
+    questions: list[EvalQuestion],
+    *,
+    answer_threshold: float,
+    suggest_threshold: float,
+    split: str = "all",
+    org: dict[str, Any] | None = None,
+) -> EvalReport:
+    """Run every question through :func:`bot.answers.reply.answer` and count the outcomes."""
+    snap = bank.snapshot()
+    org = org or {"ORG_NAME": "Hội", "ORG_PHONES": [], "ORG_EMAIL": "", "ORG_WEBSITE": ""}
+    report = EvalReport(split)
+    for question in questions:
+        result = answers.answer(
+            question.q, snap, org=org, answer_threshold=answer_threshold, suggest_threshold=suggest_threshold
+        )
+        ranked = [c["entry_id"] for c in result.candidates]
+        got = ranked[0] if ranked else None
+        if not question.answerable:
+            report.unanswerable += 1
+            continue
+        if question.expect is None:
+            report.offtopic += 1
+            report.offtopic_answered += result.decision == answers.ANSWER
+            report.offtopic_suggested += result.decision == answers.SUGGEST
+            if result.decision == answers.ANSWER:
+                report.confusions.append(_confusion(question, got, result))
+            continue
+        report.answerable += 1
+        accept = question.acceptable
+        report.unknown_expected.extend(e for e in accept if snap.get(e) is None)
+        right = got in accept
+        report.top1 += right
+        report.top3 += any(e in accept for e in ranked[:3])
+        if result.decision == answers.ANSWER:
+            report.answered_right += right
+            report.answered_wrong += not right
+        elif result.decision == answers.SUGGEST:
+            report.answerable_suggested += 1
+        else:
+            report.answerable_fallback += 1
+        if not right:
+            report.confusions.append(_confusion(question, got, result))
+    return report
+
+
+def _confusion(question: EvalQuestion, got: str | None, result: answers.Answer) -> dict[str, Any]:
+    return {
+        "question": question.q,
+        "expected": "|".join(question.acceptable) or None,
+        "got": got,
+        "score": round(result.score, 3),
+        "decision": result.decision,
+    }
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def format_report(report: EvalReport) -> str:
+    """A short human-readable summary of an evaluation."""
+    lines = [
+        f"Tập {report.split}: {report.answerable} câu có đáp án, {report.offtopic} câu ngoài phạm vi",
+        f"  accuracy@1 (câu có đáp án): {_pct(report.accuracy_at_1)}   accuracy@3: {_pct(report.accuracy_at_3)}",
+        (
+            f"  câu có đáp án: trả lời đúng {report.answered_right}, trả lời sai {report.answered_wrong},"
+            f" gợi ý {report.answerable_suggested}, không trả lời {report.answerable_fallback}"
+        ),
+        (
+            f"  trả lời sai / số câu đã trả lời: {_pct(report.wrong_share)} ({report.answered_wrong}/{report.answers_given})"
+            f"   gợi ý “Có phải chị muốn hỏi” / câu có đáp án: {_pct(report.suggestion_share)}"
+            f" ({report.answerable_suggested}/{report.answerable})"
+        ),
+        (
+            f"  câu ngoài phạm vi bị trả lời: {_pct(report.offtopic_answered_share)}"
+            f" ({report.offtopic_answered}/{report.offtopic}); được gợi ý: {_pct(report.offtopic_suggested_share)}"
+        ),
+    ]
+    if report.unanswerable:
+        lines.append(f"  ({report.unanswerable} câu trong phạm vi nhưng kho chưa có mục trả lời: không tính)")
+    if report.unknown_expected:
+        lines.append(f"  id mong đợi không có trong kho (hoặc chưa duyệt): {', '.join(sorted(set(report.unknown_expected)))}")
+    if report.confusions:
+        lines.append("  Nhầm lẫn (câu hỏi | mong đợi | nhận được | điểm | quyết định):")
+        for c in report.confusions:
+            lines.append(f"    {c['question']} | {c['expected'] or '(ngoài phạm vi)'} | {c['got']} | {c['score']:.3f} | {c['decision']}")
+    return "\n".join(lines)
