@@ -18,33 +18,12 @@ from bot.participation.catalog import check_unit
 from bot.participation.units import UnknownUnitError
 from bot.storage.broadcasts import BROADCAST_CHANNELS, AudienceError, audience_filter
 from bot.storage.store import Store
+from scheduler.policy import REASONS, skip_reason  # noqa: F401  (REASONS: re-exported for the console and CLI)
 from scheduler.schedule import ScheduleError, in_quiet_hours, next_cron_fire
 
 logger = logging.getLogger(__name__)
 
 ACTIVE_RUN_STATES = ("pending", "sending", "paused")
-
-# Vietnamese labels of skip/failure reasons, for staff reports.
-REASONS = {
-    "unsubscribed": "Đã nhắn DỪNG (hủy nhận tin)",
-    "blocked": "Đã chặn hoặc không còn liên lạc được",
-    "unfollowed": "Đã bỏ quan tâm OA",
-    "outside_window": "Ngoài khung thời gian nền tảng cho phép",
-    "paid_window_disabled": "Chỉ gửi được trong khung tính phí 48 giờ–7 ngày (đang tắt)",
-    "out_of_quota": "Hết hạn mức gửi của OA",
-    "unknown_chat": "Chưa từng nhắn cho bot",
-    "max_attempts": "Lỗi tạm thời, đã thử lại nhiều lần",
-    "in_flight_at_crash": "Đang gửi thì máy chủ dừng (không rõ đã đến hay chưa)",
-    "token_invalid": "Mã truy cập của kênh không hợp lệ",
-    "invalid_user": "Người nhận không tồn tại",
-    "platform_error": "Nền tảng từ chối",
-    "paid_window_unavailable": "Tài khoản ZCA chưa liên kết hoặc hết tiền",
-    "user_refused": "Người nhận từ chối loại tin này",
-    "network": "Lỗi mạng",
-    "internal_error": "Lỗi nội bộ",
-    "cancelled": "Tin đã bị hủy trước khi gửi",
-}
-
 
 class BroadcastError(ValueError):
     """A broadcast request staff must fix (message in Vietnamese)."""
@@ -291,48 +270,6 @@ def finish_runs(store: Store, now: float) -> int:
             if not active:
                 store.update_broadcast(current["id"], at=now, state="done" if current["next_fire_at"] is None else "scheduled")
     return finished
-
-
-# -- platform rules at send time ------------------------------------------------------
-def skip_reason(member: dict[str, Any] | None, channel: str, config: dict[str, Any], now: float) -> str | None:
-    """Why this member may not get a broadcast now on ``channel`` (None: send)."""
-    if member is None:
-        return "unknown_chat"
-    if not member["subscribed"]:
-        return "unsubscribed"
-    if member["status"] in ("blocked", "unfollowed"):
-        return member["status"]
-    last = member["last_inbound_at"]
-    age = now - last if last else float("inf")
-    if channel == "messenger":
-        if age > float(config["MESSENGER_WINDOW_HOURS"]) * 3600:
-            return "outside_window"
-    elif channel == "zalo":
-        if config.get("ZALO_BROADCAST_TYPE") == "promotion":
-            return None  # promotion messages go to followers under the OA's quota
-        if age > float(config["ZALO_PAID_WINDOW_DAYS"]) * 86400:
-            return "outside_window"
-        if age > float(config["ZALO_FREE_WINDOW_HOURS"]) * 3600 and not config["ZALO_ALLOW_PAID_WINDOW"]:
-            return "paid_window_disabled"
-    elif channel == "zalo_bot":
-        if last is None:
-            return "unknown_chat"
-    return None
-
-
-def make_policy(config: dict[str, Any]):
-    """The outbox's send-time check for broadcast rows."""
-
-    def policy(store: Store, row: dict[str, Any], now: float) -> str | None:
-        run = store.get_run(row["run_id"]) if row["run_id"] else None
-        if run is not None and run["state"] == "cancelled":
-            return "cancelled"  # in flight at the cancel, then put back for a retry: not sent after all
-        if row["is_group"]:
-            return None  # staff named this group explicitly
-        member = store.get_member(row["member_id"]) if row["member_id"] else None
-        return skip_reason(member, row["channel"], config, now)
-
-    return policy
 
 
 # -- control -----------------------------------------------------------------------

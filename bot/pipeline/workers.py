@@ -37,7 +37,7 @@ class WorkerServices(Protocol):
     channels: dict[str, Channel]
     clock: Clock
     processor: Any  # bot.pipeline.inbox.InboxProcessor
-    policy: Any  # the broadcast send rules (scheduler.broadcasts.make_policy)
+    policy: Any  # the broadcast send rules (scheduler.policy.make_policy)
     broadcasts_allowed: Callable[[float], bool]
     inbox_wakeup: threading.Event
     outbox_wakeup: dict[str, threading.Event]

@@ -17,7 +17,7 @@ from bot.participation.install import install_participation
 from bot.pipeline.inbox import InboxProcessor
 from bot.storage.store import Store
 from bot.web import context
-from scheduler.broadcasts import make_policy
+from scheduler.policy import make_policy
 from scheduler.schedule import in_quiet_hours
 
 logger = logging.getLogger(__name__)
