@@ -21,11 +21,9 @@ from flask import (
     request,
     url_for,
 )
-from werkzeug.datastructures import MultiDict
 
 from bot.answers import edit as content_store
 from bot.answers.bank import (
-    STATUSES,
     Entry,
     Source,
     bank_files,
@@ -33,18 +31,22 @@ from bot.answers.bank import (
     parse_content,
     resolve_content_dir,
 )
-from bot.answers.yaml_reader import as_date
 from bot.answers.reply import entry_reply
+from bot.answers.yaml_reader import as_date
 from bot.console.blueprint import bp
+from bot.console.content_form import (
+    MAX_SOURCES,
+    form_values,
+    record_values,
+    values_to_data,
+)
 from bot.console.preview import preview_reply
 from bot.core.text import fold, has_diacritics
 from bot.web.auth import audit, requires
 from bot.web.context import get_services, get_store
 
 PER_PAGE = 50
-MAX_SOURCES = 10
 STATUS_LABELS = {"draft": "Bản nháp", "approved": "Đã duyệt"}
-SOURCE_KEYS = ("name", "title", "number", "date", "url")
 SENSITIVE_ROLE = "admin"  # only this role approves sensitive (sovereignty) entries
 SENSITIVE_REFUSED = (
     "Mục này là nội dung nhạy cảm (chủ quyền: Hoàng Sa, Trường Sa, Gạc Ma, Biển Đông): chỉ quản trị viên được duyệt."
@@ -76,101 +78,6 @@ def bank_state(folder: str | None = None) -> dict[str, Any]:
 
 def _today() -> dt.date:
     return get_services().clock.today(current_app.config["TIMEZONE"])
-
-
-# -- form <-> entry ---------------------------------------------------------------------------
-
-
-def _lines(text: str) -> list[str]:
-    return [" ".join(line.split()) for line in (text or "").splitlines() if line.strip()]
-
-
-def _normalise_answer(text: str) -> str:
-    lines = [" ".join(line.split()) for line in (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def form_values(form: MultiDict) -> dict[str, Any]:
-    """What was typed, kept as typed, to show the form again."""
-    values = {k: form.get(k, "") for k in ("id", "topic", "question", "variants", "keywords", "answer", "related", "status", "reviewed", "reviewed_by", "review_by", "file", "version", "question_ids")}
-    values["sensitive"] = form.get("sensitive") == "1"
-    sources = []
-    for i in range(MAX_SOURCES):
-        source = {k: form.get(f"source-{i}-{k}", "").strip() for k in SOURCE_KEYS}
-        if any(source.values()):
-            sources.append(source)
-    values["sources"] = sources
-    return values
-
-
-def values_to_data(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The entry to save, and the errors found before the content checker runs."""
-    errors: dict[str, list[str]] = {}
-    data: dict[str, Any] = {
-        "id": values["id"].strip(),
-        "topic": values["topic"].strip(),
-        "question": " ".join(values["question"].split()),
-        "variants": _lines(values["variants"]),
-        "keywords": _lines(values["keywords"]),
-        "answer": _normalise_answer(values["answer"]),
-        "status": values["status"] if values["status"] in STATUSES else "draft",
-    }
-    sources = []
-    for i, s in enumerate(values["sources"]):
-        if not s["name"]:
-            errors.setdefault("sources", []).append(f"Nguồn thứ {i + 1}: cần tên tài liệu hoặc bài viết.")
-        if s["date"] and not re.fullmatch(r"\d{4}(-\d{2}-\d{2})?", s["date"]):
-            errors.setdefault("sources", []).append(f"Nguồn thứ {i + 1}: ngày phải dạng YYYY-MM-DD hoặc YYYY.")
-        if s["url"] and not re.match(r"^https?://\S+$", s["url"]):
-            errors.setdefault("sources", []).append(f"Nguồn thứ {i + 1}: đường dẫn phải bắt đầu bằng http:// hoặc https://.")
-        sources.append({k: v for k, v in s.items() if v})
-    data["sources"] = sources
-    data["related"] = [r for r in re.split(r"[\s,;]+", values["related"]) if r]
-    reviewed = values["reviewed"].strip()
-    if reviewed:
-        try:
-            data["reviewed"] = dt.date.fromisoformat(reviewed)
-        except ValueError:
-            errors.setdefault("reviewed", []).append("Ngày rà soát phải dạng YYYY-MM-DD.")
-    else:
-        data["reviewed"] = _today()
-    reviewed_by = " ".join((values.get("reviewed_by") or "").split())
-    if reviewed_by:
-        data["reviewed_by"] = reviewed_by
-    review_by = (values.get("review_by") or "").strip()
-    if review_by:
-        try:
-            data["review_by"] = dt.date.fromisoformat(review_by)
-        except ValueError:
-            errors.setdefault("review_by", []).append("Hạn rà soát lại phải dạng YYYY-MM-DD.")
-    if values.get("sensitive"):
-        data["sensitive"] = True
-    for key, label in (("question", "Cần câu hỏi chuẩn."), ("answer", "Cần câu trả lời."), ("topic", "Chọn một chủ đề.")):
-        if not data[key]:
-            errors.setdefault(key, []).append(label)
-    return data, errors
-
-
-def record_values(record: content_store.EntryRecord) -> dict[str, Any]:
-    d = record.data
-
-    def listed(key: str, sep: str) -> str:
-        value = d.get(key)
-        return sep.join(str(v) for v in value) if isinstance(value, list) else str(value or "")
-
-    sources = []
-    for s in d.get("sources") or []:
-        if isinstance(s, dict):
-            sources.append({k: "" if s.get(k) is None else str(s.get(k)) for k in SOURCE_KEYS})
-    return {
-        "id": record.id, "topic": str(d.get("topic") or ""), "question": str(d.get("question") or ""),
-        "variants": listed("variants", "\n"), "keywords": listed("keywords", "\n"),
-        "answer": str(d.get("answer") or "").strip(), "related": listed("related", ", "),
-        "status": str(d.get("status") or "draft"), "reviewed": str(d.get("reviewed") or ""),
-        "reviewed_by": str(d.get("reviewed_by") or ""), "review_by": str(d.get("review_by") or ""),
-        "sensitive": d.get("sensitive") is True,
-        "sources": sources, "file": record.file_name, "version": record.version, "question_ids": "",
-    }
 
 
 def _preview_for(data: dict[str, Any]) -> dict[str, Any]:
@@ -294,7 +201,7 @@ def _render_form(values, errors, *, record=None, current=None, status=200, previ
     files = [os.path.basename(p) for p in bank_files(content_dir())]
     issues = [i for i in state["issues"] if record is not None and i.entry_id == record.id]
     if preview is None:
-        data, _ = values_to_data(values)
+        data, _ = values_to_data(values, _today())
         preview = _preview_for(data)
     return render_template(
         "admin/content_edit.html", values=values, errors=errors, record=record, current=current,
@@ -336,7 +243,7 @@ def content_new():
 @requires("content")
 def content_create():
     values = form_values(request.form)
-    data, errors = values_to_data(values)
+    data, errors = values_to_data(values, _today())
     refused = _guard_sensitive(None, data)
     if refused:
         errors.setdefault("status", []).append(refused)
@@ -384,7 +291,7 @@ def content_save(entry_id: str):
     record = next((r for r in content_store.read_entries(content_dir()) if r.id == entry_id), None)
     values = form_values(request.form)
     values["id"] = entry_id
-    data, errors = values_to_data(values)
+    data, errors = values_to_data(values, _today())
     if record is not None:
         _keep_source_titles(record.data, data)
     refused = _guard_sensitive(record.data if record else None, data)
@@ -443,7 +350,7 @@ def content_approve(entry_id: str):
 @bp.post("/content/preview")
 @requires("content")
 def content_preview():
-    data, _ = values_to_data(form_values(request.form))
+    data, _ = values_to_data(form_values(request.form), _today())
     return render_template("admin/_preview_fragment.html", preview=_preview_for(data))
 
 
