@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -85,12 +86,26 @@ def _tighten(path: str, mode: int) -> None:
             os.chmod(path, mode)
 
 
+def _set_wal(conn: sqlite3.Connection, attempts: int = 100) -> None:
+    """Switch a new database to WAL.  The switch needs the file to itself and SQLite may
+    answer "database is locked" at once, without waiting, while another process opens the
+    same new file: try again for a few seconds (once set, WAL stays with the file)."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
 def connect(path: str) -> Database:
     """Open the database at ``path`` (creating its folder) with the app's pragmas."""
     if path != ":memory:":
         _make_private(path)
     conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
+    _set_wal(conn)
     conn.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
