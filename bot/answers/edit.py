@@ -280,44 +280,9 @@ def save_entry(
     with locked(content_dir):
         current = {r.id: r for r in read_entries(content_dir)}
         if original_id is None:
-            if not _ID.match(entry_id):
-                raise ContentInvalid([], {"id": ["Mã mục chỉ gồm chữ thường không dấu, chữ số và dấu gạch ngang, ví dụ bien-gioi-viet-lao."]})
-            if entry_id in current:
-                raise ContentInvalid([], {"id": [f"Mã '{entry_id}' đã có (trong {current[entry_id].file_name}). Chọn mã khác."]})
-            target = _bank_path(content_dir, file) if file else file_for_topic(content_dir, str(data.get("topic") or ""))
-            text = _read(target) if os.path.exists(target) else ""
-            spans, end = _entry_spans(text) if text.strip() else ([], None)
-            block = render_entry(data)
-            if end is None:
-                if text.strip() and not re.search(r"^entries:\s*(\[\s*\])?\s*$", text, re.M):
-                    raise ContentEditError(f"Tệp {os.path.basename(target)} không đúng dạng 'entries:'; sửa tệp trước.")
-                head = re.sub(r"^entries:.*$", "", text, flags=re.M).rstrip()
-                new_text = (head + "\n" if head else "") + "entries:\n" + block
-                first_line = new_text[: len(new_text) - len(block)].count("\n") + 1
-            else:
-                before = text[:end].rstrip("\n") + "\n\n"
-                new_text = before + block + text[end:]
-                first_line = before.count("\n") + 1
+            target, text, new_text, block, first_line = _placed_new(content_dir, data, entry_id, current, file)
         else:
-            record = current.get(original_id)
-            if record is None:
-                raise ContentConflict(
-                    f"Mục '{original_id}' không còn trong kho (có người đã xóa hoặc đổi mã). Không lưu được.", None
-                )
-            if version and record.version != version:
-                raise ContentConflict(
-                    "Mục này vừa được người khác sửa sau khi chị mở trang. Bản hiện tại được hiển thị bên dưới;"
-                    " hãy xem lại và sửa trên bản mới.",
-                    record,
-                )
-            if entry_id != original_id:
-                raise ContentInvalid([], {"id": ["Không đổi được mã của mục đã có."]})
-            target = record.file
-            text = _read(target)
-            indent = len(text[record.start :]) - len(text[record.start :].lstrip(" "))
-            block = render_entry(data, indent=indent)
-            new_text = text[: record.start] + block + text[record.end :]
-            first_line = text[: record.start].count("\n") + 1
+            target, text, new_text, block, first_line = _placed_edit(data, entry_id, current, original_id, version)
         if "\r\n" in text:
             new_text = new_text.replace("\r\n", "\n").replace("\n", "\r\n")
         before_issues = {_issue_key(i) for i in check_content(content_dir) if i.is_error}
@@ -328,6 +293,52 @@ def save_entry(
             raise ContentInvalid(errors, _fields_of(errors, block, first_line))
         write_atomic(target, new_text)
     return SaveResult(entry_id, target, original_id is None, [i for i in mine if not i.is_error])
+
+
+def _placed_new(
+    content_dir: str, data: dict[str, Any], entry_id: str, current: dict[str, EntryRecord], file: str | None
+) -> tuple[str, str, str, str, int]:
+    """(file, its text, its new text, the entry's block, the block's first line) for a new entry."""
+    if not _ID.match(entry_id):
+        raise ContentInvalid([], {"id": ["Mã mục chỉ gồm chữ thường không dấu, chữ số và dấu gạch ngang, ví dụ bien-gioi-viet-lao."]})
+    if entry_id in current:
+        raise ContentInvalid([], {"id": [f"Mã '{entry_id}' đã có (trong {current[entry_id].file_name}). Chọn mã khác."]})
+    target = _bank_path(content_dir, file) if file else file_for_topic(content_dir, str(data.get("topic") or ""))
+    text = _read(target) if os.path.exists(target) else ""
+    spans, end = _entry_spans(text) if text.strip() else ([], None)
+    block = render_entry(data)
+    if end is None:
+        if text.strip() and not re.search(r"^entries:\s*(\[\s*\])?\s*$", text, re.M):
+            raise ContentEditError(f"Tệp {os.path.basename(target)} không đúng dạng 'entries:'; sửa tệp trước.")
+        head = re.sub(r"^entries:.*$", "", text, flags=re.M).rstrip()
+        new_text = (head + "\n" if head else "") + "entries:\n" + block
+        return target, text, new_text, block, new_text[: len(new_text) - len(block)].count("\n") + 1
+    before = text[:end].rstrip("\n") + "\n\n"
+    return target, text, before + block + text[end:], block, before.count("\n") + 1
+
+
+def _placed_edit(
+    data: dict[str, Any], entry_id: str, current: dict[str, EntryRecord], original_id: str, version: str | None
+) -> tuple[str, str, str, str, int]:
+    """The same for an edit of ``original_id``, refused when someone changed it since ``version``."""
+    record = current.get(original_id)
+    if record is None:
+        raise ContentConflict(
+            f"Mục '{original_id}' không còn trong kho (có người đã xóa hoặc đổi mã). Không lưu được.", None
+        )
+    if version and record.version != version:
+        raise ContentConflict(
+            "Mục này vừa được người khác sửa sau khi chị mở trang. Bản hiện tại được hiển thị bên dưới;"
+            " hãy xem lại và sửa trên bản mới.",
+            record,
+        )
+    if entry_id != original_id:
+        raise ContentInvalid([], {"id": ["Không đổi được mã của mục đã có."]})
+    text = _read(record.file)
+    indent = len(text[record.start :]) - len(text[record.start :].lstrip(" "))
+    block = render_entry(data, indent=indent)
+    new_text = text[: record.start] + block + text[record.end :]
+    return record.file, text, new_text, block, text[: record.start].count("\n") + 1
 
 
 def _bank_path(content_dir: str, name: str) -> str:
