@@ -308,7 +308,21 @@ def parse_content(
                 entries.append(entry)
                 related_line[entry.id] = checker.line("related")
                 review_line[entry.id] = checker.line("review_by")
-    all_ids = set(first_seen)
+    _check_related(entries, set(first_seen), related_line, issues)
+    if today is not None:
+        for entry in due_for_review(entries, today):
+            issues.append(ContentIssue(
+                entry.file, review_line.get(entry.id, entry.line), entry.id,
+                f"đã đến hạn rà soát lại (review_by {entry.review_by:%d/%m/%Y}): kiểm tra lại nội dung, nguồn"
+                " rồi cập nhật reviewed và review_by",
+                "warning",
+            ))
+    issues.sort(key=lambda i: (i.file, i.line))  # stable: same-line issues keep their order
+    return topics, entries, issues
+
+
+def _check_related(entries: list[Entry], all_ids: set[str], related_line: dict[str, int], issues: list[ContentIssue]) -> None:
+    """Drop related ids that do not exist (an error); warn on related entries members will not see."""
     by_id = {e.id: e for e in entries}
     for i, entry in enumerate(entries):
         missing = [r for r in entry.related if r not in all_ids]
@@ -324,16 +338,6 @@ def parse_content(
                         f"related: mục '{r}' chưa duyệt (hoặc có lỗi) nên không được đưa ra",
                         "warning",
                     ))
-    if today is not None:
-        for entry in due_for_review(entries, today):
-            issues.append(ContentIssue(
-                entry.file, review_line.get(entry.id, entry.line), entry.id,
-                f"đã đến hạn rà soát lại (review_by {entry.review_by:%d/%m/%Y}): kiểm tra lại nội dung, nguồn"
-                " rồi cập nhật reviewed và review_by",
-                "warning",
-            ))
-    issues.sort(key=lambda i: (i.file, i.line))  # stable: same-line issues keep their order
-    return topics, entries, issues
 
 
 def due_for_review(entries: list[Entry], today: dt.date) -> list[Entry]:
