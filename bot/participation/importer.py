@@ -215,30 +215,7 @@ def _import_row(
         return " ".join(raw[index].split()) if index is not None and index < len(raw) else ""
 
     values = {key: cell(key) for key in COLUMNS if key in columns}
-    reasons: list[str] = []
-    name = clean_name(values["name"])
-    if name is None:
-        reasons.append(f"họ tên “{values['name']}” không hợp lệ (cần ít nhất hai chữ, chỉ chữ cái)" if values["name"] else "thiếu họ tên")
-    phone = None
-    if values.get("phone"):
-        phone = normalise_phone(values["phone"])
-        if phone is None:
-            reasons.append(f"số điện thoại “{values['phone']}” không phải số Việt Nam hợp lệ")
-    unit, why = resolve_unit(catalog, values["unit"])
-    if why:
-        reasons.append(why)
-    elif scope is not None and not catalog.units.is_within(unit, scope):
-        reasons.append(f"đơn vị {unit} ngoài phạm vi tài khoản ({scope})")
-    contest_id, why = resolve_contest(catalog, values["contest"])
-    if why:
-        reasons.append(why)
-    day = _parse_date(values["date"]) if values["date"] else None
-    if not values["date"]:
-        reasons.append("thiếu ngày tham gia")
-    elif day is None:
-        reasons.append(f"ngày “{values['date']}” không đúng dạng dd/mm/yyyy")
-    elif day > today:
-        reasons.append(f"ngày {day.strftime('%d/%m/%Y')} ở tương lai")
+    name, phone, unit, contest_id, day, reasons = _validate_row(catalog, values, today=today, scope=scope)
     if reasons:
         report.rejected.append({"line": line, "reasons": reasons, "row": values})
         return
@@ -278,3 +255,34 @@ def _import_row(
     )
     seen[key] = {"line": line, "result": result, "id": participation_id}
     report.added.append({"line": line, "participation_id": participation_id, "linked_member": bool(member)})
+
+
+def _validate_row(
+    catalog: Catalog, values: dict[str, str], *, today: dt.date, scope: str | None
+) -> tuple[str | None, str | None, str | None, str | None, dt.date | None, list[str]]:
+    """(name, phone, unit, contest id, day, reasons the row is refused) of one CSV row."""
+    reasons: list[str] = []
+    name = clean_name(values["name"])
+    if name is None:
+        reasons.append(f"họ tên “{values['name']}” không hợp lệ (cần ít nhất hai chữ, chỉ chữ cái)" if values["name"] else "thiếu họ tên")
+    phone = None
+    if values.get("phone"):
+        phone = normalise_phone(values["phone"])
+        if phone is None:
+            reasons.append(f"số điện thoại “{values['phone']}” không phải số Việt Nam hợp lệ")
+    unit, why = resolve_unit(catalog, values["unit"])
+    if why:
+        reasons.append(why)
+    elif scope is not None and not catalog.units.is_within(unit, scope):
+        reasons.append(f"đơn vị {unit} ngoài phạm vi tài khoản ({scope})")
+    contest_id, why = resolve_contest(catalog, values["contest"])
+    if why:
+        reasons.append(why)
+    day = _parse_date(values["date"]) if values["date"] else None
+    if not values["date"]:
+        reasons.append("thiếu ngày tham gia")
+    elif day is None:
+        reasons.append(f"ngày “{values['date']}” không đúng dạng dd/mm/yyyy")
+    elif day > today:
+        reasons.append(f"ngày {day.strftime('%d/%m/%Y')} ở tương lai")
+    return name, phone, unit, contest_id, day, reasons
