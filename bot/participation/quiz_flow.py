@@ -239,25 +239,8 @@ class QuizHandler(Handler):
             ctx.set_flow(None)
             ctx.say(Reply("Không tìm thấy lượt thi này. Gõ THI để bắt đầu.", [MENU_CHOICE]))
             return True
-        tz = ctx.config["TIMEZONE"]
         quiz = get_catalog(ctx.config).quizzes.get(attempt["quiz_id"])
-        if attempt["state"] == "active":
-            minutes = float(ctx.config.get("QUIZ_ATTEMPT_EXPIRY_MINUTES") or 0)
-            if quiz is None or quiz.status(ctx.now, tz) == "closed":
-                ctx.store.end_attempt(attempt["id"], "closed", at=ctx.now)
-                ctx.set_flow(None)
-                when = format_time(quiz.window(tz)[1], tz) if quiz else ""
-                ctx.say(Reply(f"Bài thi đã đóng{' từ ' + when if when else ''}; lượt thi của chị dừng ở câu "
-                              f"{attempt['position'] + 1} và không được xếp hạng.", [Choice("Bài thi khác", "QUIZ_LIST"), MENU_CHOICE]))
-                return True
-            if minutes > 0 and attempt["asked_at"] < ctx.now - minutes * 60:
-                ctx.store.end_attempt(attempt["id"], "expired", at=ctx.now)
-                attempt["state"] = "expired"
-        if attempt["state"] != "active":
-            ctx.set_flow(None)
-            if ctx.meta.get("quiz_expired") != attempt["id"]:  # on_expired has said it already
-                word = "đã hết hạn" if attempt["state"] == "expired" else "đã kết thúc"
-                ctx.say(Reply(f"Lượt thi này {word}. Gõ THI để thi lại.", [Choice("Thi lại", "QUIZ_LIST"), MENU_CHOICE]))
+        if not self._still_open(ctx, attempt, quiz):
             return True
         assert quiz is not None
         position = attempt["position"]
@@ -289,6 +272,29 @@ class QuizHandler(Handler):
             return True  # a duplicate delivery of the same answer
         ctx.meta.update(quiz_answer=question.id, correct=correct)
         return self._next(ctx, quiz, attempt, explain(ctx, question, chosen, self.get_bank, timed_out=timed_out))
+
+    def _still_open(self, ctx: Context, attempt: dict[str, Any], quiz: Quiz | None) -> bool:
+        """False (after telling her) when the quiz has closed or the attempt has expired or ended."""
+        tz = ctx.config["TIMEZONE"]
+        if attempt["state"] == "active":
+            minutes = float(ctx.config.get("QUIZ_ATTEMPT_EXPIRY_MINUTES") or 0)
+            if quiz is None or quiz.status(ctx.now, tz) == "closed":
+                ctx.store.end_attempt(attempt["id"], "closed", at=ctx.now)
+                ctx.set_flow(None)
+                when = format_time(quiz.window(tz)[1], tz) if quiz else ""
+                ctx.say(Reply(f"Bài thi đã đóng{' từ ' + when if when else ''}; lượt thi của chị dừng ở câu "
+                              f"{attempt['position'] + 1} và không được xếp hạng.", [Choice("Bài thi khác", "QUIZ_LIST"), MENU_CHOICE]))
+                return False
+            if minutes > 0 and attempt["asked_at"] < ctx.now - minutes * 60:
+                ctx.store.end_attempt(attempt["id"], "expired", at=ctx.now)
+                attempt["state"] = "expired"
+        if attempt["state"] != "active":
+            ctx.set_flow(None)
+            if ctx.meta.get("quiz_expired") != attempt["id"]:  # on_expired has said it already
+                word = "đã hết hạn" if attempt["state"] == "expired" else "đã kết thúc"
+                ctx.say(Reply(f"Lượt thi này {word}. Gõ THI để thi lại.", [Choice("Thi lại", "QUIZ_LIST"), MENU_CHOICE]))
+            return False
+        return True
 
     def _next(self, ctx: Context, quiz: Quiz, attempt: dict[str, Any], feedback: str) -> bool:
         attempt = ctx.store.get_attempt(attempt["id"]) or attempt
