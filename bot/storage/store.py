@@ -121,6 +121,7 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
 
     def __init__(self, db: Database | str):
         path = db if isinstance(db, str) else (db.conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:")
+        self.path = path  # the database file (":memory:" for an in-memory one)
         self.db = connect(db) if isinstance(db, str) else db
         self._lock = _write_lock(path)
         self._depth = 0

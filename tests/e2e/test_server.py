@@ -21,6 +21,7 @@ import requests
 from werkzeug import Request, Response
 
 from bot.core.config import SETTINGS
+from tests import dbcheck
 from tests.conftest import ROOT, platform_config, sign_messenger
 
 
@@ -162,7 +163,7 @@ def test_a_broadcast_survives_a_killed_process_and_reaches_everyone_once(tmp_pat
         stop(proc)
 
     report = broadcasts.report(store, bid)
-    rows = store.db.execute("SELECT recipient, status FROM outbox WHERE run_id IS NOT NULL").fetchall()
+    rows = dbcheck.execute(store, "SELECT recipient, status FROM outbox WHERE run_id IS NOT NULL").fetchall()
     status = dict(rows)
     assert len(status) == total and report["targeted"] == total
     assert max(received.values()) == 1, "someone got the message twice"

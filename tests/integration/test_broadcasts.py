@@ -13,6 +13,7 @@ from bot.pipeline.outbox import drain
 from scheduler import broadcasts
 from scheduler.broadcasts import BroadcastError
 from scheduler.schedule import ScheduleError
+from tests import dbcheck
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 HOUR = 3600.0
@@ -65,7 +66,7 @@ def member(store, channel, pid, *, last, subscribed=True, status="active", unit=
     if status != "active":
         store.set_member_status(m["id"], status)
     if unit or tags:
-        store.db.execute("UPDATE members SET unit_code = ?, tags = ? WHERE id = ?", [unit, json.dumps(tags or []), m["id"]])
+        dbcheck.execute(store, "UPDATE members SET unit_code = ?, tags = ? WHERE id = ?", [unit, json.dumps(tags or []), m["id"]])
     return m["id"]
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
+from tests import dbcheck
+
 
 def test_ask_prints_a_sourced_answer_without_the_greeting(runner, store):
     result = runner.invoke(args=["ask", "truong sa thuoc tinh nao vay ad"])
     assert result.exit_code == 0, result.output
     assert "Khánh Hòa" in result.output and "Nguồn:" in result.output
     assert "Xin chào" not in result.output
-    assert store._value("SELECT count(*) FROM questions") == 0  # nothing is written to the app's database
+    assert dbcheck.value(store, "SELECT count(*) FROM questions") == 0  # nothing is written to the app's database
 
 
 def test_ask_json_reads_lines_and_prints_one_object_per_line(runner):

@@ -11,6 +11,7 @@ import pytest
 
 from bot.answers import edit as cs
 from bot.web.auth import create_account
+from tests import dbcheck
 from tests.conftest import DATA, platform_config
 
 PASSWORD = "mat-khau-du-dai-2"
@@ -204,6 +205,6 @@ def test_send_now_asks_for_confirmation_with_the_recipient_count_and_shows_the_r
     assert sent.status_code == 302
     [broadcast] = store.list_broadcasts()
     assert broadcast["state"] == "sending"  # the run exists at once, no "scheduled" badge meanwhile
-    assert store._rows("SELECT count(*) AS n FROM broadcast_runs WHERE broadcast_id = ?", [broadcast["id"]])[0]["n"] == 1
+    assert dbcheck.rows(store, "SELECT count(*) AS n FROM broadcast_runs WHERE broadcast_id = ?", [broadcast["id"]])[0]["n"] == 1
     store.close()
     admin.close()

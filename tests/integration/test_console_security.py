@@ -13,6 +13,7 @@ import time
 import pytest
 
 from bot.web.auth import PERMISSIONS, ROLES, create_account
+from tests import dbcheck
 from tests.conftest import DATA, platform_config
 
 PASSWORD = "mat-khau-du-dai-1"
@@ -166,7 +167,7 @@ def _seed_hostile_data(app):
     store = Store.open(app.config["DATABASE_PATH"])
     now = app.extensions["bot"].clock.now()
     member, _ = store.touch_member("zalo", "Z-xss", at=now, display_name=XSS)
-    store.db.execute("UPDATE members SET full_name = ?, unit_code = ?, phone = ? WHERE id = ?", [XSS, "CT.NK<b>", "0912345678", member["id"]])
+    dbcheck.execute(store, "UPDATE members SET full_name = ?, unit_code = ?, phone = ? WHERE id = ?", [XSS, "CT.NK<b>", "0912345678", member["id"]])
     store.log_question(member_id=member["id"], channel="zalo", text=f"hỏi {XSS} gì", at=now, decision="fallback",
                        entry_id=None, score=0.0, candidates=[])
     bid = broadcasts.create_broadcast(store, app.config, text=f"Tin {XSS}", now=now, schedule="cron", cron="0 8 * * 1",
@@ -235,7 +236,7 @@ def test_unit_bound_staff_see_only_their_unit(app, clock):
     now = clock.now()
     for i, unit in enumerate(["CT.NK", "CT.NK.01", "CT.NKX", "CT.CR", None]):
         m, _ = store.touch_member("zalo", f"Z{i}", at=now, display_name=f"Hội viên {i}")
-        store.db.execute("UPDATE members SET unit_code = ? WHERE id = ?", [unit, m["id"]])
+        dbcheck.execute(store, "UPDATE members SET unit_code = ? WHERE id = ?", [unit, m["id"]])
     store.close()
     client, _ = logged_in(app, "donvi")
     page = client.get("/admin/members").get_data(as_text=True)
@@ -324,7 +325,7 @@ def test_unit_bound_staff_cannot_see_or_control_other_units_broadcasts(app, cloc
     create_account(store, "gui-donvi", PASSWORD, "broadcaster", "CT.NK", now=time.time())
     now = clock.now()
     m, _ = store.touch_member("zalo", "Z-CR", at=now, display_name="Người ở Cái Răng")
-    store.db.execute("UPDATE members SET unit_code = 'CT.CR' WHERE id = ?", [m["id"]])
+    dbcheck.execute(store, "UPDATE members SET unit_code = 'CT.CR' WHERE id = ?", [m["id"]])
     other = broadcasts.create_broadcast(store, app.config, text="Tin của đơn vị khác", now=now, schedule="once",
                                         run_at=now + 3600, audience="unit:CT.CR")
     province = broadcasts.create_broadcast(store, app.config, text="Tin toàn tỉnh", now=now, schedule="once",

@@ -8,6 +8,7 @@ import pytest
 
 from bot.core import models
 from bot.core.models import Event
+from tests import dbcheck
 
 
 def run(app, store, text="", *, user="U1", channel="simulator", payload=None, kind=models.TEXT, group=None, addressed=True, extra=None):
@@ -121,7 +122,7 @@ def test_an_unreadable_inbox_row_does_not_stop_the_events_after_it(app, store, c
     from bot.pipeline.inbox import ingest
 
     services = app.extensions["bot"]
-    store._write(
+    dbcheck.execute(store, 
         "INSERT INTO inbox (channel, event_key, received_at, event, raw) VALUES (?, ?, ?, ?, ?)",
         ["simulator", "bad-1", clock.now(), '{"channel": "simulator", "kind": "text", "no_such_field": 1}', "{}"],
     )

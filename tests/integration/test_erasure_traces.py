@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from bot.pipeline.outbox import drain
+from tests import dbcheck
 from tests.conftest import sign_zalo
 
 MEMBER = "ZFOLLOW-7731"
@@ -33,7 +34,7 @@ def test_erasure_removes_the_platform_id_from_inbox_keys_and_the_sent_goodbye(ap
     post_zalo(client, {"event_name": "follow", "timestamp": ts, "follower": {"id": MEMBER}, "oa_id": "OA1"})
     post_zalo(client, zalo_text("menu", "zm1", ts))
     run(app, store)
-    assert store._rows("SELECT event_key FROM inbox WHERE event_key LIKE ?", [f"%{MEMBER}%"])  # follow:<id>:<ts>
+    assert dbcheck.rows(store, "SELECT event_key FROM inbox WHERE event_key LIKE ?", [f"%{MEMBER}%"])  # follow:<id>:<ts>
     post_zalo(client, zalo_text("xóa dữ liệu", "zm2", ts))
     run(app, store)
     post_zalo(client, zalo_text("#ERASE_YES", "zm3", ts))
@@ -42,19 +43,19 @@ def test_erasure_removes_the_platform_id_from_inbox_keys_and_the_sent_goodbye(ap
     assert "Đã xóa dữ liệu" in sent[-1]["message"]["text"]  # the goodbye did reach the member
 
     leftovers = {
-        table: store._rows(f"SELECT * FROM {table} WHERE " + " OR ".join(f"CAST({c} AS TEXT) LIKE ?" for c in cols),
+        table: dbcheck.rows(store, f"SELECT * FROM {table} WHERE " + " OR ".join(f"CAST({c} AS TEXT) LIKE ?" for c in cols),
                            [f"%{MEMBER}%"] * len(cols))
         for table, cols in {"inbox": ("event_key", "event", "raw"), "outbox": ("recipient", "message"),
                             "members": ("platform_id",)}.items()
     }
     assert leftovers == {"inbox": [], "outbox": [], "members": []}
     # anonymous counts stay: the rows are still there
-    assert store._rows("SELECT count(*) AS n FROM inbox")[0]["n"] == 4
-    assert store._rows("SELECT count(*) AS n FROM outbox WHERE status = 'sent'")[0]["n"] >= 3
-    assert store._rows("SELECT count(*) AS n FROM members WHERE status = 'erased'")[0]["n"] == 1
+    assert dbcheck.rows(store, "SELECT count(*) AS n FROM inbox")[0]["n"] == 4
+    assert dbcheck.rows(store, "SELECT count(*) AS n FROM outbox WHERE status = 'sent'")[0]["n"] >= 3
+    assert dbcheck.rows(store, "SELECT count(*) AS n FROM members WHERE status = 'erased'")[0]["n"] == 1
 
     # secure_delete: the erased text is overwritten in the database file itself
-    assert store.db.execute("PRAGMA secure_delete").fetchone()[0] == 1
-    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert dbcheck.execute(store, "PRAGMA secure_delete").fetchone()[0] == 1
+    dbcheck.execute(store, "PRAGMA wal_checkpoint(TRUNCATE)")
     with open(app.config["DATABASE_PATH"], "rb") as fh:
         assert MEMBER.encode() not in fh.read()

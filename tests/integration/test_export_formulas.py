@@ -9,6 +9,7 @@ import io
 import openpyxl
 
 from bot.reports.export import csv_bytes, safe_cell
+from tests import dbcheck
 from tests.integration.test_participation_import import login
 from tests.integration.test_reports import app, population  # noqa: F401  (fixtures)
 
@@ -23,8 +24,8 @@ DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 def poison(store, population) -> None:  # noqa: F811
     for user, name in EVIL.items():
-        store.db.execute("UPDATE members SET full_name = NULL, display_name = ? WHERE id = ?", [name, population[user].member["id"]])
-    store.db.execute("UPDATE members SET full_name = ? WHERE id = ?", ["\tTab Name", population["A3"].member["id"]])
+        dbcheck.execute(store, "UPDATE members SET full_name = NULL, display_name = ? WHERE id = ?", [name, population[user].member["id"]])
+    dbcheck.execute(store, "UPDATE members SET full_name = ? WHERE id = ?", ["\tTab Name", population["A3"].member["id"]])
 
 
 def assert_csv_safe(text: str) -> None:
@@ -75,7 +76,7 @@ def test_reports_in_xlsx_and_csv_hold_no_formulas(app, client, store, runner, po
 
 def test_members_export_holds_no_formulas(app, client, store, population):  # noqa: F811
     poison(store, population)
-    store.db.execute("UPDATE members SET platform_id = '=1+1' WHERE id = ?", [population["A2"].member["id"]])
+    dbcheck.execute(store, "UPDATE members SET platform_id = '=1+1' WHERE id = ?", [population["A2"].member["id"]])
     login(client, store, "admin")
     data = client.get("/admin/members/export.csv").data.decode("utf-8-sig")
     assert "HYPERLINK" in data

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.pipeline.outbox import drain
+from tests import dbcheck
 from tests.conftest import ZALO_APP_ID, ZALO_BOT_SECRET, ZALO_OA_SECRET, sign_messenger
 
 EXAMPLES = 1200  # per channel; 3,600 bodies in about 30 s on the CI machine
@@ -166,7 +167,7 @@ def test_signed_malformed_bodies_never_get_a_5xx_and_a_valid_message_is_still_an
     assert sum(statuses.values()) >= EXAMPLES // 2
     # whatever got stored is processed without breaking the inbox for the next member
     services.processor.process_pending(store, limit=100_000)
-    assert store._rows("SELECT count(*) AS n FROM inbox WHERE NOT json_valid(event) OR NOT json_valid(raw)")[0]["n"] == 0
+    assert dbcheck.rows(store, "SELECT count(*) AS n FROM inbox WHERE NOT json_valid(event) OR NOT json_valid(raw)")[0]["n"] == 0
     body, user = valid_message(channel, clock.now())
     assert post(client, channel, body).status_code == 200
     services.processor.process_pending(store, limit=100_000)

@@ -8,6 +8,7 @@ import random
 import pytest
 
 from bot.participation.contests import check_contests, parse_contests
+from tests import dbcheck
 from tests.participation_support import ROOT, Chat, content_app, make_content
 
 STYLES = ["simulator", "messenger", "zalo", "zalo_bot", "console"]
@@ -23,7 +24,7 @@ def haihoa_handler(app):
 
 
 def draws(store, member_id):
-    return store._rows("SELECT * FROM haihoa_draws WHERE member_id = ? ORDER BY id", [member_id])
+    return dbcheck.rows(store, "SELECT * FROM haihoa_draws WHERE member_id = ? ORDER BY id", [member_id])
 
 
 def force_item(app, monkeypatch, kind: str, item_id: str) -> None:
@@ -118,7 +119,7 @@ def test_reporting_the_same_contest_twice_keeps_one_row(app, store):
     chat.send(yes.title, payload=yes.payload)  # an old button tapped again
     chat.send("x", payload="CONTEST_PICK:tim-hieu-luat-bien-phong-2023")
     assert "đã báo tham gia" in chat.text
-    count = store._value("SELECT count(*) FROM participations WHERE member_id = ?", [chat.member["id"]])
+    count = dbcheck.value(store, "SELECT count(*) FROM participations WHERE member_id = ?", [chat.member["id"]])
     assert count == 1
 
 
@@ -204,7 +205,7 @@ def test_contest_confirmation_typed_as_yes_records_the_participation(app, store,
     chat.send(reply)
     assert "Đã ghi nhận chị tham gia" in chat.text
     assert store.member_participation(chat.member["id"], "tim-hieu-luat-bien-phong-2023") is not None
-    assert store._value("SELECT count(*) FROM questions") == 0  # not sent to the answer engine
+    assert dbcheck.value(store, "SELECT count(*) FROM questions") == 0  # not sent to the answer engine
 
 
 def test_contest_confirmation_typed_as_no_records_nothing(app, store):
@@ -212,7 +213,7 @@ def test_contest_confirmation_typed_as_no_records_nothing(app, store):
     chat.send("x", payload="CONTEST_PICK:tim-hieu-luat-bien-phong-2023")
     chat.send("không")
     assert store.member_participation(chat.member["id"], "tim-hieu-luat-bien-phong-2023") is None
-    assert store._value("SELECT count(*) FROM questions") == 0
+    assert dbcheck.value(store, "SELECT count(*) FROM questions") == 0
     chat.send("có")  # the question is over: a later "có" does not report the contest
     assert store.member_participation(chat.member["id"], "tim-hieu-luat-bien-phong-2023") is None
 

@@ -11,6 +11,7 @@ import pytest
 from bot.core import models
 from bot.core.models import Event
 from bot.web.auth import create_account
+from tests import dbcheck
 
 PASSWORD = "mat-khau-du-dai-2"
 DAY = 86400.0
@@ -151,7 +152,7 @@ def _questions(app):
 
     store = Store.open(app.config["DATABASE_PATH"])
     try:
-        return {q["text"]: q for q in store._rows("SELECT * FROM questions")}
+        return {q["text"]: q for q in dbcheck.rows(store, "SELECT * FROM questions")}
     finally:
         store.close()
 

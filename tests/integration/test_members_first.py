@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scheduler import broadcasts
+from tests import dbcheck
 from tests.integration.test_broadcasts import HOUR, member, tick
 
 
@@ -12,7 +13,7 @@ def test_a_reply_queued_behind_a_large_broadcast_is_claimed_next(app, store, clo
         member(store, "messenger", f"P{i}", last=now - HOUR)
     broadcasts.create_broadcast(store, app.config, text="Tin tuần này", now=now, schedule="now")
     tick(app, store, now)
-    assert store._value("SELECT count(*) FROM outbox WHERE kind = 'broadcast' AND status = 'pending'") == 300
+    assert dbcheck.value(store, "SELECT count(*) FROM outbox WHERE kind = 'broadcast' AND status = 'pending'") == 300
     first = store.claim_outbound("messenger", now=now + 1)
     assert first is not None and first["kind"] == "broadcast"  # the broadcast is sending
     [reply_id] = store.enqueue(channel="messenger", recipient="P250", messages=[{"text": "trả lời"}], at=now + 2)
@@ -26,7 +27,7 @@ def test_a_reply_queued_behind_a_large_broadcast_is_claimed_next(app, store, clo
 def test_the_claim_uses_the_priority_index(app, store):
     plan = " ".join(
         str(r[3])
-        for r in store.db.execute(
+        for r in dbcheck.execute(store, 
             "EXPLAIN QUERY PLAN SELECT o.* FROM outbox o WHERE o.channel = 'messenger' AND o.status = 'pending'"
             " AND o.next_attempt_at <= 1 ORDER BY o.priority, o.next_attempt_at, o.id LIMIT 1"
         ).fetchall()
@@ -64,14 +65,14 @@ def test_broadcast_expansion_goes_in_short_chunks_and_resumes_from_its_cursor(ap
         pass
     [run] = store.runs_of(bid)
     assert run["state"] == "sending" and run["expand_cursor"] == ids[19] and run["expanded_at"] is None
-    assert store._value("SELECT count(*) FROM outbox WHERE run_id = ?", [run["id"]]) == 20
+    assert dbcheck.value(store, "SELECT count(*) FROM outbox WHERE run_id = ?", [run["id"]]) == 20
     broadcasts.finish_runs(store, now)  # nothing open yet must not end a run that is still expanding
     assert store.get_run(run["id"])["state"] == "sending"
     monkeypatch.setattr(store, "expand_run_chunk", real_chunk)
     broadcasts.start_runs(store, app.config, app.extensions["bot"].channels, now + 1, chunk=10)
     run = store.get_run(run["id"])
     assert run["expanded_at"] is not None and run["targeted"] == 25
-    assert store._value("SELECT count(DISTINCT member_id) FROM outbox WHERE run_id = ?", [run["id"]]) == 25
+    assert dbcheck.value(store, "SELECT count(DISTINCT member_id) FROM outbox WHERE run_id = ?", [run["id"]]) == 25
     assert len(transactions) >= 4  # one per chunk, not one for the whole audience
 
 
@@ -157,4 +158,4 @@ def test_the_missed_run_grace_is_checked_when_a_run_starts(app, store, clock):
     broadcasts.start_runs(store, app.config, app.extensions["bot"].channels, later)
     [run] = store.runs_of(bid)
     assert run["state"] == "missed"
-    assert store._value("SELECT count(*) FROM outbox WHERE run_id = ?", [run["id"]]) == 0
+    assert dbcheck.value(store, "SELECT count(*) FROM outbox WHERE run_id = ?", [run["id"]]) == 0

@@ -11,6 +11,7 @@ import pytest
 
 from bot.participation.catalog import get_catalog
 from bot.participation.importer import ImportFileError, import_participation
+from tests import dbcheck
 from tests.participation_support import Chat, content_app, make_content
 
 HEADER = "Họ và tên,Số điện thoại,Đơn vị,Cuộc thi,Ngày,Kết quả\n"
@@ -55,11 +56,11 @@ def test_every_row_is_added_merged_or_rejected_with_reasons(app, store):
     assert any("CT.KHONGCO" in r for r in rejected[9])
     assert report.total == len(report.added) + len(report.merged) + len(report.rejected)  # nothing dropped
     assert [w["line"] for w in report.warnings] == [10]  # before the contest started
-    rows = store._rows("SELECT * FROM participations WHERE source = 'import' ORDER BY id")
+    rows = dbcheck.rows(store, "SELECT * FROM participations WHERE source = 'import' ORDER BY id")
     assert [(r["full_name"], r["unit_code"], r["phone"]) for r in rows] == [
         ("Võ Thị Hoa", "CT.PHULOI.CH02", "0903111222"), ("Đỗ Thị Mai", "CT.PHULOI", None), ("Trần Thị Út", "CT.LAIHOA", "0912000999")]
     assert rows[0]["result"] == "khuyến khích"  # the duplicate's result was merged in
-    log = store._row("SELECT * FROM participation_imports")
+    log = dbcheck.row(store, "SELECT * FROM participation_imports")
     assert (log["total_rows"], log["added"], log["merged"], log["rejected"]) == (8, 3, 2, 3)
     assert "Lê Văn" not in log["reasons"]  # the stored log keeps line numbers and reasons, no names
 
@@ -68,14 +69,14 @@ def test_importing_the_same_file_again_merges_everything(app, store):
     run_import(app, store, GOOD)
     again = run_import(app, store, GOOD)
     assert (len(again.added), len(again.merged), len(again.rejected)) == (0, 2, 0)
-    assert store._value("SELECT count(*) FROM participations") == 2
+    assert dbcheck.value(store, "SELECT count(*) FROM participations") == 2
 
 
 def test_dry_run_writes_nothing(app, store):
     report = run_import(app, store, MESSY, dry_run=True)
     assert len(report.added) == 3 and report.dry_run
-    assert store._value("SELECT count(*) FROM participations") == 0
-    assert store._value("SELECT count(*) FROM participation_imports") == 0
+    assert dbcheck.value(store, "SELECT count(*) FROM participations") == 0
+    assert dbcheck.value(store, "SELECT count(*) FROM participation_imports") == 0
 
 
 def test_a_member_who_reported_in_chat_is_merged_and_a_registered_phone_is_linked(app, store):
@@ -95,7 +96,7 @@ def test_imported_rows_are_linked_when_the_person_registers_later(app, store):
     run_import(app, store, GOOD)
     chat = Chat(app, store)
     chat.register(name="Võ Thị Hoa", phone="0903111222")
-    row = store._row("SELECT * FROM participations WHERE phone = '0903111222'")
+    row = dbcheck.row(store, "SELECT * FROM participations WHERE phone = '0903111222'")
     assert row["member_id"] == chat.member["id"]
 
 
@@ -107,7 +108,7 @@ def test_imported_rows_are_linked_when_the_person_registers_later(app, store):
 def test_unreadable_files_import_nothing(app, store, data, message, clock):
     with pytest.raises(ImportFileError, match=message):
         import_participation(store, get_catalog(app.config), data, filename="x.csv", now=clock.now(), tz="Asia/Ho_Chi_Minh")
-    assert store._value("SELECT count(*) FROM participations") == 0
+    assert dbcheck.value(store, "SELECT count(*) FROM participations") == 0
 
 
 def test_semicolon_separated_excel_files_are_read(app, store):
@@ -153,11 +154,11 @@ def test_import_endpoint_is_a_multipart_upload_behind_the_report_permission(app,
     headers = login(client, store, "reporter")
     assert upload({}).status_code == 400  # CSRF token missing
     body = upload(headers, dry_run="1").get_json()
-    assert body["dry_run"] and body["added"] == 3 and store._value("SELECT count(*) FROM participations") == 0
+    assert body["dry_run"] and body["added"] == 3 and dbcheck.value(store, "SELECT count(*) FROM participations") == 0
     body = upload(headers).get_json()
     assert (body["added"], body["merged"], body["rejected"]) == (3, 2, 3)
     assert {r["line"] for r in body["rejected_rows"]} == {4, 8, 9}
-    assert store._row("SELECT * FROM audit_log WHERE action = 'participation.import'") is not None
+    assert dbcheck.row(store, "SELECT * FROM audit_log WHERE action = 'participation.import'") is not None
     bad = upload(headers, text="a,b\n1,2\n")
     assert bad.status_code == 400 and "Thiếu cột" in bad.get_json()["error"]
 

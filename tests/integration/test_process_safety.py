@@ -6,6 +6,8 @@ import multiprocessing
 
 import pytest
 
+from tests import dbcheck
+
 
 def _migrate(path: str, barrier, results) -> None:
     from bot.storage.store import Store
@@ -33,7 +35,7 @@ def test_four_processes_starting_on_a_new_database_all_migrate_it(tmp_path):
         from bot.storage.store import Store
 
         store = Store.open(path)
-        names = [r["name"] for r in store._rows("SELECT name FROM _sqlite_migrations")]
+        names = [r["name"] for r in dbcheck.rows(store, "SELECT name FROM _sqlite_migrations")]
         store.close()
         assert len(names) == len(set(names))  # each migration applied once
 
@@ -46,7 +48,7 @@ def test_a_second_worker_process_waits_or_refuses_and_never_touches_live_sends(a
     first.start(wait=0)
     try:
         [outbox_id] = store.enqueue(channel="simulator", recipient="U1", messages=[{"text": "x"}], at=clock.now())
-        store._write("UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id = ?", [clock.now(), outbox_id])
+        dbcheck.execute(store, "UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id = ?", [clock.now(), outbox_id])
         second = Workers(services)  # another process starting
         with pytest.raises(WorkersBusy, match="Một tiến trình khác"):
             second.start(wait=0.5)

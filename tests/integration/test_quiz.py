@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.participation import catalog as catalog_module
 from bot.core.models import Event
+from bot.participation import catalog as catalog_module
 from bot.participation.quizzes import parse_quizzes
+from tests import dbcheck
 from tests.participation_support import QUIZZES, Chat, content_app, make_content
 
 
@@ -29,7 +30,7 @@ def start_open_quiz(chat: Chat) -> None:
 
 
 def attempts(store, member_id):
-    return store._rows("SELECT * FROM quiz_attempts WHERE member_id = ? ORDER BY id", [member_id])
+    return dbcheck.rows(store, "SELECT * FROM quiz_attempts WHERE member_id = ? ORDER BY id", [member_id])
 
 
 @pytest.mark.parametrize("channel,group", [

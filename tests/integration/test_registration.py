@@ -6,6 +6,7 @@ import pytest
 
 from bot.core import models
 from bot.core.people import clean_name, normalise_phone
+from tests import dbcheck
 from tests.participation_support import Chat, content_app, make_content
 
 
@@ -272,7 +273,7 @@ def test_retention_erases_silent_members_and_the_scheduler_runs_it_nightly(app, 
     active = Chat(app, store, user="NEW")
     active.register(name="Lê Thị Mới", phone="0912000111")
     months = int(app.config["DATA_RETENTION_MONTHS"])
-    store.db.execute("UPDATE members SET last_inbound_at = ? WHERE platform_id = 'OLD'", [clock.now() - (months * 31 + 1) * 86400])
+    dbcheck.execute(store, "UPDATE members SET last_inbound_at = ? WHERE platform_id = 'OLD'", [clock.now() - (months * 31 + 1) * 86400])
     assert run_purge(app.extensions["bot"]) == 1
     assert store.find_member("simulator", "OLD") is None
     assert store.find_member("simulator", "NEW")["full_name"] == "Lê Thị Mới"
@@ -322,6 +323,6 @@ def test_erase_confirmation_does_not_promise_to_erase_the_unit_that_is_kept(app,
     chat.send("XÓA DỮ LIỆU")
     promised = chat.text.split("Chỉ giữ lại")[0]
     chat.tap("Đồng ý xóa")
-    kept = store._row("SELECT unit_code FROM members WHERE id = ?", [member_id])
+    kept = dbcheck.row(store, "SELECT unit_code FROM members WHERE id = ?", [member_id])
     assert kept["unit_code"] == "CT.PHULOI.CH01"
     assert "đơn vị" not in promised

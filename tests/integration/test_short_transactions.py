@@ -10,6 +10,7 @@ import pytest
 from bot.participation.catalog import get_catalog
 from bot.participation.importer import import_participation
 from bot.participation.privacy import run_purge
+from tests import dbcheck
 from tests.participation_support import content_app, make_content
 
 HEADER = "Họ và tên,Số điện thoại,Đơn vị,Cuộc thi,Ngày,Kết quả\n"
@@ -38,14 +39,14 @@ def full_scans(store, statements, names) -> list[str]:
     for sql in statements:
         if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
             continue
-        plan = " | ".join(str(r[3]) for r in store.db.execute("EXPLAIN QUERY PLAN " + sql).fetchall())
+        plan = " | ".join(str(r[3]) for r in dbcheck.execute(store, "EXPLAIN QUERY PLAN " + sql).fetchall())
         if any(m.group(1) in names for m in re.finditer(r"\bSCAN (\w+)", plan)):
             found.append(f"{sql}  ->  {plan}")
     return found
 
 
 def plan_of(store, sql: str) -> str:
-    return " | ".join(str(r[3]) for r in store.db.execute("EXPLAIN QUERY PLAN " + sql).fetchall())
+    return " | ".join(str(r[3]) for r in dbcheck.execute(store, "EXPLAIN QUERY PLAN " + sql).fetchall())
 
 
 def rows(n: int) -> str:
@@ -68,7 +69,7 @@ def test_a_dry_run_writes_nothing(app, store):
     assert len(report.added) == 30
     writes = [s for s in statements if s.lstrip().upper().startswith(("BEGIN", "INSERT", "UPDATE", "DELETE"))]
     assert writes == []
-    assert store._value("SELECT count(*) FROM participations") == 0
+    assert dbcheck.value(store, "SELECT count(*) FROM participations") == 0
 
 
 def test_an_import_writes_in_short_transactions_and_its_duplicate_check_uses_indexes(app, store):
@@ -89,7 +90,7 @@ def test_the_nightly_purge_erases_member_by_member_through_indexes(app, store, c
     now = clock.now()
     for i in range(3):
         member, _ = store.touch_member("zalo", f"Z{i}", at=now - 800 * DAY)
-        store.db.execute("UPDATE members SET full_name = 'Lê Thị A', phone = ? WHERE id = ?", [f"090000000{i}", member["id"]])
+        dbcheck.execute(store, "UPDATE members SET full_name = 'Lê Thị A', phone = ? WHERE id = ?", [f"090000000{i}", member["id"]])
     with traced(store) as statements:
         from bot.participation import privacy
 
@@ -112,7 +113,7 @@ def test_the_nightly_purge_prunes_old_inbox_and_outbox_rows(app, store, clock):
     old, recent = now - 401 * DAY, now - 10 * DAY
     store.add_inbound([(e, {}) for e in _text_events("messenger", 2)], at=old)
     store.add_inbound([(Event(channel="messenger", kind="text", user_id="U9", event_key="new"), {})], at=recent)
-    store._write("UPDATE inbox SET status = 'done'")
+    dbcheck.execute(store, "UPDATE inbox SET status = 'done'")
     store.add_inbound([(Event(channel="messenger", kind="text", user_id="U8", event_key="waiting"), {})], at=old)
     [sent_old] = store.enqueue(channel="messenger", recipient="U1", messages=[{"text": "a"}], at=old)
     store.mark_sent(sent_old, platform_message_id="m", at=old)
@@ -120,7 +121,7 @@ def test_the_nightly_purge_prunes_old_inbox_and_outbox_rows(app, store, clock):
     [sent_new] = store.enqueue(channel="messenger", recipient="U3", messages=[{"text": "c"}], at=recent)
     store.mark_sent(sent_new, platform_message_id="m2", at=recent)
     run_purge(services)
-    keys = sorted(r["event_key"] for r in store._rows("SELECT event_key FROM inbox"))
+    keys = sorted(r["event_key"] for r in dbcheck.rows(store, "SELECT event_key FROM inbox"))
     assert keys == ["new", "waiting"]  # old handled events go; pending ones stay
     assert store.get_outbound(sent_old) is None
     assert store.get_outbound(pending_old) is not None and store.get_outbound(sent_new) is not None

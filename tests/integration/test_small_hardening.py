@@ -9,6 +9,7 @@ import pytest
 
 from bot.participation.catalog import get_catalog
 from bot.participation.importer import ImportFileError, import_participation
+from tests import dbcheck
 from tests.integration.test_participation_import import login
 from tests.participation_support import content_app, make_content
 
@@ -28,7 +29,7 @@ def test_the_simulator_answers_400_to_non_object_json_and_replaces_lone_surrogat
         assert resp.status_code == 400, body[:40]
     resp = client.post(send, data=b'{"user":"u1","text":"menu \\ud83d"}', content_type="application/json")
     assert resp.status_code == 200
-    [event] = [r["event"] for r in store._rows("SELECT event FROM inbox")]
+    [event] = [r["event"] for r in dbcheck.rows(store, "SELECT event FROM inbox")]
     assert "\ufffd" in event
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests import dbcheck
 from tests.conftest import ROOT, platform_config
 
 SITE = "https://phunu.example.vn"
@@ -169,7 +170,7 @@ def test_nothing_personal_is_stored_for_an_anonymous_visitor(chat_app, chat):
 
     store = Store.open(chat_app.config["DATABASE_PATH"])
     try:
-        dump = "\n".join(store.db.conn.iterdump())
+        dump = dbcheck.dump(store)
     finally:
         store.close()
     assert "203.0.113.77" not in dump  # the address only feeds the in-memory rate limit

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from bot.pipeline.outbox import drain
+from tests import dbcheck
 from tests.conftest import ZALO_APP_ID, ZALO_BOT_SECRET, ZALO_OA_SECRET, sign_messenger
 
 YEAR = 365 * 86400
@@ -48,7 +49,7 @@ def zalo_text(sender: str, text: str, timestamp: str, msg_id: str = "zm1") -> by
 
 
 def inbox_events(store) -> list[dict]:
-    rows = store._rows("SELECT event, json_valid(event) AS ok_event, json_valid(raw) AS ok_raw FROM inbox ORDER BY id")
+    rows = dbcheck.rows(store, "SELECT event, json_valid(event) AS ok_event, json_valid(raw) AS ok_raw FROM inbox ORDER BY id")
     assert all(r["ok_event"] and r["ok_raw"] for r in rows), "inbox holds text SQLite cannot read as JSON"
     return [json.loads(r["event"]) for r in rows]
 
@@ -77,7 +78,7 @@ def test_a_nan_timestamp_is_read_as_the_receive_time_and_the_inbox_stays_strict_
     assert [e["user_id"] for e in events] == ["ZNAN1"]
     assert clock.now() - 5 < events[0]["timestamp"] <= clock.now()
     # the queries that scan the inbox keep working
-    assert store._rows("SELECT count(*) AS n FROM inbox WHERE json_extract(event, '$.user_id') = 'ZNAN1'")[0]["n"] == 1
+    assert dbcheck.rows(store, "SELECT count(*) AS n FROM inbox WHERE json_extract(event, '$.user_id') = 'ZNAN1'")[0]["n"] == 1
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
@@ -126,7 +127,7 @@ def test_lone_surrogates_are_replaced_not_a_500(app, client, store, clock, platf
            b'"from":{"id":"bsur","display_name":"\\udc00"},"chat":{"id":"bsur"},"text":"\\ud83d"}}')
     assert post_bot(client, bot).status_code == 200
     process(app, store)
-    assert store._rows("SELECT status FROM inbox") == [{"status": "done"}] * 2
+    assert dbcheck.rows(store, "SELECT status FROM inbox") == [{"status": "done"}] * 2
 
 
 @pytest.mark.parametrize("bad_item", [
@@ -204,4 +205,4 @@ def test_events_without_a_sender_id_are_refused_not_answered_to_empty(app, clien
     assert post_bot(client, bot).status_code == 200
     assert inbox_events(store) == []
     process(app, store)
-    assert store._rows("SELECT count(*) AS n FROM outbox WHERE recipient = ''")[0]["n"] == 0
+    assert dbcheck.rows(store, "SELECT count(*) AS n FROM outbox WHERE recipient = ''")[0]["n"] == 0

@@ -174,3 +174,17 @@ def test_no_code_outside_storage_touches_a_connection():
             if needle in text:
                 wrong.append(f"{path.relative_to(ROOT)}: {needle}")
     assert wrong == []
+
+
+def test_no_file_over_400_lines_and_no_function_over_60_outside_migrations():
+    wrong = []
+    for module, path in sorted(modules().items()) + [("app", ROOT / "app.py")]:
+        if module.endswith("migrations"):
+            continue
+        source = path.read_text(encoding="utf-8")
+        if len(source.splitlines()) > 400:
+            wrong.append(f"{path.relative_to(ROOT)}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {node.end_lineno - node.lineno + 1} lines")
+    assert wrong == []
