@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
@@ -114,7 +115,7 @@ def test_backup_script_makes_a_backup_and_keeps_the_newest(tmp_path):
     out = tmp_path / "backups"
     env = {k: v for k, v in os.environ.items() if k not in {s.name for s in SETTINGS}}
     env.update({"DATABASE_PATH": str(db), "SECRET_KEY": "k" * 32, "BACKUP_DIR": str(out), "BACKUP_KEEP": "2",
-                "FLASK": str(ROOT / ".venv" / "bin" / "flask") if (ROOT / ".venv" / "bin" / "flask").exists() else "flask"})
+                "FLASK": str(Path(sys.executable).parent / "flask")})  # the flask of the environment running the tests
     out.mkdir()
     for old in ("bot-20000101-000000.db", "bot-20000102-000000.db", "content-20000101-000000.tar.gz"):
         (out / old).write_text("old")

@@ -60,12 +60,16 @@ def test_simulator_on_a_phone(phone, bot):
         page.press("#text", "Enter")
         page.wait_for_timeout(200)
     sync_api.expect(page.locator(".msg.bot").last.locator(".chip").last).to_be_attached()
-    page.wait_for_timeout(300)
     log = page.locator("#log")
-    # scrolled after the buttons were added: the last button is inside the visible chat
-    last_chip = page.locator(".msg.bot").last.locator(".chip").last
-    chip_box, log_box = last_chip.bounding_box(), log.bounding_box()
-    assert chip_box["y"] + chip_box["height"] <= log_box["y"] + log_box["height"] + 1
+    # scrolled after the buttons were added: the last button is inside the visible chat (the four
+    # replies arrive one after another, so look again until the newest one has been scrolled to)
+    for _ in range(50):
+        last_chip = page.locator(".msg.bot").last.locator(".chip").last
+        chip_box, log_box = last_chip.bounding_box(), log.bounding_box()
+        if chip_box and chip_box["y"] + chip_box["height"] <= log_box["y"] + log_box["height"] + 1:
+            break
+        page.wait_for_timeout(100)
+    assert chip_box["y"] + chip_box["height"] <= log_box["y"] + log_box["height"] + 1, (chip_box, log_box)
 
     page.fill("#text", "Chỉ thị 01/CT-TTg là gì")
     page.press("#text", "Enter")
