@@ -7,7 +7,6 @@ The app runs as in production (`python app.py`: waitress, workers, scheduler), l
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -16,10 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -r requirements-dev.txt)")
+from tests.e2e.browser import ARGS, CHROMIUM, sync_api  # noqa: E402  (skips this module without a browser)
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
@@ -27,8 +23,6 @@ from werkzeug import Response
 from tests.conftest import ROOT, platform_config
 from tests.e2e.test_server import start_server, stop
 
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "mat-khau-thu-nghiem-1"
 TIMEOUT = 30_000  # ms
 QUESTION = "Cho tôi hỏi lịch sinh hoạt của chi hội tháng này"
