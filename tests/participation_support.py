@@ -10,17 +10,32 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import datetime as dt
+
 from bot.core import models
 from bot.core.models import Event
 
 ROOT = Path(__file__).resolve().parent.parent
 
+def _pinned_day() -> dt.date:
+    from tests.conftest import pinned_instant
+
+    return dt.datetime.fromtimestamp(pinned_instant(), dt.timezone(dt.timedelta(hours=7))).date()
+
+
+# Quiz windows relative to the tests' pinned day (never calendar dates that will pass):
+# the open quizzes run from a year before to a year after it, the closed one ended 30 days before.
+TODAY = _pinned_day()
+OPENS = (TODAY - dt.timedelta(days=365)).isoformat()
+CLOSES = (TODAY + dt.timedelta(days=365)).isoformat()
+CLOSED_ON = TODAY - dt.timedelta(days=30)
+
 QUIZZES = {
     "test-open.yaml": """
 id: test-open
 title: Bài thi thử đang mở
-opens: 2020-01-01
-closes: 2099-12-31
+opens: {OPENS}
+closes: {CLOSES}
 attempts_allowed: 2
 shuffle_questions: false
 shuffle_choices: false
@@ -47,8 +62,8 @@ questions:
     "test-closed.yaml": """
 id: test-closed
 title: Bài thi thử đã đóng
-opens: 2020-01-01
-closes: 2020-12-31
+opens: {OPENS}
+closes: {CLOSED}
 questions:
   - id: lanh-hai
     text: Lãnh hải Việt Nam rộng bao nhiêu hải lý?
@@ -60,8 +75,8 @@ questions:
     "test-timed.yaml": """
 id: test-timed
 title: Bài thi thử có giới hạn giờ
-opens: 2020-01-01
-closes: 2099-12-31
+opens: {OPENS}
+closes: {CLOSES}
 time_limit_seconds: 30
 shuffle_questions: false
 shuffle_choices: false
@@ -79,6 +94,10 @@ questions:
     explanation: 1 hải lý bằng 1,852 km.
     source: vung-bien-hai-ly
 """,
+}
+QUIZZES = {
+    name: text.replace("{OPENS}", OPENS).replace("{CLOSES}", CLOSES).replace("{CLOSED}", CLOSED_ON.isoformat())
+    for name, text in QUIZZES.items()
 }
 
 

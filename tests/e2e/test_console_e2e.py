@@ -9,6 +9,7 @@ driven by Playwright; .ci/run installs it.  Without it these tests are skipped.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import shutil
@@ -32,6 +33,7 @@ from tests.e2e.test_server import start_server, stop  # noqa: E402
 PASSWORD = "mat-khau-thu-nghiem-1"
 MEMBERS = 24
 TIMEOUT = 30_000  # ms
+CONTEST = "tim-hieu-luat-bien-phong-2023"  # a contest of the shipped contests.yaml
 
 
 @pytest.fixture(scope="module")
@@ -199,12 +201,20 @@ def test_schedule_a_broadcast_and_watch_it_complete(page, site, platform):
     assert len(sent) == MEMBERS
 
 
+def _contest_day(days_after_start: int) -> str:
+    """A day inside the shipped contest's own period (its file's dates, not the calendar)."""
+    from bot.participation.contests import parse_contests
+
+    contest = parse_contests(ROOT / "content")[0][CONTEST]
+    return (contest.starts + dt.timedelta(days=days_after_start)).isoformat()
+
+
 def test_import_a_participation_csv_with_one_bad_row(page, site):
     rows = [
         ["Họ và tên", "Số điện thoại", "Đơn vị", "Cuộc thi", "Ngày"],
-        ["Nguyễn Thị Lan", "0912345678", "CT.PHULOI", "tim-hieu-luat-bien-phong-2023", "2023-12-01"],
-        ["Trần Thị Mai", "", "CT.PHULOI.CH01", "tim-hieu-luat-bien-phong-2023", "2023-12-02"],
-        ["Lê Thị Hồng", "0987654321", "CT.PHULOI", "khong-co-cuoc-thi-nay", "2023-12-03"],
+        ["Nguyễn Thị Lan", "0912345678", "CT.PHULOI", CONTEST, _contest_day(4)],
+        ["Trần Thị Mai", "", "CT.PHULOI.CH01", CONTEST, _contest_day(5)],
+        ["Lê Thị Hồng", "0987654321", "CT.PHULOI", "khong-co-cuoc-thi-nay", _contest_day(6)],
     ]
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
@@ -224,7 +234,7 @@ def test_download_a_report_and_open_it(page, site):
     import openpyxl
 
     page.goto(site["base"] + "/admin/reports")
-    page.fill("#f-from", "2023-11-01")
+    page.fill("#f-from", _contest_day(-30))  # a period that holds the imported rows
     page.get_by_role("button", name="Xem báo cáo", exact=True).click()
     sync_api.expect(page.locator("#t-tong-hop")).to_be_visible()
     with page.expect_download() as info:

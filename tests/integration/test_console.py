@@ -123,7 +123,7 @@ def test_an_unanswered_group_becomes_an_entry_or_is_ignored(app, content_dir, cl
         "csrf_token": token, "id": "hoi-phi", "topic": "su-dung-bot", "question": "Hội phí bao nhiêu tiền một năm?",
         "variants": "hội phí bao nhiêu tiền\nhoi phi bao nhieu tien\nđóng hội phí bao nhiêu", "keywords": "hội phí",
         "answer": "Mức hội phí do chi hội quyết định; chị hỏi cán bộ chi hội nơi mình sinh hoạt.", "status": "draft",
-        "question_ids": f"{ids[0]},{ids[1]}", "reviewed": "2026-11-29",
+        "question_ids": f"{ids[0]},{ids[1]}", "reviewed": clock.today("Asia/Ho_Chi_Minh").isoformat(),
     })
     assert response.status_code == 302, response.get_data(as_text=True)
     client.post("/admin/unanswered/review", data={"csrf_token": token, "ids": f"{ids[2]},{ids[3]}", "state": "ignored"})

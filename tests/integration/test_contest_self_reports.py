@@ -17,22 +17,25 @@ CONTESTS, _ = parse_contests(ROOT / "content")
 def test_a_report_made_after_the_end_counts_on_the_last_day_of_the_contest(app, store):  # noqa: F811
     chat = Chat(app, store, channel="messenger")
     chat.register()
-    chat.send("x", payload="CONTEST_PICK:tim-hieu-luat-bien-phong-2023")  # an old button: ended 22/12/2023
+    contest = CONTESTS["tim-hieu-luat-bien-phong-2023"]  # the shipped file's own period, long over
+    chat.send("x", payload=f"CONTEST_PICK:{contest.id}")  # an old button
     chat.tap("Tôi đã tham gia")
-    row = store.member_participation(chat.member["id"], "tim-hieu-luat-bien-phong-2023")
-    assert row["participated_on"] == "2023-12-22"
-    contest = CONTESTS["tim-hieu-luat-bien-phong-2023"]
-    assert _within_period(contest, "2023-12-01") == "2023-12-01"  # inside the period: that day
-    assert _within_period(contest, "2023-01-05") == "2023-11-27"
+    row = store.member_participation(chat.member["id"], contest.id)
+    assert row["participated_on"] == contest.ends.isoformat()
+    inside = contest.starts + dt.timedelta(days=4)
+    assert _within_period(contest, inside.isoformat()) == inside.isoformat()  # inside the period: that day
+    before = contest.starts - dt.timedelta(days=300)
+    assert _within_period(contest, before.isoformat()) == contest.starts.isoformat()
 
 
 def test_contests_that_ended_long_ago_are_not_offered(app, store):  # noqa: F811
     chat = Chat(app, store, channel="messenger")
     chat.send("THAM GIA CUỘC THI")
     shown = chat.rendered
-    assert "Luật Biên phòng" not in shown  # ended 22/12/2023
+    assert "Luật Biên phòng" not in shown  # the contest's own end date is long past
     assert "Tổ quốc bên bờ sóng" in shown  # no end date on file: still offered
-    offered = [c.id for c in get_catalog(app.config).reportable_contests(dt.date(2023, 12, 30))]
+    week_after = CONTESTS["tim-hieu-luat-bien-phong-2023"].ends + dt.timedelta(days=8)
+    offered = [c.id for c in get_catalog(app.config).reportable_contests(week_after)]
     assert "tim-hieu-luat-bien-phong-2023" in offered  # a week after the end: still offered
 
 

@@ -180,7 +180,7 @@ def test_review_queue_pending_answered_ignored_link_and_recheck(staff_app):
     assert linked["review_status"] == "done" and linked["review_entry_id"] == answered["review_entry_id"]
 
 
-def test_a_new_entry_marks_the_questions_it_now_answers_as_answered(httpserver, db_path, tmp_path):
+def test_a_new_entry_marks_the_questions_it_now_answers_as_answered(httpserver, db_path, tmp_path, clock):
     import shutil
 
     from app import create_app
@@ -189,7 +189,7 @@ def test_a_new_entry_marks_the_questions_it_now_answers_as_answered(httpserver, 
 
     content = tmp_path / "content"
     shutil.copytree(DATA / "content_small", content)
-    app = create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content)))
+    app = create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content)), clock=clock)
     store = Store.open(db_path)
     create_account(store, "canbo", PASSWORD, "editor", None, now=time.time())
     store.close()
@@ -199,7 +199,7 @@ def test_a_new_entry_marks_the_questions_it_now_answers_as_answered(httpserver, 
         "csrf_token": token, "id": "ngay-hoi-kcx", "topic": "su-dung-bot", "question": "Ngày hội Kim Cương Xanh tổ chức ở đâu?",
         "variants": "ngay hoi kim cuong xanh to chuc o dau\nđịa điểm ngày hội Kim Cương Xanh\nngày hội Kim Cương Xanh ở chỗ nào", "keywords": "Kim Cương Xanh",
         "answer": "Ngày hội Kim Cương Xanh tổ chức tại Nhà văn hóa phường Phú Lợi.", "status": "approved",
-        "source-0-name": "Thông báo của Hội về Ngày hội Kim Cương Xanh", "source-0-date": "2026", "reviewed": "2026-11-29",
+        "source-0-name": "Thông báo của Hội về Ngày hội Kim Cương Xanh", "source-0-date": "2026", "reviewed": clock.today("Asia/Ho_Chi_Minh").isoformat(),
     })
     assert response.status_code == 302, response.get_data(as_text=True)
     question = _questions(app)["Ngày hội Kim Cương Xanh tổ chức ở đâu"]

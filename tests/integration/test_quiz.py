@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,7 +9,7 @@ from bot.core.models import Event
 from bot.participation import catalog as catalog_module
 from bot.participation.quizzes import parse_quizzes
 from tests import dbcheck
-from tests.participation_support import QUIZZES, Chat, content_app, make_content
+from tests.participation_support import CLOSED_ON, CLOSES, QUIZZES, Chat, content_app, make_content
 
 
 @pytest.fixture
@@ -144,7 +142,7 @@ def test_shuffle_is_fixed_per_attempt_and_survives_a_restart(httpserver, db_path
 def test_closed_quiz_says_so(app, store):
     chat = Chat(app, store)
     chat.send("x", payload="QUIZ_START:test-closed")
-    assert "đã đóng" in chat.text and "31/12/2020" in chat.text
+    assert "đã đóng" in chat.text and f"{CLOSED_ON:%d/%m/%Y}" in chat.text
     assert chat.result.meta["command"] == "quiz_closed"
     assert attempts(store, chat.member["id"]) == []
 
@@ -153,7 +151,7 @@ def test_a_quiz_closing_during_an_attempt_stops_it(app, store, content):
     chat = Chat(app, store)
     start_open_quiz(chat)
     (content / "quizzes" / "test-open.yaml").write_text(
-        QUIZZES["test-open.yaml"].lstrip().replace("closes: 2099-12-31", "closes: 2021-01-01"), encoding="utf-8")
+        QUIZZES["test-open.yaml"].lstrip().replace(f"closes: {CLOSES}", f"closes: {CLOSED_ON.isoformat()}"), encoding="utf-8")
     catalog_module._cache.entries.clear()
     chat.send("a")
     assert "đã đóng" in chat.text
@@ -253,9 +251,11 @@ def test_shipped_quizzes_are_valid_and_cite_approved_bank_entries():
         assert 8 <= len(quiz.questions) <= 12
         for q in quiz.questions:
             assert entries[q.source].approved and entries[q.source].sources
-    shipped_on = datetime(2026, 12, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")).timestamp()
-    statuses = {q.status(shipped_on, "Asia/Ho_Chi_Minh") for q in quizzes.values()}
-    assert {"open", "closed"} <= statuses  # one open when shipped, one closed sample
+    # the shipped files hold one quiz to take and one closed sample: when the latest one opens
+    # (the content's own dates, not the calendar), the other has closed
+    opened = max(q.window("Asia/Ho_Chi_Minh")[0] for q in quizzes.values()) + 1
+    statuses = {q.status(opened, "Asia/Ho_Chi_Minh") for q in quizzes.values()}
+    assert {"open", "closed"} <= statuses
 
 
 def test_a_tap_is_read_by_its_payload_not_its_title(app, store):
