@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# The local channels staff test with (the simulator page, `flask chat`): never counted in any figure.
+TEST_CHANNELS = ("simulator", "console")
+
 # Event kinds the dispatcher understands.
 TEXT = "text"  # a member typed something (or tapped a quick reply / button)
 POSTBACK = "postback"  # Messenger postback button, e.g. GET_STARTED

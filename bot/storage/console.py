@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.core.models import TEST_CHANNELS
+
 # Channels whose traffic is staff testing, not members: left out of the dashboard figures.
-LOCAL_CHANNELS = ("simulator", "console")
 
 
 
@@ -44,7 +45,7 @@ class ConsoleStore:
     def conversations_by_bucket(self, bounds: Sequence[float]) -> list[dict[str, int]]:
         """Per time range: members who wrote (``people``) and their messages (``messages``)."""
         cte, params = _buckets(bounds)
-        local = ",".join("?" * len(LOCAL_CHANNELS))
+        local = ",".join("?" * len(TEST_CHANNELS))
         rows = self._rows(
             f"{cte} SELECT b.i AS i, count(x.id) AS messages,"
             " count(DISTINCT x.channel || ':' || json_extract(x.event, '$.user_id')) AS people"
@@ -52,14 +53,14 @@ class ConsoleStore:
             f" AND x.channel NOT IN ({local})"
             " AND json_extract(x.event, '$.kind') IN ('text', 'postback')"
             " GROUP BY b.i ORDER BY b.i",
-            [*params, *LOCAL_CHANNELS],
+            [*params, *TEST_CHANNELS],
         )
         return [{"messages": r["messages"], "people": r["people"] if r["messages"] else 0} for r in rows]
 
     def questions_by_bucket(self, bounds: Sequence[float]) -> list[dict[str, int]]:
         """Per time range: questions answered, answered with suggestions, and not answered."""
         cte, params = _buckets(bounds)
-        local = ",".join("?" * len(LOCAL_CHANNELS))
+        local = ",".join("?" * len(TEST_CHANNELS))
         rows = self._rows(
             f"{cte} SELECT b.i AS i,"
             " sum(q.decision = 'answer') AS answer, sum(q.decision = 'suggest') AS suggest,"
@@ -67,7 +68,7 @@ class ConsoleStore:
             " FROM b LEFT JOIN questions q ON q.asked_at >= b.lo AND q.asked_at < b.hi"
             f" AND q.channel NOT IN ({local})"
             " GROUP BY b.i ORDER BY b.i",
-            [*params, *LOCAL_CHANNELS],
+            [*params, *TEST_CHANNELS],
         )
         return [{k: int(r[k] or 0) for k in ("answer", "suggest", "fallback")} for r in rows]
 
@@ -88,13 +89,13 @@ class ConsoleStore:
     def participation_by_bucket(self, bounds: Sequence[float]) -> list[dict[str, int]]:
         """Per time range: quiz attempts (when the quiz tables exist) and contest participations."""
         cte, params = _buckets(bounds)
-        local = ",".join("?" * len(LOCAL_CHANNELS))
+        local = ",".join("?" * len(TEST_CHANNELS))
         contests = self._rows(
             f"{cte} SELECT b.i AS i, count(p.id) AS n FROM b"
             " LEFT JOIN participations p ON p.reported_at >= b.lo AND p.reported_at < b.hi"
             f" AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id = p.member_id AND m.channel IN ({local}))"
             " GROUP BY b.i ORDER BY b.i",
-            [*params, *LOCAL_CHANNELS],
+            [*params, *TEST_CHANNELS],
         )
         quizzes = [0] * (len(bounds) - 1)
         table = self._quiz_attempts_table()
@@ -104,7 +105,7 @@ class ConsoleStore:
                 f"{cte} SELECT b.i AS i, count(a.{column}) AS n FROM b"
                 f" LEFT JOIN {name} a ON a.{column} >= b.lo AND a.{column} < b.hi AND a.channel NOT IN ({local})"
                 " GROUP BY b.i ORDER BY b.i",
-                [*params, *LOCAL_CHANNELS],
+                [*params, *TEST_CHANNELS],
             )
             quizzes = [r["n"] for r in rows]
         return [{"quiz": q, "contest": c["n"]} for q, c in zip(quizzes, contests)]

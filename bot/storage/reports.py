@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.models import TEST_CHANNELS
+
 # Staff testing (the web simulator, the terminal): marked by its channel, never counted in
 # reports, leaderboards or commendations.  Literal SQL: the names are constants.
-TEST_CHANNELS = ("simulator", "console")
-NOT_TEST = "NOT IN ('simulator', 'console')"
+NOT_TEST = "NOT IN (" + ", ".join(f"'{name}'" for name in TEST_CHANNELS) + ")"  # SQL: not a test channel
 
 
 def scope_clause(column: str, scope: str | None) -> tuple[str, list[Any]]:

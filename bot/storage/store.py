@@ -29,11 +29,10 @@ from bot.storage.participation import ParticipationStore
 from bot.storage.posts import PostStore
 from bot.storage.privacy import PrivacyStore
 from bot.storage.queues import QueueStore
+from bot.storage.reports import NOT_TEST
 from bot.storage.review import ReviewStore
 from bot.storage.staff import StaffStore
 from bot.storage.tokens import TokenStore
-
-
 
 _WRITE_LOCKS: dict[str, threading.RLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
@@ -315,7 +314,7 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
     def unanswered_questions(self, *, status: str = "new", limit: int = 1000) -> list[dict[str, Any]]:
         rows = self._rows(
             "SELECT * FROM questions WHERE decision != 'answer' AND review_status = ?"
-            " AND channel NOT IN ('simulator', 'console')"  # staff testing is not a member's question
+            f" AND channel {NOT_TEST}"  # staff testing is not a member's question
             " ORDER BY asked_at DESC LIMIT ?",
             [status, limit],
         )

@@ -12,6 +12,7 @@ from bot.conversation.commands import CommandHandler
 from bot.conversation.dispatcher import Dispatcher, MenuItem
 from bot.conversation.smalltalk import SmallTalkHandler
 from bot.core.clock import Clock
+from bot.core.models import TEST_CHANNELS
 from bot.handoff.flow import install_handoff
 from bot.participation.install import install_participation
 from bot.pipeline.inbox import InboxProcessor
@@ -45,7 +46,7 @@ def build_services(config: Any, clock: Clock) -> context.Services:
     store.close()
     services = context.Services(config=config, channels={}, clock=clock)
     services.channels = build_channels(config, services.open_store, clock=clock)
-    for name in ("simulator", "console"):
+    for name in TEST_CHANNELS:
         services.channels[name] = LocalChannel(name, config, buttons=name == "simulator")
     services.channels["web"] = WebChannel(config)  # the website chat (/chat and the embed script)
     services.dispatcher = build_dispatcher(config, services.get_bank)
