@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -12,7 +13,7 @@ import pytest
 from bot.participation.catalog import get_catalog
 from bot.participation.importer import ImportFileError, import_participation
 from tests import dbcheck
-from tests.participation_support import Chat, content_app, make_content
+from tests.participation_support import TODAY, Chat, content_app, make_content
 
 HEADER = "Họ và tên,Số điện thoại,Đơn vị,Cuộc thi,Ngày,Kết quả\n"
 GOOD = HEADER + (
@@ -26,7 +27,7 @@ MESSY = HEADER + (
     ",,,,,\n"                                                                                # 5 blank
     "Đỗ Thị Mai,,Phú Lợi,tim-hieu-luat-bien-phong-2023,01/12/2023,\n"                      # 6 added (the ward)
     "Đỗ Thị Mai,,phuong phu loi,tim-hieu-luat-bien-phong-2023,02/12/2023,\n"               # 7 same name+unit: merged
-    "Đỗ Thị Xuân,,CT.LAIHOA,tim-hieu-luat-bien-phong-2023,01/12/2099,\n"                   # 8 future date
+    f"Đỗ Thị Xuân,,CT.LAIHOA,tim-hieu-luat-bien-phong-2023,{TODAY + dt.timedelta(days=30):%d/%m/%Y},\n"  # 8 future date
     "Đỗ Thị Xuân,,CT.KHONGCO,tim-hieu-luat-bien-phong-2023,01/12/2023,\n"                  # 9 unknown unit
     "Trần Thị Út,0912 000 999,CT.LAIHOA,to-quoc-ben-bo-song-2022,01/01/2020,\n"            # 10 added, date warning
 )
