@@ -26,8 +26,9 @@ from bot.answers.check import (  # noqa: F401  (re-exported: the public API of t
     file_signature,
     parse_content,
 )
-from bot.answers.model import ContentIssue, Entry, Source, Topic  # noqa: F401  (re-exported)
 from bot.answers.matcher import Matcher
+from bot.answers.model import ContentIssue, Entry, Source, Topic  # noqa: F401  (re-exported)
+from bot.answers.sources import SourceRules, SourcesFileError, load_rules, rules_path
 from bot.core.paths import resolve_path
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,8 @@ __all__ = [
 
 
 def bank_signature(content_dir: str) -> tuple[tuple[str, int, int], ...]:
-    """(path, mtime_ns, size) of every file the bank is built from: a cheap change check."""
-    return file_signature([os.path.join(content_dir, "topics.yaml"), *bank_files(content_dir)])
+    """(path, mtime_ns, size) of every file the bank is built from, the source lists included: a cheap change check."""
+    return file_signature([os.path.join(content_dir, "topics.yaml"), str(rules_path(content_dir)), *bank_files(content_dir)])
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class BankSnapshot:
     issues: tuple[ContentIssue, ...]
     matcher: Matcher
     signature: tuple[tuple[str, int, int], ...] = ()
+    source_rules: SourceRules | None = None  # content/sources.yaml, read with the bank (which sources members see)
     loaded_at: float = field(default_factory=time.time)
     approved: list[Entry] = field(init=False)
     _by_id: dict[str, Entry] = field(init=False, repr=False)
@@ -97,7 +99,11 @@ def build_snapshot(content_dir: str | os.PathLike[str]) -> BankSnapshot:
     """Parse, validate and index a content folder."""
     content_dir = str(content_dir)
     signature = bank_signature(content_dir)
-    topics, entries, issues = parse_content(content_dir)
+    try:
+        rules: SourceRules | None = load_rules(content_dir)
+    except SourcesFileError:
+        rules = None  # parse_content reports the unreadable file; every source of an entry may then be shown
+    topics, entries, issues = parse_content(content_dir, rules=rules)
     return BankSnapshot(
         content_dir=content_dir,
         topics=list(topics.values()),
@@ -105,6 +111,7 @@ def build_snapshot(content_dir: str | os.PathLike[str]) -> BankSnapshot:
         issues=tuple(issues),
         matcher=Matcher(e for e in entries if e.approved),
         signature=signature,
+        source_rules=rules,
     )
 
 

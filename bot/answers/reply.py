@@ -28,7 +28,7 @@ from typing import Any
 from bot.answers.bank import BankSnapshot, ContentBank, Entry, Source
 from bot.answers.check_sources import MAX_SOURCE_NAME
 from bot.answers.matcher import content_words
-from bot.answers.sources import SourceRules, SourcesFileError, load_rules
+from bot.answers.sources import SourceRules
 from bot.core.models import Choice, Reply
 from bot.core.privacy_notice import data_notice, data_rights
 
@@ -183,14 +183,6 @@ def source_line(
     return line(with_link)
 
 
-def _rules(snap: BankSnapshot) -> SourceRules | None:
-    try:
-        return load_rules(snap.content_dir)
-    except SourcesFileError:
-        logger.warning("source rules unreadable: every source of an entry may be shown")
-        return None
-
-
 def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
@@ -240,7 +232,7 @@ def entry_reply(
     the question came close to, offered first among the related ones."""
     snap = _snapshot(bank)
     text = fill_placeholders(entry.answer, org)
-    sources = source_line(entry, rules=_rules(snap), links=links, room=SOURCE_LINK_BUDGET - len(text) - 2)
+    sources = source_line(entry, rules=snap.source_rules, links=links, room=SOURCE_LINK_BUDGET - len(text) - 2)
     if sources:
         text = f"{text}\n\n{sources}"
     choices: list[Choice] = []

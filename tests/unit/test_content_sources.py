@@ -248,3 +248,16 @@ def test_quiz_feedback_cites_one_short_source():
     entry = entry.__class__(**{**entry.__dict__, "file": str(ROOT / "content" / "bank" / "x.yaml")})
     assert cite(entry) == "Nguồn: Báo Biên phòng, 3/2025 – https://bienphong.com.vn/a"
     assert cite(None) == ""
+
+
+def test_the_bank_reads_the_source_lists_with_its_files_and_notices_when_they_change(tmp_path):
+    from bot.answers.bank import bank_signature
+
+    content = tmp_path / "content"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "content_small", content)
+    shutil.copy(Path(__file__).resolve().parents[2] / "content" / "sources.yaml", content / "sources.yaml")
+    bank = ContentBank.load(content)
+    assert bank.snapshot().source_rules is not None  # read once with the bank, not on every reply
+    before = bank_signature(str(content))
+    (content / "sources.yaml").write_text((content / "sources.yaml").read_text(encoding="utf-8") + "\n# sửa\n", encoding="utf-8")
+    assert bank_signature(str(content)) != before  # an edited source list reloads the bank
