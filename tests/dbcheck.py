@@ -11,15 +11,18 @@ import sqlite3
 from typing import Any
 
 _connections: dict[str, sqlite3.Connection] = {}
+_KEEP = 4  # each test has its own database: keep the few newest connections open, close the rest
 
 
 def connect(store: Any) -> sqlite3.Connection:
     """An autocommit connection to ``store``'s database file (one per file, reused)."""
     path = store.path
-    conn = _connections.get(path)
+    conn = _connections.pop(path, None)
     if conn is None:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        _connections[path] = conn
+    _connections[path] = conn  # newest last
+    while len(_connections) > _KEEP:
+        _connections.pop(next(iter(_connections))).close()
     return conn
 
 
