@@ -539,6 +539,21 @@ def m013_review_links(db: Database) -> None:
     db.execute("ALTER TABLE questions ADD COLUMN review_entry_id TEXT")
     db.execute("ALTER TABLE questions ADD COLUMN reviewed_at REAL")
 
+
+@migrations()
+def m014_rate_hits(db: Database) -> None:
+    """Rate-limit hits (website chat: per visitor, per address), shared by all processes; kept one window only."""
+    db.execute(
+        """
+        CREATE TABLE rate_hits (
+            key TEXT NOT NULL,               -- e.g. chat-visitor:<id>, chat-address:<keyed hash>
+            at REAL NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX rate_hits_key ON rate_hits (key, at)")
+    db.execute("CREATE INDEX rate_hits_at ON rate_hits (at)")
+
+
 _THREAD_LOCK = threading.Lock()
 
 

@@ -29,6 +29,7 @@ from bot.storage.participation import ParticipationStore
 from bot.storage.posts import PostStore
 from bot.storage.privacy import PrivacyStore
 from bot.storage.queues import QueueStore
+from bot.storage.rates import RateStore
 from bot.storage.reports import NOT_TEST
 from bot.storage.review import ReviewStore
 from bot.storage.staff import StaffStore
@@ -115,7 +116,7 @@ def connect(path: str) -> Database:
     return Database(conn)
 
 
-class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore, HandoffStore, PrivacyStore, PostStore, ReviewStore):
+class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore, HandoffStore, PrivacyStore, PostStore, ReviewStore, RateStore):
     """Domain operations over one database connection."""
 
     def __init__(self, db: Database | str):

@@ -9,7 +9,8 @@ A visitor is an anonymous random id, signed with the app's key.  The /chat page
 keeps it in a cookie; the script embedded on the union's website (another origin,
 where third-party cookies are often blocked) keeps the same signed token in its
 own storage and sends it in the ``X-Chat-Visitor`` header.  Nothing else about the
-visitor is stored: the address is used only, in memory, by the rate limit.  Personal
+visitor is stored: the rate limits keep the visitor id and a keyed hash of the address
+for one minute, in the database (so they hold across processes).  Personal
 data is stored only if the visitor registers (the same consent flow as elsewhere).
 
 Cross-origin requests are answered only for the origins in CHAT_ALLOWED_ORIGINS.
@@ -17,13 +18,13 @@ Cross-origin requests are answered only for the origins in CHAT_ALLOWED_ORIGINS.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import secrets
-import threading
 import time
 import uuid
-from collections import deque
 from typing import Any
 
 from flask import (
@@ -71,42 +72,22 @@ CSP = (
 )
 
 
-class RateLimiter:
-    """At most ``rate`` events per 60 seconds per key (a sliding window, in this process's memory)."""
-
-    WINDOW = 60.0
-
-    def __init__(self) -> None:
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-        self._last_sweep = 0.0
-
-    def hit(self, key: str, rate: float, now: float) -> float:
-        """Count one event for ``key``; return 0 if allowed, else the seconds to wait."""
-        if rate <= 0:
-            return 0.0
-        limit = max(1, int(rate))
-        with self._lock:
-            self._sweep(now)
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.WINDOW:
-                hits.popleft()
-            if len(hits) >= limit:
-                return max(1.0, hits[0] + self.WINDOW - now)
-            hits.append(now)
-            return 0.0
-
-    def _sweep(self, now: float) -> None:
-        """Forget keys idle for a whole window (bounded memory, no address kept for long)."""
-        if now - self._last_sweep < self.WINDOW:
-            return
-        self._last_sweep = now
-        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.WINDOW]:
-            del self._hits[key]
+RATE_WINDOW = 60.0  # seconds: the limits are messages per minute
 
 
-def _limiter() -> RateLimiter:
-    return current_app.extensions.setdefault("chat_limiter", RateLimiter())
+def _rate_wait(store: Any, key: str, rate: float, now: float) -> float:
+    """Count one message for ``key`` in the shared store (every process sees it); 0 if allowed,
+    else the seconds to wait.  A rate of 0 or less turns the limit off."""
+    if rate <= 0:
+        return 0.0
+    return store.rate_hit(key, limit=max(1, int(rate)), window=RATE_WINDOW, now=now)
+
+
+def _address_key() -> str:
+    """The client address as a keyed hash: the database never holds the address itself."""
+    secret = str(current_app.config.get("SECRET_KEY") or "").encode()
+    digest = hmac.new(secret, _client_address().encode(), hashlib.sha256).hexdigest()[:32]
+    return "chat-address:" + digest
 
 
 def _error(key: str, status: int, **fields: Any) -> Response:
@@ -222,17 +203,17 @@ def send() -> Response:
     config = services.config
     now = services.clock.now()
     visitor = _visitor() or "w" + secrets.token_hex(12)
-    wait = _limiter().hit("v:" + visitor, float(config["CHAT_VISITOR_MESSAGES_PER_MINUTE"]), now)
+    store = get_store()
+    wait = _rate_wait(store, "chat-visitor:" + visitor, float(config["CHAT_VISITOR_MESSAGES_PER_MINUTE"]), now)
     key = "visitor_limit"
     if not wait:
-        wait = _limiter().hit("a:" + _client_address(), float(config["CHAT_ADDRESS_MESSAGES_PER_MINUTE"]), now)
+        wait = _rate_wait(store, _address_key(), float(config["CHAT_ADDRESS_MESSAGES_PER_MINUTE"]), now)
         key = "address_limit"
     if wait:
         response = _error(key, 429, seconds=int(wait + 0.999))
         response.headers["Retry-After"] = str(int(wait + 0.999))
         return response
 
-    store = get_store()
     after = store.last_outbound_id()
     kind = models.POSTBACK if payload == "GET_STARTED" else models.TEXT
     event = models.Event(

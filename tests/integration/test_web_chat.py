@@ -120,6 +120,38 @@ def test_rate_limit_per_address_covers_every_visitor_behind_it(httpserver, db_pa
     assert _send(other_address, "xin chào", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
 
 
+def test_limits_hold_across_two_app_instances_on_one_database(httpserver, db_path, clock):
+    """Two processes (here: two apps) share the counts through the database, not per-process memory."""
+    from app import create_app
+
+    config = platform_config(
+        httpserver.url_for("/"), db_path, CHAT_VISITOR_MESSAGES_PER_MINUTE="2", CHAT_ADDRESS_MESSAGES_PER_MINUTE="3"
+    )
+    first, second = create_app(dict(config), clock=clock), create_app(dict(config), clock=clock)
+    token = _send(first.test_client(), "xin chào").get_json()["visitor"]
+    assert _send(second.test_client(), "xin chào", headers={"X-Chat-Visitor": token}).status_code == 200
+    response = _send(first.test_client(), "xin chào", headers={"X-Chat-Visitor": token})
+    assert response.status_code == 429 and "Bạn gửi tin nhanh quá" in response.get_json()["error"]
+    # the address: two messages so far (the refused one is not counted); a new visitor on the second app
+    # makes three, and the next from that address, on the first app, is one too many
+    assert _send(second.test_client(), "xin chào").status_code == 200
+    response = _send(first.test_client(), "xin chào")
+    assert response.status_code == 429 and "mạng của bạn" in response.get_json()["error"]
+    clock.advance(61)
+    assert _send(second.test_client(), "xin chào", headers={"X-Chat-Visitor": token}).status_code == 200
+
+
+def test_rate_window_in_the_store_slides_and_forgets_old_hits(store, clock):
+    now = clock.now()
+    assert [store.rate_hit("k", limit=2, window=60, now=now), store.rate_hit("k", limit=2, window=60, now=now + 1)] == [0, 0]
+    assert store.rate_hit("k", limit=2, window=60, now=now + 10) == pytest.approx(50.0)
+    assert store.rate_hit("other", limit=2, window=60, now=now + 10) == 0  # keys are counted apart
+    assert store.rate_hit("k", limit=2, window=60, now=now + 60.5) == 0  # the first hit has left the window
+    store.rate_hit("late", limit=5, window=60, now=now + 200)
+    keys = {r["key"] for r in dbcheck.rows(store, "SELECT key FROM rate_hits")}
+    assert keys == {"late"}  # hits older than the window are deleted, nothing kept for long
+
+
 def test_cors_only_for_the_configured_site(chat):
     allowed = _send(chat, "xin chào", headers={"Origin": SITE})
     assert allowed.status_code == 200
@@ -173,7 +205,7 @@ def test_nothing_personal_is_stored_for_an_anonymous_visitor(chat_app, chat):
         dump = dbcheck.dump(store)
     finally:
         store.close()
-    assert "203.0.113.77" not in dump  # the address only feeds the in-memory rate limit
+    assert "203.0.113.77" not in dump  # the rate limit keeps only a keyed hash of the address
 
 
 def test_chat_can_be_switched_off(httpserver, db_path, clock):

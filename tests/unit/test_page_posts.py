@@ -56,16 +56,3 @@ def test_chat_origins_are_checked_at_start():
         load_config({"CHAT_ALLOWED_ORIGINS": "https://phunu.example.vn/chat"})
     with pytest.raises(ConfigError, match="CHAT_ALLOWED_ORIGINS"):
         load_config({"CHAT_ALLOWED_ORIGINS": "*"})
-
-
-def test_rate_limiter_window_and_forgetting_idle_keys():
-    from bot.web.chat import RateLimiter
-
-    limiter = RateLimiter()
-    assert [limiter.hit("a", 2, 100.0), limiter.hit("a", 2, 101.0)] == [0.0, 0.0]
-    assert limiter.hit("a", 2, 110.0) == pytest.approx(50.0)
-    assert limiter.hit("a", 2, 160.5) == 0.0  # the first hit has left the window
-    assert limiter.hit("b", 0, 100.0) == 0.0  # 0 switches the limit off
-    limiter.hit("c", 5, 100.0)
-    limiter.hit("d", 5, 300.0)  # a minute later: idle keys are forgotten (no address kept for long)
-    assert "c" not in limiter._hits and "d" in limiter._hits
