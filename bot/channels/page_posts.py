@@ -8,6 +8,11 @@ again later can help.
 - Facebook Page: ``POST /{page-id}/feed`` with ``message``, optional ``link``;
   ``published=false`` + ``scheduled_publish_time`` schedules it on Facebook's side.
   The answer is ``{"id": "<page-id>_<post-id>"}``.  Needs ``pages_manage_posts``.
+  With an image: a photo post, ``POST /{page-id}/photos`` with ``url`` (Facebook
+  fetches the image) and ``caption`` (the text, the link on its last line: a photo
+  post has no link card); the answer is ``{"id": "<photo-id>", "post_id":
+  "<page-id>_<post-id>"}``.  The caption's field name and whether photos are
+  scheduled on Facebook's side are settings (not confirmed in our notes).
 - Zalo OA article: ``POST /v2.0/article/create`` (answer: ``data.token``), then
   ``POST /v2.0/article/verify`` with that token (answer: ``data.id``).  HTTP 200
   can carry an error: ``error != 0``.
@@ -26,6 +31,7 @@ GRAPH_TOKEN_CODES = {190, 102}
 GRAPH_PERMISSION_CODES = {3, 10, 200, 299}
 GRAPH_THROTTLE_CODES = {4, 17, 32, 341, 613}
 GRAPH_TRANSIENT_CODES = {1, 2}
+GRAPH_IMAGE_CODES = {324}  # "Missing or invalid image file": Facebook could not use the image at the URL
 # Zalo OA error codes (developers.zalo.me, phụ lục mã lỗi)
 ZALO_TOKEN_CODES = {-216, -220}
 ZALO_RETRY_CODES = {-32, -1}  # rate limit; unknown/internal error
@@ -57,28 +63,42 @@ def _json(response: requests.Response) -> dict[str, Any]:
 class FacebookPageClient:
     """Posts on the union's Facebook Page through the Graph API."""
 
-    def __init__(self, base_url: str, session: requests.Session, *, page_id: str, token: str, timeout: float = 10):
+    def __init__(
+        self, base_url: str, session: requests.Session, *, page_id: str, token: str, timeout: float = 10,
+        caption_field: str = "caption",
+    ):
         self.base_url = base_url.rstrip("/")
         self.session = session
         self.page_id = page_id
         self.token = token
         self.timeout = timeout
+        self.caption_field = caption_field
 
-    def publish(self, message: str, *, link: str | None = None, scheduled_at: float | None = None) -> str:
-        """Publish now, or schedule on Facebook at ``scheduled_at`` (Unix time); return the post id."""
-        body: dict[str, Any] = {"message": message, "access_token": self.token}
-        if link:
-            body["link"] = link
+    def publish(
+        self, message: str, *, link: str | None = None, image: str | None = None, scheduled_at: float | None = None
+    ) -> str:
+        """Publish now, or schedule on Facebook at ``scheduled_at`` (Unix time); return the post id.
+        With ``image`` it is a photo post (/photos), else a feed post (/feed)."""
+        if image:
+            caption = f"{message}\n\n{link}" if link else message
+            body: dict[str, Any] = {"url": image, self.caption_field: caption, "access_token": self.token}
+            path = "photos"
+        else:
+            body = {"message": message, "access_token": self.token}
+            if link:
+                body["link"] = link
+            path = "feed"
         if scheduled_at is not None:
             body["published"] = "false"
             body["scheduled_publish_time"] = str(int(scheduled_at))
         try:
-            response = self.session.post(f"{self.base_url}/{self.page_id}/feed", data=body, timeout=self.timeout)
+            response = self.session.post(f"{self.base_url}/{self.page_id}/{path}", data=body, timeout=self.timeout)
         except requests.RequestException as exc:
             raise _network_error("Facebook", exc) from None
         data = _json(response)
-        if response.ok and data.get("id"):
-            return str(data["id"])
+        post_id = data.get("post_id") or data.get("id")  # a photo answers its photo id and the post's id
+        if response.ok and post_id:
+            return str(post_id)
         raise graph_error(response.status_code, data)
 
 
@@ -104,6 +124,12 @@ def graph_error(status: int, data: dict[str, Any]) -> PostError:
             f"Ứng dụng chưa có quyền đăng bài lên Trang ({label}): cần quyền pages_manage_posts và vai trò"
             " được tạo nội dung trên Trang. Cấp quyền xong hãy đăng lại.",
             auth=True,
+        )
+    if code in GRAPH_IMAGE_CODES:
+        return PostError(
+            str(code),
+            f"Facebook không dùng được ảnh ở địa chỉ đã cho ({label}): ảnh phải công khai, tải được qua https"
+            " và là tệp JPG, PNG, GIF hoặc BMP. Sửa địa chỉ ảnh rồi đăng lại.",
         )
     if code in GRAPH_THROTTLE_CODES:
         return PostError(str(code), f"Facebook đang giới hạn số lần gọi ({label}); sẽ thử lại sau.", retry=True)

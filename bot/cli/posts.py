@@ -31,7 +31,7 @@ def _clients():
 @click.option("--text", required=True, help="Nội dung bài đăng.")
 @click.option("--title", help="Tiêu đề (bài viết Zalo cần tiêu đề; mặc định là dòng đầu của nội dung).")
 @click.option("--link", help="Liên kết kèm theo (https://...).")
-@click.option("--image", help="Ảnh (https://...): ảnh bìa của bài viết Zalo OA.")
+@click.option("--image", help="Ảnh (https://...): bài đăng ảnh trên Trang Facebook, ảnh bìa của bài viết Zalo OA.")
 @click.option("--now", "post_now", is_flag=True, help="Đăng ngay (trong giờ yên lặng: đăng khi hết giờ yên lặng).")
 @click.option("--at", "at", help='Đăng lúc: "ngày mai 08:00", "hôm nay 20:30" hoặc ISO 8601 (giờ địa phương nếu không ghi múi giờ).')
 @click.option("--to", "to", required=True, help="Nơi đăng, cách nhau bởi dấu phẩy: facebook-page,zalo-article.")

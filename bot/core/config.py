@@ -229,6 +229,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHAT_ADDRESS_MESSAGES_PER_MINUTE", "30", _float_min(0), "Website chat messages one network address may send per minute (all its visitors). 0 switches the limit off."),
     Setting("FACEBOOK_PAGE_ID", "", _str, "Facebook Page id for page posts (flask post create --to facebook-page); the page token needs pages_manage_posts."),
     Setting("FACEBOOK_SCHEDULE_MIN_MINUTES", "15", _float_min(0), "A page post at least this far ahead is scheduled on Facebook (scheduled_publish_time); nearer ones wait in our scheduler."),
+    Setting("FACEBOOK_PHOTO_SCHEDULE_ON_FACEBOOK", "true", _bool, "Page posts with an image (POST /{page-id}/photos) are scheduled on Facebook too (published=false, scheduled_publish_time); false: they wait in our scheduler. Unconfirmed for photos: switch off if Facebook refuses."),
+    Setting("FACEBOOK_PHOTO_CAPTION_FIELD", "caption", _choice("caption", "message"), "Field carrying a photo post's text on POST /{page-id}/photos: caption (documented) or message."),
     Setting("ZALO_ARTICLE_COVER_URL", "", _optional_url, "Cover photo of Zalo OA articles posted without --image (Zalo articles need a cover)."),
 )
 

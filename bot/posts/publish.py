@@ -74,6 +74,7 @@ def build_clients(config: Mapping[str, Any], channels: Mapping[str, Any], sessio
         clients.facebook = FacebookPageClient(
             config["MESSENGER_API_BASE"], session, page_id=config["FACEBOOK_PAGE_ID"],
             token=config["MESSENGER_PAGE_ACCESS_TOKEN"], timeout=timeout,
+            caption_field=str(config.get("FACEBOOK_PHOTO_CAPTION_FIELD") or "caption"),
         )
     zalo = channels.get("zalo")
     if zalo is not None and zalo.enabled:
@@ -120,8 +121,11 @@ def _url(value: str | None, what: str) -> str | None:
     return value
 
 
-def _fb_ahead(config: Mapping[str, Any], publish_at: float, now: float) -> bool:
-    """True when a Facebook post at ``publish_at`` is scheduled on Facebook's side."""
+def _fb_ahead(config: Mapping[str, Any], publish_at: float, now: float, *, image: str | None = None) -> bool:
+    """True when a Facebook post at ``publish_at`` is scheduled on Facebook's side (a photo post
+    only if FACEBOOK_PHOTO_SCHEDULE_ON_FACEBOOK)."""
+    if image and not config.get("FACEBOOK_PHOTO_SCHEDULE_ON_FACEBOOK", True):
+        return False
     lead = publish_at - now
     return float(config["FACEBOOK_SCHEDULE_MIN_MINUTES"]) * 60 <= lead <= FACEBOOK_MAX_AHEAD
 
@@ -170,7 +174,7 @@ def create_post(
         "publish_at": at, "override_quiet": int(override_quiet), "created_by": created_by,
     }
     post_id = store.create_post(data, targets, at=now)
-    if "facebook_page" in targets and _fb_ahead(config, at, now):
+    if "facebook_page" in targets and _fb_ahead(config, at, now, image=image):
         for target in store.get_post(post_id)["targets"]:
             if target["target"] == "facebook_page":  # hand it to Facebook now, with its scheduled time
                 store.update_post_target(target["id"], next_attempt_at=now)
@@ -184,7 +188,9 @@ def publish_due(
     quiet = not allowed(now)
     results = []
     for target in store.due_post_targets(now, post_id=post_id):
-        ahead = target["target"] == "facebook_page" and target["state"] == "pending" and _fb_ahead(config, target["publish_at"], now)
+        ahead = target["target"] == "facebook_page" and target["state"] == "pending" and _fb_ahead(
+            config, target["publish_at"], now, image=target["image_url"]
+        )
         if quiet and not target["override_quiet"] and not ahead:
             continue  # quiet hours: it waits for the next tick after they end
         if not store.claim_post_target(target["id"], target["state"], at=now):
@@ -206,7 +212,9 @@ def _publish_facebook(clients: Clients, target: dict[str, Any], now: float, *, a
     if clients.facebook is None:
         raise PostError("config", "Chưa cấu hình Trang Facebook (FACEBOOK_PAGE_ID, MESSENGER_PAGE_ACCESS_TOKEN).")
     message = f"{target['title']}\n\n{target['text']}" if target["title"] else target["text"]
-    post_id = clients.facebook.publish(message, link=target["link_url"], scheduled_at=target["publish_at"] if ahead else None)
+    post_id = clients.facebook.publish(
+        message, link=target["link_url"], image=target["image_url"], scheduled_at=target["publish_at"] if ahead else None
+    )
     if ahead:
         return {"state": "scheduled", "platform_id": post_id, "published_at": target["publish_at"], "error": None}
     return {"state": "published", "platform_id": post_id, "published_at": now, "error": None}

@@ -185,7 +185,8 @@ def test_expired_zalo_token_is_refreshed_once(runner, httpserver):
 
 # -- both, checks, quiet hours ------------------------------------------------------
 def test_one_post_to_both_places_and_the_text_list(runner, httpserver):
-    httpserver.expect_oneshot_request(FEED, method="POST").respond_with_json({"id": f"{PAGE_ID}_9"})
+    # with an image the Page gets a photo post (tests/integration/test_post_photos.py)
+    httpserver.expect_oneshot_request(f"/{PAGE_ID}/photos", method="POST").respond_with_json({"id": "p9", "post_id": f"{PAGE_ID}_9"})
     httpserver.expect_oneshot_request(CREATE, method="POST").respond_with_json({"error": 0, "data": {"token": "t"}})
     httpserver.expect_oneshot_request(VERIFY, method="POST").respond_with_json({"error": 0, "data": {"id": "z9"}})
     post_id = _post_id(_create(runner, "--image", COVER, "--now", "--to", "facebook-page,zalo-article"))
@@ -307,7 +308,7 @@ def test_console_composer_previews_each_place_then_posts(app, runner, httpserver
     preview = client.post("/admin/posts", data={**form, "action": "preview"}).get_data(as_text=True)
     assert "Ngày Biên phòng\n\nHưởng ứng" in preview and f"Ảnh bìa: {COVER}" in preview
     assert httpserver.log == []
-    httpserver.expect_oneshot_request(FEED, method="POST").respond_with_json({"id": f"{PAGE_ID}_42"})
+    httpserver.expect_oneshot_request(f"/{PAGE_ID}/photos", method="POST").respond_with_json({"id": "p42", "post_id": f"{PAGE_ID}_42"})
     httpserver.expect_oneshot_request(CREATE, method="POST").respond_with_json({"error": 0, "data": {"token": "t"}})
     httpserver.expect_oneshot_request(VERIFY, method="POST").respond_with_json({"error": 0, "data": {"id": "z42"}})
     response = client.post("/admin/posts", data={**form, "action": "create"})
