@@ -80,8 +80,7 @@ class FacebookPageClient:
         """Publish now, or schedule on Facebook at ``scheduled_at`` (Unix time); return the post id.
         With ``image`` it is a photo post (/photos), else a feed post (/feed)."""
         if image:
-            caption = f"{message}\n\n{link}" if link else message
-            body: dict[str, Any] = {"url": image, self.caption_field: caption, "access_token": self.token}
+            body: dict[str, Any] = {"url": image, self.caption_field: photo_caption(message, link), "access_token": self.token}
             path = "photos"
         else:
             body = {"message": message, "access_token": self.token}
@@ -100,6 +99,11 @@ class FacebookPageClient:
         if response.ok and post_id:
             return str(post_id)
         raise graph_error(response.status_code, data)
+
+
+def photo_caption(message: str, link: str | None) -> str:
+    """A photo post's caption: the message, the link on its own last line (a photo post has no link card)."""
+    return f"{message}\n\n{link}" if link else message
 
 
 def graph_error(status: int, data: dict[str, Any]) -> PostError:

@@ -11,6 +11,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from bot.channels.base import TEXT_LIMIT
+from bot.console import broadcast_posts
 from bot.console.blueprint import bp
 from bot.console.preview import preview_reply
 from bot.core.models import Reply
@@ -42,7 +43,7 @@ PRESETS = {
 }
 WEEKDAY_OPTIONS = [("1", "Thứ Hai"), ("2", "Thứ Ba"), ("3", "Thứ Tư"), ("4", "Thứ Năm"), ("5", "Thứ Sáu"), ("6", "Thứ Bảy"), ("0", "Chủ nhật")]
 FIELDS = ("text", "image_url", "link_title", "link_url", "audience_kind", "audience_value", "schedule", "at",
-          "preset", "time", "weekday", "monthday", "cron", "until")
+          "preset", "time", "weekday", "monthday", "cron", "until", "post_title", "override_quiet")
 
 
 def audience_label(audience: str) -> str:
@@ -71,6 +72,7 @@ def within_unit(audience: str, unit: str) -> bool:
 def _defaults() -> dict[str, str]:
     values = {k: "" for k in FIELDS}
     values.update(audience_kind="all", schedule="now", preset="weekly", time="08:00", weekday="1", monthday="1")
+    values["places"] = [broadcast_posts.CHAT]  # type: ignore[assignment]
     unit = staff_unit()
     if unit:
         values.update(audience_kind="unit", audience_value=unit)
@@ -120,17 +122,28 @@ def _reply(values: dict[str, str]) -> Reply:
     return Reply(values["text"].strip(), image_url=values["image_url"].strip() or None, link=link)
 
 
-def _preview(values: dict[str, str]) -> dict[str, Any]:
+def _values() -> dict[str, Any]:
+    values: dict[str, Any] = {k: request.form.get(k, "") for k in FIELDS}
+    values["places"] = broadcast_posts.places_of(request.form)
+    return values
+
+
+def _preview(values: dict[str, Any]) -> dict[str, Any]:
     if not values["text"].strip():
         return {"platforms": [], "warnings": [], "empty": "Nhập nội dung để xem trước."}
-    return preview_reply(_reply(values), get_services(), current_app.config)
+    if broadcast_posts.CHAT in values["places"]:
+        preview = preview_reply(_reply(values), get_services(), current_app.config)
+    else:
+        preview = {"platforms": [], "warnings": []}
+    preview["posts"] = broadcast_posts.posts_preview(values)
+    return preview
 
 
 def _form(values: dict[str, str], errors: dict[str, list[str]], status: int = 200, confirm: dict[str, Any] | None = None):
     return render_template(
         "admin/broadcast_new.html", values=values, errors=errors, kinds=AUDIENCE_KINDS, presets=PRESETS,
         weekdays=WEEKDAY_OPTIONS, channels=[(c, CHANNEL_LABELS[c]) for c in BROADCAST_CHANNELS],
-        preview=_preview(values), reasons=broadcasts.REASONS,
+        preview=_preview(values), reasons=broadcasts.REASONS, places=broadcast_posts.PLACE_LABELS,
         unit=staff_unit(), example_unit=_example_unit(), confirm=confirm,
     ), status
 
@@ -153,7 +166,7 @@ def _confirmation(store: Any, args: dict[str, Any], audience: str) -> dict[str, 
         for ch, entry in count["by_channel"].items()
     ]
     return {
-        "total": count["total"], "would_send": sum(n for _, n, _ in by_channel),
+        "chat": True, "total": count["total"], "would_send": sum(n for _, n, _ in by_channel),
         "skipped": sum(k for _, _, k in by_channel), "by_channel": by_channel,
     }
 
@@ -218,10 +231,14 @@ def _all_errors(values: dict[str, str]) -> dict[str, list[str]]:
 @bp.post("/broadcasts/new")
 @requires("broadcast")
 def broadcast_create():
-    values = {k: request.form.get(k, "") for k in FIELDS}
-    errors = _all_errors(values)
+    values = _values()
+    errors = _all_errors(values) if broadcast_posts.CHAT in values["places"] else {}
+    for field, messages in broadcast_posts.post_errors(values).items():
+        errors.setdefault(field, messages)
     if errors:
         return _form(values, errors, 400)
+    if broadcast_posts.CHAT not in values["places"]:
+        return _posts_only(values)
     unit = staff_unit()
     try:
         data = _api_data(values)
@@ -230,7 +247,8 @@ def broadcast_create():
         args = parse_form(data)
         if values["schedule"] == "now" and request.form.get("confirm") != "1":
             # "Gửi ngay" cannot be undone: show who it reaches and ask once more
-            return _form(values, {}, 200, confirm=_confirmation(get_store(), args, data["audience"]))
+            confirm = _confirmation(get_store(), args, data["audience"])
+            return _form(values, {}, 200, confirm={**confirm, "posts": broadcast_posts.post_labels(values)})
         broadcast_id = broadcasts.create_broadcast(
             get_store(), current_app.config, now=clock_now(), created_by=_username(), **args
         )
@@ -249,7 +267,29 @@ def broadcast_create():
         return _form(values, errors, 400)
     audit("broadcast.create", broadcast_id, f"{data['audience']}; {values['schedule']}; {values['text'][:200]}")
     flash("Đã lên lịch tin nhắn." if values["schedule"] != "now" else "Đã bắt đầu gửi tin nhắn.", "success")
+    _post_too(values)
     return redirect(url_for("console.broadcast_detail", broadcast_id=broadcast_id))
+
+
+def _post_too(values: dict[str, Any]) -> int | None:
+    """The post of the ticked places (already checked), with a message saying where to follow it."""
+    try:
+        post_id = broadcast_posts.create_posts(values)
+    except broadcast_posts.PostInputError as exc:  # changed since the check (e.g. a setting): say so, keep the broadcast
+        flash(f"Không tạo được bài đăng: {exc}", "error")
+        return None
+    if post_id is not None:
+        flash(f"Đã tạo bài đăng #{post_id} ({', '.join(broadcast_posts.post_labels(values))}); xem trạng thái ở trang Đăng bài.", "success")
+    return post_id
+
+
+def _posts_only(values: dict[str, Any]):
+    """Only post places ticked: no broadcast; "Gửi ngay" asks once more, like a broadcast."""
+    if values["schedule"] == "now" and request.form.get("confirm") != "1":
+        return _form(values, {}, 200, confirm={"chat": False, "posts": broadcast_posts.post_labels(values)})
+    if _post_too(values) is None:
+        return _form(values, {}, 400)
+    return redirect(url_for("console.posts"))
 
 
 def _username() -> str:
@@ -261,7 +301,7 @@ def _username() -> str:
 @bp.post("/broadcasts/preview")
 @requires("broadcast")
 def broadcast_preview():
-    values = {k: request.form.get(k, "") for k in FIELDS}
+    values = _values()
     return render_template("admin/_preview_fragment.html", preview=_preview(values))
 
 

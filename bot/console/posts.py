@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from bot.console.blueprint import bp
+from bot.posts.preview import preview_posts
 from bot.posts.publish import (
     TARGET_LABELS,
     PostInputError,
@@ -17,7 +18,7 @@ from bot.posts.publish import (
     describe,
     publish_due,
 )
-from bot.web.auth import audit, requires
+from bot.web.auth import audit, requires, staff_unit
 from bot.web.context import clock_now, get_services, get_store
 
 FIELDS = ("text", "title", "link", "image", "when", "at")
@@ -32,19 +33,12 @@ def _values() -> dict[str, Any]:
     return values
 
 
-def _preview(values: dict[str, Any]) -> dict[str, Any]:
-    """What each place will show: the Facebook post's text and link, the Zalo article's title, cover and lead."""
-    text = values.get("text") or ""
-    title = values.get("title") or ""
-    return {
-        "facebook_page": {"message": f"{title}\n\n{text}" if title else text, "link": values.get("link") or ""},
-        "zalo_article": {
-            "title": (title or text.split("\n", 1)[0])[:150],
-            "cover": values.get("image") or current_app.config.get("ZALO_ARTICLE_COVER_URL") or "",
-            "description": " ".join(text.split())[:300],
-            "author": current_app.config.get("ORG_NAME", ""),
-        },
-    }
+def _preview(values: dict[str, Any]) -> list[dict[str, Any]]:
+    """What each chosen place will show (the same builders as the platform calls)."""
+    return preview_posts(
+        current_app.config, values["targets"], text=values.get("text") or "", title=values.get("title") or "",
+        link=values.get("link") or "", image=values.get("image") or "",
+    )
 
 
 def _page(values: dict[str, Any], error: str | None = None, status: int = 200):
@@ -72,6 +66,8 @@ def post_create():
     services = get_services()
     now = clock_now()
     publish_at = None
+    if staff_unit():  # the Page and the OA speak for the whole union
+        return _page(values, "Tài khoản của đơn vị không đăng bài lên Trang Facebook và Zalo OA.", 403)
     try:
         if values["when"] == "at":
             try:

@@ -130,6 +130,57 @@ def _fb_ahead(config: Mapping[str, Any], publish_at: float, now: float, *, image
     return float(config["FACEBOOK_SCHEDULE_MIN_MINUTES"]) * 60 <= lead <= FACEBOOK_MAX_AHEAD
 
 
+def check_post(
+    config: Mapping[str, Any],
+    clients: Clients,
+    *,
+    text: str,
+    targets: list[str],
+    now: float,
+    publish_at: float | None = None,
+    link: str | None = None,
+    image: str | None = None,
+    override_quiet: bool = False,
+    allowed: Allowed = lambda at: True,
+) -> dict[str, str]:
+    """Every problem of a post at once, by field (text, link, image, targets, at); empty when it can be made."""
+    errors: dict[str, str] = {}
+    text = (text or "").strip()
+    if not text:
+        errors["text"] = "nội dung bài đăng trống"
+    elif len(text) > TEXT_LIMIT:
+        errors["text"] = f"nội dung dài quá {TEXT_LIMIT} ký tự ({len(text)})"
+    for field, value, what in (("link", link, "Liên kết"), ("image", image, "Ảnh")):
+        try:
+            _url(value, what)
+        except PostInputError as exc:
+            errors[field] = str(exc)
+    _check_targets(config, clients, targets, image, errors)
+    at = now if publish_at is None else publish_at
+    if at < now - 60:
+        errors["at"] = f"thời điểm đăng đã qua: {format_local(at, config['TIMEZONE'])}"
+    elif publish_at is not None and not override_quiet and not allowed(at):
+        errors["at"] = (
+            f"{format_local(at, config['TIMEZONE'])} nằm trong giờ yên lặng; chọn giờ khác hoặc thêm --override-quiet-hours"
+        )
+    return errors
+
+
+def _check_targets(config: Mapping[str, Any], clients: Clients, targets: list[str], image: str | None, errors: dict[str, str]) -> None:
+    if not targets or set(targets) - set(POST_TARGETS):
+        errors["targets"] = "nơi đăng không hợp lệ"
+        return
+    missing = []
+    if "facebook_page" in targets and clients.facebook is None:
+        missing.append("chưa cấu hình Trang Facebook: cần FACEBOOK_PAGE_ID và MESSENGER_PAGE_ACCESS_TOKEN")
+    if "zalo_article" in targets and clients.zalo is None:
+        missing.append("chưa cấu hình Zalo OA (ZALO_APP_ID, ZALO_APP_SECRET, ZALO_OA_SECRET_KEY và token)")
+    if missing:
+        errors["targets"] = "; ".join(missing)
+    if "zalo_article" in targets and not ((image or "").strip() or config.get("ZALO_ARTICLE_COVER_URL")):
+        errors.setdefault("image", "bài viết Zalo OA cần ảnh bìa: thêm --image URL hoặc đặt ZALO_ARTICLE_COVER_URL")
+
+
 def create_post(
     store: Any,
     config: Mapping[str, Any],
@@ -146,29 +197,16 @@ def create_post(
     created_by: str = "cli",
     allowed: Allowed = lambda at: True,
 ) -> int:
-    """Check and store a post; ``publish_at`` None means now.  Raises PostInputError."""
-    text = (text or "").strip()
-    if not text:
-        raise PostInputError("nội dung bài đăng trống")
-    if len(text) > TEXT_LIMIT:
-        raise PostInputError(f"nội dung dài quá {TEXT_LIMIT} ký tự ({len(text)})")
+    """Check and store a post; ``publish_at`` None means now.  Raises PostInputError (the first problem)."""
+    errors = check_post(
+        config, clients, text=text, targets=targets, now=now, publish_at=publish_at, link=link, image=image,
+        override_quiet=override_quiet, allowed=allowed,
+    )
+    if errors:
+        raise PostInputError(next(iter(errors.values())))
+    text = text.strip()
     link, image = _url(link, "Liên kết"), _url(image, "Ảnh")
-    if not targets or set(targets) - set(POST_TARGETS):
-        raise PostInputError("nơi đăng không hợp lệ")
-    if "facebook_page" in targets and clients.facebook is None:
-        raise PostInputError("chưa cấu hình Trang Facebook: cần FACEBOOK_PAGE_ID và MESSENGER_PAGE_ACCESS_TOKEN")
-    if "zalo_article" in targets:
-        if clients.zalo is None:
-            raise PostInputError("chưa cấu hình Zalo OA (ZALO_APP_ID, ZALO_APP_SECRET, ZALO_OA_SECRET_KEY và token)")
-        if not (image or config.get("ZALO_ARTICLE_COVER_URL")):
-            raise PostInputError("bài viết Zalo OA cần ảnh bìa: thêm --image URL hoặc đặt ZALO_ARTICLE_COVER_URL")
     at = now if publish_at is None else publish_at
-    if at < now - 60:
-        raise PostInputError(f"thời điểm đăng đã qua: {format_local(at, config['TIMEZONE'])}")
-    if publish_at is not None and not override_quiet and not allowed(at):
-        raise PostInputError(
-            f"{format_local(at, config['TIMEZONE'])} nằm trong giờ yên lặng; chọn giờ khác hoặc thêm --override-quiet-hours"
-        )
     data = {
         "title": (title or "").strip() or None, "text": text, "link_url": link, "image_url": image,
         "publish_at": at, "override_quiet": int(override_quiet), "created_by": created_by,
@@ -208,10 +246,20 @@ def publish_due(
     return results
 
 
+def facebook_message(title: str | None, text: str) -> str:
+    """The Page post's text: the title, a blank line, the text."""
+    return f"{title}\n\n{text}" if title else text
+
+
+def article_title(title: str | None, text: str) -> str:
+    """A Zalo article's title: the given one, else the text's first line."""
+    return title or text.split("\n", 1)[0]
+
+
 def _publish_facebook(clients: Clients, target: dict[str, Any], now: float, *, ahead: bool) -> dict[str, Any]:
     if clients.facebook is None:
         raise PostError("config", "Chưa cấu hình Trang Facebook (FACEBOOK_PAGE_ID, MESSENGER_PAGE_ACCESS_TOKEN).")
-    message = f"{target['title']}\n\n{target['text']}" if target["title"] else target["text"]
+    message = facebook_message(target["title"], target["text"])
     post_id = clients.facebook.publish(
         message, link=target["link_url"], image=target["image_url"], scheduled_at=target["publish_at"] if ahead else None
     )
@@ -225,7 +273,7 @@ def _publish_zalo(store: Any, config: Mapping[str, Any], clients: Clients, targe
         raise PostError("config", "Chưa cấu hình Zalo OA.")
     token = target["create_token"]
     if target["state"] == "pending" or not token:
-        title = target["title"] or target["text"].split("\n", 1)[0]
+        title = article_title(target["title"], target["text"])
         cover = target["image_url"] or config.get("ZALO_ARTICLE_COVER_URL") or ""
         body = article_body(
             title=title, text=target["text"], author=str(config.get("ORG_NAME") or ""), cover_url=cover,

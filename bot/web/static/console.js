@@ -1,7 +1,7 @@
 /* Staff console: the live parts of the pages (every page also works without this file).
    - forms with data-preview-url: preview refreshed while typing
    - [data-counter]: characters left
-   - broadcast form: live audience count (dry run), schedule fields shown as chosen
+   - broadcast form: live audience count (dry run), schedule fields shown as chosen, the fields of the ticked places
    - #progress-card: progress polled while a broadcast is sending
    - [data-add-source]: one more source row; form[data-confirm]: ask first */
 (function () {
@@ -95,6 +95,20 @@
     };
     bform.addEventListener("change", showSchedule);
     showSchedule();
+
+    // the audience only for messages, the post title and quiet-hours override only for posts
+    var showPlaces = function () {
+      var boxes = bform.querySelectorAll('input[name="places"]');
+      if (!boxes.length) return;
+      var ticked = {};
+      boxes.forEach(function (b) { ticked[b.value] = b.checked; });
+      var post = ticked.facebook_page || ticked.zalo_article;
+      bform.querySelectorAll("[data-for-place]").forEach(function (el) {
+        el.hidden = el.dataset.forPlace === "post" ? !post : !ticked[el.dataset.forPlace];
+      });
+    };
+    bform.addEventListener("change", showPlaces);
+    showPlaces();
 
     var box = document.getElementById("audience-count");
     var reasons = JSON.parse(box.dataset.reasons || "{}");
