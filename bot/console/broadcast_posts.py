@@ -34,6 +34,10 @@ PLACE_LABELS = {
     "facebook_page": "Đăng lên Trang Facebook",
     "zalo_article": "Bài viết Zalo OA",
 }
+UNIT_NO_POSTS = (
+    "Tài khoản của đơn vị chỉ gửi tin nhắn cho đơn vị mình; bài đăng trên Trang Facebook và Zalo OA"
+    " do tài khoản cấp thành phố thực hiện."
+)
 # the post service's fields -> the composer's inputs
 FORM_FIELD = {"text": "text", "link": "link_url", "image": "image_url", "targets": "places", "at": "at"}
 # the service speaks CLI; the composer has a checkbox and an input instead of the flags
@@ -82,8 +86,7 @@ def post_errors(values: dict[str, Any]) -> dict[str, list[str]]:
         return {}
     errors: dict[str, list[str]] = {}
     if staff_unit():
-        errors["places"] = ["Tài khoản của đơn vị chỉ gửi tin nhắn cho đơn vị mình; bài đăng trên Trang Facebook và Zalo OA"
-                            " do tài khoản cấp thành phố thực hiện."]
+        errors["places"] = [UNIT_NO_POSTS]
     publish_at = None
     if values["schedule"] == "cron":
         errors["schedule"] = ["Bài đăng không lặp lại theo lịch: chọn “Gửi ngay” hoặc “Một lần, vào lúc”."]

@@ -201,6 +201,35 @@ def test_schedule_a_broadcast_and_watch_it_complete(page, site, platform):
     assert len(sent) == MEMBERS
 
 
+def test_composer_previews_the_page_post_and_the_oa_article(page, site):
+    page.goto(site["base"] + "/admin/broadcasts/new")
+    assert page.locator('[data-for-place="post"]').first.is_hidden()  # post fields only once a post place is ticked
+    page.fill("#f-text", "Hưởng ứng Ngày Biên phòng toàn dân 3/3.\n\nMời chị em cùng tham gia.")
+    page.get_by_label("Đăng lên Trang Facebook").check()
+    page.get_by_label("Bài viết Zalo OA").check()
+    page.get_by_label("Tin nhắn đến hội viên (Messenger, Zalo OA, Zalo Bot)").uncheck()
+    sync_api.expect(page.locator("fieldset.audience")).to_be_hidden()  # the chat audiences only for messages
+    page.fill("#f-post_title", "Ngày Biên phòng toàn dân")
+    page.locator("summary", has_text="Thêm ảnh hoặc đường dẫn").click()
+    page.fill("#f-image_url", "https://phunu.example.vn/anh/bien-phong.jpg")
+    page.fill("#f-link_url", "https://phunu.example.vn/tin/bien-phong")
+    facebook = page.locator("#preview .post-preview.facebook_page")
+    sync_api.expect(facebook).to_contain_text("Bài đăng ảnh")
+    sync_api.expect(facebook).to_contain_text("[Ảnh] https://phunu.example.vn/anh/bien-phong.jpg")
+    sync_api.expect(facebook.locator("p.pre")).to_have_text(
+        "Ngày Biên phòng toàn dân\n\nHưởng ứng Ngày Biên phòng toàn dân 3/3.\n\nMời chị em cùng tham gia."
+        "\n\nhttps://phunu.example.vn/tin/bien-phong"
+    )
+    zalo = page.locator("#preview .post-preview.zalo_article")
+    sync_api.expect(zalo.locator(".article-title")).to_have_text("Ngày Biên phòng toàn dân")
+    sync_api.expect(zalo).to_contain_text("Ảnh bìa: https://phunu.example.vn/anh/bien-phong.jpg")
+    sync_api.expect(zalo).to_contain_text("Liên kết: https://phunu.example.vn/tin/bien-phong")
+    assert page.locator("#preview .phone").count() == 0  # no chat message ticked: no phone preview
+    page.fill("#f-image_url", "")  # without an image: a feed post with a link card, and Zalo asks for a cover
+    sync_api.expect(facebook).to_contain_text("Thẻ liên kết: https://phunu.example.vn/tin/bien-phong")
+    sync_api.expect(zalo).to_contain_text("Chưa có ảnh bìa")
+
+
 def _contest_day(days_after_start: int) -> str:
     """A day inside the shipped contest's own period (its file's dates, not the calendar)."""
     from bot.participation.contests import parse_contests

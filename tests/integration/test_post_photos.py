@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import platform_config
-from tests.integration.test_posts import PAGE_ID, _create, _graph_error, _local, _post_id, _target
+from tests.integration.test_posts import (
+    PAGE_ID,
+    _create,
+    _graph_error,
+    _local,
+    _post_id,
+    _target,
+)
 
 PHOTOS = f"/{PAGE_ID}/photos"
 FEED = f"/{PAGE_ID}/feed"
