@@ -182,4 +182,31 @@ def test_a_unit_account_cannot_post_for_the_whole_union(httpserver, db_path, clo
     form = _form(token, "chat", "facebook_page", audience_kind="unit", audience_value="CT.PHULOI")
     response = client.post("/admin/broadcasts/new", data=form)
     assert response.status_code == 400 and 'id="places-error1">Tài khoản của đơn vị' in response.get_data(as_text=True)
+    direct = client.post("/admin/posts", data={"csrf_token": token, "text": TEXT, "targets": ["facebook_page"], "when": "now"})
+    assert direct.status_code == 403 and "Tài khoản của đơn vị không đăng bài" in direct.get_data(as_text=True)
     assert httpserver.log == [] and _posts(app) == ([], [])
+
+
+def test_send_now_to_members_and_the_page_confirms_both_then_does_both(console, httpserver):
+    app, client, token = console
+    form = _form(token, "chat", "facebook_page", image_url="")
+    first = client.post("/admin/broadcasts/new", data=form)
+    page = first.get_data(as_text=True)
+    assert first.status_code == 200 and "Gửi ngay cho" in page and "Đồng thời đăng ngay: Trang Facebook?" in page
+    assert _posts(app) == ([], [])
+    httpserver.expect_oneshot_request(FEED, method="POST").respond_with_json({"id": f"{PAGE_ID}_34"})
+    sent = client.post("/admin/broadcasts/new", data={**form, "confirm": "1"})
+    assert sent.status_code == 302
+    (post,), (broadcast,) = _posts(app)
+    assert broadcast["state"] == "sending" and post["targets"][0]["platform_id"] == f"{PAGE_ID}_34"
+
+
+def test_a_place_that_is_not_configured_is_an_error_on_the_places(httpserver, db_path, clock):
+    from app import create_app
+
+    app = create_app(platform_config(httpserver.url_for("/"), db_path), clock=clock)  # no FACEBOOK_PAGE_ID
+    client, token = _console(app)
+    response = client.post("/admin/broadcasts/new", data=_form(token, "facebook_page", text=""))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'id="places-error1">Chưa cấu hình Trang Facebook: cần FACEBOOK_PAGE_ID' in page
+    assert 'id="text-error1"' in page  # and the other fields' errors with it
