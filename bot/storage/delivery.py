@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from bot.core.models import DELIVERY, ECHO, ECHO_REF_PREFIX, READ, Event
@@ -133,4 +134,4 @@ def _number(value: Any) -> float:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
         return 0.0
-    return number if number == number and 0 < number < 1e15 else 0.0
+    return number if math.isfinite(number) and 0 < number < 1e15 else 0.0

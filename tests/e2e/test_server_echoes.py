@@ -32,7 +32,7 @@ class FakeMessenger:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+            def do_POST(self) -> None:  # http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
                 with fake.lock:
                     fake.bodies.append(body)
