@@ -229,6 +229,11 @@ def test_unreachable_member_is_skipped_until_she_writes_again(app, client, store
     send(app, store, "messenger", PSID, ["Chào chị"], member_id)
     m = store.get_member(member_id)
     assert m["status"] == "blocked" and "551" in m["status_reason"]
+    create_account(store, "quantri", "mat-khau-du-dai-2", "admin", None, now=time.time())
+    from tests.integration.test_console import login
+
+    page = login(app, "quantri")[0].get("/admin/members").get_data(as_text=True)
+    assert "This person isn" in page and "Không liên lạc được" in page  # the reason, for staff
     bid = broadcasts.create_broadcast(store, app.config, text="Tin tuần này", now=now, schedule="now")
     tick(app, store, now)
     deliver(app, store)
