@@ -78,10 +78,10 @@ class DeliveryStore:
         mid = str(event.extra.get("mid") or "")
         metadata = str(event.extra.get("metadata") or "")
         if metadata.startswith(ECHO_REF_PREFIX):
-            try:
-                outbox_id = int(metadata[len(ECHO_REF_PREFIX) :])
-            except ValueError:
+            ref = metadata[len(ECHO_REF_PREFIX) :]
+            if not (ref.isascii() and ref.isdigit()) or len(ref) > 18:  # not one of ours (SQLite integers end at 2**63)
                 return 0
+            outbox_id = int(ref)
             return self._confirm_sent(outbox_id, event.channel, event.user_id, mid, at=at)
         if event.channel != "zalo":
             return 0  # a Messenger echo without our reference: typed by staff in the Page inbox

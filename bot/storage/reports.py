@@ -101,7 +101,7 @@ class ReportStore:
             "   sum(CASE WHEN status = 'uncertain' THEN 1 ELSE 0 END) AS uncertain"
             "  FROM outbox WHERE kind = 'broadcast' AND part = 0 AND status IN ('sent', 'uncertain')"
             f"  AND finished_at >= ? AND finished_at < ? AND channel {NOT_TEST} GROUP BY member_id) o"
-            f" LEFT JOIN members m ON m.id = o.member_id WHERE 1{clause} GROUP BY m.unit_code",
+            f" LEFT JOIN members m ON m.id = o.member_id WHERE 1 = 1{clause} GROUP BY m.unit_code",
             [start, end, *params],
         )
 

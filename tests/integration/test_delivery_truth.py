@@ -288,3 +288,10 @@ def test_broadcast_report_counts_delivered_read_and_says_zalo_bot_cannot(app, cl
     zalo_bot_row = page.split('data-channel="zalo_bot"')[1].split("</tr>")[0]
     assert zalo_bot_row.count("không hỗ trợ") == 2
     assert "<script" not in page.split('class="delivery-chart"')[1].split("</figure>")[0]  # CSP: an inline SVG, no script
+
+
+@pytest.mark.parametrize("metadata", ["outbox:" + "9" * 40, "outbox:-1", "outbox:", "outbox:1.5", "outbox:١٢"])
+def test_an_echo_with_a_strange_reference_is_ignored_and_answered_200(app, client, store, platform, clock, metadata):
+    outbox_id = in_flight_then_crash(app, store, "messenger", PSID, "Câu 3/10")
+    messenger_post(client, echo(PSID, "m_x", "Câu 3/10", ms(clock.now()), metadata=metadata))
+    assert store.get_outbound(outbox_id)["status"] == "uncertain"
