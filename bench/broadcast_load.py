@@ -3,7 +3,9 @@
 Prints the audience expansion time, the delivered rate per channel against the
 configured rate (at the defaults, then with the rate set to 300/s), the highest
 number of sends seen in any one-second window (it must never exceed the rate),
-and this process's peak resident memory.
+and this process's peak resident memory.  The fake platform sends delivery and read
+receipts back to the app's webhooks (Messenger, Zalo OA; the Zalo Bot has none), and the
+report's delivered and read counts are printed at the end.
 
 Usage: python bench/broadcast_load.py [--members 100000] [--window 20]
 Everything runs on 127.0.0.1 and stops by itself.
@@ -92,11 +94,13 @@ def main() -> None:
     from scheduler import broadcasts
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-broadcast-"))
-    port = free_port()
+    port, app_port = free_port(), free_port()
     log = tmp / "fake.log"
-    fake = subprocess.Popen([sys.executable, str(ROOT / "bench" / "fakeplatform.py"), str(port), str(log)])
+    # the fake platform answers sends and posts receipts to the app's webhooks
+    fake = subprocess.Popen([sys.executable, str(ROOT / "bench" / "fakeplatform.py"), str(port), str(log), f"http://127.0.0.1:{app_port}"])
     base = f"http://127.0.0.1:{port}"
     os.environ["NO_PROXY"] = "127.0.0.1"
+    web = None
     try:
         app = create_app({
             "TESTING": True, "DATABASE_PATH": str(tmp / "bot.db"), "QUIET_HOURS": "off",
@@ -105,6 +109,7 @@ def main() -> None:
             "ZALO_API_BASE": base, "ZALO_OAUTH_BASE": base,
             "ZALO_BOT_TOKEN": "1:t", "ZALO_BOT_SECRET_TOKEN": "secret-token", "ZALO_BOT_API_BASE": base,
         })
+        web = serve(app, app_port)
         store = Store.open(app.config["DATABASE_PATH"])
         now = time.time()
         started = time.perf_counter()
@@ -131,11 +136,43 @@ def main() -> None:
         measure(app, log, {"messenger": 300.0}, args.window)
         report = broadcasts.report(store, bid)
         print(f"after both windows: sent {report['sent']}, pending {report['pending']}, failed {report['failed']}")
+        time.sleep(2)  # the last receipts (posted every 0.25 s)
+        print_receipts(broadcasts.report(store, bid))
         print(f"peak resident memory of this process: {rss_mb():.0f} MB")
         broadcasts.cancel(store, bid, time.time())
     finally:
+        if web is not None:
+            web.shutdown()
         fake.terminate()
         fake.wait(10)
+
+
+def serve(app, port: int):
+    """The app's webhooks over HTTP (a thread of this process), for the fake platform's receipts."""
+    import threading
+
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs) -> None:  # one line per receipt batch would drown the figures
+            pass
+
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def print_receipts(report: dict) -> None:
+    """Delivered and read per channel, as `flask broadcast report --json` gives them."""
+    print("receipts from the fake platform (it reports 90% delivered, 60% read per recipient):")
+    for name, counts in sorted(report["by_channel"].items()):
+        sent = counts.get("sent", 0)
+        if counts.get("delivered") is None:
+            print(f"  {name:<9} sent {sent:6d}  delivered/read: không hỗ trợ (no receipts on this platform)")
+            continue
+        print(f"  {name:<9} sent {sent:6d}  delivered {counts['delivered']:6d} ({counts['delivered'] / max(sent, 1):6.1%})"
+              f"  read {counts['read']:6d} ({counts['read'] / max(sent, 1):6.1%})")
+    print(f"  total     delivered {report['delivered']}, read {report['read']}, uncertain {report['uncertain']}")
 
 
 if __name__ == "__main__":

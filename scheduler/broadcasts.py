@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from bot.channels.base import TEXT_LIMIT
-from bot.core.models import Reply
+from bot.core.models import RECEIPT_CHANNELS, Reply
 from bot.participation.catalog import check_unit
 from bot.participation.units import UnknownUnitError
 from bot.storage.broadcasts import BROADCAST_CHANNELS, AudienceError, audience_filter
@@ -325,31 +325,41 @@ def cancel(store: Store, broadcast_id: int, now: float) -> dict[str, Any]:
 
 # -- reports -----------------------------------------------------------------------
 def report(store: Store, broadcast_id: int, *, run_id: int | None = None) -> dict[str, Any]:
-    """Counts targeted, sent, failed (by reason), skipped (by reason), pending."""
+    """Counts targeted, sent, failed (by reason), skipped (by reason), pending, uncertain, and
+    delivered / read where the platform reports them (None for a channel that cannot: Zalo Bot)."""
     broadcast = _get(store, broadcast_id)
     runs = store.runs_of(broadcast_id)
     if run_id is not None:
         runs = [r for r in runs if r["id"] == run_id]
-    run_ids = [r["id"] for r in runs]
     totals: dict[str, Any] = {"targeted": 0, "sent": 0, "failed": 0, "skipped": 0, "pending": 0, "uncertain": 0, "cancelled": 0}
     failed_by: dict[str, int] = defaultdict(int)
     skipped_by: dict[str, int] = defaultdict(int)
-    by_channel: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in store.run_counts(run_ids):
-        n = row["n"]
+    by_channel: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    for row in store.run_counts([r["id"] for r in runs]):
+        n, status = row["n"], row["status"]
         totals["targeted"] += n
-        status = row["status"]
         key = "pending" if status in ("pending", "sending", "paused") else status
         totals[key] = totals.get(key, 0) + n
-        by_channel[row["channel"]][key] += n
+        counts = by_channel[row["channel"]]
+        counts[key] += n
+        counts["delivered"] += row["delivered"] or 0
+        counts["read"] += row["read"] or 0
         if status == "failed":
             failed_by[row["reason"] or "platform_error"] += n
         elif status == "skipped":
             skipped_by[row["reason"]] += n
+    receipts = {name: name in RECEIPT_CHANNELS for name in by_channel}
+    for name, counts in by_channel.items():
+        if not receipts[name]:
+            counts["delivered"] = counts["read"] = None  # "không hỗ trợ", never 0
+    supported = [c for name, c in by_channel.items() if receipts[name]]
     return {
         "broadcast_id": broadcast_id,
         "state": broadcast["state"],
         **totals,
+        "delivered": sum(c["delivered"] for c in supported) if supported else None,
+        "read": sum(c["read"] for c in supported) if supported else None,
+        "receipts": receipts,
         "failed_by_reason": dict(failed_by),
         "skipped_by_reason": dict(skipped_by),
         "by_channel": {k: dict(v) for k, v in by_channel.items()},

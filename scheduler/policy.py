@@ -14,6 +14,7 @@ from bot.storage.store import Store
 # Vietnamese labels of skip/failure reasons, for staff reports.
 REASONS = {
     "unsubscribed": "Đã nhắn DỪNG (hủy nhận tin)",
+    "unreachable": "Không liên lạc được (đã chặn, bỏ quan tâm hoặc không còn dùng kênh)",
     "blocked": "Đã chặn hoặc không còn liên lạc được",
     "unfollowed": "Đã bỏ quan tâm OA",
     "outside_window": "Ngoài khung thời gian nền tảng cho phép",
@@ -30,6 +31,7 @@ REASONS = {
     "network": "Lỗi mạng",
     "internal_error": "Lỗi nội bộ",
     "cancelled": "Tin đã bị hủy trước khi gửi",
+    "confirmed_by_echo": "Nền tảng xác nhận đã gửi (sau khi máy chủ dừng hoặc mất trả lời)",
 }
 
 
@@ -40,7 +42,7 @@ def skip_reason(member: dict[str, Any] | None, channel: str, config: dict[str, A
     if not member["subscribed"]:
         return "unsubscribed"
     if member["status"] in ("blocked", "unfollowed"):
-        return member["status"]
+        return "unreachable"  # a send failed with 551 / not following / blocked; her next message clears it
     last = member["last_inbound_at"]
     age = now - last if last else float("inf")
     if channel == "messenger":

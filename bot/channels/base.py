@@ -230,6 +230,11 @@ class Channel(ABC):
     def render(self, reply: Reply, *, group: bool = False) -> list[dict[str, Any]]:
         """Platform message bodies (without the recipient) for ``reply``, split to fit."""
 
+    def tag_message(self, message: dict[str, Any], ref: int) -> dict[str, Any]:
+        """``message`` carrying the outbox row id ``ref`` where the platform echoes such a field back
+        (Messenger's metadata); unchanged elsewhere."""
+        return message
+
     @abstractmethod
     def send(
         self,

@@ -24,6 +24,8 @@ from bot.channels.base import (
 )
 from bot.core.models import (
     DELIVERY,
+    ECHO,
+    ECHO_REF_PREFIX,
     POSTBACK,
     READ,
     TEXT,
@@ -154,7 +156,7 @@ class MessengerChannel(Channel):
         message = item.get("message")
         if isinstance(message, dict):
             if message.get("is_echo"):
-                return None  # our own message, echoed back
+                return _echo(item, message)
             mid = field_text(message.get("mid"), "mid") or _item_hash(item)
             text = inbound_text(message.get("text"))
             quick_reply = message.get("quick_reply")
@@ -185,6 +187,11 @@ class MessengerChannel(Channel):
         return None  # optins, reactions, handover notices...: not used
 
     # -- outbound --------------------------------------------------------------
+    def tag_message(self, message: dict[str, Any], ref: int) -> dict[str, Any]:
+        """The outbox row id in ``message.metadata``: the echo of the send carries it back, so a
+        send whose answer was lost (timeout, crash) is recognised as sent and never repeated."""
+        return {**message, "metadata": f"{ECHO_REF_PREFIX}{ref}"}
+
     def render(self, reply: Reply, *, group: bool = False) -> list[dict[str, Any]]:
         """Messages for ``reply``: [image], text parts, the link as a button template.
 
@@ -280,6 +287,26 @@ class MessengerChannel(Channel):
         if response.ok and not error:
             return data
         raise classify_error(response, error if isinstance(error, dict) else {})
+
+
+def _echo(item: dict[str, Any], message: dict[str, Any]) -> Event | None:
+    """``message.is_echo``: a message the Page sent (by us, or typed by staff in the Page
+    inbox); the roles are swapped, so the member is the recipient."""
+    recipient = item.get("recipient")
+    if not isinstance(recipient, dict):
+        raise PayloadError(f"recipient is a {type(recipient).__name__}, not an object")
+    mid = field_text(message.get("mid"), "mid")
+    metadata = field_text(message.get("metadata"), "metadata")
+    if not mid and not metadata:
+        return None
+    return Event(
+        channel="messenger",
+        kind=ECHO,
+        user_id=field_text(recipient.get("id") or recipient.get("user_ref"), "recipient id"),
+        event_key="echo:" + (mid or _item_hash(item)),
+        timestamp=epoch_seconds(item.get("timestamp")),
+        extra={"raw": item, "mid": mid, "metadata": metadata[:100], "text": inbound_text(message.get("text"))},
+    )
 
 
 def classify_error(response: requests.Response, error: dict[str, Any]) -> SendError:

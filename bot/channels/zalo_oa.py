@@ -31,6 +31,7 @@ from bot.channels.base import (
 from bot.channels.zalo_tokens import TokenError, ZaloTokenManager
 from bot.core.models import (
     DELIVERY,
+    ECHO,
     FOLLOW,
     READ,
     SUBMIT_INFO,
@@ -68,6 +69,11 @@ USER_MEDIA_EVENTS = {
     "user_send_file",
     "user_send_location",
     "user_send_business_card",
+}
+# Echoes of one-to-one messages the OA sent (by us or by staff in the OA chat); the roles are
+# swapped: sender = OA, recipient = member.  Group (oa_send_group_*) echoes are not used.
+OA_ECHO_EVENTS = {
+    "oa_send_text", "oa_send_image", "oa_send_list", "oa_send_gif", "oa_send_file", "oa_send_sticker", "oa_send_template",
 }
 GROUP_TRIGGERS = ("?", "/hoi")  # compared folded: "/hỏi", "/HỎI", "/hoi"
 
@@ -213,7 +219,11 @@ class ZaloOAChannel(Channel):
             # the key is the receipt's own: the message's msg_id would collide with its other receipt
             key = f"{name}:{recipient}:{','.join(mids)}:{ts}"
             return event(kind, recipient, key, extra={"mids": mids})
-        return None  # oa_send_* echoes, group lifecycle, unknown events
+        if name in OA_ECHO_EVENTS:
+            # no field we set comes back: matched by msg_id, else recipient + text + time (best effort)
+            extra = {"mid": msg_id, "text": inbound_text(message.get("text"))}
+            return event(ECHO, recipient, f"echo:{msg_id or name + ':' + recipient + ':' + ts}", extra=extra)
+        return None  # group echoes, group lifecycle, unknown events
 
     def _group_text(self, text: str) -> tuple[str, bool]:
         """(text without the trigger, addressed): "?...", "/hỏi ..." or a mention of the OA."""

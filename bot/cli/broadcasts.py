@@ -130,8 +130,12 @@ def report_command(broadcast_id, as_json):
         click.echo(json.dumps(data, ensure_ascii=False))
         return
     click.echo(f"Tin #{broadcast_id} ({data['state']})")
-    for key, label in (("targeted", "Đối tượng"), ("sent", "Đã gửi"), ("failed", "Lỗi"), ("skipped", "Bỏ qua"), ("pending", "Chờ gửi"), ("uncertain", "Không chắc chắn")):
-        click.echo(f"  {label:<16} {data[key]}")
+    for key, label in (("targeted", "Đối tượng"), ("sent", "Đã gửi"), ("delivered", "Đã nhận"), ("read", "Đã xem"),
+                       ("failed", "Lỗi"), ("skipped", "Bỏ qua"), ("pending", "Chờ gửi"), ("uncertain", "Không chắc chắn")):
+        click.echo(f"  {label:<16} {'không hỗ trợ' if data[key] is None else data[key]}")
+    unsupported = [name for name, ok in data["receipts"].items() if not ok]
+    if unsupported and data["delivered"] is not None:
+        click.echo(f"  (Đã nhận/Đã xem không tính {', '.join(unsupported)}: kênh không hỗ trợ báo nhận)")
     for title, reasons in (("Lỗi theo lý do", data["failed_by_reason"]), ("Bỏ qua theo lý do", data["skipped_by_reason"])):
         if reasons:
             click.echo(f"  {title}:")

@@ -146,8 +146,15 @@ def outbox_requeue(ids: tuple[int, ...], all_: bool, yes: bool) -> None:
         raise click.UsageError("Chọn tin cần gửi lại: --id <số> (nhiều lần được) hoặc --all cho mọi tin chưa rõ.")
     if not yes:
         click.confirm("Các tin này có thể đã đến người nhận. Gửi lại?", abort=True)
-    count = get_store().requeue_uncertain(list(ids) if ids else None, at=clock_now())
+    now = clock_now()
+    hold = float(get_services().config.get("UNCERTAIN_HOLD_MINUTES", 10)) * 60
+    # --all leaves the sends still waiting for the platform's echo (it would mark them sent)
+    count = get_store().requeue_uncertain(list(ids) if ids else None, at=now, finished_before=None if ids else now - hold)
     click.echo(f"Đã xếp lại {count} tin để gửi.")
+    if not ids:
+        waiting = get_store().count_uncertain(finished_since=now - hold)
+        if waiting:
+            click.echo(f"{waiting} tin mới ở trạng thái chưa rõ đang chờ nền tảng xác nhận (tối đa {hold / 60:g} phút); chưa xếp lại.")
 
 
 inbox_cli = AppGroup("inbox", help="Inspect the inbox and process failed events again.")

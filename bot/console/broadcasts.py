@@ -11,7 +11,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from bot.channels.base import TEXT_LIMIT
-from bot.console import broadcast_posts
+from bot.console import broadcast_posts, charts
 from bot.console.blueprint import bp
 from bot.console.preview import preview_reply
 from bot.core.models import Reply
@@ -322,8 +322,28 @@ def broadcast_detail(broadcast_id: int):
     return render_template(
         "admin/broadcast_detail.html", b=broadcast, report=report, audience_label=audience_label, failures=failures, states=STATES, run_states=RUN_STATES,
         reasons=broadcasts.REASONS, channels=CHANNEL_LABELS, next_run=format_local(broadcast["next_fire_at"], tz) if broadcast["next_fire_at"] else None,
-        progress=progress_of(report),
+        progress=progress_of(report), delivery_chart=delivery_chart(report),
     )
+
+
+def delivery_chart(report: dict[str, Any]) -> Any:
+    """Per channel, one column split into what became of each recipient (inline SVG, no script):
+    read, delivered, sent without a receipt (or on a channel without receipts), unknown, failed, skipped."""
+    names = list(report["by_channel"])
+    rows = [report["by_channel"][n] for n in names]
+
+    def values(get: Any) -> list[float]:
+        return [float(get(c)) for c in rows]
+
+    series = [
+        ("Đã xem", values(lambda c: c.get("read") or 0), "green"),
+        ("Đã nhận", values(lambda c: (c.get("delivered") or 0) - (c.get("read") or 0)), "light"),
+        ("Chỉ biết đã gửi", values(lambda c: c.get("sent", 0) - (c.get("delivered") or 0)), "blue"),
+        ("Không rõ", values(lambda c: c.get("uncertain", 0)), "amber"),
+        ("Lỗi", values(lambda c: c.get("failed", 0)), "red"),
+        ("Bỏ qua", values(lambda c: c.get("skipped", 0)), "grey"),
+    ]
+    return charts.bar_chart("Kết quả gửi theo kênh", [CHANNEL_LABELS.get(n, n) for n in names], series)
 
 
 def _check_unit(broadcast: dict[str, Any] | None) -> None:

@@ -18,7 +18,7 @@ CHANNELS = {"messenger": "Messenger", "zalo": "Zalo OA", "zalo_bot": "Zalo Bot",
 STATUSES = {
     "active": "Đang nhận tin",
     "unsubscribed": "Đã nhắn DỪNG",
-    "blocked": "Đã chặn / không liên lạc được",
+    "blocked": "Không liên lạc được (đã chặn, lỗi 551…)",
     "unfollowed": "Đã bỏ quan tâm OA",
     "registered": "Đã đăng ký hội viên",
     "erased": "Đã xóa dữ liệu",

@@ -98,8 +98,14 @@ class Dispatcher:
 
     def handle(self, event: Event, store: Store, now: float) -> DispatchResult:
         """Run one event; the caller persists the replies in the same transaction."""
-        if event.kind in (models.DELIVERY, models.READ):
-            self._receipt(event, store, now)
+        if event.kind in models.DELIVERY_EVENTS:
+            # normally applied at ingest; an older inbox row (or a test) comes here: no member, no reply
+            store.apply_delivery_event(
+                event,
+                at=now,
+                skew=float(self.config.get("RECEIPT_CLOCK_SKEW_SECONDS", 2)),
+                echo_window=float(self.config.get("ZALO_ECHO_MATCH_SECONDS", 120)),
+            )
             return DispatchResult([], {"kind": event.kind}, None)
 
         if event.is_group:
@@ -141,14 +147,6 @@ class Dispatcher:
         return DispatchResult(ctx.replies, ctx.meta, ctx.member)
 
     # -- steps -----------------------------------------------------------------
-    def _receipt(self, event: Event, store: Store, now: float) -> None:
-        read = event.kind == models.READ
-        mids = event.extra.get("mids") or []
-        if mids:
-            store.mark_delivery(event.channel, mids, at=now, read=read)
-        elif event.extra.get("watermark"):
-            store.mark_watermark(event.channel, event.user_id, float(event.extra["watermark"]) / 1000, at=now, read=read)
-
     def _addressed(self, event: Event, store: Store) -> bool:
         """In a group the bot speaks only when spoken to."""
         if event.addressed:

@@ -186,6 +186,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OUTBOX_MAX_ATTEMPTS", "6", _int_range(1, 50), "Attempts per message before it is marked failed."),
     Setting("OUTBOX_RETRY_BASE_SECONDS", "2", _float_min(0), "First retry delay; doubles each attempt, with jitter."),
     Setting("HTTP_TIMEOUT_SECONDS", "10", _float_min(0.1), "Timeout of each call to a platform."),
+    Setting("UNCERTAIN_HOLD_MINUTES", "10", _float_min(0), "A send whose outcome is unknown (in flight at a crash, or no answer) waits this long for the platform's echo, which marks it sent and is never resent; after that it stays uncertain for staff (`flask outbox requeue-uncertain --all` leaves younger ones)."),
+    Setting("ZALO_ECHO_MATCH_SECONDS", "120", _float_min(0), "Zalo OA echoes (oa_send_*) carry no id we set: an unknown send is matched by member, same text and send time within this many seconds of the echo (best effort)."),
+    Setting("RECEIPT_CLOCK_SKEW_SECONDS", "2", _float_min(0), "Messenger delivery/read watermarks: a message counts as delivered/read if it left at most this many seconds after the watermark (clock difference with Meta)."),
     Setting("GROUP_REPLIES_PER_MINUTE", "6", _float_min(0), "Bot replies per group per minute. 0 switches the limit off."),
     # Broadcasts
     Setting("TIMEZONE", "Asia/Ho_Chi_Minh", _timezone, "Local time zone for schedules and quiet hours."),

@@ -17,6 +17,18 @@ UNSUPPORTED = "unsupported"  # image, sticker, file...: we answer text only
 SUBMIT_INFO = "submit_info"  # Zalo user_submit_info (name/phone shared by the member)
 DELIVERY = "delivery"  # delivery receipt: updates message status
 READ = "read"  # read receipt: updates message status
+ECHO = "echo"  # the platform's copy of a message we sent: confirms an in-flight send
+
+# Receipt and echo events: applied where the webhook is acknowledged (cheap updates of the
+# outbox), never queued behind conversations, never creating a member.
+DELIVERY_EVENTS = (DELIVERY, READ, ECHO)
+
+# Channels whose platform reports delivery and reading; the others (Zalo Bot, web chat)
+# cannot say, and reports show "không hỗ trợ" for them rather than zero.
+RECEIPT_CHANNELS = ("messenger", "zalo")
+
+# The reference our Messenger sends carry in message.metadata (echoed back): "outbox:<row id>".
+ECHO_REF_PREFIX = "outbox:"
 
 
 @dataclass

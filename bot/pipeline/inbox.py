@@ -14,13 +14,13 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.channels.base import Channel
 from bot.conversation.dispatcher import Dispatcher
 from bot.core.clock import Clock
-from bot.core.models import Event
+from bot.core.models import DELIVERY_EVENTS, ECHO, Event
 from bot.storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -32,13 +32,35 @@ def is_lock_error(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
-def ingest(store: Store, events: list[Event], *, now: float) -> list[int]:
-    """Persist parsed events (duplicates ignored); returns the ids of new inbox rows."""
+def ingest(store: Store, events: list[Event], *, now: float, config: Mapping[str, Any] | None = None) -> list[int]:
+    """Persist parsed events (duplicates ignored); returns the ids of new inbox rows.
+
+    Receipts and echoes take the fast lane: applied here, in the acknowledgement, as a
+    few indexed updates of the outbox; they never wait behind conversations in the inbox
+    and never create a member.
+    """
     pairs = []
+    fast = [e for e in events if e.kind in DELIVERY_EVENTS]
+    if fast:
+        apply_delivery_events(store, fast, now=now, config=config or {})
     for event in events:
+        if event.kind in DELIVERY_EVENTS:
+            continue
         raw = event.extra.pop("raw", {})
         pairs.append((event, raw))
-    return store.add_inbound(pairs, at=now)
+    return store.add_inbound(pairs, at=now) if pairs else []
+
+
+def apply_delivery_events(store: Store, events: list[Event], *, now: float, config: Mapping[str, Any]) -> int:
+    """Receipts and echoes, in one short transaction; returns the outbox rows changed."""
+    skew = float(config.get("RECEIPT_CLOCK_SKEW_SECONDS", 2))
+    window = float(config.get("ZALO_ECHO_MATCH_SECONDS", 120))
+    changed = 0
+    with store.transaction():
+        for event in sorted(events, key=lambda e: (e.kind != ECHO, e.timestamp)):  # echoes first: a receipt may follow
+            event.extra.pop("raw", None)
+            changed += store.apply_delivery_event(event, at=now, skew=skew, echo_window=window)
+    return changed
 
 
 class InboxProcessor:

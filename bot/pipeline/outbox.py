@@ -107,6 +107,7 @@ def deliver_one(
             row["id"], at=clock.now(), code="exception", subcode=None, message=type(exc).__name__, reason="internal_error"
         )
         return "failed"
+    message = channel.tag_message(message, row["id"])  # Messenger: the echo names this row
     try:
         result = channel.send(
             row["recipient"], message, group=bool(row["is_group"]), messaging_type=row["messaging_type"]
@@ -153,7 +154,9 @@ def _record_error(store: Store, row: dict[str, Any], err: SendError, *, config: 
     reason = "max_attempts" if err.retry else (err.reason or "platform_error")
     store.mark_failed(row["id"], at=now, code=err.code, subcode=err.subcode, message=err.message, reason=reason)
     if err.unreachable and not row["is_group"]:
-        store.mark_unreachable(row["channel"], row["recipient"], "unfollowed" if err.unreachable == "unfollowed" else "blocked", err.code)
+        # unreachable on this channel, with the platform's reason; a later message from her clears it
+        status = "unfollowed" if err.unreachable == "unfollowed" else "blocked"
+        store.mark_unreachable(row["channel"], row["recipient"], status, f"{err.code}: {err.message}"[:200])
     logger.warning(
         "send failed outbox_id=%s channel=%s code=%s subcode=%s reason=%s",
         row["id"], row["channel"], err.code, err.subcode, reason,

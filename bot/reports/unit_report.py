@@ -25,6 +25,9 @@ SUMMARY_COLUMNS = (
     ("suggested", "Gợi ý câu gần đúng"),
     ("unanswered", "Chưa trả lời được"),
     ("broadcasts", "Lượt tin tuyên truyền đã gửi đến"),
+    ("broadcasts_delivered", "Trong đó đã nhận (Messenger, Zalo OA báo; Zalo Bot không hỗ trợ)"),
+    ("broadcasts_read", "Trong đó đã xem (Messenger, Zalo OA báo; Zalo Bot không hỗ trợ)"),
+    ("broadcasts_uncertain", "Lượt tin không rõ đã đến chưa"),
     ("quiz_attempts", "Lượt thi"),
     ("quiz_finished", "Lượt thi hoàn thành"),
     ("quiz_participants", "Người dự thi"),
@@ -93,6 +96,15 @@ def row_parent(units: UnitTree, scope: str | None) -> str | None:
     return scope
 
 
+def _add_broadcasts(store: Store, period: Period, scope: str | None, add: Any) -> None:
+    """Broadcasts that reached members, with what the platforms reported (delivered, read) and the unknown ones."""
+    for code, n in store.count_broadcasts_delivered(period.start, period.end, scope).items():
+        add(code, "broadcasts", n)
+    for r in store.count_broadcast_outcomes(period.start, period.end, scope):
+        for key in ("delivered", "read", "uncertain"):
+            add(r["unit"], f"broadcasts_{key}", r[key] or 0)
+
+
 def _summary(store: Store, units: UnitTree, period: Period, scope: str | None) -> dict[str, Any]:
     rows: dict[str, _Row] = {}
     parent = row_parent(units, scope)
@@ -111,8 +123,7 @@ def _summary(store: Store, units: UnitTree, period: Period, scope: str | None) -
         add(r["unit"], "questions", r["n"])
         if r["decision"] in decisions:
             add(r["unit"], decisions[r["decision"]], r["n"])
-    for code, n in store.count_broadcasts_delivered(period.start, period.end, scope).items():
-        add(code, "broadcasts", n)
+    _add_broadcasts(store, period, scope, add)
     for r in store.quiz_stats(period.start, period.end, scope, per_quiz=False):
         add(r["unit"], "quiz_attempts", r["attempts"])
         add(r["unit"], "quiz_finished", r["finished"])

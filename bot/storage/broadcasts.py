@@ -222,11 +222,14 @@ class BroadcastStore:
         )
 
     def run_counts(self, run_ids: list[int]) -> list[dict[str, Any]]:
-        """Per status and reason, counting recipients (the first part of each message)."""
+        """Per status and reason, counting recipients (the first part of each message), with how
+        many of them the platform reported delivered and read."""
         if not run_ids:
             return []
         return self._rows(
-            "SELECT status, coalesce(reason, '') AS reason, channel, count(*) AS n FROM outbox"
+            "SELECT status, coalesce(reason, '') AS reason, channel, count(*) AS n,"
+            " sum(CASE WHEN delivered_at IS NOT NULL OR read_at IS NOT NULL THEN 1 ELSE 0 END) AS delivered,"
+            " sum(CASE WHEN read_at IS NOT NULL THEN 1 ELSE 0 END) AS read FROM outbox"
             f" WHERE run_id IN ({','.join('?' * len(run_ids))}) AND part = 0 GROUP BY status, reason, channel",
             run_ids,
         )

@@ -159,7 +159,7 @@ class ConsoleStore:
         where, params = self._member_filter(**filters)
         total = int(self._value(f"SELECT count(*) FROM members m WHERE {where}", params))
         rows = self._rows(
-            "SELECT m.id, m.channel, m.platform_id, m.display_name, m.full_name, m.phone, m.unit_code, m.status,"
+            "SELECT m.id, m.channel, m.platform_id, m.display_name, m.full_name, m.phone, m.unit_code, m.status, m.status_reason,"
             " m.status_reason, m.subscribed, m.first_seen_at, m.last_inbound_at, m.registered_at"
             f" FROM members m WHERE {where} ORDER BY m.id DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
@@ -172,7 +172,7 @@ class ConsoleStore:
         after = 0
         while True:
             rows = self._rows(
-                "SELECT m.id, m.channel, m.platform_id, m.display_name, m.full_name, m.phone, m.unit_code, m.status,"
+                "SELECT m.id, m.channel, m.platform_id, m.display_name, m.full_name, m.phone, m.unit_code, m.status, m.status_reason,"
                 " m.subscribed, m.first_seen_at, m.last_inbound_at, m.registered_at"
                 f" FROM members m WHERE {where} AND m.id > ? ORDER BY m.id LIMIT ?",
                 [*params, after, batch],

@@ -215,7 +215,7 @@ class QueueStore:
         """End a message as failed (or skipped) with the platform's code and a reason."""
         self._write(
             "UPDATE outbox SET status = ?, finished_at = ?, error_code = ?, error_subcode = ?,"
-            " error_message = ?, reason = ? WHERE id = ?",
+            " error_message = ?, reason = ? WHERE id = ? AND status != 'sent'",  # an echo may have confirmed it
             [status, at, code, subcode, message[:500], reason, outbox_id],
         )
 
@@ -264,17 +264,26 @@ class QueueStore:
         )
         return cursor.rowcount
 
-    def requeue_uncertain(self, outbox_ids: list[int] | None = None, *, at: float) -> int:
-        """Staff decision: send 'uncertain' messages again, with a fresh count of attempts."""
+    def requeue_uncertain(self, outbox_ids: list[int] | None = None, *, at: float, finished_before: float | None = None) -> int:
+        """Staff decision: send 'uncertain' messages again, with a fresh count of attempts.
+
+        ``finished_before``: only those uncertain since before then (younger ones may still
+        be confirmed by the platform's echo)."""
         sql = (
             "UPDATE outbox SET status = 'pending', next_attempt_at = ?, reason = NULL, attempts = 0,"
             " finished_at = NULL WHERE status = 'uncertain'"
         )
         params: list[Any] = [at]
+        if finished_before is not None:
+            sql += " AND finished_at < ?"
+            params.append(finished_before)
         if outbox_ids is not None:
             sql += f" AND id IN ({','.join('?' * len(outbox_ids))})"
             params += outbox_ids
         return self._write(sql, params).rowcount
+
+    def count_uncertain(self, *, finished_since: float = 0.0) -> int:
+        return int(self._value("SELECT count(*) FROM outbox WHERE status = 'uncertain' AND finished_at >= ?", [finished_since]))
 
     def get_outbound(self, outbox_id: int) -> dict[str, Any] | None:
         return self._row("SELECT * FROM outbox WHERE id = ?", [outbox_id])
@@ -283,26 +292,6 @@ class QueueStore:
         return self._rows(
             "SELECT * FROM outbox WHERE channel = ? AND recipient = ? ORDER BY id", [channel, recipient]
         )
-
-    def mark_delivery(self, channel: str, mids: list[str], *, at: float, read: bool = False) -> int:
-        """Delivery/read receipt for messages by platform id."""
-        if not mids:
-            return 0
-        column = "read_at" if read else "delivered_at"
-        sql = (
-            f"UPDATE outbox SET {column} = coalesce({column}, ?) WHERE channel = ?"
-            f" AND platform_message_id IN ({','.join('?' * len(mids))})"
-        )
-        return self._write(sql, [at, channel, *mids]).rowcount
-
-    def mark_watermark(self, channel: str, recipient: str, watermark: float, *, at: float, read: bool) -> int:
-        """Messenger receipts: everything sent to ``recipient`` before ``watermark`` is delivered/read."""
-        column = "read_at" if read else "delivered_at"
-        sql = (
-            f"UPDATE outbox SET {column} = coalesce({column}, ?) WHERE channel = ? AND recipient = ?"
-            f" AND status = 'sent' AND finished_at <= ? AND {column} IS NULL"
-        )
-        return self._write(sql, [at, channel, recipient, watermark]).rowcount
 
     def outbox_backlog(self) -> dict[str, int]:
         rows = self._rows(

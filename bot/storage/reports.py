@@ -89,6 +89,22 @@ class ReportStore:
             [start, end, *params],
         )
 
+    def count_broadcast_outcomes(self, start: float, end: float, scope: str | None) -> list[dict[str, Any]]:
+        """Per unit, broadcast messages finished in the period that the platform reported
+        delivered / read (only Messenger and Zalo OA report), and those whose fate is unknown."""
+        clause, params = scope_clause("m.unit_code", scope)
+        return self._rows(
+            "SELECT m.unit_code AS unit, sum(o.delivered) AS delivered, sum(o.read) AS read, sum(o.uncertain) AS uncertain"
+            " FROM (SELECT member_id,"
+            "   sum(CASE WHEN status = 'sent' AND (delivered_at IS NOT NULL OR read_at IS NOT NULL) THEN 1 ELSE 0 END) AS delivered,"
+            "   sum(CASE WHEN status = 'sent' AND read_at IS NOT NULL THEN 1 ELSE 0 END) AS read,"
+            "   sum(CASE WHEN status = 'uncertain' THEN 1 ELSE 0 END) AS uncertain"
+            "  FROM outbox WHERE kind = 'broadcast' AND part = 0 AND status IN ('sent', 'uncertain')"
+            f"  AND finished_at >= ? AND finished_at < ? AND channel {NOT_TEST} GROUP BY member_id) o"
+            f" LEFT JOIN members m ON m.id = o.member_id WHERE 1 = 1{clause} GROUP BY m.unit_code",
+            [start, end, *params],
+        )
+
     def quiz_stats(self, start: float, end: float, scope: str | None, *, per_quiz: bool) -> list[dict[str, Any]]:
         """Attempts started in the period: counts, participants, sum of finished score percentages."""
         clause, params = scope_clause("m.unit_code", scope)

@@ -24,6 +24,7 @@ from bot.core.paths import PROJECT_ROOT
 from bot.storage import migrations
 from bot.storage.broadcasts import BroadcastStore
 from bot.storage.console import ConsoleStore
+from bot.storage.delivery import DeliveryStore
 from bot.storage.handoff import HandoffStore
 from bot.storage.participation import ParticipationStore
 from bot.storage.posts import PostStore
@@ -116,7 +117,10 @@ def connect(path: str) -> Database:
     return Database(conn)
 
 
-class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore, HandoffStore, PrivacyStore, PostStore, ReviewStore, RateStore):
+class Store(
+    QueueStore, DeliveryStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore,
+    HandoffStore, PrivacyStore, PostStore, ReviewStore, RateStore,
+):
     """Domain operations over one database connection."""
 
     def __init__(self, db: Database | str):
@@ -219,7 +223,9 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
                 self._write(
                     "UPDATE members SET last_inbound_at = max(coalesce(last_inbound_at, 0), ?),"
                     " display_name = CASE WHEN ? != '' THEN ? ELSE display_name END,"
-                    " status = CASE WHEN status = 'blocked' THEN 'active' ELSE status END"
+                    # a message from her: she can be reached again (blocked/unfollowed were set by a failed send)
+                    " status = CASE WHEN status IN ('blocked', 'unfollowed') THEN 'active' ELSE status END,"
+                    " status_reason = CASE WHEN status IN ('blocked', 'unfollowed') THEN NULL ELSE status_reason END"
                     " WHERE channel = ? AND platform_id = ?",
                     [at, display_name, display_name, channel, platform_id],
                 )

@@ -65,7 +65,7 @@ def receive(segment: str) -> Response:
         logger.exception("webhook payload failed to parse channel=%s", channel.name)
         abort(400, "Nội dung yêu cầu không đọc được.")
     if events:
-        new_ids = ingest(get_store(), events, now=now)
+        new_ids = ingest(get_store(), events, now=now, config=get_services().config)
         if new_ids:
             services = get_services()
             services.last_ingest_at = time.monotonic()

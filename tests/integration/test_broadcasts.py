@@ -202,8 +202,7 @@ def test_platform_rules_skip_with_reasons(app, store, fake_platform, clock):
         "outside_window": 2,  # Messenger > 24 h, Zalo > 7 days
         "paid_window_disabled": 1,
         "unsubscribed": 1,
-        "blocked": 1,
-        "unfollowed": 1,
+        "unreachable": 2,  # blocked, unfollowed
     }
     assert (report["targeted"], report["sent"], report["skipped"]) == (9, 3, 6)
 

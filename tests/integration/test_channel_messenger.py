@@ -97,16 +97,18 @@ def test_parse_text_message(channel):
 
 def test_parse_batch_of_entries(channel):
     events = channel.parse(load_payload("messenger/batch.json"))
-    # the echo and the reaction are dropped; the standby item is kept and marked
+    # the reaction is dropped; the echo names the member (its recipient); the standby item is kept and marked
     assert [e.kind for e in events] == [
         models.TEXT,
         models.POSTBACK,
         models.DELIVERY,
         models.READ,
         models.UNSUPPORTED,
+        models.ECHO,
         models.TEXT,
     ]
-    quick, postback, delivery, read, image, standby = events
+    quick, postback, delivery, read, image, echo, standby = events
+    assert (echo.user_id, echo.extra["mid"], echo.extra["metadata"]) == ("6945123456789012", "m_Echo1", "quiz=contest2026")
     assert (quick.text, quick.payload, quick.event_key) == ("Khánh Hòa", "Q3_A", "m_QuickReply1")
     assert (postback.payload, postback.text, postback.event_key) == ("GET_STARTED", "Bắt đầu", "m_Postback1")
     assert postback.extra["referral"]["ref"] == "contest2026"

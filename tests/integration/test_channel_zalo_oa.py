@@ -159,7 +159,8 @@ EVENTS = [
     ("user_seen_message.json", dict(kind=models.READ, user_id=USER,
                                     extra={"mids": ["63ecf43f0df7dba892e6", "74fd054010e8ecb9a3f7"]})),
     ("user_received_message.json", dict(kind=models.DELIVERY, user_id=USER, extra={"mids": ["63ecf43f0df7dba892e6"]})),
-    ("oa_send_text.json", None),
+    ("oa_send_text.json", dict(kind=models.ECHO, user_id=USER, event_key="echo:63ecf43f0df7dba892e6",
+                               extra={"mid": "63ecf43f0df7dba892e6", "text": "Quần đảo Trường Sa thuộc tỉnh Khánh Hòa."})),
     ("oa_send_group_text.json", None),
     ("user_reacted_message.json", None),
 ]

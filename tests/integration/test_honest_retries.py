@@ -161,6 +161,11 @@ def test_requeue_uncertain_needs_ids_or_all_and_resets_attempts(app, store, runn
     result = runner.invoke(args=["outbox", "requeue-uncertain"])
     assert result.exit_code != 0 and "--all" in result.output
     assert store.get_outbound(outbox_id)["status"] == "uncertain"
+    # for UNCERTAIN_HOLD_MINUTES the platform's echo may still confirm it: --all leaves it
+    result = runner.invoke(args=["outbox", "requeue-uncertain", "--all", "--yes"])
+    assert result.exit_code == 0 and "chờ nền tảng xác nhận" in result.output, result.output
+    assert store.get_outbound(outbox_id)["status"] == "uncertain"
+    clock.advance(app.config["UNCERTAIN_HOLD_MINUTES"] * 60 + 1)
     result = runner.invoke(args=["outbox", "requeue-uncertain", "--all", "--yes"])
     assert result.exit_code == 0, result.output
     row = store.get_outbound(outbox_id)

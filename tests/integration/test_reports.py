@@ -250,3 +250,18 @@ def test_erasure_through_the_webhook_scrubs_inbox_and_outbox(app, client, store,
     dump = dbcheck.dump(store)
     for personal in ("PSIDX", "Hoàng Thị Xuyến", "Ho\\u00e0ng", "0977123456", "0977 123 456"):
         assert personal not in dump, personal
+
+
+def test_summary_sums_broadcasts_delivered_read_and_uncertain(app, store, population):
+    from tests.integration.test_delivery_truth import messenger_post, ms, read
+
+    now = app.extensions["bot"].clock.now()
+    [lost] = store.enqueue(channel="messenger", recipient="A1", messages=[{"text": "tin"}], at=now - 60,
+                           member_id=population["A1"].member["id"], kind="broadcast")
+    store.claim_outbound("messenger", now=now - 60)
+    store.recover_in_flight(at=now - 59)  # in flight at a crash, never echoed
+    assert store.get_outbound(lost)["status"] == "uncertain"
+    messenger_post(app.test_client(), read("A2", ms(now)))  # A2 read everything sent before now
+    phu_loi = row(report_for(app, store), "CT.PHULOI")
+    assert (phu_loi["broadcasts"], phu_loi["broadcasts_delivered"], phu_loi["broadcasts_read"], phu_loi["broadcasts_uncertain"]) == (1, 1, 1, 1)
+    assert row(report_for(app, store), "CT.LAIHOA")["broadcasts_delivered"] == 0

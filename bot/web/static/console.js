@@ -197,6 +197,10 @@
             var cell = card.querySelector('[data-count="' + k + '"]');
             if (cell) cell.textContent = fmt(rep[k] || 0);
           });
+          ["delivered", "read"].forEach(function (k) {  // null: no channel of this broadcast reports receipts
+            var cell = card.querySelector('[data-count="' + k + '"]');
+            if (cell) cell.textContent = rep[k] === null ? "không hỗ trợ" : fmt(rep[k] || 0);
+          });
           var state = document.getElementById("state");
           state.textContent = states[data.state] || data.state;
           state.className = "badge state-" + data.state;
