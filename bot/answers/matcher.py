@@ -46,9 +46,11 @@ from bot.answers.signals import (  # noqa: F401  (content_words, intents, docume
     DOC_BONUS,
     DOC_OTHER_PENALTY,
     INTENT_BONUS,
-    content_words,
-    document_numbers,
+    UNIT_BONUS,
     bound_syllable,
+    content_words,
+    counted,
+    document_numbers,
     feature_weight,
     intents,
     marked_forms,
@@ -100,6 +102,7 @@ class Candidate:
     bm25: float
     rank: float = 0.0
     named: bool = False  # the question names the document this entry is about ("01/CT-TTg")
+    precision: float = 0.0  # how much of the entry's closest phrasing the question covers (0..1)
 
 
 def phrasing_features(entry: Indexable) -> list[frozenset[str]]:
@@ -249,7 +252,11 @@ class Matcher:
     def search(self, text: str, k: int = 5) -> list[Candidate]:
         """The ``k`` best entries for ``text``, best first (empty when nothing matches)."""
         return self.search_features(
-            list(dict.fromkeys(textnorm.query_features(text))), k, asks=intents(text), documents=document_numbers(text)
+            list(dict.fromkeys(textnorm.query_features(text))),
+            k,
+            asks=intents(text),
+            documents=document_numbers(text),
+            units=counted(text),
         )
 
     def search_features(
@@ -259,6 +266,7 @@ class Matcher:
         *,
         asks: frozenset[str] = frozenset(),
         documents: frozenset[tuple[str, str]] = frozenset(),
+        units: tuple[str, ...] = (),
     ) -> list[Candidate]:
         """Like :meth:`search`, for query features already computed (unique, in order)."""
         known = sorted((f for f in feats if f in self._postings), key=self._postings.__getitem__)
@@ -283,15 +291,18 @@ class Matcher:
         for rowid, r in rows:
             against, ignored = self._unsupported(rowid, marked, bound) if marked or bound else (frozenset(), frozenset())
             coverage = self._coverage(weights, self._feature_sets[rowid], ignored, against)
-            rank = -r / best + COVERAGE_WEIGHT * coverage + PRECISION_WEIGHT * self._precision(query - ignored, rowid)
+            precision = self._precision(query - ignored, rowid)
+            rank = -r / best + COVERAGE_WEIGHT * coverage + PRECISION_WEIGHT * precision
             if asks & self._intents[rowid]:
                 rank += INTENT_BONUS
+            if units:  # what a "bao nhiêu / mấy" question counts, named in the entry's phrasings
+                rank += UNIT_BONUS * sum(u in self._feature_sets[rowid] for u in units) / len(units)
             named = bool(documents) and same_document(documents, self._main_documents[rowid])
             if named:
                 rank += DOC_BONUS
             elif documents and self._main_documents[rowid]:
                 rank -= DOC_OTHER_PENALTY  # about another document, which it may only mention
-            pool.append(Candidate(self.ids[rowid], coverage, -r, rank, named))
+            pool.append(Candidate(self.ids[rowid], coverage, -r, rank, named, precision))
         pool.sort(key=lambda c: c.rank, reverse=True)
         return pool[:k]
 

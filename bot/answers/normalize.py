@@ -277,7 +277,7 @@ def is_diacritised(tokens: list[Token]) -> bool:
     return sum(t.marked for t in words) >= 0.4 * len(words)
 
 
-def features_of_tokens(tokens: list[Token], *, accents: str = "auto") -> list[str]:
+def features_of_tokens(tokens: list[Token], *, accents: str = "auto", diacritised: bool | None = None) -> list[str]:
     """Features of analysed tokens, in order, repeats kept (term frequency matters to BM25).
 
     Folded syllables and bigrams always; accent-exact syllables and bigrams
@@ -292,7 +292,7 @@ def features_of_tokens(tokens: list[Token], *, accents: str = "auto") -> list[st
     if accents == "always":
         exact = [True] * len(tokens)
     elif accents == "auto":
-        every = is_diacritised(tokens)
+        every = is_diacritised(tokens) if diacritised is None else diacritised
         exact = [every or (t.typed and t.marked) for t in tokens]
     else:
         return feats
@@ -306,9 +306,20 @@ def features_of_tokens(tokens: list[Token], *, accents: str = "auto") -> list[st
     return feats
 
 
+# Clause breaks: a bigram never joins the last word of one clause to the first of the next
+# ("… hồi năm nào vậy ad, hoàng sa hay …": no "ad_hoang" / "nao_hoang").  A dot or comma
+# between digits is part of a number (1.449,566 km; 14.3).
+_CLAUSE = re.compile(r"(?<!\d)[,.;:?!…\n]+|[,.;:?!…\n]+(?!\d)")
+
+
 def features(text: str, *, accents: str = "auto") -> list[str]:
-    """Index/query features of ``text``: folded syllables, folded bigrams, accent-exact syllables."""
-    return features_of_tokens(analyze(text), accents=accents)
+    """Index/query features of ``text``: folded syllables, folded bigrams, accent-exact syllables;
+    bigrams within a clause.  Whether the text is diacritised is judged on the whole text."""
+    clauses = [tokens for tokens in map(analyze, _CLAUSE.split(text)) if tokens]
+    if len(clauses) <= 1:
+        return features_of_tokens(clauses[0] if clauses else [], accents=accents)
+    every = is_diacritised([t for tokens in clauses for t in tokens])
+    return [f for tokens in clauses for f in features_of_tokens(tokens, accents=accents, diacritised=every)]
 
 
 def query_features(text: str) -> list[str]:

@@ -110,3 +110,23 @@ def marked_forms(feats: list[str]) -> dict[str, set[str]]:
             if folded != word:
                 forms.setdefault(folded, set()).add(f)
     return forms
+
+
+# What a "bao nhiêu / mấy" question counts: "có mấy huyện đảo" counts huyện đảo, not tỉnh.
+_COUNT_WORDS = (("bao", "nhieu"), ("may",))
+UNIT_BONUS = 0.45  # added to the rank of an entry whose phrasings name what the question counts
+
+
+def counted(text: str) -> tuple[str, ...]:
+    """The folded features naming what ``text`` counts: the syllable after "bao nhiêu"/"mấy" and its
+    bigram with the next one ("mấy huyện đảo" → ("huyen", "huyen_dao")); empty when nothing is counted."""
+    tokens = [t.folded for t in textnorm.analyze(text)]
+    out: list[str] = []
+    for i in range(len(tokens)):
+        for words in _COUNT_WORDS:
+            j = i + len(words)
+            if tuple(tokens[i:j]) == words and j < len(tokens) and tokens[j] not in FUNCTION_SYLLABLES:
+                out.append(tokens[j])
+                if j + 1 < len(tokens) and tokens[j + 1] not in FUNCTION_SYLLABLES:
+                    out.append(f"{tokens[j]}_{tokens[j + 1]}")
+    return tuple(dict.fromkeys(out))
