@@ -68,6 +68,7 @@ COMMON_SHARE = 0.10  # features in more entries than this share are left out of 
 COMMON_MIN_DF = 50  # ...but never in a small bank
 MIN_QUERY_TERMS = 4  # keep at least this many (the rarest) features even if all are common
 MAX_QUERY_TERMS = 24  # the rarest features of a very long message are enough to rank
+ANSWER_COVERAGE_WEIGHT = 0.5
 CONFLICT_WEIGHT = 1.0  # a word the member spelled with marks that the entry spells otherwise counts against it
 _TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
 
@@ -147,6 +148,7 @@ class Matcher:
         self._intents: list[frozenset[str]] = []  # what the entry's own phrasings ask for
         self._documents: list[frozenset[tuple[str, str]]] = []  # document numbers in its phrasings and keywords
         self._main_documents: list[frozenset[tuple[str, str]]] = []  # ...in its canonical question
+        self._answer_sets: list[frozenset[str]] = []  # folded features of its answer
         self._spelled: list[frozenset[str]] = []  # folded features it also has written with marks
         self._df: Counter[str] = Counter()  # entries whose main column has the feature
         self._postings: Counter[str] = Counter()  # entries that have it in either column
@@ -166,6 +168,7 @@ class Matcher:
                 self._documents.append(document_numbers(" . ".join((entry.question, *entry.variants, *entry.keywords))))
                 self._main_documents.append(main_document(entry))
                 self._spelled.append(spelled_features(feature_set))
+                self._answer_sets.append(frozenset(answer))
                 self._df.update(feature_set)
                 self._postings.update(feature_set.union(answer))
                 self._conn.execute(
@@ -284,6 +287,7 @@ class Matcher:
         if not rows:
             return []
         weights = self._weights(feats)
+        folded_weights = [(f, w) for f, w in weights if not f.startswith(textnorm.ACCENT_PREFIX)]
         query = frozenset(feats)
         best = -min(r for _, r in rows) or 1.0  # FTS5 bm25 is negative: lower is better
         marked, bound = marked_forms(feats), _bound_bigrams(feats)
@@ -293,6 +297,8 @@ class Matcher:
             coverage = self._coverage(weights, self._feature_sets[rowid], ignored, against)
             precision = self._precision(query - ignored, rowid)
             rank = -r / best + COVERAGE_WEIGHT * coverage + PRECISION_WEIGHT * precision
+            if ANSWER_COVERAGE_WEIGHT:  # members ask about facts they read: the answer's words count a little
+                rank += ANSWER_COVERAGE_WEIGHT * self._coverage(folded_weights, self._answer_sets[rowid], ignored)
             if asks & self._intents[rowid]:
                 rank += INTENT_BONUS
             if units:  # what a "bao nhiêu / mấy" question counts, named in the entry's phrasings

@@ -193,10 +193,22 @@ def tone_placement(word: str) -> str:
     return word[: m.start()] + _NEW_TONE[m.group(0)]
 
 
+# A final y after a consonant is also written i: "hải lý"/"hải lí", "hy sinh"/"hi sinh", "kỹ"/"kĩ",
+# "Mỹ"/"Mĩ", "tỷ lệ"/"tỉ lệ".  Both spellings are correct; the i spelling is the one kept.
+_FINAL_Y = re.compile(r"^(?:ngh|ch|gh|kh|nh|ng|ph|th|tr|[bcdđghklmnprstvx])([yýỳỷỹỵ])$")
+_Y_TO_I = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
+
+
+def final_y(word: str) -> str:
+    """ "lý" → "lí", "hy" → "hi"; "quý", "ý", "uy" keep their y."""
+    m = _FINAL_Y.match(word)
+    return word[: m.start(1)] + m.group(1).translate(_Y_TO_I) if m else word
+
+
 @lru_cache(maxsize=200_000)
 def _token(word: str) -> Token:
     """One word as a Token; cached: the vocabulary is small and bank texts repeat it."""
-    word = (word.lstrip("0") or "0") if word.isdigit() else tone_placement(squeeze(word))  # 09/01 = 9/1
+    word = (word.lstrip("0") or "0") if word.isdigit() else final_y(tone_placement(squeeze(word)))  # 09/01 = 9/1
     return Token(sys.intern(word), sys.intern(fold(word)))
 
 

@@ -60,7 +60,7 @@ NAMED_MARGIN = 0.5  # the lead needed when the question names the top entry's do
 # among many other words; off-topic questions share a word or two with some entry).
 LEAD_MIN_SHARE = 0.7  # of the answer threshold
 LEAD_MARGIN = 0.5
-LEAD_MIN_PRECISION = 0.3
+LEAD_MIN_PRECISION = 0.4
 # A close runner-up whose own phrasing the question fits this much better than the top entry's
 # makes the question ambiguous ("sóc trăng sáp nhập vào đâu": the province or its women's union?).
 CLOSER_PHRASING = 0.2
