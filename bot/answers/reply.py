@@ -344,7 +344,7 @@ def answer(
     if confident and not ambiguous:
         # a close runner-up ("vùng tiếp giáp lãnh hải" for "lãnh hải") is offered as a related question
         return Answer(ANSWER, entry_reply(entry, snap, org, also=close[:MAX_RELATED]), entry.id, top.score, candidates)
-    if top.score >= suggest_threshold:
+    if top.score >= suggest_threshold and words:
         likely = [e for c, e in ranked if c.score >= suggest_threshold][:MAX_SUGGESTIONS]
         return Answer(SUGGEST, suggest_reply(likely), None, top.score, candidates)
     return Answer(FALLBACK, fallback_reply(snap, org), None, top.score, candidates)
