@@ -332,7 +332,7 @@ def answer(
     low = CLEAR_MIN_SHARE * suggest_threshold
     confident = words > 0 and (
         top.score >= answer_threshold
-        or (top.score >= low and margin >= CLEAR_MARGIN)
+        or (top.score >= low and margin >= CLEAR_MARGIN and top.precision >= LEAD_MIN_PRECISION)
         # the question names the document the entry is about ("Chỉ thị 01/CT-TTg …"), with a lead
         or (top.named and top.score >= low and margin >= NAMED_MARGIN)
         or (
