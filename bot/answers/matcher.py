@@ -113,6 +113,8 @@ class Candidate:
     rank: float = 0.0
     named: bool = False  # the question names the document this entry is about ("01/CT-TTg")
     precision: float = 0.0  # how much of the entry's closest phrasing the question covers (0..1)
+    # the question counts something ("bao nhiêu dân") that the entry names nowhere, answer included
+    uncounted: bool = False
 
 
 def phrasing_features(entry: Indexable) -> list[frozenset[str]]:
@@ -317,7 +319,8 @@ class Matcher:
                 rank += DOC_BONUS
             elif documents and self._main_documents[rowid]:
                 rank -= DOC_OTHER_PENALTY  # about another document, which it may only mention
-            pool.append(Candidate(self.ids[rowid], coverage, -r, rank, named, precision))
+            uncounted = bool(units) and units[0] not in self._feature_sets[rowid] and units[0] not in self._answer_sets[rowid]
+            pool.append(Candidate(self.ids[rowid], coverage, -r, rank, named, precision, uncounted))
         pool.sort(key=lambda c: c.rank, reverse=True)
         return pool[:k]
 

@@ -339,7 +339,7 @@ def answer(
         or any(c.precision > top.precision + CLOSER_PHRASING for c in runners)
     )
     low = CLEAR_MIN_SHARE * suggest_threshold
-    confident = words > 0 and (
+    confident = words > 0 and not top.uncounted and (
         (top.score >= answer_threshold and top.score + top.precision >= FIT_MIN)
         or (top.score >= low and margin >= CLEAR_MARGIN and top.precision >= LEAD_MIN_PRECISION)
         # the question names the document the entry is about ("Chỉ thị 01/CT-TTg …"), with a lead

@@ -117,6 +117,10 @@ _COUNT_WORDS = (("bao", "nhieu"), ("may",))
 UNIT_BONUS = 0.45  # added to the rank of an entry whose phrasings name what the question counts
 
 
+# Multipliers and classifiers between the question word and what it counts.
+_COUNT_FILLERS = frozenset({"ngan", "nghin", "tram", "chuc", "trieu", "ty", "hon", "cai", "chiec", "con"})
+
+
 def counted(text: str) -> tuple[str, ...]:
     """The folded features naming what ``text`` counts: the syllable after "bao nhiêu"/"mấy" and its
     bigram with the next one ("mấy huyện đảo" → ("huyen", "huyen_dao")); empty when nothing is counted."""
@@ -125,7 +129,11 @@ def counted(text: str) -> tuple[str, ...]:
     for i in range(len(tokens)):
         for words in _COUNT_WORDS:
             j = i + len(words)
-            if tuple(tokens[i:j]) == words and j < len(tokens) and tokens[j] not in FUNCTION_SYLLABLES:
+            if tuple(tokens[i:j]) != words:
+                continue
+            while j < len(tokens) and tokens[j] in _COUNT_FILLERS:  # "mấy ngàn hòn đảo" counts đảo
+                j += 1
+            if j < len(tokens) and tokens[j] not in FUNCTION_SYLLABLES:
                 out.append(tokens[j])
                 if j + 1 < len(tokens) and tokens[j + 1] not in FUNCTION_SYLLABLES:
                     out.append(f"{tokens[j]}_{tokens[j + 1]}")

@@ -134,3 +134,16 @@ def test_what_a_count_question_counts(bank):
 )
 def test_everyday_questions_are_not_answered(bank, question):
     assert ask(bank, question).decision != answers.ANSWER
+
+
+def test_a_count_question_skips_multipliers_and_classifiers():
+    from bot.answers.signals import counted
+
+    assert counted("nước mình có mấy ngàn hòn đảo vậy")[0] == "dao"
+
+
+def test_a_count_of_something_the_entry_never_names_is_not_answered(bank):
+    # the land-border entry with China matches "trung quốc … bao nhiêu", but says nothing of its people
+    assert ask(bank, "trung quốc có bao nhiêu dân").decision != answers.ANSWER
+    # the islands entry names what is counted, with "ngàn hòn" in between
+    assert ask(bank, "mọi người ơi nước mình có mấy ngàn hòn đảo vậy").decision == answers.ANSWER
