@@ -193,10 +193,22 @@ def tone_placement(word: str) -> str:
     return word[: m.start()] + _NEW_TONE[m.group(0)]
 
 
+# A final y after a consonant is also written i: "hải lý"/"hải lí", "hy sinh"/"hi sinh", "kỹ"/"kĩ",
+# "Mỹ"/"Mĩ", "tỷ lệ"/"tỉ lệ".  Both spellings are correct; the i spelling is the one kept.
+_FINAL_Y = re.compile(r"^(?:ngh|ch|gh|kh|nh|ng|ph|th|tr|[bcdđghklmnprstvx])([yýỳỷỹỵ])$")
+_Y_TO_I = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
+
+
+def final_y(word: str) -> str:
+    """ "lý" → "lí", "hy" → "hi"; "quý", "ý", "uy" keep their y."""
+    m = _FINAL_Y.match(word)
+    return word[: m.start(1)] + m.group(1).translate(_Y_TO_I) if m else word
+
+
 @lru_cache(maxsize=200_000)
 def _token(word: str) -> Token:
     """One word as a Token; cached: the vocabulary is small and bank texts repeat it."""
-    word = (word.lstrip("0") or "0") if word.isdigit() else tone_placement(squeeze(word))  # 09/01 = 9/1
+    word = (word.lstrip("0") or "0") if word.isdigit() else final_y(tone_placement(squeeze(word)))  # 09/01 = 9/1
     return Token(sys.intern(word), sys.intern(fold(word)))
 
 
@@ -277,7 +289,7 @@ def is_diacritised(tokens: list[Token]) -> bool:
     return sum(t.marked for t in words) >= 0.4 * len(words)
 
 
-def features_of_tokens(tokens: list[Token], *, accents: str = "auto") -> list[str]:
+def features_of_tokens(tokens: list[Token], *, accents: str = "auto", diacritised: bool | None = None) -> list[str]:
     """Features of analysed tokens, in order, repeats kept (term frequency matters to BM25).
 
     Folded syllables and bigrams always; accent-exact syllables and bigrams
@@ -292,7 +304,7 @@ def features_of_tokens(tokens: list[Token], *, accents: str = "auto") -> list[st
     if accents == "always":
         exact = [True] * len(tokens)
     elif accents == "auto":
-        every = is_diacritised(tokens)
+        every = is_diacritised(tokens) if diacritised is None else diacritised
         exact = [every or (t.typed and t.marked) for t in tokens]
     else:
         return feats
@@ -306,9 +318,20 @@ def features_of_tokens(tokens: list[Token], *, accents: str = "auto") -> list[st
     return feats
 
 
+# Clause breaks: a bigram never joins the last word of one clause to the first of the next
+# ("… hồi năm nào vậy ad, hoàng sa hay …": no "ad_hoang" / "nao_hoang").  A dot or comma
+# between digits is part of a number (1.449,566 km; 14.3).
+_CLAUSE = re.compile(r"(?<!\d)[,.;:?!…\n]+|[,.;:?!…\n]+(?!\d)")
+
+
 def features(text: str, *, accents: str = "auto") -> list[str]:
-    """Index/query features of ``text``: folded syllables, folded bigrams, accent-exact syllables."""
-    return features_of_tokens(analyze(text), accents=accents)
+    """Index/query features of ``text``: folded syllables, folded bigrams, accent-exact syllables;
+    bigrams within a clause.  Whether the text is diacritised is judged on the whole text."""
+    clauses = [tokens for tokens in map(analyze, _CLAUSE.split(text)) if tokens]
+    if len(clauses) <= 1:
+        return features_of_tokens(clauses[0] if clauses else [], accents=accents)
+    every = is_diacritised([t for tokens in clauses for t in tokens])
+    return [f for tokens in clauses for f in features_of_tokens(tokens, accents=accents, diacritised=every)]
 
 
 def query_features(text: str) -> list[str]:

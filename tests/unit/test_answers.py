@@ -137,6 +137,7 @@ def test_suggestions_are_at_most_three(bank):
 )
 def test_threshold_bands(bank, answer_delta, suggest_delta, decision, monkeypatch):
     monkeypatch.setattr(answers, "CLEAR_MARGIN", 99.0)  # the bands alone (the clear-lead rule is tested below)
+    monkeypatch.setattr(answers, "LEAD_MARGIN", 99.0)  # ...and the fair-lead rule (tests/unit/test_decide.py)
     question = "bo bien dai bao nhieu"
     score = ask(bank, question).score
     result = ask(bank, question, answer_threshold=score + answer_delta, suggest_threshold=score + suggest_delta)

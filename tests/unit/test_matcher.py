@@ -171,3 +171,57 @@ def _features(text: str) -> list[str]:
     from bot.answers.normalize import query_features
 
     return list(dict.fromkeys(query_features(text)))
+
+
+def _law_docs() -> list[_Doc]:
+    return [
+        _Doc("luat-bien", "Luật Biển Việt Nam được thông qua khi nào?", ["luật biển có mấy chương"]),
+        _Doc(
+            "luat-bien-phong",
+            "Luật Biên phòng Việt Nam được thông qua khi nào?",
+            ["luật biên phòng được quốc hội thông qua năm nào vậy", "luat bien phong viet nam 2020"],
+        ),
+        _Doc("hai-ly", "Một hải lý bằng bao nhiêu km?", ["hai ly la gi"]),
+    ]
+
+
+def test_a_word_typed_with_marks_counts_against_an_entry_that_spells_it_otherwise():
+    # "biển" (sea) and "biên" (border) fold alike; a member who typed the marks did not ask about
+    # the law of the border guard, even though its phrasing shares "được quốc hội thông qua"
+    m = Matcher(_law_docs())
+
+    def cover(question, entry_id):
+        return next(c.score for c in m.search(question, 3) if c.entry_id == entry_id)
+
+    marked, unmarked = "Luật Biển được Quốc hội thông qua năm nào", "luat bien duoc quoc hoi thong qua nam nao"
+    assert cover(marked, "luat-bien-phong") < cover(unmarked, "luat-bien-phong") - 0.15
+    assert cover(marked, "luat-bien") == pytest.approx(cover(unmarked, "luat-bien"), abs=0.05)
+    assert m.search("Luật Biển thông qua khi nào", 1)[0].entry_id == "luat-bien"
+
+
+def test_an_everyday_word_matches_only_inside_its_compound():
+    docs = [
+        _Doc("mai-moi", "Có người mai mối lấy chồng nước ngoài, cần lưu ý gì?", ["mai moi lay chong nuoc ngoai"]),
+        _Doc("can-tho-bien", "TP Cần Thơ có biển không?", ["can tho co bien ko"]),
+    ]
+    m = Matcher(docs)
+    weather = m.search("mai can tho co mua ko ad", 2)
+    assert weather[0].entry_id == "can-tho-bien"  # "mai" is tomorrow here, not half of "mai mối"
+    assert all(c.score < 0.4 for c in weather)
+    assert m.search("mai moi lay chong nuoc ngoai co sao khong", 1)[0].entry_id == "mai-moi"
+
+
+def test_what_a_count_question_counts_lifts_the_entry_that_names_it():
+    docs = [
+        _Doc("tinh", "Trước năm 2025 cả nước có bao nhiêu tỉnh biên giới?", ["truoc 2025 co may tinh bien gioi"]),
+        _Doc("huyen-dao", "Trước năm 2025 cả nước có bao nhiêu tỉnh ven biển?", ["trước sáp nhập có bao nhiêu huyện đảo"]),
+    ]
+    m = Matcher(docs)
+    assert m.search("trước năm 2025 cả nước có mấy huyện đảo", 1)[0].entry_id == "huyen-dao"
+
+
+def test_bigrams_do_not_join_two_clauses():
+    from bot.answers import normalize as textnorm
+
+    assert "ad_hoang" not in textnorm.features("vậy ad, hoàng sa")
+    assert "1449_566" in textnorm.features("dài 1.449,566 km")  # a comma inside a number is not a clause break

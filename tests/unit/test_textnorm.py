@@ -187,7 +187,7 @@ def test_empty_and_filler_only_text_have_no_features():
     ("text", "expected"),
     [
         ("truong sa o dau", "truong sa o dau"),  # unmarked "o" is "ở", not the filler "ờ"
-        ("vn da ky luat bien", "việt nam da ky luat bien"),  # unmarked "da" may be "đã"
+        ("vn da ky luat bien", "việt nam da ki luat bien"),  # unmarked "da" may be "đã"; final y after a consonant is kept as i
     ],
 )
 def test_unmarked_words_are_not_taken_for_filler(text, expected):
@@ -200,3 +200,15 @@ def test_unmarked_words_are_not_taken_for_filler(text, expected):
 )
 def test_fold_words_for_commands(text, expected):
     assert fold_words(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "same_as"),
+    [("hải lí", "hải lý"), ("hi sinh", "hy sinh"), ("kĩ thuật", "kỹ thuật"), ("tỉ lệ", "tỷ lệ"), ("hai li", "hai ly")],
+)
+def test_final_y_and_i_spellings_are_one_word(typed, same_as):
+    assert textnorm.features(typed, accents="always") == textnorm.features(same_as, accents="always")
+
+
+def test_final_y_after_a_vowel_or_alone_stays():
+    assert textnorm.normalize("quý ý uy") == "quý ý uy"

@@ -1,0 +1,140 @@
+"""What a question says besides its words: what kind of answer it wants (a date, a number, a
+person or body), the document numbers it names, which of its syllables are question or function
+words, and which everyday words may match an entry only inside a compound.
+
+Pure functions over text; :mod:`bot.answers.matcher` uses them to rank entries.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.answers import normalize as textnorm
+
+# Question and function syllables (folded).  They say what kind of answer is wanted, not
+# which entry: "luật biển được quốc hội thông qua ngày nào" must not go to another law
+# whose phrasing shares "được quốc hội ... ngày nào".  Features made of them (alone or in
+# a bigram) weigh FUNCTION_WEIGHT of their IDF in coverage and precision.
+FUNCTION_SYLLABLES = frozenset(
+    {
+        "co", "la", "gi", "nao", "khi", "bao", "nhieu", "may", "duoc", "tu", "thi", "ai", "dau", "o", "the",
+        "nhu", "sao", "khong", "phai", "cua", "va", "voi", "cho", "hay", "nhung", "cac", "mot", "nay", "do",
+        "ra", "vao", "roi", "chua", "gom", "ve", "trong", "tren", "den", "toi", "bi", "hien", "gio", "luc",
+        "nghe", "noi", "minh", "ta", "chung", "em", "chi", "ban", "ma", "neu", "de", "vay", "ne", "nhe",
+        "biet", "muon", "xin", "giup",
+    }
+)
+FUNCTION_WEIGHT = 0.3
+# Accent-exact features ("_biển") tell biển from biên, but a phrasing written without marks in the
+# bank lacks them: they weigh less than the folded ones in coverage and precision.
+ACCENT_WEIGHT = 0.3  # chosen on the dev split of tests/eval/blind_questions.yaml
+
+# What the question asks for.  A question that asks "năm nào" prefers an entry whose own
+# phrasings ask for a date, "bao nhiêu" one that asks for a number, "ai" a person or body.
+INTENTS: dict[str, re.Pattern[str]] = {
+    "date": re.compile(r"\b(nam nao|ngay nao|thang nao|khi nao|bao gio|hoi nao|luc nao|tu nam|tu bao gio|tu khi nao|tu hoi nao|nam bao nhieu|thoi gian nao)\b"),
+    "number": re.compile(r"\b(bao nhieu|may|bn|so luong|dai bao|rong bao)\b"),
+    "who": re.compile(r"\b(ai|la ai|co quan nao|don vi nao|luc luong nao|to chuc nao|nguoi nao)\b"),
+}
+INTENT_BONUS = 0.3  # added to the rank of an entry that asks what the question asks
+# Document numbers: "01/CT-TTg", "06/2003/QH11", "34/2014", "nghị định 71", "chỉ thị 01".
+_DOC_PATTERNS = (
+    re.compile(r"\b0*(\d+)\s*/\s*((?:19|20)\d\d)\b"),
+    re.compile(r"\b0*(\d+)\s*/\s*(?:[a-z]+-)+[a-z]+\b()"),
+    re.compile(
+        r"\b(?:nghi dinh|nghi quyet|chi thi|huong dan|quyet dinh|thong tu|luat so|nd|nq|ct|qd|hd|tt)\s+(?:so\s+)?0*(\d+)\b()"
+    ),
+)
+DOC_BONUS = 1.0  # added to the rank of an entry whose canonical question names the document asked about...
+DOC_OTHER_PENALTY = 0.5  # taken from an entry about another document when the question names one
+
+
+def content_words(text: str) -> int:
+    """How many syllables of ``text`` name something (not question or function words, not filler)."""
+    return sum(t.folded not in FUNCTION_SYLLABLES for t in textnorm.analyze(text))
+
+
+def intents(text: str) -> frozenset[str]:
+    """The kinds of answer ``text`` asks for ("date", "number", "who")."""
+    folded = " ".join(textnorm.fold(text.lower()).replace("đ", "d").split())
+    folded = re.sub(r"[^\w\s/-]", " ", folded)
+    return frozenset(name for name, pattern in INTENTS.items() if pattern.search(folded))
+
+
+def document_numbers(text: str) -> frozenset[tuple[str, str]]:
+    """(number, year or "") of each document number in ``text``: "06/2003/QH11" → ("6", "2003")."""
+    folded = textnorm.fold(text.lower()).replace("đ", "d")
+    return frozenset((m.group(1), m.group(2) or "") for pattern in _DOC_PATTERNS for m in pattern.finditer(folded))
+
+
+def same_document(asked: frozenset[tuple[str, str]], has: frozenset[tuple[str, str]]) -> bool:
+    return any(n == m and (not y or not z or y == z) for n, y in asked for m, z in has)
+
+
+def feature_weight(feature: str) -> float:
+    """1.0 for a content feature, FUNCTION_WEIGHT when any of its syllables is a function word;
+    times ACCENT_WEIGHT for an accent-exact one."""
+    parts = feature.lstrip("_").split("_")
+    folded = [textnorm.fold(p) for p in parts]
+    weight = FUNCTION_WEIGHT if any(p in FUNCTION_SYLLABLES for p in folded) else 1.0
+    return weight * ACCENT_WEIGHT if feature.startswith(textnorm.ACCENT_PREFIX) else weight
+
+
+# Everyday words that are also one syllable of a compound in the bank: "mai" is "tomorrow" but
+# also half of "mai mối" (matchmaking), unmarked "mua" is "mưa" (rain) but half of "mua bán".
+# Such a syllable matches an entry only together with a neighbour (a shared bigram): alone it
+# says nothing about the entry ("mai cần thơ có mưa ko" is not about brokered marriages).
+# Folded forms; weather, time of day and dates, daily life.
+BOUND_SYLLABLES = frozenset(
+    {
+        "mai", "mot", "hom", "chieu", "dem", "trua", "mua", "nang", "troi", "nong", "ret",
+        "an", "uong", "choi", "dep", "vui", "buon", "khoe", "met", "om", "com", "re", "mac",
+    }
+)
+
+
+def bound_syllable(feature: str) -> bool:
+    """``feature`` is a single syllable (folded or accent-exact) of :data:`BOUND_SYLLABLES`."""
+    word = feature.lstrip(textnorm.ACCENT_PREFIX)
+    return "_" not in word and textnorm.fold(word) in BOUND_SYLLABLES
+
+
+def marked_forms(feats: list[str]) -> dict[str, set[str]]:
+    """Folded feature → the accent-exact features of ``feats`` typed with a mark that fold to it:
+    "_luật_biển" → {"luat_bien": {"_luật_biển"}}.  Unmarked exact features say nothing."""
+    forms: dict[str, set[str]] = {}
+    for f in feats:
+        if f.startswith(textnorm.ACCENT_PREFIX):
+            word = f[len(textnorm.ACCENT_PREFIX) :]
+            folded = textnorm.fold(word)
+            if folded != word:
+                forms.setdefault(folded, set()).add(f)
+    return forms
+
+
+# What a "bao nhiêu / mấy" question counts: "có mấy huyện đảo" counts huyện đảo, not tỉnh.
+_COUNT_WORDS = (("bao", "nhieu"), ("may",))
+UNIT_BONUS = 0.45  # added to the rank of an entry whose phrasings name what the question counts
+
+
+# Multipliers and classifiers between the question word and what it counts.
+_COUNT_FILLERS = frozenset({"ngan", "nghin", "tram", "chuc", "trieu", "ty", "hon", "cai", "chiec", "con"})
+
+
+def counted(text: str) -> tuple[str, ...]:
+    """The folded features naming what ``text`` counts: the syllable after "bao nhiêu"/"mấy" and its
+    bigram with the next one ("mấy huyện đảo" → ("huyen", "huyen_dao")); empty when nothing is counted."""
+    tokens = [t.folded for t in textnorm.analyze(text)]
+    out: list[str] = []
+    for i in range(len(tokens)):
+        for words in _COUNT_WORDS:
+            j = i + len(words)
+            if tuple(tokens[i:j]) != words:
+                continue
+            while j < len(tokens) and tokens[j] in _COUNT_FILLERS:  # "mấy ngàn hòn đảo" counts đảo
+                j += 1
+            if j < len(tokens) and tokens[j] not in FUNCTION_SYLLABLES:
+                out.append(tokens[j])
+                if j + 1 < len(tokens) and tokens[j + 1] not in FUNCTION_SYLLABLES:
+                    out.append(f"{tokens[j]}_{tokens[j + 1]}")
+    return tuple(dict.fromkeys(out))
