@@ -161,7 +161,7 @@ def quiz_list() -> None:
 def quiz_results(quiz_id: str, fmt: str, unit: str | None, out: str | None) -> None:
     """Mọi lượt thi của một bài: kênh, mã người dùng, đơn vị, điểm, thời gian."""
     catalog = get_catalog(current_app.config)
-    headers, rows = quiz_result_rows(get_store(), catalog.units, quiz_id, unit)
+    headers, rows = quiz_result_rows(get_store(), catalog.units, quiz_id, unit, tz=current_app.config["TIMEZONE"])
     if fmt == "csv":
         data = csv_bytes(headers, rows)
     else:
