@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, request, url_for
 
+from bot.console.labels import audit_action_label, role_label, unit_names
 from bot.core import formats
-from bot.web.auth import PERMISSIONS
+from bot.web.auth import PERMISSIONS, staff_unit
 
 bp = Blueprint("console", __name__, url_prefix="/admin")
 
@@ -72,9 +73,27 @@ def percent(part: float, whole: float) -> str:
     return formats.share_text(part, whole)
 
 
+def staff_scope() -> dict[str, str] | None:
+    """The unit a unit-bound staff account sees (code and label); None for organisation-wide accounts."""
+    code = staff_unit()
+    if not code:
+        return None
+    return {"code": code, "label": unit_names().get(code, code)}
+
+
 @bp.app_context_processor
 def _globals() -> dict[str, Any]:
-    return {"console_nav": console_nav, "can": can}
+    return {"console_nav": console_nav, "can": can, "staff_scope": staff_scope}
+
+
+@bp.app_template_filter("action")
+def _action_filter(code: str | None) -> str:
+    return audit_action_label(code)
+
+
+@bp.app_template_filter("role")
+def _role_filter(code: str | None) -> str:
+    return role_label(code)
 
 
 @bp.app_template_filter("localtime")

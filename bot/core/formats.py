@@ -55,7 +55,7 @@ def file_stamp(ts: float, tz: str, *, with_time: bool = True) -> str:
 
 
 def number_text(value: Any, decimals: int | None = None) -> str:
-    """1234567 -> 1.234.567; 1234.5 -> 1.234,5 (at most one decimal unless ``decimals`` says).
+    """1234567 -> 1.234.567; 1234.5 -> 1.234,5 (at most two decimals, no trailing zeros, unless ``decimals`` says).
 
     Whole numbers show no decimals; None and "" give "—"; text that is not a number is returned as it is.
     """
@@ -66,9 +66,12 @@ def number_text(value: Any, decimals: int | None = None) -> str:
             value = float(value) if "." in str(value) else int(value)
         except (TypeError, ValueError):
             return str(value)
+    trim = decimals is None
     if decimals is None:
-        decimals = 0 if float(value).is_integer() else 1
+        decimals = 0 if float(value).is_integer() else 2
     text = f"{value:,.{decimals}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
     return text.replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
