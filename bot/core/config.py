@@ -285,8 +285,8 @@ SETTINGS: tuple[Setting, ...] = (
             vi="Số tập thể (đơn vị) được đề xuất khen trong mỗi báo cáo. 0 là không lập danh sách."),
     Setting("COMMEND_UNIT_MIN_MEMBERS", "5", _int_range(0, 1_000_000), "Registered members a unit needs to be a collective candidate.",
             vi="Số hội viên đăng ký tối thiểu để một đơn vị được xét khen tập thể."),
-    Setting("CONTEST_OFFER_DAYS_AFTER_END", "30", _int_range(0, 100_000), "A contest whose end date is this many days past is no longer offered to members for self-reports; contests without an end date stay offered.",
-            vi="Cuộc thi đã kết thúc quá chừng này ngày thì không còn hiện cho hội viên tự báo cáo; cuộc thi chưa rõ ngày kết thúc vẫn hiện."),
+    Setting("CONTEST_OFFER_DAYS_AFTER_END", "30", _int_range(0, 100_000), "A contest whose end date is this many days past is no longer offered to members for self-reports; contests without an end date stay offered. 0 switches the cut-off off.",
+            vi="Cuộc thi đã kết thúc quá chừng này ngày thì không còn hiện cho hội viên tự báo cáo; cuộc thi chưa rõ ngày kết thúc vẫn hiện. 0 là tắt (luôn hiện)."),
     # Conversations with staff (GẶP CÁN BỘ)
     Setting("OFFICE_HOURS", "Thứ Hai–Thứ Sáu, 7:30–17:00", _str, "When staff usually answer, told to a member who asks for staff (GẶP CÁN BỘ).",
             vi="Giờ cán bộ thường trả lời, báo cho hội viên khi hội viên nhắn GẶP CÁN BỘ."),
