@@ -69,3 +69,11 @@ def test_the_report_page_shows_vietnamese_dates_and_numbers(client, store, clock
     today = clock.today(TZ)
     assert f"đến {today.strftime('%d/%m/%Y')}" in page
     assert today.isoformat() not in page.split("<h2", 1)[1].split("</h2>", 1)[0]
+
+
+def test_the_cli_account_list_names_each_role_in_vietnamese(app, store, clock):
+    from bot.web.auth import hash_password
+
+    store.create_staff("chihoi1", hash_password("mat-khau-rat-dai"), "viewer", "CT.PHULOI", at=clock.now())
+    output = app.test_cli_runner().invoke(args=["users", "list"]).output
+    assert "viewer (Chỉ xem)" in output and "CT.PHULOI" in output
