@@ -106,3 +106,10 @@ def test_csv_values_use_the_decimal_comma():
     assert csv_value(3.0) == 3
     assert csv_value(7) == 7
     assert csv_value("Phường 1") == "Phường 1"
+
+
+def test_report_csv_cells_use_the_decimal_comma_and_numeric_cells_stay_plain():
+    from bot.reports.export import csv_bytes
+
+    lines = csv_bytes(["Đơn vị", "Tỉ lệ (%)", "Số hội viên"], [["Phường 1", 12.5, 1234]], ["Tổng", 50.0, 1234]).decode("utf-8-sig").splitlines()
+    assert lines == ["Đơn vị,Tỉ lệ (%),Số hội viên", 'Phường 1,"12,5",1234', "Tổng,50,1234"]
