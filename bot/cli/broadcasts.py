@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from bot.core.formats import schedule_in_words
 from bot.web.context import clock_now, get_store
 from scheduler import broadcasts
 from scheduler.schedule import (
@@ -64,6 +65,7 @@ def _summary(store, b, tz: str) -> dict:
         "state": b["state"],
         "schedule": b["schedule"],
         "cron": b["cron"],
+        "schedule_text": schedule_in_words(b["cron"]) if b["cron"] else None,
         "audience": b["audience"],
         "next_run": format_local(b["next_fire_at"], tz) if b["next_fire_at"] else None,
         "next_run_at": b["next_fire_at"],
@@ -86,6 +88,8 @@ def list_command(as_json):
     for r in rows:
         text = r["text"] if len(r["text"]) <= 50 else r["text"][:49] + "…"
         click.echo(f"#{r['id']:<4} {r['state']:<10} lần tới: {r['next_run'] or '—':<16} {r['audience']:<18} {text}")
+        if r["schedule_text"]:
+            click.echo(f"      lặp lại: {r['schedule_text']}")
 
 
 def _control(action, broadcast_id: int) -> None:

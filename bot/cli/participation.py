@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from bot.core.formats import date_text, number_text
 from bot.participation.catalog import get_catalog
 from bot.participation.importer import ImportFileError, import_participation
 from bot.reports.export import csv_bytes, write_csv_files, xlsx_bytes
@@ -106,7 +107,7 @@ def report_summary(date_from: str | None, date_to: str | None, unit: str | None,
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{report['unit']['label']} — từ {report['period']['from']} đến {report['period']['to']}")
+    click.echo(f"{report['unit']['label']} — từ {date_text(report['period']['from'])} đến {date_text(report['period']['to'])}")
     columns = report["summary"]["columns"]
     for row in [*report["summary"]["rows"], {"unit": "TỔNG CỘNG", "values": report["summary"]["total"]}]:
         values = ", ".join(f"{c['title']}: {'' if row['values'][c['key']] is None else row['values'][c['key']]}" for c in columns)
@@ -131,7 +132,7 @@ def report_leaderboard(quiz_id: str, date_from: str | None, date_to: str | None,
         sys.stdout.buffer.write(csv_bytes(headers, table))
         return
     for r in table:
-        click.echo(f"{r[0]:>3}. {r[1]} — {r[2]} — {r[4]}/{r[5]} — {r[6]} giây")
+        click.echo(f"{r[0]:>3}. {r[1]} — {r[2]} — {r[4]}/{r[5]} — {number_text(r[6])} giây")
 
 
 @report_cli.command("commendations")
@@ -161,7 +162,7 @@ def quiz_list() -> None:
 def quiz_results(quiz_id: str, fmt: str, unit: str | None, out: str | None) -> None:
     """Mọi lượt thi của một bài: kênh, mã người dùng, đơn vị, điểm, thời gian."""
     catalog = get_catalog(current_app.config)
-    headers, rows = quiz_result_rows(get_store(), catalog.units, quiz_id, unit)
+    headers, rows = quiz_result_rows(get_store(), catalog.units, quiz_id, unit, tz=current_app.config["TIMEZONE"])
     if fmt == "csv":
         data = csv_bytes(headers, rows)
     else:

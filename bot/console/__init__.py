@@ -15,6 +15,7 @@ from bot.console import (  # noqa: F401  (the modules add their routes to bp)
     content,
     dashboard,
     inbox,
+    member_page,
     members,
     participation,
     posts,

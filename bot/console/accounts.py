@@ -18,6 +18,7 @@ from flask import (
 )
 
 from bot.console.blueprint import bp
+from bot.console.labels import AUDIT_ACTIONS
 from bot.web.auth import (
     MIN_PASSWORD,
     ROLES,
@@ -46,7 +47,7 @@ def _target(staff_id: int):
     """The account to act on; 403 when it is outside the admin's unit (404-like flash when missing)."""
     target = get_store().get_staff(staff_id)
     if target is not None and not manageable(target["unit_code"]):
-        audit("users.denied", target["username"], "outside the admin's unit")
+        audit("users.denied", target["username"], "ngoài đơn vị của quản trị viên")
         abort(403)
     return target
 
@@ -66,7 +67,7 @@ def audit_log():
     args = {k: v for k, v in {"user": username, "action": action, "q": query}.items() if v}
     return render_template(
         "admin/audit.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
-        users=store.audit_usernames(scope), username=username, action=action, q=query, args=args,
+        users=store.audit_usernames(scope), actions=AUDIT_ACTIONS, username=username, action=action, q=query, args=args,
     )
 
 
@@ -103,7 +104,7 @@ def account_create():
     if not manageable(values["unit_code"] or None):
         bound = staff_unit()
         errors["unit_code"] = [f"Tài khoản của đơn vị {bound} chỉ tạo được tài khoản thuộc đơn vị {bound} hoặc đơn vị cấp dưới."]
-        audit("users.denied", values["username"], f"create outside the admin's unit: {values['unit_code'] or 'toàn hội'}")
+        audit("users.denied", values["username"], f"tạo tài khoản ngoài đơn vị của quản trị viên: {values['unit_code'] or 'toàn hội'}")
         return _page(values, errors, 403)
     if not errors:
         try:

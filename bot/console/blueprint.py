@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, request, url_for
 
-from bot.web.auth import PERMISSIONS
+from bot.console.labels import audit_action_label, role_label, unit_names
+from bot.core import formats
+from bot.web.auth import PERMISSIONS, staff_unit
 
 bp = Blueprint("console", __name__, url_prefix="/admin")
 
@@ -58,41 +58,77 @@ def console_nav() -> list[dict[str, Any]]:
     return items
 
 
-def local_time(ts: float | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    """Epoch seconds as local time (TIMEZONE) for staff; "—" when missing."""
-    if ts is None or ts == "":
-        return "—"
-    return dt.datetime.fromtimestamp(float(ts), ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+def local_time(ts: float | None, fmt: str = formats.DATE_TIME) -> str:
+    """Epoch seconds as local time (TIMEZONE) for staff: 04/12/2026 08:00; "—" when missing."""
+    return formats.time_text(ts, current_app.config["TIMEZONE"], fmt)
 
 
 def number(value: Any) -> str:
-    """1234567 -> "1.234.567" (Vietnamese thousands separator)."""
-    try:
-        return f"{int(value):,}".replace(",", ".")
-    except (TypeError, ValueError):
-        return str(value)
+    """1234567 -> "1.234.567", 12.5 -> "12,5" (Vietnamese separators)."""
+    return formats.number_text(value)
 
 
 def percent(part: float, whole: float) -> str:
     """A share as "12,5%" (Vietnamese decimal comma); "—" when there is nothing to share."""
-    if not whole:
-        return "—"
-    return f"{100 * part / whole:.1f}%".replace(".", ",")
+    return formats.share_text(part, whole)
+
+
+def staff_scope() -> dict[str, str] | None:
+    """The unit a unit-bound staff account sees (code and label); None for organisation-wide accounts."""
+    code = staff_unit()
+    if not code:
+        return None
+    return {"code": code, "label": unit_names().get(code, code)}
 
 
 @bp.app_context_processor
 def _globals() -> dict[str, Any]:
-    return {"console_nav": console_nav, "can": can}
+    return {"console_nav": console_nav, "can": can, "staff_scope": staff_scope}
+
+
+@bp.app_template_filter("action")
+def _action_filter(code: str | None) -> str:
+    return audit_action_label(code)
+
+
+@bp.app_template_filter("role")
+def _role_filter(code: str | None) -> str:
+    return role_label(code)
 
 
 @bp.app_template_filter("localtime")
-def _localtime_filter(ts: float | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+def _localtime_filter(ts: float | None, fmt: str = formats.DATE_TIME) -> str:
     return local_time(ts, fmt)
 
 
 @bp.app_template_filter("number")
-def _number_filter(value: Any) -> str:
-    return number(value)
+def _number_filter(value: Any, decimals: int | None = None) -> str:
+    return formats.number_text(value, decimals)
+
+
+@bp.app_template_filter("pct")
+def _percent_filter(value: float | None) -> str:
+    return formats.percent_text(value)
+
+
+@bp.app_template_filter("vndate")
+def _date_filter(value: Any) -> str:
+    return formats.date_text(value)
+
+
+@bp.app_template_filter("schedule")
+def _schedule_filter(cron: str | None) -> str:
+    return formats.schedule_in_words(cron)
+
+
+@bp.app_template_filter("cell")
+def _cell_filter(value: Any) -> str:
+    """A report table cell: numbers in Vietnamese format, ISO dates as 04/12/2026, text unchanged."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return formats.number_text(value)
+    if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
+        return formats.date_text(value)
+    return "" if value is None else str(value)
 
 
 @bp.after_app_request

@@ -10,7 +10,7 @@ from flask import current_app, render_template
 from bot.console.blueprint import bp, percent
 
 from bot.console import charts
-from bot.web.auth import requires
+from bot.web.auth import requires, staff_unit
 from bot.web.context import clock_now, get_store
 
 WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
@@ -27,24 +27,24 @@ def day_bounds(now: float, timezone: str, days: int = 7) -> tuple[list[float], l
     return bounds, labels, dt.datetime.combine(monday, dt.time(0), tz).timestamp()
 
 
-def figures(store, now: float, timezone: str) -> dict:
-    """Everything the dashboard shows, as plain numbers (also used by tests)."""
+def figures(store, now: float, timezone: str, scope_unit: str | None = None) -> dict:
+    """Everything the dashboard shows, as plain numbers (also used by tests); of one unit (and below) with ``scope_unit``."""
     bounds, labels, monday = day_bounds(now, timezone)
     today, tomorrow = bounds[-2], bounds[-1]
     daily = {
-        "conversations": store.conversations_by_bucket(bounds),
-        "questions": store.questions_by_bucket(bounds),
-        "deliveries": store.deliveries_by_bucket(bounds),
-        "participation": store.participation_by_bucket(bounds),
+        "conversations": store.conversations_by_bucket(bounds, scope_unit),
+        "questions": store.questions_by_bucket(bounds, scope_unit),
+        "deliveries": store.deliveries_by_bucket(bounds, scope_unit),
+        "participation": store.participation_by_bucket(bounds, scope_unit),
     }
     periods = {}
     for name, start in (("today", today), ("week", monday)):
         span = [start, tomorrow]
         periods[name] = {
-            "conversations": store.conversations_by_bucket(span)[0],
-            "questions": store.questions_by_bucket(span)[0],
-            "deliveries": store.deliveries_by_bucket(span)[0],
-            "participation": store.participation_by_bucket(span)[0],
+            "conversations": store.conversations_by_bucket(span, scope_unit)[0],
+            "questions": store.questions_by_bucket(span, scope_unit)[0],
+            "deliveries": store.deliveries_by_bucket(span, scope_unit)[0],
+            "participation": store.participation_by_bucket(span, scope_unit)[0],
         }
     return {"labels": labels, "daily": daily, "periods": periods}
 
@@ -53,7 +53,7 @@ def figures(store, now: float, timezone: str) -> dict:
 @requires("read")
 def dashboard():
     now = clock_now()
-    data = figures(get_store(), now, current_app.config["TIMEZONE"])
+    data = figures(get_store(), now, current_app.config["TIMEZONE"], staff_unit())
     labels, daily = data["labels"], data["daily"]
     conv = daily["conversations"]
     questions = daily["questions"]

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from flask import Response, current_app, render_template, request, stream_with_context
 
 from bot.console.blueprint import bp, can, local_time
+from bot.console.labels import unit_names, unit_tree  # noqa: F401  (re-exported: other pages import them from here)
+from bot.core.formats import file_stamp
 from bot.reports.export import safe_row
 from bot.web.auth import audit, requires, staff_unit
 from bot.web.context import get_services, get_store
@@ -27,23 +29,6 @@ CSV_HEADERS = [
     "Mã", "Kênh", "Mã trên nền tảng", "Tên hiển thị", "Họ và tên", "Điện thoại", "Mã đơn vị", "Đơn vị",
     "Trạng thái", "Nhận tin", "Lần đầu nhắn", "Lần nhắn gần nhất", "Ngày đăng ký",
 ]
-
-
-def unit_tree():
-    """The organisation's unit tree (content/units.yaml), or None when there is none."""
-    from bot.participation.units import parse_units
-
-    try:
-        tree, _ = parse_units(current_app.config["CONTENT_DIR"])
-    except (OSError, ValueError):
-        return None
-    return tree if tree.units else None
-
-
-def unit_names() -> dict[str, str]:
-    """Unit code -> its label ("Chi hội Khóm 1 – Phường Phú Lợi")."""
-    tree = unit_tree()
-    return {code: tree.label(code) for code in tree.units} if tree else {}
 
 
 def _filters() -> dict:
@@ -84,7 +69,7 @@ def members():
     )
 
 
-def _status(row: dict) -> str:
+def member_status(row: dict) -> str:
     if row["status"] in STATUSES and row["status"] != "active":
         return STATUSES[row["status"]]
     return STATUSES["active"] if row["subscribed"] else STATUSES["unsubscribed"]
@@ -106,7 +91,7 @@ def members_export():
             writer.writerow(safe_row([
                 row["id"], CHANNELS.get(row["channel"], row["channel"]), row["platform_id"], row["display_name"],
                 row["full_name"], row["phone"], row["unit_code"] or "", names.get(row["unit_code"] or "", ""),
-                _status(row), "có" if row["subscribed"] else "không", local_time(row["first_seen_at"]),
+                member_status(row), "có" if row["subscribed"] else "không", local_time(row["first_seen_at"]),
                 local_time(row["last_inbound_at"]), local_time(row["registered_at"]) if row["registered_at"] else "",
             ]))
             if buffer.tell() > 64 * 1024:
@@ -116,7 +101,7 @@ def members_export():
         yield buffer.getvalue()
 
     audit("members.export", filters["unit"] or filters["scope_unit"] or "all", _describe(filters))
-    stamp = get_services().clock.local(current_app.config["TIMEZONE"]).strftime("%Y%m%d-%H%M")
+    stamp = file_stamp(get_services().clock.now(), current_app.config["TIMEZONE"])  # local time, not UTC
     return Response(
         stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="hoi-vien-{stamp}.csv"'},

@@ -50,5 +50,5 @@ def reports():
     query = {"from": values["from"] or None, "to": values["to"] or None, "unit": values["unit"] or None}
     return render_template(
         "admin/reports.html", values=values, errors=errors, report=report, tables=tables, units=units, query=query,
-        sample=catalog.units.sample, bound=bound,
+        sample=catalog.units.sample, bound=bound, generated=now,
     ), 400 if errors else 200

@@ -8,6 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 
 from bot.channels.zalo_tokens import PKCE, TokenError
 from bot.console.blueprint import bp
+from bot.core import formats
 from bot.core.config import SETTINGS
 from bot.web.auth import audit, requires
 from bot.web.context import clock_now, get_services, get_store
@@ -18,7 +19,7 @@ STATE_LABELS = {"ok": "Hoạt động", "alert": "Cần xử lý", "disabled": "
 SHOWN_SETTINGS = (
     "ORG_NAME", "ORG_PHONES", "ORG_EMAIL", "ORG_WEBSITE", "TIMEZONE", "QUIET_HOURS", "ANSWER_THRESHOLD",
     "SUGGEST_THRESHOLD", "MESSENGER_RATE_PER_SECOND", "ZALO_RATE_PER_SECOND", "ZALO_BOT_RATE_PER_SECOND",
-    "ZALO_BROADCAST_TYPE", "ZALO_ALLOW_PAID_WINDOW", "CONTENT_DIR", "PUBLIC_BASE_URL",
+    "ZALO_BROADCAST_TYPE", "ZALO_ALLOW_PAID_WINDOW", "CONTENT_DIR", "PUBLIC_BASE_URL", "CONTEST_OFFER_DAYS_AFTER_END",
 )
 
 
@@ -62,16 +63,18 @@ def system(consent_url: str | None = None):
     settings = []
     for s in SETTINGS:
         if s.secret:
-            settings.append({"name": s.name, "value": "đã cài" if current_app.config.get(s.name) else "chưa cài", "doc": s.doc, "secret": True})
+            settings.append({"name": s.name, "value": "đã cài" if current_app.config.get(s.name) else "chưa cài", "doc": s.vi or s.doc, "secret": True})
         elif s.name in SHOWN_SETTINGS:
             value = current_app.config.get(s.name)
             if s.name == "QUIET_HOURS" and not value:
                 value = "tắt"
             elif isinstance(value, bool):
                 value = "có" if value else "không"
+            elif isinstance(value, (int, float)):
+                value = formats.number_text(value)
             elif isinstance(value, (list, tuple)):
                 value = ", ".join(str(v) for v in value) if s.name != "QUIET_HOURS" else "–".join(t.strftime("%H:%M") for t in value)
-            settings.append({"name": s.name, "value": "" if value is None else str(value) or "(trống)", "doc": s.doc, "secret": False})
+            settings.append({"name": s.name, "value": "" if value is None else str(value) or "(trống)", "doc": s.vi or s.doc, "secret": False})
     base = public_base()
     return render_template(
         "admin/system.html", states=states, labels=CHANNEL_LABELS, state_labels=STATE_LABELS, backlog=backlog,

@@ -19,7 +19,7 @@ from bot.answers.evaluation import (
 from bot.answers.matcher import group_similar
 from bot.console.blueprint import bp
 from bot.core.text import has_diacritics
-from bot.web.auth import audit, requires
+from bot.web.auth import audit, requires, staff_unit
 from bot.web.context import clock_now, get_services, get_store
 
 REVIEW_STATES = {"new": "Đang chờ", "done": "Đã trả lời", "ignored": "Đã bỏ qua"}  # pending / answered / ignored
@@ -29,7 +29,7 @@ LIMIT = 500
 
 def question_groups(status: str, threshold: float) -> list[dict]:
     """The latest unanswered questions in ``status``, grouped (largest group first)."""
-    rows = get_store().unanswered_questions(status=status, limit=LIMIT)
+    rows = get_store().unanswered_questions(status=status, limit=LIMIT, scope_unit=staff_unit())
     groups = group_similar([r["text"] for r in rows], threshold=threshold)
     snapshot = get_services().get_bank().snapshot()
     out = []
@@ -82,7 +82,9 @@ def unanswered():
 
 
 def _ids() -> list[int]:
-    return [int(x) for x in re.findall(r"\d+", request.form.get("ids", ""))][:LIMIT]
+    """The question ids the form names, keeping only those a unit-bound account may handle (its unit's members')."""
+    ids = [int(x) for x in re.findall(r"\d+", request.form.get("ids", ""))][:LIMIT]
+    return get_store().questions_in_scope(ids, staff_unit())
 
 
 @bp.post("/unanswered/review")

@@ -25,7 +25,7 @@ from bot.participation.units import UnitTree, check_unit_code, parse_units, unit
 logger = logging.getLogger(__name__)
 
 CHECK_INTERVAL_SECONDS = 3.0
-ENDED_GRACE_DAYS = 60  # a contest stays offered for self-reports this long after its end date
+ENDED_GRACE_DAYS = 30  # default of CONTEST_OFFER_DAYS_AFTER_END: offered for self-reports this long after the end date
 
 
 @dataclass
@@ -41,9 +41,10 @@ class Catalog:
     def open_quizzes(self, now: float, tz: str) -> list[Quiz]:
         return [q for q in self.quizzes.values() if q.status(now, tz) == "open"]
 
-    def reportable_contests(self, today: dt.date | None = None) -> list[Contest]:
-        """Contests members may report; with ``today``, those that ended long ago are left out."""
-        oldest = today - dt.timedelta(days=ENDED_GRACE_DAYS) if today else None
+    def reportable_contests(self, today: dt.date | None = None, days_after_end: int = ENDED_GRACE_DAYS) -> list[Contest]:
+        """Contests members may report; with ``today``, those whose end date is over ``days_after_end`` days past
+        are left out (0: none is).  A contest without an end date stays."""
+        oldest = today - dt.timedelta(days=days_after_end) if today and days_after_end else None
         return [c for c in self.contests.values() if c.reportable and not (oldest and c.ends and c.ends < oldest)]
 
 

@@ -97,7 +97,8 @@ class ContestHandler(Handler):
         if ctx.conversation.get("flow") == FLOW:  # a question or note left open is over
             ctx.set_flow(None)
         today = dt.date.fromisoformat(local_date(ctx.now, ctx.config["TIMEZONE"]))
-        contests = get_catalog(ctx.config).reportable_contests(today)  # not those that ended long ago
+        # not those that ended long ago (CONTEST_OFFER_DAYS_AFTER_END)
+        contests = get_catalog(ctx.config).reportable_contests(today, int(ctx.config.get("CONTEST_OFFER_DAYS_AFTER_END", 30)))
         ctx.meta["command"] = "contest_list"
         if not contests:
             ctx.say(Reply("Hiện chưa có cuộc thi nào để báo cáo. Khi Hội thông báo cuộc thi mới, chị quay lại nhé.", [MENU_CHOICE]))

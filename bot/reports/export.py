@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.core.cells import FORMULA_STARTS, safe_cell, safe_row  # noqa: F401  (re-exported)
+from bot.core.formats import csv_value, date_text, iso_time_text
 from bot.reports.unit_report import Table
 
 
@@ -22,9 +23,9 @@ def csv_bytes(headers: list[str], rows: Iterable[list[Any]], total: list[Any] | 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(safe_row(headers))
-    writer.writerows(safe_row(row) for row in rows)
+    writer.writerows(safe_row([csv_value(v) for v in row]) for row in rows)
     if total is not None:
-        writer.writerow(safe_row(total))
+        writer.writerow(safe_row([csv_value(v) for v in total]))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -81,7 +82,7 @@ def xlsx_bytes(tables: list[Table], report: dict[str, Any]) -> bytes:
             for col, value in enumerate(table.total, 1):
                 cell = sheet.cell(row=row_no, column=col, value=safe_cell(value))
                 cell.font, cell.border = Font(bold=True), border
-        sheet.cell(row=row_no + 2, column=1, value=safe_cell(f"Lập lúc: {report['generated_at']}")).font = Font(italic=True, size=9)
+        sheet.cell(row=row_no + 2, column=1, value=safe_cell(f"Lập lúc: {iso_time_text(report['generated_at'])}")).font = Font(italic=True, size=9)
         for col, header in enumerate(table.headers, 1):
             longest = max([len(str(header)) // 2 + 2, *(len(str(r[col - 1])) for r in table.rows[:200] if col - 1 < len(r))], default=10)
             sheet.column_dimensions[get_column_letter(col)].width = min(max(longest + 2, 6), 50)
@@ -92,4 +93,4 @@ def xlsx_bytes(tables: list[Table], report: dict[str, Any]) -> bytes:
 
 
 def _vn_date(iso: str) -> str:
-    return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
+    return date_text(iso)

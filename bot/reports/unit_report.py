@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core import formats
 from bot.participation.catalog import Catalog
 from bot.participation.units import UnitTree
 from bot.storage.store import Store
@@ -380,14 +381,15 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
     return tables
 
 
-def quiz_result_rows(store: Store, units: UnitTree, quiz_id: str, scope: str | None = None) -> tuple[list[str], list[list[Any]]]:
+def quiz_result_rows(store: Store, units: UnitTree, quiz_id: str, scope: str | None = None, *,
+                     tz: str = "Asia/Ho_Chi_Minh") -> tuple[list[str], list[list[Any]]]:
     """Every attempt of a quiz: channel, platform id, unit, score, duration (`flask quiz results`)."""
     headers = ["Lượt thi", "Kênh", "Mã người dùng trên kênh", "Họ và tên", "Mã đơn vị", "Đơn vị", "Trạng thái",
-               "Số câu đúng", "Số câu", "Thời gian (giây)", "Bắt đầu (UTC)"]
+               "Số câu đúng", "Số câu", "Thời gian (giây)", "Bắt đầu (giờ Việt Nam)"]
     states = {"finished": "hoàn thành", "active": "đang thi", "expired": "hết hạn", "closed": "bài thi đã đóng"}
     rows = []
     for r in store.quiz_results(quiz_id, scope):
-        started = dt.datetime.fromtimestamp(r["started_at"], dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        started = formats.time_text(r["started_at"], tz, "%d/%m/%Y %H:%M:%S")
         rows.append([r["attempt_id"], r["channel"], r["platform_id"], r["full_name"] or "", r["unit_code"] or "",
                      units.label(r["unit_code"]) if r["unit_code"] else "", states.get(r["state"], r["state"]),
                      r["score"], r["total"], round(r["duration"], 1) if r["duration"] is not None else "", started])

@@ -7,9 +7,6 @@ from typing import Any
 
 from bot.core.models import TEST_CHANNELS
 
-# Channels whose traffic is staff testing, not members: left out of the dashboard figures.
-
-
 
 def _like(text: str) -> str:
     """``text`` as a LIKE pattern matching it anywhere (with ``ESCAPE '\\'``)."""
@@ -32,6 +29,21 @@ def _buckets(bounds: Sequence[float]) -> tuple[str, list[Any]]:
     return f"WITH b(i, lo, hi) AS (VALUES {rows})", params
 
 
+def _member_scope(member_column: str, scope_unit: str | None) -> tuple[str, list[Any]]:
+    """`` AND <member> is a member of the unit or its sub-units`` (empty without a scope)."""
+    if not scope_unit:
+        return "", []
+    sql, params = unit_condition("su.unit_code", scope_unit)
+    return f" AND {member_column} IN (SELECT su.id FROM members su WHERE {sql})", params
+
+
+def _unit_scope(column: str, scope_unit: str | None) -> tuple[str, list[Any]]:
+    if not scope_unit:
+        return "", []
+    sql, params = unit_condition(column, scope_unit)
+    return f" AND {sql}", params
+
+
 class ConsoleStore:
     """Methods of Store for the staff console's pages."""
 
@@ -42,60 +54,69 @@ class ConsoleStore:
     _write: Any
 
     # -- dashboard ----------------------------------------------------------------------
-    def conversations_by_bucket(self, bounds: Sequence[float]) -> list[dict[str, int]]:
-        """Per time range: members who wrote (``people``) and their messages (``messages``)."""
+    def conversations_by_bucket(self, bounds: Sequence[float], scope_unit: str | None = None) -> list[dict[str, int]]:
+        """Per time range: members who wrote (``people``) and their messages (``messages``); of one unit with ``scope_unit``."""
         cte, params = _buckets(bounds)
         local = ",".join("?" * len(TEST_CHANNELS))
+        scope, scope_params = "", []
+        if scope_unit:
+            sql, scope_params = unit_condition("su.unit_code", scope_unit)
+            scope = (" AND EXISTS (SELECT 1 FROM members su WHERE su.channel = x.channel"
+                     f" AND su.platform_id = json_extract(x.event, '$.user_id') AND {sql})")
         rows = self._rows(
             f"{cte} SELECT b.i AS i, count(x.id) AS messages,"
             " count(DISTINCT x.channel || ':' || json_extract(x.event, '$.user_id')) AS people"
             " FROM b LEFT JOIN inbox x ON x.received_at >= b.lo AND x.received_at < b.hi"
             f" AND x.channel NOT IN ({local})"
             " AND json_extract(x.event, '$.kind') IN ('text', 'postback')"
-            " GROUP BY b.i ORDER BY b.i",
-            [*params, *TEST_CHANNELS],
+            f"{scope} GROUP BY b.i ORDER BY b.i",
+            [*params, *TEST_CHANNELS, *scope_params],
         )
         return [{"messages": r["messages"], "people": r["people"] if r["messages"] else 0} for r in rows]
 
-    def questions_by_bucket(self, bounds: Sequence[float]) -> list[dict[str, int]]:
+    def questions_by_bucket(self, bounds: Sequence[float], scope_unit: str | None = None) -> list[dict[str, int]]:
         """Per time range: questions answered, answered with suggestions, and not answered."""
         cte, params = _buckets(bounds)
+        scope, scope_params = _member_scope("q.member_id", scope_unit)
         local = ",".join("?" * len(TEST_CHANNELS))
         rows = self._rows(
             f"{cte} SELECT b.i AS i,"
             " sum(q.decision = 'answer') AS answer, sum(q.decision = 'suggest') AS suggest,"
             " sum(q.decision = 'fallback') AS fallback"
             " FROM b LEFT JOIN questions q ON q.asked_at >= b.lo AND q.asked_at < b.hi"
-            f" AND q.channel NOT IN ({local})"
+            f" AND q.channel NOT IN ({local}){scope}"
             " GROUP BY b.i ORDER BY b.i",
-            [*params, *TEST_CHANNELS],
+            [*params, *TEST_CHANNELS, *scope_params],
         )
         return [{k: int(r[k] or 0) for k in ("answer", "suggest", "fallback")} for r in rows]
 
-    def deliveries_by_bucket(self, bounds: Sequence[float]) -> list[dict[str, int]]:
+    def deliveries_by_bucket(self, bounds: Sequence[float], scope_unit: str | None = None) -> list[dict[str, int]]:
         """Per time range: broadcast messages that ended sent, failed or skipped (one per recipient)."""
         cte, params = _buckets(bounds)
+        scope, scope_params = _member_scope("o.member_id", scope_unit)
         rows = self._rows(
             f"{cte} SELECT b.i AS i,"
             " sum(o.status = 'sent') AS sent, sum(o.status IN ('failed', 'uncertain')) AS failed,"
             " sum(o.status = 'skipped') AS skipped"
             " FROM b LEFT JOIN outbox o ON o.finished_at >= b.lo AND o.finished_at < b.hi"
-            " AND o.kind = 'broadcast' AND o.part = 0"
+            f" AND o.kind = 'broadcast' AND o.part = 0{scope}"
             " GROUP BY b.i ORDER BY b.i",
-            params,
+            [*params, *scope_params],
         )
         return [{k: int(r[k] or 0) for k in ("sent", "failed", "skipped")} for r in rows]
 
-    def participation_by_bucket(self, bounds: Sequence[float]) -> list[dict[str, int]]:
+    def participation_by_bucket(self, bounds: Sequence[float], scope_unit: str | None = None) -> list[dict[str, int]]:
         """Per time range: quiz attempts (when the quiz tables exist) and contest participations."""
         cte, params = _buckets(bounds)
         local = ",".join("?" * len(TEST_CHANNELS))
+        p_scope, p_params = _unit_scope("p.unit_code", scope_unit)
+        a_scope, a_params = _unit_scope("a.unit_code", scope_unit)
         contests = self._rows(
             f"{cte} SELECT b.i AS i, count(p.id) AS n FROM b"
             " LEFT JOIN participations p ON p.reported_at >= b.lo AND p.reported_at < b.hi"
-            f" AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id = p.member_id AND m.channel IN ({local}))"
+            f" AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id = p.member_id AND m.channel IN ({local})){p_scope}"
             " GROUP BY b.i ORDER BY b.i",
-            [*params, *TEST_CHANNELS],
+            [*params, *TEST_CHANNELS, *p_params],
         )
         quizzes = [0] * (len(bounds) - 1)
         table = self._quiz_attempts_table()
@@ -103,9 +124,9 @@ class ConsoleStore:
             name, column = table
             rows = self._rows(
                 f"{cte} SELECT b.i AS i, count(a.{column}) AS n FROM b"
-                f" LEFT JOIN {name} a ON a.{column} >= b.lo AND a.{column} < b.hi AND a.channel NOT IN ({local})"
+                f" LEFT JOIN {name} a ON a.{column} >= b.lo AND a.{column} < b.hi AND a.channel NOT IN ({local}){a_scope}"
                 " GROUP BY b.i ORDER BY b.i",
-                [*params, *TEST_CHANNELS],
+                [*params, *TEST_CHANNELS, *a_params],
             )
             quizzes = [r["n"] for r in rows]
         return [{"quiz": q, "contest": c["n"]} for q, c in zip(quizzes, contests)]
@@ -285,7 +306,7 @@ class ConsoleStore:
         total = int(self._value(f"SELECT count(*) {base}", params))
         rows = self._rows(
             # the result a member typed in chat is kept as the note: staff see it as the result
-            "SELECT p.id, p.contest_id, p.source, p.participated_on, p.reported_at,"
+            "SELECT p.id, p.contest_id, p.source, p.participated_on, p.reported_at, p.member_id,"
             " coalesce(nullif(p.result, ''), p.note, '') AS result,"
             f" coalesce(p.full_name, m.full_name, m.display_name, '') AS name, {unit} AS unit_code, m.channel AS channel"
             f" {base} ORDER BY p.id DESC LIMIT ? OFFSET ?",

@@ -23,9 +23,10 @@ from sqlite_utils import Database
 from bot.core.paths import PROJECT_ROOT
 from bot.storage import migrations
 from bot.storage.broadcasts import BroadcastStore
-from bot.storage.console import ConsoleStore
+from bot.storage.console import ConsoleStore, unit_condition
 from bot.storage.delivery import DeliveryStore
 from bot.storage.handoff import HandoffStore
+from bot.storage.member_activity import MemberActivityStore
 from bot.storage.participation import ParticipationStore
 from bot.storage.posts import PostStore
 from bot.storage.privacy import PrivacyStore
@@ -119,7 +120,7 @@ def connect(path: str) -> Database:
 
 class Store(
     QueueStore, DeliveryStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore,
-    HandoffStore, PrivacyStore, PostStore, ReviewStore, RateStore,
+    HandoffStore, PrivacyStore, PostStore, ReviewStore, RateStore, MemberActivityStore,
 ):
     """Domain operations over one database connection."""
 
@@ -318,12 +319,17 @@ class Store(
         )
         return int(cursor.lastrowid)
 
-    def unanswered_questions(self, *, status: str = "new", limit: int = 1000) -> list[dict[str, Any]]:
+    def unanswered_questions(self, *, status: str = "new", limit: int = 1000, scope_unit: str | None = None) -> list[dict[str, Any]]:
+        """Questions not answered in ``status``, newest first; with ``scope_unit`` only its members' (and sub-units')."""
+        scope, params = "", []
+        if scope_unit:
+            sql, params = unit_condition("su.unit_code", scope_unit)
+            scope = f" AND member_id IN (SELECT su.id FROM members su WHERE {sql})"
         rows = self._rows(
             "SELECT * FROM questions WHERE decision != 'answer' AND review_status = ?"
-            f" AND channel {NOT_TEST}"  # staff testing is not a member's question
+            f" AND channel {NOT_TEST}{scope}"  # staff testing is not a member's question
             " ORDER BY asked_at DESC LIMIT ?",
-            [status, limit],
+            [status, *params, limit],
         )
         for row in rows:
             row["candidates"] = json.loads(row["candidates"])

@@ -339,7 +339,8 @@ def users_list() -> None:
     """List staff accounts."""
     for s in get_store().list_staff():
         state = "" if s["active"] else " (đã khóa)"
-        click.echo(f"{s['username']:<20} {s['role']:<12} {s['unit_code'] or '-':<12}{state}")
+        role = f"{s['role']} ({ROLES.get(s['role'], s['role'])})"  # the code --role takes, and its Vietnamese name
+        click.echo(f"{s['username']:<20} {role:<32} {s['unit_code'] or '-':<12}{state}")
 
 
 @users_cli.command("set-password")

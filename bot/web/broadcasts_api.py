@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from bot.core.formats import schedule_in_words
 from bot.web.auth import audit, requires, staff_unit
 from bot.web.context import clock_now, get_store
 from scheduler import broadcasts
@@ -27,7 +28,8 @@ def _error(message: str, field: str | None = None, status: int = 400):
 def _summary(b: dict[str, Any]) -> dict[str, Any]:
     tz = current_app.config["TIMEZONE"]
     return {
-        "id": b["id"], "state": b["state"], "schedule": b["schedule"], "cron": b["cron"], "audience": b["audience"],
+        "id": b["id"], "state": b["state"], "schedule": b["schedule"], "cron": b["cron"],
+        "schedule_text": schedule_in_words(b["cron"]) if b["cron"] else None, "audience": b["audience"],
         "text": b["text"], "image_url": b["image_url"], "link_title": b["link_title"], "link_url": b["link_url"],
         "run_at": b["run_at"], "until": b["until"], "created_by": b["created_by"],
         "next_run_at": b["next_fire_at"], "next_run": format_local(b["next_fire_at"], tz) if b["next_fire_at"] else None,

@@ -160,7 +160,8 @@ def quiz_results(quiz_id: str):
     """Every attempt (channel, platform id, unit, score, duration); ?format=csv for a file."""
     if quiz_id not in get_catalog(current_app.config).quizzes:
         return _error("Không có bài thi này.", 404)  # the id goes into a file name: only known ones
-    headers, rows = quiz_result_rows(get_store(), get_catalog(current_app.config).units, quiz_id, _scope(request.args.get("unit")))
+    headers, rows = quiz_result_rows(get_store(), get_catalog(current_app.config).units, quiz_id, _scope(request.args.get("unit")),
+                                    tz=current_app.config["TIMEZONE"])
     if request.args.get("format") == "csv":
         return Response(csv_bytes(headers, rows), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="ket-qua_{_filename(quiz_id)}.csv"'})

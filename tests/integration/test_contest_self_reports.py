@@ -78,3 +78,23 @@ def test_report_sheets_have_unique_headers_numeric_durations_and_no_internal_cod
     quizzes = next(t for t in tables if t.key == "thi-truc-tuyen")
     assert quizzes.headers[-1] == "Thời gian trung bình (giây)"
     assert all(isinstance(r[-1], (int, float)) for r in quizzes.rows if r[4])
+
+
+def test_the_offer_cut_off_after_the_end_is_a_setting(app, store):  # noqa: F811
+    ended = CONTESTS["tim-hieu-luat-bien-phong-2023"]
+    catalog = get_catalog(app.config)
+
+    def offered(today, days):
+        return [c.id for c in catalog.reportable_contests(today, days)]
+
+    twenty_days_after = ended.ends + dt.timedelta(days=20)
+    assert ended.id in offered(twenty_days_after, 30)
+    assert ended.id not in offered(twenty_days_after, 10)
+    assert ended.id in offered(ended.ends + dt.timedelta(days=3000), 0)  # 0 switches the cut-off off
+    assert "thi-nu-chien-si-cach-mang-2025" in offered(ended.ends + dt.timedelta(days=3000), 10)  # no end date: stays
+    assert "em-yeu-bien-dao-que-huong-2025-2026" not in offered(ended.ends, 0)  # for pupils: never offered to members
+
+    app.config["CONTEST_OFFER_DAYS_AFTER_END"] = 0  # the chat reads the setting
+    chat = Chat(app, store, channel="messenger")
+    chat.send("THAM GIA CUỘC THI")
+    assert "Luật Biên phòng" in chat.rendered

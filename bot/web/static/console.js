@@ -3,10 +3,31 @@
    - [data-counter]: characters left
    - broadcast form: live audience count (dry run), schedule fields shown as chosen, the fields of the ticked places
    - #progress-card: progress polled while a broadcast is sending
-   - [data-add-source]: one more source row; form[data-confirm]: ask first */
+   - [data-add-source]: one more source row; form[data-confirm]: ask first
+   - .nav-toggle: the navigation folded behind one button on a phone */
 (function () {
   "use strict";
   var token = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  document.documentElement.classList.add("js");
+
+  // -- the navigation on a phone: one button opens and closes it ---------------------------
+  var navToggle = document.querySelector(".nav-toggle");
+  var nav = document.getElementById("console-nav");
+  if (navToggle && nav) {
+    navToggle.addEventListener("click", function () {
+      var open = !nav.classList.contains("open");
+      nav.classList.toggle("open", open);
+      navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+      if (open) { var first = nav.querySelector("a"); if (first) first.focus(); }
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && nav.classList.contains("open")) {
+        nav.classList.remove("open");
+        navToggle.setAttribute("aria-expanded", "false");
+        navToggle.focus();
+      }
+    });
+  }
 
   function debounce(fn, ms) {
     var timer = null;
