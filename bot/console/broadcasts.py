@@ -14,6 +14,7 @@ from bot.channels.base import TEXT_LIMIT
 from bot.console import broadcast_posts, charts
 from bot.console.blueprint import bp
 from bot.console.preview import preview_reply
+from bot.core.formats import schedule_in_words
 from bot.core.models import Reply
 from bot.storage.broadcasts import BROADCAST_CHANNELS
 from bot.web.auth import audit, requires, staff_unit
@@ -266,9 +267,18 @@ def broadcast_create():
     if errors:
         return _form(values, errors, 400)
     audit("broadcast.create", broadcast_id, f"{data['audience']}; {values['schedule']}; {values['text'][:200]}")
-    flash("Đã lên lịch tin nhắn." if values["schedule"] != "now" else "Đã bắt đầu gửi tin nhắn.", "success")
+    flash(_scheduled_text(values["schedule"], data.get("cron")), "success")
     _post_too(values)
     return redirect(url_for("console.broadcast_detail", broadcast_id=broadcast_id))
+
+
+def _scheduled_text(schedule: str, cron: str | None) -> str:
+    """What staff are told once a broadcast is saved, a repeating schedule in words."""
+    if schedule == "now":
+        return "Đã bắt đầu gửi tin nhắn."
+    if cron:
+        return f"Đã lên lịch tin nhắn: {schedule_in_words(cron)}."
+    return "Đã lên lịch tin nhắn."
 
 
 def _post_too(values: dict[str, Any]) -> int | None:

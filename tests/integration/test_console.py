@@ -155,6 +155,7 @@ def test_a_broadcast_form_keeps_its_input_and_respects_the_unit(app):
     assert response.status_code == 302
     detail = client.get(response.location).get_data(as_text=True)
     assert "Thứ Hai hằng tuần, 08:30" in detail and "30 8 * * 1" not in detail and "Đơn vị CT.NK.01" in detail
+    assert "Đã lên lịch tin nhắn: Thứ Hai hằng tuần, 08:30." in detail  # the confirmation says when, in words
     bid = int(response.location.rsplit("/", 1)[1])
     assert client.post(f"/admin/broadcasts/{bid}/pause", data={"csrf_token": token}).status_code == 302
     assert "Tạm dừng" in client.get(f"/admin/broadcasts/{bid}").get_data(as_text=True)
