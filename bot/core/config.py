@@ -129,6 +129,19 @@ def _origins(value: str) -> list[str]:
     return out
 
 
+def _database_url(value: str) -> str:
+    """Empty, or a ``postgresql://`` (``postgres://``) connection URL."""
+    url = value.strip()
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise ValueError("expected a postgresql:// URL (or empty for SQLite)")
+    return url
+
+
+def database_target(config: Mapping[str, Any]) -> str:
+    """What Store.open takes: the PostgreSQL URL when DATABASE_URL is set, else the SQLite file."""
+    return str(config.get("DATABASE_URL") or config["DATABASE_PATH"])
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -146,7 +159,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORT", "8000", _int_range(1, 65535), "Port the server listens on."),
     Setting("WEB_THREADS", "8", _int_range(1, 256), "Request threads of the WSGI server (waitress)."),
     Setting("DATABASE_PATH", "instance/bot.db", _str, "SQLite database file; its folder is created on first start (0700, the file 0600). Relative to the project folder."),
-    Setting("SECRET_KEY", "", _str, "Session signing key. Empty: generated once and kept beside the database (instance/secret_key).", True),
+    Setting("DATABASE_URL", "", _database_url, "PostgreSQL instead of SQLite, e.g. postgresql://bot:password@db.example.vn:5432/bot (several processes or hosts on one database). Empty: the SQLite file DATABASE_PATH. When set, SECRET_KEY is required.", True),
+    Setting("SECRET_KEY", "", _str, "Session signing key. Empty: generated once and kept beside the database (instance/secret_key); required when DATABASE_URL is set (every host must sign with the same key).", True),
     Setting("LOG_LEVEL", "INFO", _choice("debug", "info", "warning", "error"), "Log level. Member message text is logged only at DEBUG."),
     Setting("CONTENT_DIR", "content", _str, "Folder of the content bank (YAML files). Relative to the project folder."),
     Setting("PUBLIC_BASE_URL", "", _optional_url, "Public HTTPS address of this server, used to show webhook URLs (optional)."),

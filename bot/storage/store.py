@@ -1,10 +1,13 @@
 """The storage layer: every SQL statement of the app lives here.
 
-One :class:`Store` wraps one SQLite connection (sqlite-utils ``Database``).  A
-connection belongs to one thread: web requests get one per request, each worker
-thread opens its own.  The database runs in WAL mode so readers never block the
-writer, and every write transaction starts with ``BEGIN IMMEDIATE`` so two
-writers queue on the lock instead of failing half-way.
+One :class:`Store` wraps one database connection: SQLite (sqlite-utils ``Database``),
+the default, or PostgreSQL when the target is a ``postgresql://`` URL (``DATABASE_URL``;
+bot.storage.dialect translates the few differences).  A connection belongs to one
+thread: web requests get one per request, each worker thread opens its own.  SQLite runs
+in WAL mode so readers never block the writer, and every write transaction starts with
+``BEGIN IMMEDIATE`` so two writers queue on the lock instead of failing half-way.  On
+PostgreSQL writers run concurrently (READ COMMITTED); what relied on SQLite's single
+writer takes row locks or an upsert instead.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from bot.core.paths import PROJECT_ROOT
 from bot.storage import migrations
 from bot.storage.broadcasts import BroadcastStore
 from bot.storage.console import ConsoleStore
+from bot.storage.dialect import PgDatabase, is_postgres
 from bot.storage.handoff import HandoffStore
 from bot.storage.participation import ParticipationStore
 from bot.storage.posts import PostStore
@@ -119,6 +123,15 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
     """Domain operations over one database connection."""
 
     def __init__(self, db: Database | str):
+        self.postgres = isinstance(db, str) and is_postgres(db)
+        if self.postgres:
+            assert isinstance(db, str)
+            self.path = db  # the database URL
+            self.db: Any = PgDatabase(db)
+            # no process-wide write lock: PostgreSQL's row locks order concurrent writers
+            self._lock: Any = contextlib.nullcontext()
+            self._depth = 0
+            return
         path = db if isinstance(db, str) else (db.conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:")
         self.path = path  # the database file (":memory:" for an in-memory one)
         self.db = connect(db) if isinstance(db, str) else db
@@ -132,15 +145,20 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
             store.migrate()
         return store
 
-    def migrate(self) -> None:
-        migrations.apply(self.db)
+    def migrate(self) -> int:
+        """Apply pending migrations; returns how many ran."""
+        return migrations.apply(self.db)
 
     def close(self) -> None:
         self.db.close()
 
     def rollback_open_transaction(self) -> None:
         """Roll back whatever a failed request left open on this connection."""
-        if self.db.conn.in_transaction:
+        if self.postgres:
+            if self.db.in_transaction:
+                self.db.rollback()
+            self._depth = 0
+        elif self.db.conn.in_transaction:
             self.db.conn.rollback()
 
     # -- transactions ----------------------------------------------------------
@@ -155,7 +173,7 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
                 self._depth -= 1
             return
         with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
             self._depth = 1
             try:
                 yield self
@@ -166,7 +184,7 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
             self._depth = 0
             self.db.execute("COMMIT")
 
-    def _write(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+    def _write(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Any:
         """Run one write statement under the process's write lock."""
         with self._lock:
             return self.db.execute(sql, params)
@@ -188,7 +206,7 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
         """Raise StoreError unless the database answers a read and has its schema."""
         try:
             self.db.execute("SELECT count(*) FROM members").fetchone()
-        except sqlite3.Error as exc:
+        except Exception as exc:  # sqlite3.Error, psycopg.Error
             raise StoreError(str(exc)) from exc
 
     # -- members ---------------------------------------------------------------
@@ -205,22 +223,22 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
     ) -> tuple[dict[str, Any], bool]:
         """Get or create the member; record an inbound message time. Returns (member, created)."""
         with self.transaction():
-            member = self.find_member(channel, platform_id)
-            created = member is None
-            if created:
+            # insert-or-nothing first: two processes meeting a new member never race
+            # (no select-then-insert); the loser of the race sees the winner's row
+            created = self._value(
+                "INSERT INTO members (channel, platform_id, display_name, first_seen_at, last_inbound_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, platform_id) DO NOTHING RETURNING id",
+                [channel, platform_id, display_name, at, at if inbound else None],
+            ) is not None
+            if not created and inbound:
+                # the newest time wins: events can arrive out of order
                 self._write(
-                    "INSERT INTO members (channel, platform_id, display_name, first_seen_at, last_inbound_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [channel, platform_id, display_name, at, at if inbound else None],
-                )
-            elif inbound:
-                # max(): events can arrive out of order; the window follows the newest message
-                self._write(
-                    "UPDATE members SET last_inbound_at = max(coalesce(last_inbound_at, 0), ?),"
+                    "UPDATE members SET last_inbound_at = CASE WHEN coalesce(last_inbound_at, 0) > ?"
+                    " THEN last_inbound_at ELSE ? END,"
                     " display_name = CASE WHEN ? != '' THEN ? ELSE display_name END,"
                     " status = CASE WHEN status = 'blocked' THEN 'active' ELSE status END"
                     " WHERE channel = ? AND platform_id = ?",
-                    [at, display_name, display_name, channel, platform_id],
+                    [at, at, display_name, display_name, channel, platform_id],
                 )
             member = self.find_member(channel, platform_id)
             assert member is not None
