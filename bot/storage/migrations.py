@@ -638,32 +638,50 @@ class PgMigrationDb:
 _PG_MIGRATIONS_LOCK = 7_017_001  # advisory lock key: one migrator at a time across hosts
 
 
+# SQLite idioms the app's SQL uses, defined once on PostgreSQL (idempotent, run at every start)
+_PG_COMPAT = (
+    # sum(a = b): SQLite counts true comparisons; NULL when there are no rows, like sum()
+    "CREATE OR REPLACE FUNCTION bot_sum_bool(bigint, boolean) RETURNS bigint LANGUAGE sql IMMUTABLE AS"
+    " $$ SELECT CASE WHEN $2 IS NULL THEN $1 ELSE coalesce($1, 0) + $2::int END $$",
+    "CREATE OR REPLACE AGGREGATE sum(boolean) (SFUNC = bot_sum_bool, STYPE = bigint)",
+    # round(avg(x), 1) on double precision (PostgreSQL rounds numeric only)
+    "CREATE OR REPLACE FUNCTION round(double precision, integer) RETURNS double precision LANGUAGE sql"
+    " IMMUTABLE AS $$ SELECT round($1::numeric, $2)::double precision $$",
+)
+
+
 def _apply_postgres(pg: Any) -> int:
+    pg.execute("SELECT pg_advisory_lock(?)", [_PG_MIGRATIONS_LOCK])
+    try:
+        for statement in _PG_COMPAT:
+            pg.execute(statement)
+        return _apply_postgres_locked(pg)
+    finally:
+        pg.execute("SELECT pg_advisory_unlock(?)", [_PG_MIGRATIONS_LOCK])
+
+
+def _apply_postgres_locked(pg: Any) -> int:
     pg.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (migration_set TEXT NOT NULL, name TEXT NOT NULL,"
         " applied_at TEXT NOT NULL, PRIMARY KEY (migration_set, name))"
     )
-    pg.execute("SELECT pg_advisory_lock(?)", [_PG_MIGRATIONS_LOCK])
-    try:
-        done = {r[0] for r in pg.execute(
-            "SELECT name FROM schema_migrations WHERE migration_set = ?", [migrations.name]
-        ).fetchall()}
-        applied = 0
-        for migration in migrations._migrations:  # noqa: SLF001 - the registered list, in order
-            if migration.name in done:
-                continue
-            pg.execute("BEGIN")
-            try:
-                migration.fn(PgMigrationDb(pg))
-                pg.execute(
-                    "INSERT INTO schema_migrations (migration_set, name, applied_at) VALUES (?, ?, ?)",
-                    [migrations.name, migration.name, datetime.datetime.now(datetime.timezone.utc).isoformat()],
-                )
-            except BaseException:
-                pg.execute("ROLLBACK")
-                raise
-            pg.execute("COMMIT")
-            applied += 1
-        return applied
-    finally:
-        pg.execute("SELECT pg_advisory_unlock(?)", [_PG_MIGRATIONS_LOCK])
+    done = {r[0] for r in pg.execute(
+        "SELECT name FROM schema_migrations WHERE migration_set = ?", [migrations.name]
+    ).fetchall()}
+    applied = 0
+    for migration in migrations._migrations:  # the registered list, in order
+        if migration.name in done:
+            continue
+        pg.execute("BEGIN")
+        try:
+            migration.fn(PgMigrationDb(pg))
+            pg.execute(
+                "INSERT INTO schema_migrations (migration_set, name, applied_at) VALUES (?, ?, ?)",
+                [migrations.name, migration.name, datetime.datetime.now(datetime.UTC).isoformat()],
+            )
+        except BaseException:
+            pg.execute("ROLLBACK")
+            raise
+        pg.execute("COMMIT")
+        applied += 1
+    return applied

@@ -20,6 +20,8 @@ class QueueStore:
     _value: Any
     _write: Any
     _lock: Any
+    _for_update: str
+    postgres: bool
     transaction: Any
 
     # -- inbox -----------------------------------------------------------------
@@ -31,6 +33,10 @@ class QueueStore:
         new_ids: list[int] = []
         with self.transaction():
             for event, raw in events:
+                if self.postgres:
+                    # events of one member get ids in commit order: concurrent webhooks of the
+                    # same member queue here, so a lower id is never committed after a higher one
+                    self._value("SELECT pg_advisory_xact_lock(hashtext(?))", [f"{event.channel}:{event.user_id}"])
                 cursor = self._write(
                     "INSERT INTO inbox (channel, event_key, received_at, event, raw) VALUES (?, ?, ?, ?, ?)"
                     " ON CONFLICT (channel, event_key) DO NOTHING",
@@ -53,11 +59,29 @@ class QueueStore:
         )
 
     def claim_inbound(self, inbox_id: int) -> bool:
-        """Inside the processing transaction: True if this row was still pending."""
-        cursor = self._write(
-            "UPDATE inbox SET status = 'processing' WHERE id = ? AND status = 'pending'", [inbox_id]
+        """Inside the processing transaction: True if this row was still pending.
+
+        PostgreSQL (several workers at once): a row another worker holds is skipped, not
+        waited for, and so is a row whose member (its lane) has an earlier event still
+        pending or in progress: one member's events are handled one at a time, in order,
+        while other members' go on in parallel."""
+        if not self.postgres:
+            cursor = self._write(
+                "UPDATE inbox SET status = 'processing' WHERE id = ? AND status = 'pending'", [inbox_id]
+            )
+            return bool(cursor.rowcount)
+        claimed = self._value(
+            "SELECT i.id FROM inbox i WHERE i.id = ? AND i.status = 'pending'"
+            " AND NOT EXISTS (SELECT 1 FROM inbox p WHERE p.channel = i.channel"
+            "   AND json_extract(p.event, '$.user_id') = json_extract(i.event, '$.user_id')"
+            "   AND p.status IN ('pending', 'processing') AND p.id < i.id)"
+            " FOR UPDATE SKIP LOCKED",
+            [inbox_id],
         )
-        return bool(cursor.rowcount)
+        if claimed is None:
+            return False
+        self._write("UPDATE inbox SET status = 'processing' WHERE id = ?", [inbox_id])
+        return True
 
     def finish_inbound(self, inbox_id: int, *, at: float, error: str | None = None) -> None:
         self._write(
@@ -156,13 +180,16 @@ class QueueStore:
                 + " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel"
                 "   AND p.recipient = o.recipient AND p.status IN ('pending', 'sending')"
                 "   AND coalesce(p.run_id, 0) = coalesce(o.run_id, 0) AND p.id < o.id)"
-                " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT 1",
+                " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT 1"
+                # PostgreSQL: senders in several processes each take a different row
+                + (" FOR UPDATE OF o SKIP LOCKED" if self.postgres else ""),
                 [channel, now],
             )
             if row is None:
                 return None
             self._write(
-                "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1 WHERE id = ?",
+                "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1"
+                " WHERE id = ? AND status = 'pending'",
                 [now, row["id"]],
             )
         row["attempts"] += 1
@@ -226,7 +253,7 @@ class QueueStore:
             "UPDATE outbox SET status = CASE"
             "   (SELECT state FROM broadcast_runs r WHERE r.id = outbox.run_id)"
             "   WHEN 'paused' THEN 'paused' WHEN 'cancelled' THEN 'cancelled' ELSE 'pending' END,"
-            " attempts = max(0, attempts - 1), next_attempt_at = ?, error_code = ?, error_subcode = ?,"
+            " attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, next_attempt_at = ?, error_code = ?, error_subcode = ?,"
             " error_message = ? WHERE id = ? AND status = 'sending'",
             [next_attempt_at, code, subcode, message[:500], outbox_id],
         )

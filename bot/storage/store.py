@@ -130,12 +130,14 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
             self.db: Any = PgDatabase(db)
             # no process-wide write lock: PostgreSQL's row locks order concurrent writers
             self._lock: Any = contextlib.nullcontext()
+            self._for_update = " FOR UPDATE"  # a row lock where SQLite's single writer sufficed
             self._depth = 0
             return
         path = db if isinstance(db, str) else (db.conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:")
         self.path = path  # the database file (":memory:" for an in-memory one)
         self.db = connect(db) if isinstance(db, str) else db
         self._lock = _write_lock(path)
+        self._for_update = ""  # BEGIN IMMEDIATE already serializes every writer
         self._depth = 0
 
     @classmethod

@@ -30,7 +30,7 @@ def _send(client, text, **kwargs):
 def _web_members(app):
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     try:
         return [dict(r) for r in store.db.query("SELECT * FROM members WHERE channel = 'web'")]
     finally:
