@@ -163,10 +163,22 @@ class Workers:
         self.inbox = InboxWorker(services.processor, services.open_store, services.inbox_wakeup, services=services)
         self.inbox.on_queued = self.wake_senders
         self.inbox.start()
+        self._listen_for_inbound()
         self.periodic = threading.Thread(target=self._periodic, name="periodic", daemon=True)
         self.periodic.start()
         services.workers = self
         logger.info("workers started: inbox, senders for %s", ", ".join(self.senders) or "no channel")
+
+    def _listen_for_inbound(self) -> None:
+        """PostgreSQL: webhooks ingested by other processes (or hosts) wake the inbox worker
+        at once (LISTEN/NOTIFY) instead of at its next poll."""
+        store = self.services.open_store()
+        try:
+            listener = store.inbox_listener(self.services.inbox_wakeup.set, self.stopping)
+        finally:
+            store.close()
+        if listener is not None:
+            threading.Thread(target=listener.run, name="inbox-listener", daemon=True).start()
 
     def wake_senders(self, channels: Iterable[str] | None = None) -> None:
         """Wake the senders of ``channels`` (all when None): only those that got work."""

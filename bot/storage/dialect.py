@@ -195,3 +195,28 @@ def is_retryable(exc: BaseException) -> bool:
         text = str(exc).lower()
         return "locked" in text or "busy" in text
     return getattr(exc, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+INBOX_CHANNEL = "bot_inbox"  # NOTIFY channel: new inbound events were committed
+
+
+class PgListener:
+    """Wake-ups across processes (PostgreSQL LISTEN/NOTIFY): ``on_notify`` runs for each
+    notification on ``channel`` until ``stop`` is set.  Its own connection, in a thread of
+    the caller's; a dropped connection is reopened after a pause (polling covers the gap)."""
+
+    def __init__(self, url: str, channel: str, on_notify: Any, stop: Any):
+        self.url, self.channel, self.on_notify, self.stop = url, channel, on_notify, stop
+
+    def run(self) -> None:
+        import psycopg
+
+        while not self.stop.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {self.channel}")
+                    while not self.stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self.on_notify()
+            except psycopg.Error:
+                self.stop.wait(5.0)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.core.models import Event
+from bot.storage.dialect import INBOX_CHANNEL
 
 PRIORITY_REPLY = 0  # conversation replies: claimed first
 PRIORITY_BROADCAST = 1  # broadcast sends: the rest of the rate
@@ -50,6 +51,8 @@ class QueueStore:
                 )
                 if cursor.rowcount:
                     new_ids.append(int(cursor.lastrowid))
+            if new_ids and self.postgres:  # wakes the inbox workers of every process, at commit
+                self._value("SELECT pg_notify(?, '')", [INBOX_CHANNEL])
         return new_ids
 
     def pending_inbound(self, limit: int = 100, after_id: int = 0) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ time) and on PostgreSQL (row locks, SKIP LOCKED claims, lanes per member)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 
 import pytest
@@ -115,3 +116,27 @@ def test_two_senders_claim_each_message_once_and_keep_a_recipients_order(app, st
         per_recipient[recipient].append(message)
     for m in range(MEMBERS):
         assert per_recipient[f"r{m}"] == [f'{{"text": "{m}-{p}"}}' for p in range(3)]
+
+
+def test_an_event_ingested_elsewhere_wakes_the_inbox_worker_on_postgresql(app, store, clock):
+    """PostgreSQL: LISTEN/NOTIFY wakes the worker process at once; SQLite (one host) polls."""
+    woken, stop = threading.Event(), threading.Event()
+    listener = store.inbox_listener(woken.set, stop)
+    if not store.postgres:
+        assert listener is None
+        return
+    thread = threading.Thread(target=listener.run, daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.3)  # LISTEN registered
+        assert not woken.is_set()
+        with app.app_context():
+            other = get_services().open_store()  # another connection: another process's ingest
+        try:
+            ingest(other, _events(0)[:1], now=clock.now())
+        finally:
+            other.close()
+        assert woken.wait(5), "no wake-up after an ingest on another connection"
+    finally:
+        stop.set()
+        thread.join(5)
