@@ -198,11 +198,12 @@ def is_retryable(exc: BaseException) -> bool:
 
 
 INBOX_CHANNEL = "bot_inbox"  # NOTIFY channel: new inbound events were committed
+OUTBOX_CHANNEL = "bot_outbox"  # NOTIFY channel: messages were queued (payload: the platform channel)
 
 
 class PgListener:
-    """Wake-ups across processes (PostgreSQL LISTEN/NOTIFY): ``on_notify`` runs for each
-    notification on ``channel`` until ``stop`` is set.  Its own connection, in a thread of
+    """Wake-ups across processes (PostgreSQL LISTEN/NOTIFY): ``on_notify(payload)`` runs for
+    each notification on ``channel`` until ``stop`` is set.  Its own connection, in a thread of
     the caller's; a dropped connection is reopened after a pause (polling covers the gap)."""
 
     def __init__(self, url: str, channel: str, on_notify: Any, stop: Any):
@@ -216,7 +217,7 @@ class PgListener:
                 with psycopg.connect(self.url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {self.channel}")
                     while not self.stop.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            self.on_notify()
+                        for notify in conn.notifies(timeout=1.0, stop_after=1):
+                            self.on_notify(notify.payload)
             except psycopg.Error:
                 self.stop.wait(5.0)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot.core.models import Event
-from bot.storage.dialect import INBOX_CHANNEL
+from bot.storage.dialect import INBOX_CHANNEL, OUTBOX_CHANNEL
 
 PRIORITY_REPLY = 0  # conversation replies: claimed first
 PRIORITY_BROADCAST = 1  # broadcast sends: the rest of the rate
@@ -161,6 +161,8 @@ class QueueStore:
                     ],
                 )
                 ids.append(int(cursor.lastrowid))
+            if ids and self.postgres:  # wakes this channel's senders, whichever process runs them
+                self._value("SELECT pg_notify(?, ?)", [OUTBOX_CHANNEL, channel])
         return ids
 
     def claim_outbound(self, channel: str, *, now: float, broadcasts: bool = True) -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ from bot.core.paths import PROJECT_ROOT
 from bot.storage import migrations
 from bot.storage.broadcasts import BroadcastStore
 from bot.storage.console import ConsoleStore
-from bot.storage.dialect import INBOX_CHANNEL, PgDatabase, PgListener, is_postgres
+from bot.storage.dialect import INBOX_CHANNEL, OUTBOX_CHANNEL, PgDatabase, PgListener, is_postgres
 from bot.storage.handoff import HandoffStore
 from bot.storage.participation import ParticipationStore
 from bot.storage.posts import PostStore
@@ -155,9 +155,13 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
         self.db.close()
 
     def inbox_listener(self, on_notify: Any, stop: threading.Event) -> PgListener | None:
-        """PostgreSQL: a listener that calls ``on_notify`` when any process commits new inbound
-        events (run it in a thread).  SQLite: None (the worker polls; one host anyway)."""
+        """PostgreSQL: a listener that calls ``on_notify(payload)`` when any process commits new
+        inbound events (run it in a thread).  SQLite: None (the worker polls; one host anyway)."""
         return PgListener(self.path, INBOX_CHANNEL, on_notify, stop) if self.postgres else None
+
+    def outbox_listener(self, on_notify: Any, stop: threading.Event) -> PgListener | None:
+        """PostgreSQL: ``on_notify(channel)`` when any process queues messages for ``channel``."""
+        return PgListener(self.path, OUTBOX_CHANNEL, on_notify, stop) if self.postgres else None
 
     def rollback_open_transaction(self) -> None:
         """Roll back whatever a failed request left open on this connection."""

@@ -121,7 +121,7 @@ def test_two_senders_claim_each_message_once_and_keep_a_recipients_order(app, st
 def test_an_event_ingested_elsewhere_wakes_the_inbox_worker_on_postgresql(app, store, clock):
     """PostgreSQL: LISTEN/NOTIFY wakes the worker process at once; SQLite (one host) polls."""
     woken, stop = threading.Event(), threading.Event()
-    listener = store.inbox_listener(woken.set, stop)
+    listener = store.inbox_listener(lambda _payload: woken.set(), stop)
     if not store.postgres:
         assert listener is None
         return
