@@ -28,7 +28,7 @@ SKIP_REASON = (
     "PostgreSQL pass not requested: set BOT_TEST_POSTGRES=1 (throwaway cluster from Debian's postgresql"
     " package, /usr/lib/postgresql/*/bin) or BOT_TEST_DATABASE_URL=postgresql://… to run it"
 )
-TEMPLATE = "bot_test_template"
+TEMPLATE = f"bot_test_template_{os.getpid()}"  # one per session: sessions may share a server
 
 
 def requested() -> bool:

@@ -13,6 +13,7 @@ Only these rewrites exist; SQL that needs anything else is written portably in t
 * ``json_extract(col, '$.key')`` → ``(col::jsonb ->> 'key')`` (text; indexed the same way),
   ``json_object(`` → ``json_build_object(``, ``json_each(col) t`` → ``json_array_elements_text(col::json) t(value)``;
 * ``LIKE`` → ``ILIKE`` (SQLite's LIKE ignores ASCII case; PostgreSQL's does not);
+* ``CROSS JOIN t a ON`` (SQLite's join-order hint) → ``JOIN t a ON``;
 * an ``INSERT`` into a table with an ``id`` key gets ``RETURNING id`` (for ``lastrowid``);
 * DDL (migrations): ``INTEGER PRIMARY KEY`` → identity ``BIGINT``, ``INTEGER`` → ``BIGINT``,
   ``REAL`` → ``DOUBLE PRECISION`` (epoch seconds need 53 bits), ``COLLATE NOCASE`` dropped.
@@ -69,6 +70,7 @@ def _placeholders(sql: str, named: bool) -> str:
 _JSON_EXTRACT = re.compile(r"json_extract\(\s*([\w.]+)\s*,\s*'\$\.(\w+)'\s*\)")
 _JSON_EACH = re.compile(r"json_each\(\s*([\w.]+)\s*\)\s+(\w+)")
 _LIKE = re.compile(r"\bLIKE\b")
+_CROSS_JOIN_ON = re.compile(r"\bCROSS JOIN (\w+ \w+) ON\b")
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 
 
@@ -80,6 +82,7 @@ def to_postgres(sql: str, named: bool = False) -> tuple[str, bool]:
     pg = pg.replace("json_object(", "json_build_object(")
     pg = _JSON_EACH.sub(r"json_array_elements_text(\1::json) \2(value)", pg)
     pg = _LIKE.sub("ILIKE", pg)
+    pg = _CROSS_JOIN_ON.sub(r"JOIN \1 ON", pg)  # SQLite's join-order hint; PostgreSQL plans by itself
     returns_id = False
     match = _INSERT.match(pg)
     if match and match.group(1) in ID_TABLES and "RETURNING" not in pg.upper():

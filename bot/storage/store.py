@@ -163,6 +163,11 @@ class Store(QueueStore, TokenStore, BroadcastStore, ParticipationStore, StaffSto
         """PostgreSQL: ``on_notify(channel)`` when any process queues messages for ``channel``."""
         return PgListener(self.path, OUTBOX_CHANNEL, on_notify, stop) if self.postgres else None
 
+    @property
+    def in_transaction(self) -> bool:
+        """True while a transaction is open on this connection."""
+        return bool(self.db.in_transaction if self.postgres else self.db.conn.in_transaction)
+
     def rollback_open_transaction(self) -> None:
         """Roll back whatever a failed request left open on this connection."""
         if self.postgres:
