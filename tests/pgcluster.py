@@ -5,7 +5,7 @@ The PostgreSQL cases need one of:
 
 * ``BOT_TEST_DATABASE_URL=postgresql://user@host/db``: an existing server; the user may
   create databases (one per test, copied from a migrated template);
-* ``BOT_TEST_POSTGRES=1``: a throwaway cluster started once per session with the server
+* ``BOT_TEST_POSTGRES=1`` (``=all``: the feature and console tests too): a throwaway cluster started once per session with the server
   binaries of Debian's ``postgresql`` package (``/usr/lib/postgresql/*/bin``): initdb in a
   temporary folder, a unix socket there, no TCP port; stopped and deleted at the end.
 
@@ -32,7 +32,7 @@ TEMPLATE = f"bot_test_template_{os.getpid()}"  # one per session: sessions may s
 
 
 def requested() -> bool:
-    return bool(os.environ.get("BOT_TEST_DATABASE_URL")) or os.environ.get("BOT_TEST_POSTGRES", "") in ("1", "true", "yes")
+    return bool(os.environ.get("BOT_TEST_DATABASE_URL")) or os.environ.get("BOT_TEST_POSTGRES", "") in ("1", "true", "yes", "all")
 
 
 def _bin_dir() -> str | None:

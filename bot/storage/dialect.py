@@ -106,6 +106,26 @@ def ddl_to_postgres(sql: str) -> str:
     return sql
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
+def pg_json_text(text: str) -> str:
+    """JSON text PostgreSQL's jsonb accepts: it refuses the NUL character (``\\u0000``), which a
+    platform payload may carry; it becomes U+FFFD (rare: the text is re-encoded only then)."""
+    if "\\u0000" not in text:
+        return text
+    import json
+
+    return json.dumps(_without_nul(json.loads(text)), ensure_ascii=False, allow_nan=False)
+
+
 class PgCursor:
     """A finished statement's results, shaped like sqlite3's cursor."""
 

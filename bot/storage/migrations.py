@@ -645,6 +645,9 @@ _PG_COMPAT = (
     " $$ SELECT CASE WHEN $2 IS NULL THEN $1 ELSE coalesce($1, 0) + $2::int END $$",
     "CREATE OR REPLACE AGGREGATE sum(boolean) (SFUNC = bot_sum_bool, STYPE = bigint)",
     # round(avg(x), 1) on double precision (PostgreSQL rounds numeric only)
+    # json_valid(text): 1 when the text is JSON PostgreSQL accepts (strict: no NaN), else 0
+    "CREATE OR REPLACE FUNCTION json_valid(text) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS"
+    " $$ BEGIN PERFORM $1::jsonb; RETURN 1; EXCEPTION WHEN others THEN RETURN 0; END $$",
     "CREATE OR REPLACE FUNCTION round(double precision, integer) RETURNS double precision LANGUAGE sql"
     " IMMUTABLE AS $$ SELECT round($1::numeric, $2)::double precision $$",
 )

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot.core.models import Event
-from bot.storage.dialect import INBOX_CHANNEL, OUTBOX_CHANNEL
+from bot.storage.dialect import INBOX_CHANNEL, OUTBOX_CHANNEL, pg_json_text
 
 PRIORITY_REPLY = 0  # conversation replies: claimed first
 PRIORITY_BROADCAST = 1  # broadcast sends: the rest of the rate
@@ -38,16 +38,16 @@ class QueueStore:
                     # events of one member get ids in commit order: concurrent webhooks of the
                     # same member queue here, so a lower id is never committed after a higher one
                     self._value("SELECT pg_advisory_xact_lock(hashtext(?))", [f"{event.channel}:{event.user_id}"])
+                texts = [
+                    json.dumps(event.to_dict(), ensure_ascii=False, allow_nan=False),
+                    json.dumps(raw, ensure_ascii=False, allow_nan=False),
+                ]
+                if self.postgres:  # the inbox's user index reads the event as jsonb
+                    texts = [pg_json_text(t) for t in texts]
                 cursor = self._write(
                     "INSERT INTO inbox (channel, event_key, received_at, event, raw) VALUES (?, ?, ?, ?, ?)"
                     " ON CONFLICT (channel, event_key) DO NOTHING",
-                    [
-                        event.channel,
-                        event.event_key,
-                        at,
-                        json.dumps(event.to_dict(), ensure_ascii=False, allow_nan=False),
-                        json.dumps(raw, ensure_ascii=False, allow_nan=False),
-                    ],
+                    [event.channel, event.event_key, at, *texts],
                 )
                 if cursor.rowcount:
                     new_ids.append(int(cursor.lastrowid))
