@@ -208,7 +208,7 @@ class QueueStore:
             "SELECT min(t) FROM (SELECT min(next_attempt_at) AS t FROM outbox"
             "  WHERE channel = ? AND status = 'pending' AND priority = 0"
             " UNION ALL SELECT min(next_attempt_at) FROM outbox"
-            "  WHERE channel = ? AND status = 'pending' AND priority = 1)",
+            "  WHERE channel = ? AND status = 'pending' AND priority = 1) AS due",
             [channel, channel],
         )
 
