@@ -140,3 +140,11 @@ def test_an_event_ingested_elsewhere_wakes_the_inbox_worker_on_postgresql(app, s
     finally:
         stop.set()
         thread.join(5)
+
+
+def test_next_due_at_is_the_earliest_pending_message(app, store, clock):
+    now = clock.now()
+    assert store.next_due_at("simulator") is None
+    store.enqueue(channel="simulator", recipient="b", messages=[{"text": "y"}], at=now - 9, kind="broadcast")
+    store.enqueue(channel="simulator", recipient="r", messages=[{"text": "x"}], at=now - 5)
+    assert store.next_due_at("simulator") == now - 9
