@@ -29,9 +29,7 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 # tables whose key is an ``id`` column (INTEGER PRIMARY KEY in SQLite, identity in PostgreSQL)
 ID_TABLES = frozenset(
-    "members groups inbox outbox questions broadcasts broadcast_runs participations staff login_attempts"
-    " audit_log participation_imports quiz_attempts quiz_answers haihoa_draws handoffs handoff_messages"
-    " posts post_targets".split()
+    ["members", "groups", "inbox", "outbox", "questions", "broadcasts", "broadcast_runs", "participations", "staff", "login_attempts", "audit_log", "participation_imports", "quiz_attempts", "quiz_answers", "haihoa_draws", "handoffs", "handoff_messages", "posts", "post_targets"]
 )
 
 

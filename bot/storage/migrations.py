@@ -641,15 +641,21 @@ _PG_MIGRATIONS_LOCK = 7_017_001  # advisory lock key: one migrator at a time acr
 # SQLite idioms the app's SQL uses, defined once on PostgreSQL (idempotent, run at every start)
 _PG_COMPAT = (
     # sum(a = b): SQLite counts true comparisons; NULL when there are no rows, like sum()
-    "CREATE OR REPLACE FUNCTION bot_sum_bool(bigint, boolean) RETURNS bigint LANGUAGE sql IMMUTABLE AS"
-    " $$ SELECT CASE WHEN $2 IS NULL THEN $1 ELSE coalesce($1, 0) + $2::int END $$",
+    (
+        "CREATE OR REPLACE FUNCTION bot_sum_bool(bigint, boolean) RETURNS bigint LANGUAGE sql IMMUTABLE AS"
+        " $$ SELECT CASE WHEN $2 IS NULL THEN $1 ELSE coalesce($1, 0) + $2::int END $$"
+    ),
     "CREATE OR REPLACE AGGREGATE sum(boolean) (SFUNC = bot_sum_bool, STYPE = bigint)",
-    # round(avg(x), 1) on double precision (PostgreSQL rounds numeric only)
     # json_valid(text): 1 when the text is JSON PostgreSQL accepts (strict: no NaN), else 0
-    "CREATE OR REPLACE FUNCTION json_valid(text) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS"
-    " $$ BEGIN PERFORM $1::jsonb; RETURN 1; EXCEPTION WHEN others THEN RETURN 0; END $$",
-    "CREATE OR REPLACE FUNCTION round(double precision, integer) RETURNS double precision LANGUAGE sql"
-    " IMMUTABLE AS $$ SELECT round($1::numeric, $2)::double precision $$",
+    (
+        "CREATE OR REPLACE FUNCTION json_valid(text) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS"
+        " $$ BEGIN PERFORM $1::jsonb; RETURN 1; EXCEPTION WHEN others THEN RETURN 0; END $$"
+    ),
+    # round(avg(x), 1) on double precision (PostgreSQL rounds numeric only)
+    (
+        "CREATE OR REPLACE FUNCTION round(double precision, integer) RETURNS double precision LANGUAGE sql"
+        " IMMUTABLE AS $$ SELECT round($1::numeric, $2)::double precision $$"
+    ),
 )
 
 

@@ -27,7 +27,13 @@ from bot.core.paths import PROJECT_ROOT
 from bot.storage import migrations
 from bot.storage.broadcasts import BroadcastStore
 from bot.storage.console import ConsoleStore
-from bot.storage.dialect import INBOX_CHANNEL, OUTBOX_CHANNEL, PgDatabase, PgListener, is_postgres
+from bot.storage.dialect import (
+    INBOX_CHANNEL,
+    OUTBOX_CHANNEL,
+    PgDatabase,
+    PgListener,
+    is_postgres,
+)
 from bot.storage.handoff import HandoffStore
 from bot.storage.participation import ParticipationStore
 from bot.storage.posts import PostStore
