@@ -83,10 +83,19 @@ ENGINES = ("sqlite", "postgresql")
 # the storage and pipeline tests that run on both engines (besides modules marked ``engines``);
 # BOT_TEST_POSTGRES=all adds the feature and console tests (a longer pass, before a release)
 ENGINE_MODULES = frozenset(
-    ["test_dispatcher", "test_outbox_rate", "test_members_first", "test_process_safety", "test_honest_retries", "test_broadcasts", "test_quiz", "test_erasure_traces", "test_zalo_tokens", "test_webhook_input", "test_reports", "test_participation_import", "test_handoff"]
+    [
+        "test_dispatcher", "test_outbox_rate", "test_members_first", "test_process_safety", "test_honest_retries",
+        "test_broadcasts", "test_quiz", "test_erasure_traces", "test_zalo_tokens", "test_webhook_input",
+        "test_reports", "test_participation_import", "test_handoff",
+    ]
 )
 ENGINE_MODULES_ALL = ENGINE_MODULES | frozenset(
-    ["test_registration", "test_participation_pipeline", "test_haihoa_contests", "test_posts", "test_contest_self_reports", "test_flow_cancel", "test_smalltalk", "test_web_chat", "test_broadcast_api", "test_console", "test_handoff_console", "test_unit_codes", "test_account_scope", "test_console_sessions", "test_simulator_traffic", "test_channel_messenger", "test_channel_zalo_oa", "test_channel_zalo_bot"]
+    [
+        "test_registration", "test_participation_pipeline", "test_haihoa_contests", "test_posts",
+        "test_contest_self_reports", "test_flow_cancel", "test_smalltalk", "test_web_chat", "test_broadcast_api",
+        "test_console", "test_handoff_console", "test_unit_codes", "test_account_scope", "test_console_sessions",
+        "test_simulator_traffic", "test_channel_messenger", "test_channel_zalo_oa", "test_channel_zalo_bot",
+    ]
 )
 
 

@@ -14,7 +14,8 @@ Only these rewrites exist; SQL that needs anything else is written portably in t
   ``json_object(`` → ``json_build_object(``, ``json_each(col) t`` → ``json_array_elements_text(col::json) t(value)``;
 * ``LIKE`` → ``ILIKE`` (SQLite's LIKE ignores ASCII case; PostgreSQL's does not);
 * ``CROSS JOIN t a ON`` (SQLite's join-order hint) → ``JOIN t a ON``;
-* an ``INSERT`` into a table with an ``id`` key gets ``RETURNING id`` (for ``lastrowid``);
+* an ``INSERT`` into a table with an ``id`` column gets ``RETURNING id`` (for ``lastrowid``; the
+  columns are looked up once per table and process, so a new migration's table needs nothing here);
 * DDL (migrations): ``INTEGER PRIMARY KEY`` → identity ``BIGINT``, ``INTEGER`` → ``BIGINT``,
   ``REAL`` → ``DOUBLE PRECISION`` (epoch seconds need 53 bits), ``COLLATE NOCASE`` dropped.
 """
@@ -26,12 +27,6 @@ import re
 from typing import Any
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-# tables whose key is an ``id`` column (INTEGER PRIMARY KEY in SQLite, identity in PostgreSQL)
-ID_TABLES = frozenset(
-    ["members", "groups", "inbox", "outbox", "questions", "broadcasts", "broadcast_runs", "participations", "staff", "login_attempts", "audit_log", "participation_imports", "quiz_attempts", "quiz_answers", "haihoa_draws", "handoffs", "handoff_messages", "posts", "post_targets"]
-)
-
 
 def is_postgres(target: str) -> bool:
     return target.startswith(POSTGRES_SCHEMES)
@@ -73,20 +68,19 @@ _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=2048)
-def to_postgres(sql: str, named: bool = False) -> tuple[str, bool]:
-    """The PostgreSQL spelling of one statement, and whether it returns the new row's id."""
+def to_postgres(sql: str, named: bool = False) -> tuple[str, str | None]:
+    """The PostgreSQL spelling of one statement, and the table of an INSERT that does not say
+    RETURNING (whose new id ``lastrowid`` may ask for), else None."""
     pg = _placeholders(sql, named)
     pg = _JSON_EXTRACT.sub(r"(\1::jsonb ->> '\2')", pg)
     pg = pg.replace("json_object(", "json_build_object(")
     pg = _JSON_EACH.sub(r"json_array_elements_text(\1::json) \2(value)", pg)
     pg = _LIKE.sub("ILIKE", pg)
     pg = _CROSS_JOIN_ON.sub(r"JOIN \1 ON", pg)  # SQLite's join-order hint; PostgreSQL plans by itself
-    returns_id = False
     match = _INSERT.match(pg)
-    if match and match.group(1) in ID_TABLES and "RETURNING" not in pg.upper():
-        pg = pg.rstrip().rstrip(";") + " RETURNING id"
-        returns_id = True
-    return pg, returns_id
+    if match and "RETURNING" not in pg.upper():
+        return pg.rstrip().rstrip(";"), match.group(1)
+    return pg, None
 
 
 _DDL = (
@@ -166,6 +160,9 @@ def _numeric_loader() -> Any:
     return NumericLoader
 
 
+_ID_COLUMNS: dict[tuple[str, str], bool] = {}  # (database URL, table) -> the table has an ``id`` column
+
+
 class PgDatabase:
     """One psycopg 3 connection in autocommit mode (the Store issues BEGIN/COMMIT itself)."""
 
@@ -178,9 +175,25 @@ class PgDatabase:
         self.conn = psycopg.connect(url, autocommit=True)
         self.conn.adapters.register_loader("numeric", _numeric_loader())
 
+    def _has_id(self, table: str) -> bool:
+        known = _ID_COLUMNS.get((self.url, table))
+        if known is None:
+            with self.conn.cursor() as cursor:
+                cursor.execute(
+                    "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+                    " AND table_name = %s AND column_name = 'id'",
+                    [table],
+                )
+                known = cursor.fetchone() is not None
+            _ID_COLUMNS[(self.url, table)] = known  # an INSERT needs its table: it exists, with its final key
+        return known
+
     def execute(self, sql: str, params: Any = ()) -> PgCursor:
         named = isinstance(params, dict)
-        pg, returns_id = to_postgres(sql, named)
+        pg, insert_table = to_postgres(sql, named)
+        returns_id = insert_table is not None and self._has_id(insert_table)
+        if returns_id:
+            pg += " RETURNING id"
         with self.conn.cursor() as cursor:
             cursor.execute(pg, params if named else list(params))
             return PgCursor(cursor, returns_id)

@@ -6,11 +6,14 @@ SQLite applies them with sqlite-utils Migrations (table ``_sqlite_migrations``),
 always has.  PostgreSQL applies the same functions in order (table ``schema_migrations``),
 each in its own transaction under an advisory lock, with ``db`` a :class:`PgMigrationDb`
 whose ``execute`` maps the column types (bot.storage.dialect.ddl_to_postgres).  A portable
-migration is plain SQL in SQLite's spelling: ``INTEGER PRIMARY KEY`` keys, ``INTEGER``,
-``REAL``, ``TEXT`` columns, ``CREATE [UNIQUE] INDEX [IF NOT EXISTS]`` (partial indexes
-too), ``ALTER TABLE … ADD COLUMN``, ``UPDATE``/``INSERT`` with ``?`` parameters.  Anything
+migration is plain SQL in SQLite's spelling: ``id INTEGER PRIMARY KEY`` keys (not AUTOINCREMENT),
+``INTEGER``, ``REAL``, ``TEXT`` columns with literal defaults, ``CREATE [UNIQUE] INDEX [IF NOT
+EXISTS]`` (partial indexes too), ``ALTER TABLE … ADD COLUMN``, ``UPDATE``/``INSERT`` with ``?``
+parameters; flags are INTEGER 0/1 compared with ``= 1``; a subquery in FROM has an alias.  No
+SQLite-only function (``json_extract(col, '$.key')`` is translated; others are not), no
+``COLLATE NOCASE`` meaning (dropped on PostgreSQL: add a ``lower()`` index there).  Anything
 engine-specific (a trigger, a PRAGMA, SQLite's table rebuild) goes under
-``if is_postgres(db):`` / ``else:``.
+``if is_postgres(db):`` / ``else:``.  Each migration is one transaction on PostgreSQL.
 """
 
 from __future__ import annotations

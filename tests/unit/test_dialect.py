@@ -6,9 +6,9 @@ from bot.storage.dialect import ddl_to_postgres, pg_json_text, to_postgres
 
 
 def test_placeholders_become_psycopg_ones_outside_string_literals_and_percent_is_escaped():
-    sql, returns_id = to_postgres("SELECT * FROM x WHERE a = ? AND b LIKE 'token_invalid%' AND c = '?'")
+    sql, table = to_postgres("SELECT * FROM x WHERE a = ? AND b LIKE 'token_invalid%' AND c = '?'")
     assert sql == "SELECT * FROM x WHERE a = %s AND b ILIKE 'token_invalid%%' AND c = '?'"
-    assert not returns_id
+    assert table is None
     named, _ = to_postgres("UPDATE staff SET role = :role WHERE id = :id", True)
     assert named == "UPDATE staff SET role = %(role)s WHERE id = %(id)s"
 
@@ -23,13 +23,12 @@ def test_sqlite_functions_and_hints_get_their_postgresql_spelling():
     assert "json_array_elements_text(m.tags::json) t(value)" in sql
 
 
-def test_an_insert_into_a_table_with_an_id_returns_it_and_others_do_not():
-    sql, returns_id = to_postgres("INSERT INTO outbox (channel) VALUES (?)")
-    assert returns_id and sql.endswith(" RETURNING id")
-    sql, returns_id = to_postgres("INSERT INTO conversations (member_id) VALUES (?)")
-    assert not returns_id and "RETURNING" not in sql
-    sql, returns_id = to_postgres("INSERT INTO members (channel) VALUES (?) ON CONFLICT DO NOTHING RETURNING id")
-    assert not returns_id and sql.count("RETURNING") == 1
+def test_an_insert_names_its_table_unless_it_says_returning():
+    sql, table = to_postgres("INSERT INTO outbox (channel) VALUES (?)")
+    assert table == "outbox" and "RETURNING" not in sql  # the connection adds RETURNING id if outbox has an id
+    sql, table = to_postgres("INSERT INTO members (channel) VALUES (?) ON CONFLICT DO NOTHING RETURNING id")
+    assert table is None and sql.count("RETURNING") == 1
+    assert to_postgres("UPDATE outbox SET status = ?")[1] is None
 
 
 def test_migration_types_keep_their_range_on_postgresql():
