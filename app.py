@@ -151,6 +151,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     for name in PATH_SETTINGS:  # relative paths mean the project folder, never the working folder
         app.config[name] = resolve_path(app.config[name])
+    if app.config.get("DATABASE_URL") and not config["SECRET_KEY"]:
+        # several hosts share one PostgreSQL: a key generated on one disk would not sign for the others
+        raise ConfigError("SECRET_KEY", "required when DATABASE_URL is set (the same key on every host)")
     app.config["SECRET_KEY"] = config["SECRET_KEY"] or _secret_key(_private_folder(app))
 
     from bot.web import wiring

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port  # noqa: E402
+from bench.common import BenchDatabase, add_database_option, free_port  # noqa: E402
 
 CHANNEL_PATHS = {"messenger": "/me/messages", "zalo": "/v3.0/oa/message/cs", "zalo_bot": "/sendMessage"}
 
@@ -87,6 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--window", type=float, default=20.0, help="seconds of sending per measurement")
+    add_database_option(parser)
     args = parser.parse_args()
 
     from app import create_app
@@ -94,6 +95,8 @@ def main() -> None:
     from scheduler import broadcasts
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-broadcast-"))
+    database = BenchDatabase(tmp, args.database_url)
+    print(f"database {database.engine}")
     port, app_port = free_port(), free_port()
     log = tmp / "fake.log"
     # the fake platform answers sends and posts receipts to the app's webhooks
@@ -103,22 +106,28 @@ def main() -> None:
     web = None
     try:
         app = create_app({
-            "TESTING": True, "DATABASE_PATH": str(tmp / "bot.db"), "QUIET_HOURS": "off",
+            "TESTING": True, **database.env(), "QUIET_HOURS": "off",
             "MESSENGER_APP_SECRET": "s", "MESSENGER_VERIFY_TOKEN": "v", "MESSENGER_PAGE_ACCESS_TOKEN": "t", "MESSENGER_API_BASE": base,
             "ZALO_APP_ID": "1", "ZALO_APP_SECRET": "s", "ZALO_OA_SECRET_KEY": "k", "ZALO_ACCESS_TOKEN": "a", "ZALO_REFRESH_TOKEN": "r",
             "ZALO_API_BASE": base, "ZALO_OAUTH_BASE": base,
             "ZALO_BOT_TOKEN": "1:t", "ZALO_BOT_SECRET_TOKEN": "secret-token", "ZALO_BOT_API_BASE": base,
         })
         web = serve(app, app_port)
-        store = Store.open(app.config["DATABASE_PATH"])
+        store = Store.open(database.target)
         now = time.time()
         started = time.perf_counter()
         names = ("messenger", "zalo", "zalo_bot")
         rows = [(names[i % 3], f"u{i:06d}", now - 3600, now - 3600) for i in range(args.members)]
         with store.transaction():
-            store.db.conn.executemany(
-                "INSERT INTO members (channel, platform_id, first_seen_at, last_inbound_at) VALUES (?, ?, ?, ?)", rows
-            )
+            if store.postgres:
+                with store.db.conn.cursor() as cursor:
+                    cursor.executemany(
+                        "INSERT INTO members (channel, platform_id, first_seen_at, last_inbound_at) VALUES (%s, %s, %s, %s)", rows
+                    )
+            else:
+                store.db.conn.executemany(
+                    "INSERT INTO members (channel, platform_id, first_seen_at, last_inbound_at) VALUES (?, ?, ?, ?)", rows
+                )
         print(f"{args.members} synthetic members inserted in {time.perf_counter() - started:.1f} s (setup, not measured)")
 
         bid = broadcasts.create_broadcast(store, app.config, text="Tin nhắn thử nghiệm về Tuần lễ Biển và Hải đảo Việt Nam.", now=now, schedule="now")
@@ -140,11 +149,13 @@ def main() -> None:
         print_receipts(broadcasts.report(store, bid))
         print(f"peak resident memory of this process: {rss_mb():.0f} MB")
         broadcasts.cancel(store, bid, time.time())
+        store.close()
     finally:
         if web is not None:
             web.shutdown()
         fake.terminate()
         fake.wait(10)
+        database.drop()
 
 
 def serve(app, port: int):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
+from typing import Any
 
 import requests
 
@@ -47,3 +49,52 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def add_database_option(parser: Any) -> None:
+    parser.add_argument(
+        "--database-url", default="",
+        help="run on PostgreSQL: a server URL whose user may create databases (a fresh one is made and dropped)",
+    )
+
+
+class BenchDatabase:
+    """The benchmark's database: a SQLite file in ``tmp``, or a fresh PostgreSQL database."""
+
+    def __init__(self, tmp: Any, server_url: str = ""):
+        self.server_url = server_url
+        self.name = f"bench_{os.getpid()}"
+        if server_url:
+            import psycopg
+
+            from tests.pgcluster import with_database
+
+            with psycopg.connect(server_url, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+                admin.execute(f"CREATE DATABASE {self.name}")
+            self.target = with_database(server_url, self.name)
+        else:
+            self.target = str(tmp / "bot.db")
+        self.engine = "postgresql" if server_url else "sqlite"
+
+    def env(self) -> dict[str, str]:
+        if self.server_url:
+            return {"DATABASE_URL": self.target, "SECRET_KEY": "bench-secret-key"}
+        return {"DATABASE_PATH": self.target}
+
+    def value(self, sql: str) -> Any:
+        """One value, read on a connection of the benchmark's own."""
+        from bot.storage.store import Store
+
+        store = Store.open(self.target)
+        try:
+            return store._value(sql)
+        finally:
+            store.close()
+
+    def drop(self) -> None:
+        if self.server_url:
+            import psycopg
+
+            with psycopg.connect(self.server_url, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")

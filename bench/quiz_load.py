@@ -17,6 +17,8 @@ organisation's report, one commune's report, and the Excel export.
 
     .venv/bin/python bench/quiz_load.py                    # 10,000 members, 100,000 for reports
     .venv/bin/python bench/quiz_load.py --members 2000 --max-seconds 60
+    .venv/bin/python bench/quiz_load.py --skip-reports --database-url postgresql://… --workers 4
+``--workers N`` (PostgreSQL): the app process's inbox worker plus N-1 ``flask run-inbox-worker`` processes.
 Everything runs on 127.0.0.1 and stops by itself.
 """
 
@@ -42,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, pct, stop_all, wait_up  # noqa: E402
+from bench.common import BenchDatabase, add_database_option, free_port, pct, stop_all, wait_up  # noqa: E402
 
 SECRET = "bench-secret"
 QUIZ_ID = "bien-dao-vung-bien"  # the shipped open quiz (10 questions)
@@ -155,6 +157,9 @@ def wait_for(log: PlatformLog, mark: str, members: list[str], deadline: float) -
 # -- part 1 -------------------------------------------------------------------------------
 def quiz_load(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-quiz-"))
+    database = BenchDatabase(tmp, args.database_url)
+    if args.workers > 1 and not args.database_url:
+        raise SystemExit("--workers > 1 needs --database-url (SQLite: one process works)")
     fake_port, app_port = free_port(), free_port()
     log_path = tmp / "platform.log"
     log_path.touch()
@@ -166,7 +171,7 @@ def quiz_load(args: argparse.Namespace) -> None:
         procs.append(subprocess.Popen([sys.executable, __file__, "--fake-platform", str(fake_port), str(log_path)]))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSENGER_", "ZALO_"))}
         env.update({
-            "HOST": "127.0.0.1", "PORT": str(app_port), "WEB_THREADS": str(args.threads), "DATABASE_PATH": str(tmp / "bot.db"),
+            "HOST": "127.0.0.1", "PORT": str(app_port), "WEB_THREADS": str(args.threads), **database.env(),
             "CONTENT_DIR": str(ROOT / "content"), "LOG_LEVEL": "warning", "QUIET_HOURS": "off",
             "MESSENGER_APP_SECRET": SECRET, "MESSENGER_VERIFY_TOKEN": "v", "MESSENGER_PAGE_ACCESS_TOKEN": "t",
             "MESSENGER_API_BASE": f"http://127.0.0.1:{fake_port}", "MESSENGER_RATE_PER_SECOND": "0",
@@ -175,9 +180,13 @@ def quiz_load(args: argparse.Namespace) -> None:
         app_log = open(tmp / "app.log", "w", encoding="utf-8")  # waitress warns about its queue under a burst
         procs.append(subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, cwd=tmp, stderr=app_log))
         wait_up(f"http://127.0.0.1:{app_port}/healthz", procs[-1])
+        for _ in range(args.workers - 1):
+            procs.append(subprocess.Popen([sys.executable, "-m", "flask", "--app", str(ROOT / "app.py"), "run-inbox-worker"],
+                                          env=env, cwd=tmp, stderr=app_log))
         url = f"http://127.0.0.1:{app_port}/webhooks/messenger"
         log = PlatformLog(log_path)
-        print(f"machine: {os.cpu_count()} cores; {args.members} members, webhook concurrency {args.concurrency}, "
+        print(f"machine: {os.cpu_count()} cores; database {database.engine}, inbox worker processes {args.workers}; "
+              f"{args.members} members, webhook concurrency {args.concurrency}, "
               f"waitress threads {args.threads}; time box {args.max_seconds:.0f} s")
 
         # every member taps "start" at once and gets question 1 (their first contact: a greeting too)
@@ -225,6 +234,7 @@ def quiz_load(args: argparse.Namespace) -> None:
                   f"up to about {per_round:.0f} s for the next question (the burst drains at that rate).")
     finally:
         stop_all(procs)
+        database.drop()
 
 
 # -- part 2 -------------------------------------------------------------------------------
@@ -313,7 +323,12 @@ def main() -> None:
     parser.add_argument("--report-members", type=int, default=100_000)
     parser.add_argument("--skip-quiz", action="store_true")
     parser.add_argument("--skip-reports", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="inbox worker processes (more than 1: PostgreSQL)")
+    add_database_option(parser)
     args = parser.parse_args()
+    if args.database_url and not args.skip_reports:
+        print("reports part: SQLite only in this script (it inserts rows through sqlite3); skipped")
+        args.skip_reports = True
     if not args.skip_quiz:
         quiz_load(args)
     if not args.skip_reports:

@@ -7,7 +7,7 @@ Prints:
 - reply latency at light load: from the acknowledgement to the reply reaching the
   fake platform.
 
-Usage: python bench/webhook_ingest.py [--requests 3000] [--concurrency 8]
+Usage: python bench/webhook_ingest.py [--requests 3000] [--concurrency 8] [--database-url postgresql://…]
 Everything runs on 127.0.0.1 and stops by itself.
 """
 
@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, pct, stop_all, wait_up  # noqa: E402
+from bench.common import BenchDatabase, add_database_option, free_port, pct, stop_all, wait_up  # noqa: E402
 
 SECRET = "bench-secret"
 
@@ -96,9 +95,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="client threads (= the server threads by default)")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads of both servers")
     parser.add_argument("--light", type=int, default=100, help="messages for the reply-latency run")
+    add_database_option(parser)
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    database = BenchDatabase(tmp, args.database_url)
     fake_port, app_port, hello_port = free_port(), free_port(), free_port()
     fake_log = tmp / "fake.log"
     procs = []
@@ -108,7 +109,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSENGER_", "ZALO_"))}
         env.update({
             "PORT": str(app_port), "HOST": "127.0.0.1", "WEB_THREADS": str(args.threads),
-            "DATABASE_PATH": str(tmp / "bot.db"), "LOG_LEVEL": "warning",
+            **database.env(), "LOG_LEVEL": "warning",
             "MESSENGER_APP_SECRET": SECRET, "MESSENGER_VERIFY_TOKEN": "v", "MESSENGER_PAGE_ACCESS_TOKEN": "t",
             "MESSENGER_API_BASE": f"http://127.0.0.1:{fake_port}", "MESSENGER_RATE_PER_SECOND": "0",
             "NO_PROXY": "127.0.0.1",
@@ -129,7 +130,7 @@ def main() -> None:
         app_time, app_lat = load(f"http://127.0.0.1:{app_port}/webhooks/messenger", args.requests, args.concurrency, "a")
         hello_rps, app_rps = args.requests / hello_time, args.requests / app_time
 
-        print(f"machine: {os.cpu_count()} cores; {args.requests} signed posts, concurrency {args.concurrency}, waitress threads {args.threads}")
+        print(f"machine: {os.cpu_count()} cores; database {database.engine}; {args.requests} signed posts, concurrency {args.concurrency}, waitress threads {args.threads}")
         print(f"bare Flask hello : {hello_rps:7.0f} req/s  p50 {pct(hello_lat, 50) * 1000:5.1f} ms  p99 {pct(hello_lat, 99) * 1000:5.1f} ms")
         print(f"python app.py    : {app_rps:7.0f} req/s  p50 {pct(app_lat, 50) * 1000:5.1f} ms  p99 {pct(app_lat, 99) * 1000:5.1f} ms")
         print(f"ratio app/hello  : {app_rps / hello_rps:.2f}")
@@ -138,11 +139,10 @@ def main() -> None:
         deadline = time.time() + 120
         while time.time() < deadline:
             # /healthz shows the backlog to logged-in staff only: read the database (read-only) instead
-            with sqlite3.connect(f"file:{tmp / 'bot.db'}?mode=ro", uri=True) as db:
-                waiting = db.execute(
-                    "SELECT (SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending'))"
-                    " + (SELECT count(*) FROM inbox WHERE status = 'pending')"
-                ).fetchone()[0]
+            waiting = database.value(
+                "SELECT (SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending'))"
+                " + (SELECT count(*) FROM inbox WHERE status = 'pending')"
+            )
             if waiting == 0:
                 break
             time.sleep(0.5)
@@ -167,6 +167,7 @@ def main() -> None:
               f"p50 {pct(latencies, 50) * 1000:.1f} ms  p99 {pct(latencies, 99) * 1000:.1f} ms")
     finally:
         stop_all(procs)
+        database.drop()
 
 
 if __name__ == "__main__":

@@ -207,7 +207,7 @@ def start_runs(store: Store, config: dict[str, Any], channels: dict[str, Any], n
     started = 0
     for listed in store.runs_to_expand():
         with store.transaction():
-            run = store.get_run(listed["id"])
+            run = store.get_run(listed["id"], lock=True)
             if run is None or run["state"] == "cancelled":
                 continue
             broadcast = store.get_broadcast(run["broadcast_id"])
@@ -226,7 +226,7 @@ def start_runs(store: Store, config: dict[str, Any], channels: dict[str, Any], n
         cursor = run["expand_cursor"]
         while True:
             with store.transaction():
-                current = store.get_run(run["id"])
+                current = store.get_run(run["id"], lock=True)
                 if current is None or current["state"] == "cancelled":
                     break
                 status = "paused" if current["state"] == "paused" else "pending"
@@ -250,7 +250,7 @@ def finish_runs(store: Store, now: float) -> int:
     finished = 0
     for run in store.runs_in_state("sending"):
         with store.transaction():
-            current = store.get_run(run["id"])  # staff may have paused or cancelled it since the listing
+            current = store.get_run(run["id"], lock=True)  # staff may have paused or cancelled it since the listing
             if (
                 current is not None
                 and current["state"] == "sending"
@@ -263,7 +263,7 @@ def finish_runs(store: Store, now: float) -> int:
         if broadcast["state"] != "sending":
             continue
         with store.transaction():
-            current = store.get_broadcast(broadcast["id"])  # re-read: a pause since the listing must hold
+            current = store.get_broadcast(broadcast["id"], lock=True)  # re-read: a pause since the listing must hold
             if current is None or current["state"] != "sending":
                 continue
             active = [r for r in store.runs_of(current["id"]) if r["state"] in ACTIVE_RUN_STATES]
@@ -277,8 +277,8 @@ def _active_runs(store: Store, broadcast_id: int) -> list[dict[str, Any]]:
     return [r for r in store.runs_of(broadcast_id) if r["state"] in ACTIVE_RUN_STATES]
 
 
-def _get(store: Store, broadcast_id: int) -> dict[str, Any]:
-    broadcast = store.get_broadcast(broadcast_id)
+def _get(store: Store, broadcast_id: int, *, lock: bool = False) -> dict[str, Any]:
+    broadcast = store.get_broadcast(broadcast_id, lock=lock)
     if broadcast is None:
         raise BroadcastError(f"Không có tin nhắn định kỳ số {broadcast_id}.")
     return broadcast
@@ -286,7 +286,7 @@ def _get(store: Store, broadcast_id: int) -> dict[str, Any]:
 
 def pause(store: Store, broadcast_id: int, now: float) -> dict[str, Any]:
     with store.transaction():
-        broadcast = _get(store, broadcast_id)
+        broadcast = _get(store, broadcast_id, lock=True)  # PostgreSQL: one control at a time per broadcast
         if broadcast["state"] in ("done", "cancelled"):
             raise BroadcastError("Tin này đã kết thúc, không tạm dừng được.")
         if broadcast["state"] == "paused":
@@ -300,7 +300,7 @@ def pause(store: Store, broadcast_id: int, now: float) -> dict[str, Any]:
 
 def resume(store: Store, broadcast_id: int, now: float) -> dict[str, Any]:
     with store.transaction():
-        broadcast = _get(store, broadcast_id)
+        broadcast = _get(store, broadcast_id, lock=True)  # PostgreSQL: one control at a time per broadcast
         if broadcast["state"] != "paused":
             raise BroadcastError("Tin này không ở trạng thái tạm dừng.")
         runs = _active_runs(store, broadcast_id)
@@ -313,7 +313,7 @@ def resume(store: Store, broadcast_id: int, now: float) -> dict[str, Any]:
 
 def cancel(store: Store, broadcast_id: int, now: float) -> dict[str, Any]:
     with store.transaction():
-        broadcast = _get(store, broadcast_id)
+        broadcast = _get(store, broadcast_id, lock=True)  # PostgreSQL: one control at a time per broadcast
         if broadcast["state"] in ("done", "cancelled"):
             raise BroadcastError("Tin này đã kết thúc.")
         for run in _active_runs(store, broadcast_id):

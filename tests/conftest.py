@@ -43,11 +43,17 @@ def sign_zalo(body: bytes, app_id: str = ZALO_APP_ID, key: str = ZALO_OA_SECRET)
 
 
 def platform_config(base_url: str, db_path: str, **extra: Any) -> dict[str, Any]:
-    """Settings for an app whose three platforms are the fake server at ``base_url``."""
+    """Settings for an app whose three platforms are the fake server at ``base_url``.
+
+    ``db_path`` is a SQLite file, or a PostgreSQL URL (the ``engines`` pass): then it is
+    DATABASE_URL, with the SECRET_KEY that DATABASE_URL requires."""
     base = base_url.rstrip("/")
+    database: dict[str, Any] = {"DATABASE_PATH": db_path}
+    if db_path.startswith("postgresql://"):
+        database = {"DATABASE_URL": db_path, "SECRET_KEY": "test-secret-key-for-postgresql"}
     config: dict[str, Any] = {
         "TESTING": True,
-        "DATABASE_PATH": db_path,
+        **database,
         "CONTENT_DIR": str(ROOT / "content"),
         "MESSENGER_APP_SECRET": MESSENGER_SECRET,
         "MESSENGER_VERIFY_TOKEN": MESSENGER_VERIFY,
@@ -73,9 +79,72 @@ def platform_config(base_url: str, db_path: str, **extra: Any) -> dict[str, Any]
     return config
 
 
+ENGINES = ("sqlite", "postgresql")
+# the storage and pipeline tests that run on both engines (besides modules marked ``engines``);
+# BOT_TEST_POSTGRES=all adds the feature and console tests (a longer pass, before a release)
+ENGINE_MODULES = frozenset(
+    [
+        "test_dispatcher", "test_outbox_rate", "test_members_first", "test_process_safety", "test_honest_retries",
+        "test_broadcasts", "test_quiz", "test_erasure_traces", "test_zalo_tokens", "test_webhook_input",
+        "test_reports", "test_participation_import", "test_handoff",
+    ]
+)
+ENGINE_MODULES_ALL = ENGINE_MODULES | frozenset(
+    [
+        "test_registration", "test_participation_pipeline", "test_haihoa_contests", "test_posts",
+        "test_contest_self_reports", "test_flow_cancel", "test_smalltalk", "test_web_chat", "test_broadcast_api",
+        "test_console", "test_handoff_console", "test_unit_codes", "test_account_scope", "test_console_sessions",
+        "test_simulator_traffic", "test_channel_messenger", "test_channel_zalo_oa", "test_channel_zalo_bot",
+    ]
+)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "engines: storage/pipeline tests that run on SQLite and on PostgreSQL (db_path is parametrized)"
+    )
+
+
+def pytest_generate_tests(metafunc):
+    """In modules marked ``engines``, every test using ``db_path`` runs once per engine."""
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    modules = ENGINE_MODULES_ALL if os.environ.get("BOT_TEST_POSTGRES") == "all" else ENGINE_MODULES
+    if "db_path" in metafunc.fixturenames and (module in modules or metafunc.definition.get_closest_marker("engines")):
+        metafunc.parametrize("db_path", ENGINES, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_databases():
+    """PostgreSQL for the ``engines`` pass (tests/pgcluster.py), or a skip saying how to get it."""
+    from tests import pgcluster
+
+    if not pgcluster.requested():
+        pytest.skip(pgcluster.SKIP_REASON)
+    url = os.environ.get("BOT_TEST_DATABASE_URL")
+    cluster = None
+    if not url:
+        cluster = pgcluster.throwaway_cluster()
+        url = next(cluster)
+    databases = pgcluster.Databases(url)
+    yield databases
+    databases.close()
+    if cluster is not None:
+        cluster.close()
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> str:
-    return str(tmp_path / "bot.db")
+def db_path(request, tmp_path: Path) -> Any:
+    """The test's database: a SQLite file, or (``engines`` pass) a fresh PostgreSQL database's URL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield str(tmp_path / "bot.db")
+        return
+    databases = request.getfixturevalue("postgres_databases")
+    url = databases.new()
+    yield url
+    from tests import dbcheck
+
+    dbcheck.forget(url)
+    databases.drop(url)
 
 
 def pinned_instant(tz: str = "Asia/Ho_Chi_Minh", hour: int = 10) -> float:
@@ -120,9 +189,10 @@ def runner(app):
 
 @pytest.fixture
 def store(app):
+    from bot.core.config import database_target
     from bot.storage.store import Store
 
-    s = Store.open(app.config["DATABASE_PATH"])
+    s = Store.open(database_target(app.config))
     yield s
     s.close()
 

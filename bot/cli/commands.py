@@ -126,6 +126,24 @@ def run_scheduler_command(wait: float | None) -> None:
         workers.stop()
 
 
+@click.command("run-inbox-worker")
+@click.option("--threads", type=click.IntRange(1, 64), default=1, help="Worker threads in this process.")
+@with_appcontext
+def run_inbox_worker_command(threads: int) -> None:
+    """PostgreSQL: extra inbound workers beside `run-scheduler` (any number of processes or hosts)."""
+    from bot.pipeline.workers import NeedsPostgres, run_inbox_workers
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("Inbox workers running; Ctrl-C to stop.")
+    try:
+        run_inbox_workers(get_services(), stop, threads=threads)
+    except NeedsPostgres as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        stop.set()
+
+
 outbox_cli = AppGroup("outbox", help="Inspect the outbox and decide about uncertain sends.")
 
 
@@ -184,7 +202,7 @@ def register_commands(app: Flask) -> None:
     from bot.cli.db import db_cli
     from bot.cli.handoff import handoff_cli
 
-    for command in (ask_command, chat_command, run_scheduler_command, outbox_cli, inbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli, db_cli, handoff_cli):
+    for command in (ask_command, chat_command, run_scheduler_command, run_inbox_worker_command, outbox_cli, inbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli, db_cli, handoff_cli):
         app.cli.add_command(command)
     from bot.cli.posts import post_cli
 

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from bot.storage import migrations
+from bot.core.config import database_target
 from bot.storage.backup import BackupError, backup_database, restore_database
 from bot.storage.store import Store
 from bot.web.context import get_services
@@ -17,6 +17,10 @@ db_cli = AppGroup("db", help="Sao lưu, phục hồi và nâng cấp cơ sở d�
 
 
 def _database() -> str:
+    if current_app.config.get("DATABASE_URL"):
+        raise click.ClickException(
+            "DATABASE_URL trỏ tới PostgreSQL: hãy sao lưu và phục hồi bằng pg_dump / pg_restore."
+        )
     path = current_app.config["DATABASE_PATH"]
     if path == ":memory:":
         raise click.ClickException("DATABASE_PATH là :memory:, không có gì để sao lưu.")
@@ -62,12 +66,12 @@ def db_restore(backup_file: str, yes: bool) -> None:
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending schema migrations (they also run at every start)."""
-    store = Store.open(_database())
+    target = database_target(current_app.config)
+    if target == ":memory:":
+        _database()  # the same refusal as backup
+    store = Store.open(target)
     try:
-        table = store.db["_sqlite_migrations"]
-        before = table.count if table.exists() else 0
-        migrations.apply(store.db)
-        applied = store.db["_sqlite_migrations"].count - before
+        applied = store.migrate()
     finally:
         store.close()
     click.echo(f"Đã áp dụng {applied} bước nâng cấp." if applied else "Cơ sở dữ liệu đã ở phiên bản mới nhất.")

@@ -129,6 +129,19 @@ def _origins(value: str) -> list[str]:
     return out
 
 
+def _database_url(value: str) -> str:
+    """Empty, or a ``postgresql://`` (``postgres://``) connection URL."""
+    url = value.strip()
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise ValueError("expected a postgresql:// URL (or empty for SQLite)")
+    return url
+
+
+def database_target(config: Mapping[str, Any]) -> str:
+    """What Store.open takes: the PostgreSQL URL when DATABASE_URL is set, else the SQLite file."""
+    return str(config.get("DATABASE_URL") or config["DATABASE_PATH"])
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -151,8 +164,10 @@ SETTINGS: tuple[Setting, ...] = (
             vi="Số luồng xử lý yêu cầu của máy chủ web (waitress)."),
     Setting("DATABASE_PATH", "instance/bot.db", _str, "SQLite database file; its folder is created on first start (0700, the file 0600). Relative to the project folder.",
             vi="Tệp cơ sở dữ liệu SQLite; thư mục được tạo khi chạy lần đầu (chỉ tài khoản dịch vụ đọc được). Đường dẫn tương đối tính từ thư mục dự án."),
-    Setting("SECRET_KEY", "", _str, "Session signing key. Empty: generated once and kept beside the database (instance/secret_key).", True,
-            vi="Khóa ký phiên đăng nhập. Để trống: tự tạo một lần và lưu cạnh cơ sở dữ liệu."),
+    Setting("DATABASE_URL", "", _database_url, "PostgreSQL instead of SQLite, e.g. postgresql://bot:password@db.example.vn:5432/bot (several processes or hosts on one database). Empty: the SQLite file DATABASE_PATH. When set, SECRET_KEY is required.", True,
+            vi="Dùng PostgreSQL thay cho SQLite (nhiều tiến trình hoặc nhiều máy dùng chung một cơ sở dữ liệu). Để trống: dùng tệp SQLite DATABASE_PATH. Khi đặt giá trị này thì bắt buộc có SECRET_KEY."),
+    Setting("SECRET_KEY", "", _str, "Session signing key. Empty: generated once and kept beside the database (instance/secret_key); required when DATABASE_URL is set (every host must sign with the same key).", True,
+            vi="Khóa ký phiên đăng nhập. Để trống: tự tạo một lần và lưu cạnh cơ sở dữ liệu; bắt buộc khi dùng DATABASE_URL (mọi máy phải ký cùng một khóa)."),
     Setting("LOG_LEVEL", "INFO", _choice("debug", "info", "warning", "error"), "Log level. Member message text is logged only at DEBUG.",
             vi="Mức ghi nhật ký. Nội dung tin nhắn của hội viên chỉ được ghi ở mức DEBUG."),
     Setting("CONTENT_DIR", "content", _str, "Folder of the content bank (YAML files). Relative to the project folder.",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,15 +20,16 @@ from bot.channels.base import Channel
 from bot.conversation.dispatcher import Dispatcher
 from bot.core.clock import Clock
 from bot.core.models import DELIVERY_EVENTS, ECHO, Event
+from bot.storage.dialect import is_retryable
 from bot.storage.store import Store
 
 logger = logging.getLogger(__name__)
 
 
 def is_lock_error(exc: BaseException) -> bool:
-    """SQLite's "database is locked" / "busy": a timeout, worth retrying."""
-    text = str(exc).lower()
-    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+    """A lock timeout or a serialization failure (SQLite busy; PostgreSQL deadlock,
+    serialization failure, lock not available): the transaction rolled back, worth retrying."""
+    return is_retryable(exc)
 
 
 def ingest(store: Store, events: list[Event], *, now: float, config: Mapping[str, Any] | None = None) -> list[int]:
@@ -134,16 +134,15 @@ class InboxProcessor:
                     replies = []
                 outbox_ids = self._queue(store, event, replies, result.member, row["id"], now)
                 store.finish_inbound(row["id"], at=now)
-        except sqlite3.OperationalError as exc:
-            if not is_lock_error(exc):
+        except Exception as exc:
+            if not is_lock_error(exc):  # one bad event must not stop the others
                 return self._fail(store, row, event, exc, now)
             # the database was busy (another process held the write lock past the busy
             # timeout): the transaction rolled back and the event is still pending; it
             # is retried, never marked failed
             logger.warning("event deferred inbox_id=%s channel=%s: database busy, retried later", row["id"], row["channel"])
+            store.rollback_open_transaction()
             return []
-        except Exception as exc:  # one bad event must not stop the others
-            return self._fail(store, row, event, exc, now)
         logger.info(
             "event inbox_id=%s channel=%s kind=%s member=%s group=%s handler=%s decision=%s entry=%s replies=%d",
             row["id"],

@@ -163,10 +163,27 @@ class Workers:
         self.inbox = InboxWorker(services.processor, services.open_store, services.inbox_wakeup, services=services)
         self.inbox.on_queued = self.wake_senders
         self.inbox.start()
+        self._listen_for_inbound()
         self.periodic = threading.Thread(target=self._periodic, name="periodic", daemon=True)
         self.periodic.start()
         services.workers = self
         logger.info("workers started: inbox, senders for %s", ", ".join(self.senders) or "no channel")
+
+    def _listen_for_inbound(self) -> None:
+        """PostgreSQL: webhooks ingested by other processes (or hosts) wake the inbox worker,
+        and replies queued elsewhere wake the senders, at once (LISTEN/NOTIFY), not at a poll."""
+        store = self.services.open_store()
+        try:
+            listeners = [
+                store.inbox_listener(lambda _payload: self.services.inbox_wakeup.set(), self.stopping),
+                # replies queued by inbox workers of other processes (flask run-inbox-worker)
+                store.outbox_listener(lambda channel: self.wake_senders([channel]), self.stopping),
+            ]
+        finally:
+            store.close()
+        for listener in listeners:
+            if listener is not None:
+                threading.Thread(target=listener.run, name=f"listener-{listener.channel}", daemon=True).start()
 
     def wake_senders(self, channels: Iterable[str] | None = None) -> None:
         """Wake the senders of ``channels`` (all when None): only those that got work."""
@@ -256,3 +273,40 @@ class Workers:
                 store.close()
             self.holds_lease = False
         self.services.workers = None
+
+
+class NeedsPostgres(Exception):
+    """Extra inbound workers need PostgreSQL (SQLite has one writer: one process does the work)."""
+
+
+def run_inbox_workers(services: WorkerServices, stop: threading.Event, *, threads: int = 1) -> None:
+    """Inbound workers in this process, beside the process holding the workers' lease
+    (``flask run-inbox-worker``, PostgreSQL only), until ``stop`` is set.
+
+    Safe to run on several hosts at once: an event is claimed with SKIP LOCKED inside its
+    processing transaction, a member's next event waits until the earlier one is done (a
+    lane per member), and a killed worker's transaction rolls back, leaving its event
+    pending for the others.  Replies are queued in the outbox, whose NOTIFY wakes the
+    senders of the lease holder."""
+    store = services.open_store()
+    try:
+        listener = store.inbox_listener(lambda _payload: services.inbox_wakeup.set(), stop)
+    finally:
+        store.close()
+    if listener is None:
+        raise NeedsPostgres(
+            "Chỉ chạy được khi dùng PostgreSQL (DATABASE_URL). / Extra inbox workers need PostgreSQL (DATABASE_URL)."
+        )
+    threading.Thread(target=listener.run, name="inbox-listener", daemon=True).start()
+    workers = [InboxWorker(services.processor, services.open_store, services.inbox_wakeup) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    logger.info("inbox workers started: %d thread(s), lanes per member", threads)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        for worker in workers:
+            worker.stop()
+        for worker in workers:
+            worker.join(10)

@@ -12,7 +12,8 @@ import contextlib
 import os
 import sqlite3
 
-from bot.storage.store import PRIVATE_FILE, connect
+from bot.storage.files import PRIVATE_FILE
+from bot.storage.store import connect
 
 REQUIRED_TABLES = ("members", "inbox", "outbox")
 

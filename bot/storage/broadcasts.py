@@ -50,6 +50,7 @@ class BroadcastStore:
     _value: Any
     transaction: Any
     _write: Any
+    _for_update: str
 
     # -- broadcasts --------------------------------------------------------------
     def create_broadcast(self, data: dict[str, Any], *, at: float) -> int:
@@ -65,8 +66,9 @@ class BroadcastStore:
         )
         return int(cursor.lastrowid)
 
-    def get_broadcast(self, broadcast_id: int) -> dict[str, Any] | None:
-        return self._row("SELECT * FROM broadcasts WHERE id = ?", [broadcast_id])
+    def get_broadcast(self, broadcast_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+        """``lock``: inside a transaction, hold the row until it ends (pause, resume, cancel)."""
+        return self._row("SELECT * FROM broadcasts WHERE id = ?" + (self._for_update if lock else ""), [broadcast_id])
 
     def list_broadcasts(self) -> list[dict[str, Any]]:
         return self._rows("SELECT * FROM broadcasts ORDER BY id DESC")
@@ -99,8 +101,9 @@ class BroadcastStore:
         )
         return int(cursor.lastrowid) if cursor.rowcount else None
 
-    def get_run(self, run_id: int) -> dict[str, Any] | None:
-        return self._row("SELECT * FROM broadcast_runs WHERE id = ?", [run_id])
+    def get_run(self, run_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+        """``lock``: inside a transaction, hold the row until it ends (start, expand, finish)."""
+        return self._row("SELECT * FROM broadcast_runs WHERE id = ?" + (self._for_update if lock else ""), [run_id])
 
     def runs_of(self, broadcast_id: int) -> list[dict[str, Any]]:
         return self._rows("SELECT * FROM broadcast_runs WHERE broadcast_id = ? ORDER BY scheduled_for", [broadcast_id])
@@ -169,7 +172,7 @@ class BroadcastStore:
             f"SELECT m.id FROM members m WHERE ({condition}) AND m.id > ?"
             " ORDER BY m.id LIMIT ?"
         )
-        last = self._value(f"SELECT max(id) FROM ({chunk})", [*params, start, limit])
+        last = self._value(f"SELECT max(id) FROM ({chunk}) AS chunk", [*params, start, limit])
         if last is None:
             return 0, after, False
         cursor = self._write(

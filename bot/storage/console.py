@@ -131,10 +131,19 @@ class ConsoleStore:
             quizzes = [r["n"] for r in rows]
         return [{"quiz": q, "contest": c["n"]} for q, c in zip(quizzes, contests)]
 
+    def _columns(self, table: str) -> list[str]:
+        """The table's column names (none if it does not exist), on either engine."""
+        if getattr(self, "postgres", False):
+            return [r["column_name"] for r in self._rows(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = ?", [table]
+            )]
+        return [r["name"] for r in self._rows(f"PRAGMA table_info({table})")]
+
     def _quiz_attempts_table(self) -> tuple[str, str] | None:
         """(table, start-time column) of quiz attempts, if the quiz schema is installed."""
         for name in ("quiz_attempts", "attempts"):
-            columns = [r["name"] for r in self._rows(f"PRAGMA table_info({name})")]
+            columns = self._columns(name)
             for column in ("started_at", "created_at", "finished_at"):
                 if column in columns:
                     return name, column

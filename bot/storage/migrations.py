@@ -1,16 +1,33 @@
-"""Versioned schema migrations, applied at start (sqlite-utils Migrations).
+"""Versioned schema migrations, applied at start: one list for SQLite and PostgreSQL.
 
 Never edit a migration that has shipped: add a new one.
+
+SQLite applies them with sqlite-utils Migrations (table ``_sqlite_migrations``), as it
+always has.  PostgreSQL applies the same functions in order (table ``schema_migrations``),
+each in its own transaction under an advisory lock, with ``db`` a :class:`PgMigrationDb`
+whose ``execute`` maps the column types (bot.storage.dialect.ddl_to_postgres).  A portable
+migration is plain SQL in SQLite's spelling: ``id INTEGER PRIMARY KEY`` keys (not AUTOINCREMENT),
+``INTEGER``, ``REAL``, ``TEXT`` columns with literal defaults, ``CREATE [UNIQUE] INDEX [IF NOT
+EXISTS]`` (partial indexes too), ``ALTER TABLE … ADD COLUMN``, ``UPDATE``/``INSERT`` with ``?``
+parameters; flags are INTEGER 0/1 compared with ``= 1``; a subquery in FROM has an alias.  No
+SQLite-only function (``json_extract(col, '$.key')`` is translated; others are not), no
+``COLLATE NOCASE`` meaning (dropped on PostgreSQL: add a ``lower()`` index there).  Anything
+engine-specific (a trigger, a PRAGMA, SQLite's table rebuild) goes under
+``if is_postgres(db):`` / ``else:``.  Each migration is one transaction on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from sqlite_utils import Database, Migrations
+
+from bot.storage.dialect import ddl_to_postgres
 
 try:
     import fcntl
@@ -18,6 +35,11 @@ except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
 migrations = Migrations("bot")
+
+
+def is_postgres(db: object) -> bool:
+    """True when a migration runs on PostgreSQL."""
+    return getattr(db, "dialect", "sqlite") == "postgresql"
 
 
 @migrations()
@@ -254,6 +276,8 @@ def m004_staff(db: Database) -> None:
             ok INTEGER NOT NULL
         )"""
     )
+    if is_postgres(db):  # SQLite's COLLATE NOCASE: one account per username whatever its case
+        db.execute("CREATE UNIQUE INDEX staff_username_nocase ON staff (lower(username))")
     db.execute("CREATE INDEX login_attempts_key ON login_attempts (key, at)")
     db.execute(
         """
@@ -437,10 +461,12 @@ def m008_handoff(db: Database) -> None:
 def m009_short_transactions(db: Database) -> None:
     """Indexes for the nightly purge, erasure and the participation import's duplicate check."""
     # a row stored before strict JSON (a NaN) would make the expression index fail: make it valid
-    db.execute(
-        "UPDATE inbox SET event = json_object('channel', channel, 'kind', 'invalid', 'user_id', '',"
-        " 'event_key', event_key) WHERE json_valid(event) = 0"
-    )
+    # (PostgreSQL databases start after strict JSON: nothing to repair)
+    if not is_postgres(db):
+        db.execute(
+            "UPDATE inbox SET event = json_object('channel', channel, 'kind', 'invalid', 'user_id', '',"
+            " 'event_key', event_key) WHERE json_valid(event) = 0"
+        )
     db.execute("CREATE INDEX IF NOT EXISTS inbox_user ON inbox (channel, json_extract(event, '$.user_id'))")
     db.execute("CREATE INDEX IF NOT EXISTS outbox_member ON outbox (member_id) WHERE member_id IS NOT NULL")
     db.execute("CREATE INDEX IF NOT EXISTS questions_member ON questions (member_id)")
@@ -466,6 +492,9 @@ def m010_sessions_erasure(db: Database) -> None:
     )
     db.execute("CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id)")
     db.execute("CREATE INDEX staff_sessions_seen ON staff_sessions (last_seen_at)")
+    if is_postgres(db):
+        _pg_erased_recipient_trigger(db)
+        return
     db.execute(
         """
         CREATE TRIGGER IF NOT EXISTS outbox_erased_recipient
@@ -476,6 +505,27 @@ def m010_sessions_erasure(db: Database) -> None:
         BEGIN
             UPDATE outbox SET recipient = '', message = '{}' WHERE id = NEW.id;
         END"""
+    )
+
+
+def _pg_erased_recipient_trigger(db: Database) -> None:
+    """m010's trigger in PostgreSQL's form (a function and a row trigger)."""
+    db.execute(
+        """
+        CREATE FUNCTION outbox_erased_recipient() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.is_group = 0 AND NEW.recipient != '' AND NEW.member_id IS NOT NULL
+                AND NEW.status IN ('sent', 'failed', 'skipped', 'uncertain', 'cancelled')
+                AND EXISTS (SELECT 1 FROM members WHERE id = NEW.member_id AND status = 'erased') THEN
+                NEW.recipient := '';
+                NEW.message := '{}';
+            END IF;
+            RETURN NEW;
+        END $$"""
+    )
+    db.execute(
+        "CREATE TRIGGER outbox_erased_recipient BEFORE UPDATE OF status ON outbox"
+        " FOR EACH ROW EXECUTE FUNCTION outbox_erased_recipient()"
     )
 
 
@@ -579,8 +629,86 @@ def _exclusive(db: Database) -> Iterator[None]:
             os.close(fd)
 
 
-def apply(db: Database) -> None:
+def apply(db: Any) -> int:
     """Apply pending migrations under an exclusive lock (start-up of several processes,
-    ``flask db upgrade``): the second migrator waits, then finds nothing to do."""
+    ``flask db upgrade``): the second migrator waits, then finds nothing to do.
+    Returns how many were applied."""
+    if is_postgres(db):
+        return _apply_postgres(db)
     with _exclusive(db):
+        pending = len(migrations.pending(db))
         migrations.apply(db)
+        return pending
+
+
+class PgMigrationDb:
+    """What a migration function sees on PostgreSQL: ``execute`` with the types mapped."""
+
+    dialect = "postgresql"
+
+    def __init__(self, pg: Any):
+        self.pg = pg
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.pg.execute(ddl_to_postgres(sql), params)
+
+
+_PG_MIGRATIONS_LOCK = 7_017_001  # advisory lock key: one migrator at a time across hosts
+
+
+# SQLite idioms the app's SQL uses, defined once on PostgreSQL (idempotent, run at every start)
+_PG_COMPAT = (
+    # sum(a = b): SQLite counts true comparisons; NULL when there are no rows, like sum()
+    (
+        "CREATE OR REPLACE FUNCTION bot_sum_bool(bigint, boolean) RETURNS bigint LANGUAGE sql IMMUTABLE AS"
+        " $$ SELECT CASE WHEN $2 IS NULL THEN $1 ELSE coalesce($1, 0) + $2::int END $$"
+    ),
+    "CREATE OR REPLACE AGGREGATE sum(boolean) (SFUNC = bot_sum_bool, STYPE = bigint)",
+    # json_valid(text): 1 when the text is JSON PostgreSQL accepts (strict: no NaN), else 0
+    (
+        "CREATE OR REPLACE FUNCTION json_valid(text) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS"
+        " $$ BEGIN PERFORM $1::jsonb; RETURN 1; EXCEPTION WHEN others THEN RETURN 0; END $$"
+    ),
+    # round(avg(x), 1) on double precision (PostgreSQL rounds numeric only)
+    (
+        "CREATE OR REPLACE FUNCTION round(double precision, integer) RETURNS double precision LANGUAGE sql"
+        " IMMUTABLE AS $$ SELECT round($1::numeric, $2)::double precision $$"
+    ),
+)
+
+
+def _apply_postgres(pg: Any) -> int:
+    pg.execute("SELECT pg_advisory_lock(?)", [_PG_MIGRATIONS_LOCK])
+    try:
+        for statement in _PG_COMPAT:
+            pg.execute(statement)
+        return _apply_postgres_locked(pg)
+    finally:
+        pg.execute("SELECT pg_advisory_unlock(?)", [_PG_MIGRATIONS_LOCK])
+
+
+def _apply_postgres_locked(pg: Any) -> int:
+    pg.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (migration_set TEXT NOT NULL, name TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL, PRIMARY KEY (migration_set, name))"
+    )
+    done = {r[0] for r in pg.execute(
+        "SELECT name FROM schema_migrations WHERE migration_set = ?", [migrations.name]
+    ).fetchall()}
+    applied = 0
+    for migration in migrations._migrations:  # the registered list, in order
+        if migration.name in done:
+            continue
+        pg.execute("BEGIN")
+        try:
+            migration.fn(PgMigrationDb(pg))
+            pg.execute(
+                "INSERT INTO schema_migrations (migration_set, name, applied_at) VALUES (?, ?, ?)",
+                [migrations.name, migration.name, datetime.datetime.now(datetime.UTC).isoformat()],
+            )
+        except BaseException:
+            pg.execute("ROLLBACK")
+            raise
+        pg.execute("COMMIT")
+        applied += 1
+    return applied

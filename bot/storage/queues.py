@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.core.models import Event
+from bot.storage.dialect import INBOX_CHANNEL, OUTBOX_CHANNEL, pg_json_text
 
 PRIORITY_REPLY = 0  # conversation replies: claimed first
 PRIORITY_BROADCAST = 1  # broadcast sends: the rest of the rate
@@ -20,6 +21,8 @@ class QueueStore:
     _value: Any
     _write: Any
     _lock: Any
+    _for_update: str
+    postgres: bool
     transaction: Any
 
     # -- inbox -----------------------------------------------------------------
@@ -31,19 +34,25 @@ class QueueStore:
         new_ids: list[int] = []
         with self.transaction():
             for event, raw in events:
+                if self.postgres:
+                    # events of one member get ids in commit order: concurrent webhooks of the
+                    # same member queue here, so a lower id is never committed after a higher one
+                    self._value("SELECT pg_advisory_xact_lock(hashtext(?))", [f"{event.channel}:{event.user_id}"])
+                texts = [
+                    json.dumps(event.to_dict(), ensure_ascii=False, allow_nan=False),
+                    json.dumps(raw, ensure_ascii=False, allow_nan=False),
+                ]
+                if self.postgres:  # the inbox's user index reads the event as jsonb
+                    texts = [pg_json_text(t) for t in texts]
                 cursor = self._write(
                     "INSERT INTO inbox (channel, event_key, received_at, event, raw) VALUES (?, ?, ?, ?, ?)"
                     " ON CONFLICT (channel, event_key) DO NOTHING",
-                    [
-                        event.channel,
-                        event.event_key,
-                        at,
-                        json.dumps(event.to_dict(), ensure_ascii=False, allow_nan=False),
-                        json.dumps(raw, ensure_ascii=False, allow_nan=False),
-                    ],
+                    [event.channel, event.event_key, at, *texts],
                 )
                 if cursor.rowcount:
                     new_ids.append(int(cursor.lastrowid))
+            if new_ids and self.postgres:  # wakes the inbox workers of every process, at commit
+                self._value("SELECT pg_notify(?, '')", [INBOX_CHANNEL])
         return new_ids
 
     def pending_inbound(self, limit: int = 100, after_id: int = 0) -> list[dict[str, Any]]:
@@ -53,11 +62,29 @@ class QueueStore:
         )
 
     def claim_inbound(self, inbox_id: int) -> bool:
-        """Inside the processing transaction: True if this row was still pending."""
-        cursor = self._write(
-            "UPDATE inbox SET status = 'processing' WHERE id = ? AND status = 'pending'", [inbox_id]
+        """Inside the processing transaction: True if this row was still pending.
+
+        PostgreSQL (several workers at once): a row another worker holds is skipped, not
+        waited for, and so is a row whose member (its lane) has an earlier event still
+        pending or in progress: one member's events are handled one at a time, in order,
+        while other members' go on in parallel."""
+        if not self.postgres:
+            cursor = self._write(
+                "UPDATE inbox SET status = 'processing' WHERE id = ? AND status = 'pending'", [inbox_id]
+            )
+            return bool(cursor.rowcount)
+        claimed = self._value(
+            "SELECT i.id FROM inbox i WHERE i.id = ? AND i.status = 'pending'"
+            " AND NOT EXISTS (SELECT 1 FROM inbox p WHERE p.channel = i.channel"
+            "   AND json_extract(p.event, '$.user_id') = json_extract(i.event, '$.user_id')"
+            "   AND p.status IN ('pending', 'processing') AND p.id < i.id)"
+            " FOR UPDATE SKIP LOCKED",
+            [inbox_id],
         )
-        return bool(cursor.rowcount)
+        if claimed is None:
+            return False
+        self._write("UPDATE inbox SET status = 'processing' WHERE id = ?", [inbox_id])
+        return True
 
     def finish_inbound(self, inbox_id: int, *, at: float, error: str | None = None) -> None:
         self._write(
@@ -134,6 +161,8 @@ class QueueStore:
                     ],
                 )
                 ids.append(int(cursor.lastrowid))
+            if ids and self.postgres:  # wakes this channel's senders, whichever process runs them
+                self._value("SELECT pg_notify(?, ?)", [OUTBOX_CHANNEL, channel])
         return ids
 
     def claim_outbound(self, channel: str, *, now: float, broadcasts: bool = True) -> dict[str, Any] | None:
@@ -156,13 +185,16 @@ class QueueStore:
                 + " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel"
                 "   AND p.recipient = o.recipient AND p.status IN ('pending', 'sending')"
                 "   AND coalesce(p.run_id, 0) = coalesce(o.run_id, 0) AND p.id < o.id)"
-                " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT 1",
+                " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT 1"
+                # PostgreSQL: senders in several processes each take a different row
+                + (" FOR UPDATE OF o SKIP LOCKED" if self.postgres else ""),
                 [channel, now],
             )
             if row is None:
                 return None
             self._write(
-                "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1 WHERE id = ?",
+                "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1"
+                " WHERE id = ? AND status = 'pending'",
                 [now, row["id"]],
             )
         row["attempts"] += 1
@@ -176,7 +208,7 @@ class QueueStore:
             "SELECT min(t) FROM (SELECT min(next_attempt_at) AS t FROM outbox"
             "  WHERE channel = ? AND status = 'pending' AND priority = 0"
             " UNION ALL SELECT min(next_attempt_at) FROM outbox"
-            "  WHERE channel = ? AND status = 'pending' AND priority = 1)",
+            "  WHERE channel = ? AND status = 'pending' AND priority = 1) AS due",
             [channel, channel],
         )
 
@@ -226,7 +258,7 @@ class QueueStore:
             "UPDATE outbox SET status = CASE"
             "   (SELECT state FROM broadcast_runs r WHERE r.id = outbox.run_id)"
             "   WHEN 'paused' THEN 'paused' WHEN 'cancelled' THEN 'cancelled' ELSE 'pending' END,"
-            " attempts = max(0, attempts - 1), next_attempt_at = ?, error_code = ?, error_subcode = ?,"
+            " attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, next_attempt_at = ?, error_code = ?, error_subcode = ?,"
             " error_message = ? WHERE id = ? AND status = 'sending'",
             [next_attempt_at, code, subcode, message[:500], outbox_id],
         )

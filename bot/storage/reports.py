@@ -75,7 +75,7 @@ class ReportStore:
         return self._rows(
             "SELECT m.unit_code AS unit, q.decision, sum(q.n) AS n FROM (SELECT member_id, decision, count(*) AS n"
             f" FROM questions WHERE asked_at >= ? AND asked_at < ? AND channel {NOT_TEST} GROUP BY member_id, decision) q"
-            f" LEFT JOIN members m ON m.id = q.member_id WHERE 1{clause} GROUP BY m.unit_code, q.decision",
+            f" LEFT JOIN members m ON m.id = q.member_id WHERE 1 = 1{clause} GROUP BY m.unit_code, q.decision",
             [start, end, *params],
         )
 
@@ -85,7 +85,7 @@ class ReportStore:
         return self._by_unit(
             "SELECT m.unit_code AS unit, sum(o.n) AS n FROM (SELECT member_id, count(*) AS n FROM outbox"
             " WHERE kind = 'broadcast' AND status = 'sent' AND part = 0 AND finished_at >= ? AND finished_at < ?"
-            f" AND channel {NOT_TEST} GROUP BY member_id) o LEFT JOIN members m ON m.id = o.member_id WHERE 1{clause} GROUP BY m.unit_code",
+            f" AND channel {NOT_TEST} GROUP BY member_id) o LEFT JOIN members m ON m.id = o.member_id WHERE 1 = 1{clause} GROUP BY m.unit_code",
             [start, end, *params],
         )
 
@@ -170,7 +170,7 @@ class ReportStore:
         if unit is not None:
             sql += " AND m.unit_code = ?"
             params.append(unit)
-        query = f"SELECT * FROM ({sql}) WHERE rn = 1 ORDER BY score DESC, duration ASC, finished_at ASC"
+        query = f"SELECT * FROM ({sql}) AS best WHERE rn = 1 ORDER BY score DESC, duration ASC, finished_at ASC"
         if limit:
             query += " LIMIT ?"
             params.append(limit)
@@ -183,7 +183,7 @@ class ReportStore:
         """(rank, members ranked) of a member's best attempt among members of the same unit."""
         # a tester in the simulator sees where they would stand; members never count testers
         rows = self._rows(
-            f"SELECT member_id FROM ({_BEST_ANY} AND m.unit_code = ? AND (m.channel {NOT_TEST} OR m.id = ?)) WHERE rn = 1"
+            f"SELECT member_id FROM ({_BEST_ANY} AND m.unit_code = ? AND (m.channel {NOT_TEST} OR m.id = ?)) AS best WHERE rn = 1"
             " ORDER BY score DESC, duration ASC, finished_at ASC",
             [quiz_id, unit_code, member_id],
         )
@@ -211,7 +211,7 @@ class ReportStore:
             " 100.0 * a.score / a.total AS pct, a.duration, ROW_NUMBER() OVER (PARTITION BY a.member_id, a.quiz_id"
             " ORDER BY 1.0 * a.score / a.total DESC, a.duration ASC, a.finished_at ASC) AS rn"
             " FROM quiz_attempts a WHERE a.state = 'finished' AND a.finished_at >= ?"
-            " AND a.finished_at < ?) WHERE rn = 1)"
+            " AND a.finished_at < ?) AS ranked WHERE rn = 1)"
             " SELECT m.id AS member_id, m.full_name, m.unit_code, m.channel, count(*) AS quizzes, avg(b.pct) AS avg_pct,"
             " sum(b.duration) AS total_duration, (SELECT count(*) FROM participations p WHERE p.member_id = m.id"
             " AND p.participated_on >= ? AND p.participated_on <= ?) AS contests"

@@ -1,10 +1,13 @@
 """The storage layer: every SQL statement of the app lives here.
 
-One :class:`Store` wraps one SQLite connection (sqlite-utils ``Database``).  A
-connection belongs to one thread: web requests get one per request, each worker
-thread opens its own.  The database runs in WAL mode so readers never block the
-writer, and every write transaction starts with ``BEGIN IMMEDIATE`` so two
-writers queue on the lock instead of failing half-way.
+One :class:`Store` wraps one database connection: SQLite (sqlite-utils ``Database``),
+the default, or PostgreSQL when the target is a ``postgresql://`` URL (``DATABASE_URL``;
+bot.storage.dialect translates the few differences).  A connection belongs to one
+thread: web requests get one per request, each worker thread opens its own.  SQLite runs
+in WAL mode so readers never block the writer, and every write transaction starts with
+``BEGIN IMMEDIATE`` so two writers queue on the lock instead of failing half-way.  On
+PostgreSQL writers run concurrently (READ COMMITTED); what relied on SQLite's single
+writer takes row locks or an upsert instead.
 """
 
 from __future__ import annotations
@@ -20,11 +23,18 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.core.paths import PROJECT_ROOT
 from bot.storage import migrations
 from bot.storage.broadcasts import BroadcastStore
 from bot.storage.console import ConsoleStore, unit_condition
 from bot.storage.delivery import DeliveryStore
+from bot.storage.dialect import (
+    INBOX_CHANNEL,
+    OUTBOX_CHANNEL,
+    PgDatabase,
+    PgListener,
+    is_postgres,
+)
+from bot.storage.files import PRIVATE_FILE, make_private, tighten
 from bot.storage.handoff import HandoffStore
 from bot.storage.member_activity import MemberActivityStore
 from bot.storage.participation import ParticipationStore
@@ -53,41 +63,6 @@ class StoreError(Exception):
     """The database cannot be used."""
 
 
-PRIVATE_FILE = 0o600
-PRIVATE_FOLDER = 0o700
-
-
-def _make_private(path: str) -> None:
-    """The database (tokens, members' personal data) and its folder readable by the service user only.
-
-    A folder the app creates is 0700; the project's own ``instance/`` is tightened too
-    (never a shared folder such as /tmp). The file is created 0600 before SQLite opens
-    it; SQLite gives its -wal and -shm files the database's mode.  A file this user
-    owns that is still readable by others (made by an older version) is tightened.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        os.makedirs(folder, mode=PRIVATE_FOLDER, exist_ok=True)
-        os.chmod(folder, PRIVATE_FOLDER)  # makedirs' mode is filtered by the umask
-    elif folder == str(PROJECT_ROOT / "instance"):
-        _tighten(folder, PRIVATE_FOLDER)
-    if not os.path.exists(path):
-        with contextlib.suppress(FileExistsError):
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
-    for name in (path, path + "-wal", path + "-shm"):
-        _tighten(name, PRIVATE_FILE)
-
-
-def _tighten(path: str, mode: int) -> None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return
-    if st.st_mode & 0o077 and st.st_uid == os.geteuid():
-        with contextlib.suppress(OSError):
-            os.chmod(path, mode)
-
-
 def _set_wal(conn: sqlite3.Connection, attempts: int = 100) -> None:
     """Switch a new database to WAL.  The switch needs the file to itself and SQLite may
     answer "database is locked" at once, without waiting, while another process opens the
@@ -105,7 +80,7 @@ def _set_wal(conn: sqlite3.Connection, attempts: int = 100) -> None:
 def connect(path: str) -> Database:
     """Open the database at ``path`` (creating its folder) with the app's pragmas."""
     if path != ":memory:":
-        _make_private(path)
+        make_private(path)
     conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
     _set_wal(conn)
     conn.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
@@ -114,7 +89,7 @@ def connect(path: str) -> Database:
     conn.execute("PRAGMA secure_delete=ON")  # erased text is overwritten in the file, not left in free pages
     if path != ":memory:":
         for name in (path + "-wal", path + "-shm"):
-            _tighten(name, PRIVATE_FILE)
+            tighten(name, PRIVATE_FILE)
     return Database(conn)
 
 
@@ -125,10 +100,21 @@ class Store(
     """Domain operations over one database connection."""
 
     def __init__(self, db: Database | str):
+        self.postgres = isinstance(db, str) and is_postgres(db)
+        if self.postgres:
+            assert isinstance(db, str)
+            self.path = db  # the database URL
+            self.db: Any = PgDatabase(db)
+            # no process-wide write lock: PostgreSQL's row locks order concurrent writers
+            self._lock: Any = contextlib.nullcontext()
+            self._for_update = " FOR UPDATE"  # a row lock where SQLite's single writer sufficed
+            self._depth = 0
+            return
         path = db if isinstance(db, str) else (db.conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:")
         self.path = path  # the database file (":memory:" for an in-memory one)
         self.db = connect(db) if isinstance(db, str) else db
         self._lock = _write_lock(path)
+        self._for_update = ""  # BEGIN IMMEDIATE already serializes every writer
         self._depth = 0
 
     @classmethod
@@ -138,15 +124,34 @@ class Store(
             store.migrate()
         return store
 
-    def migrate(self) -> None:
-        migrations.apply(self.db)
+    def migrate(self) -> int:
+        """Apply pending migrations; returns how many ran."""
+        return migrations.apply(self.db)
 
     def close(self) -> None:
         self.db.close()
 
+    def inbox_listener(self, on_notify: Any, stop: threading.Event) -> PgListener | None:
+        """PostgreSQL: a listener that calls ``on_notify(payload)`` when any process commits new
+        inbound events (run it in a thread).  SQLite: None (the worker polls; one host anyway)."""
+        return PgListener(self.path, INBOX_CHANNEL, on_notify, stop) if self.postgres else None
+
+    def outbox_listener(self, on_notify: Any, stop: threading.Event) -> PgListener | None:
+        """PostgreSQL: ``on_notify(channel)`` when any process queues messages for ``channel``."""
+        return PgListener(self.path, OUTBOX_CHANNEL, on_notify, stop) if self.postgres else None
+
+    @property
+    def in_transaction(self) -> bool:
+        """True while a transaction is open on this connection."""
+        return bool(self.db.in_transaction if self.postgres else self.db.conn.in_transaction)
+
     def rollback_open_transaction(self) -> None:
         """Roll back whatever a failed request left open on this connection."""
-        if self.db.conn.in_transaction:
+        if self.postgres:
+            if self.db.in_transaction:
+                self.db.rollback()
+            self._depth = 0
+        elif self.db.conn.in_transaction:
             self.db.conn.rollback()
 
     # -- transactions ----------------------------------------------------------
@@ -161,7 +166,7 @@ class Store(
                 self._depth -= 1
             return
         with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
             self._depth = 1
             try:
                 yield self
@@ -172,7 +177,7 @@ class Store(
             self._depth = 0
             self.db.execute("COMMIT")
 
-    def _write(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+    def _write(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Any:
         """Run one write statement under the process's write lock."""
         with self._lock:
             return self.db.execute(sql, params)
@@ -194,7 +199,7 @@ class Store(
         """Raise StoreError unless the database answers a read and has its schema."""
         try:
             self.db.execute("SELECT count(*) FROM members").fetchone()
-        except sqlite3.Error as exc:
+        except Exception as exc:  # sqlite3.Error, psycopg.Error
             raise StoreError(str(exc)) from exc
 
     # -- members ---------------------------------------------------------------
@@ -211,24 +216,24 @@ class Store(
     ) -> tuple[dict[str, Any], bool]:
         """Get or create the member; record an inbound message time. Returns (member, created)."""
         with self.transaction():
-            member = self.find_member(channel, platform_id)
-            created = member is None
-            if created:
+            # insert-or-nothing first: two processes meeting a new member never race
+            # (no select-then-insert); the loser of the race sees the winner's row
+            created = self._value(
+                "INSERT INTO members (channel, platform_id, display_name, first_seen_at, last_inbound_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, platform_id) DO NOTHING RETURNING id",
+                [channel, platform_id, display_name, at, at if inbound else None],
+            ) is not None
+            if not created and inbound:
+                # the newest time wins: events can arrive out of order
                 self._write(
-                    "INSERT INTO members (channel, platform_id, display_name, first_seen_at, last_inbound_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [channel, platform_id, display_name, at, at if inbound else None],
-                )
-            elif inbound:
-                # max(): events can arrive out of order; the window follows the newest message
-                self._write(
-                    "UPDATE members SET last_inbound_at = max(coalesce(last_inbound_at, 0), ?),"
+                    "UPDATE members SET last_inbound_at = CASE WHEN coalesce(last_inbound_at, 0) > ?"
+                    " THEN last_inbound_at ELSE ? END,"
                     " display_name = CASE WHEN ? != '' THEN ? ELSE display_name END,"
                     # a message from her: she can be reached again (blocked/unfollowed were set by a failed send)
                     " status = CASE WHEN status IN ('blocked', 'unfollowed') THEN 'active' ELSE status END,"
                     " status_reason = CASE WHEN status IN ('blocked', 'unfollowed') THEN NULL ELSE status_reason END"
                     " WHERE channel = ? AND platform_id = ?",
-                    [at, display_name, display_name, channel, platform_id],
+                    [at, at, display_name, display_name, channel, platform_id],
                 )
             member = self.find_member(channel, platform_id)
             assert member is not None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 
 from bot.core.clock import SYSTEM_CLOCK, Clock
+from bot.core.config import database_target
 from bot.storage.store import Store
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class Services:
 
     def open_store(self) -> Store:
         """A new connection for a worker thread (close it when done)."""
-        return Store.open(self.config["DATABASE_PATH"])
+        return Store.open(database_target(self.config))
 
     INGEST_BUSY_WINDOW = 0.05
 
@@ -75,7 +76,7 @@ def get_store() -> Store:
     Web server threads live long, so each keeps one connection instead of opening
     one per request (opening costs more than a typical webhook's work).
     """
-    path = current_app.config["DATABASE_PATH"]
+    path = database_target(current_app.config)
     cached = getattr(_local, "store", None)
     if cached is not None and cached[0] == path:
         return cached[1]

@@ -12,6 +12,7 @@ from bot.conversation.commands import CommandHandler
 from bot.conversation.dispatcher import Dispatcher, MenuItem
 from bot.conversation.smalltalk import SmallTalkHandler
 from bot.core.clock import Clock
+from bot.core.config import database_target
 from bot.core.models import TEST_CHANNELS
 from bot.handoff.flow import install_handoff
 from bot.participation.install import install_participation
@@ -42,7 +43,7 @@ def build_services(config: Any, clock: Clock) -> context.Services:
     from bot.channels.local import LocalChannel
     from bot.channels.web import WebChannel
 
-    store = Store.open(config["DATABASE_PATH"], migrate=True)  # versioned migrations at start
+    store = Store.open(database_target(config), migrate=True)  # versioned migrations at start
     store.close()
     services = context.Services(config=config, channels={}, clock=clock)
     services.channels = build_channels(config, services.open_store, clock=clock)

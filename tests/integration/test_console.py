@@ -109,7 +109,7 @@ def test_form_errors_sit_next_to_their_field_and_keep_the_input(app, content_dir
 def test_an_unanswered_group_becomes_an_entry_or_is_ignored(app, content_dir, clock):
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     now = clock.now()
     ids = [store.log_question(member_id=None, channel="zalo", text=t, at=now, decision="fallback", entry_id=None, score=0.0, candidates=[])
            for t in ("hội phí bao nhiêu tiền", "hoi phi bao nhieu tien", "giá vàng hôm nay", "gia vang hom nay")]
@@ -168,7 +168,7 @@ def test_dashboard_figures_count_today_and_the_week(app, clock):
     from bot.core.models import Event
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     now = clock.now()
     store.add_inbound([
         (Event("zalo", "text", "Z1", "k1", now, text="a"), {}), (Event("zalo", "text", "Z1", "k2", now, text="b"), {}),
@@ -187,11 +187,11 @@ def test_dashboard_figures_count_today_and_the_week(app, clock):
 def test_send_now_asks_for_confirmation_with_the_recipient_count_and_shows_the_run_at_once(app):
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     now = app.extensions["bot"].clock.now()
     for i in range(3):
         store.touch_member("zalo", f"Z{i}", at=now)
-    admin = Store.open(app.config["DATABASE_PATH"])
+    admin = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     create_account(admin, "guitin2", PASSWORD, "broadcaster", None, now=time.time())
     client, token = login(app, "guitin2")
     form = {"csrf_token": token, "text": "Tin thử", "audience_kind": "channel", "audience_value": "zalo", "schedule": "now"}

@@ -164,7 +164,7 @@ def _seed_hostile_data(app):
     from bot.storage.store import Store
     from scheduler import broadcasts
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     now = app.extensions["bot"].clock.now()
     member, _ = store.touch_member("zalo", "Z-xss", at=now, display_name=XSS)
     dbcheck.execute(store, "UPDATE members SET full_name = ?, unit_code = ?, phone = ? WHERE id = ?", [XSS, "CT.NK<b>", "0912345678", member["id"]])
@@ -224,7 +224,7 @@ def test_search_input_with_sql_or_html_is_harmless(app, query):
             assert "0 hội viên" in body  # nothing matches: the input is data, not SQL
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     assert store.count_members() == 1  # the table is still there
     store.close()
 
@@ -232,7 +232,7 @@ def test_search_input_with_sql_or_html_is_harmless(app, query):
 def test_unit_bound_staff_see_only_their_unit(app, clock):
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     now = clock.now()
     for i, unit in enumerate(["CT.NK", "CT.NK.01", "CT.NKX", "CT.CR", None]):
         m, _ = store.touch_member("zalo", f"Z{i}", at=now, display_name=f"Hội viên {i}")
@@ -308,7 +308,7 @@ def test_login_checks_a_password_hash_even_for_unknown_or_locked_accounts(app, m
     monkeypatch.setattr(bot.web.auth, "check_password_hash", lambda h, p: calls.append(h) or real(h, p))
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     store.update_staff(store.find_staff("viewer")["id"], active=0)
     store.close()
     for username in ("khong-co-ai", "viewer", "editor"):
@@ -321,7 +321,7 @@ def test_unit_bound_staff_cannot_see_or_control_other_units_broadcasts(app, cloc
     from bot.storage.store import Store
     from scheduler import broadcasts
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     create_account(store, "gui-donvi", PASSWORD, "broadcaster", "CT.NK", now=time.time())
     now = clock.now()
     m, _ = store.touch_member("zalo", "Z-CR", at=now, display_name="Người ở Cái Răng")
@@ -342,7 +342,7 @@ def test_unit_bound_staff_cannot_see_or_control_other_units_broadcasts(app, cloc
         assert client.get(f"/admin/broadcasts/{bid}").status_code in (403, 404)
         assert client.get(f"/admin/api/broadcasts/{bid}", headers=headers).status_code in (403, 404)
         assert client.get(f"/admin/api/broadcasts/{bid}/report", headers=headers).status_code in (403, 404)
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     assert store.get_broadcast(other)["state"] == "scheduled" and store.get_broadcast(province)["state"] == "scheduled"
     store.close()
     listed = client.get("/admin/broadcasts").get_data(as_text=True)
@@ -357,7 +357,7 @@ def test_unit_bound_staff_cannot_see_or_control_other_units_broadcasts(app, cloc
 def test_a_password_set_from_the_command_line_is_audited(app, runner):
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     result = runner.invoke(args=["users", "set-password", "--username", "editor"], input="mat-khau-moi-dai-du\n")
     assert result.exit_code == 0, result.output
     assert [(e["username"], e["action"], e["target"]) for e in store.audit_entries() if e["action"].startswith("users.")] == [

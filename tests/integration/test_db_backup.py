@@ -26,7 +26,7 @@ def test_backup_while_writing_then_restore_and_start_the_app_on_it(app, runner, 
     stop = threading.Event()
 
     def writer() -> None:  # the running server keeps writing during the backup
-        own = Store.open(app.config["DATABASE_PATH"])
+        own = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
         i = 0
         while not stop.is_set():
             own.touch_member("zalo", f"Z{i}", at=clock.now())
@@ -86,7 +86,7 @@ def test_restore_asks_before_replacing(tmp_path, runner, app, store):
 
 def test_db_upgrade_applies_pending_migrations_once(tmp_path, runner, app):
     app.config["DATABASE_PATH"] = str(tmp_path / "old" / "bot.db")  # a database no migration has touched
-    Store.open(app.config["DATABASE_PATH"]).close()
+    Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"]).close()
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and "Đã áp dụng" in result.output, result.output
     result = runner.invoke(args=["db", "upgrade"])

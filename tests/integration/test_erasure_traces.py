@@ -54,7 +54,10 @@ def test_erasure_removes_the_platform_id_from_inbox_keys_and_the_sent_goodbye(ap
     assert dbcheck.rows(store, "SELECT count(*) AS n FROM outbox WHERE status = 'sent'")[0]["n"] >= 3
     assert dbcheck.rows(store, "SELECT count(*) AS n FROM members WHERE status = 'erased'")[0]["n"] == 1
 
-    # secure_delete: the erased text is overwritten in the database file itself
+    # secure_delete: the erased text is overwritten in the database file itself (SQLite; on
+    # PostgreSQL old row versions last until VACUUM reclaims them: README, PostgreSQL section)
+    if store.postgres:
+        return
     assert dbcheck.execute(store, "PRAGMA secure_delete").fetchone()[0] == 1
     dbcheck.execute(store, "PRAGMA wal_checkpoint(TRUNCATE)")
     with open(app.config["DATABASE_PATH"], "rb") as fh:

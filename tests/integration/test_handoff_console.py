@@ -21,7 +21,7 @@ DAY = 86400.0
 def staff_app(app):
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     create_account(store, "canbo", PASSWORD, "editor", None, now=time.time())
     create_account(store, "chihoi", PASSWORD, "broadcaster", "CT.NK", now=time.time())
     create_account(store, "xem", PASSWORD, "viewer", None, now=time.time())
@@ -42,7 +42,7 @@ def say(app, text, *, user="web1", channel="simulator"):
     services = app.extensions["bot"]
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     try:
         event = Event(channel=channel, kind=models.TEXT, user_id=user, event_key=uuid.uuid4().hex,
                       timestamp=services.clock.now(), text=text)
@@ -139,7 +139,7 @@ def test_a_staff_reply_can_become_a_draft_entry(staff_app):
 def _log(app, text, decision="fallback", channel="zalo"):
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     try:
         return store.log_question(member_id=None, channel=channel, text=text, at=app.extensions["bot"].clock.now(),
                                   decision=decision, entry_id=None, score=0.1, candidates=[])
@@ -150,7 +150,7 @@ def _log(app, text, decision="fallback", channel="zalo"):
 def _questions(app):
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     try:
         return {q["text"]: q for q in dbcheck.rows(store, "SELECT * FROM questions")}
     finally:

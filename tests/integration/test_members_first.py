@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from scheduler import broadcasts
 from tests import dbcheck
 from tests.integration.test_broadcasts import HOUR, member, tick
@@ -25,6 +27,8 @@ def test_a_reply_queued_behind_a_large_broadcast_is_claimed_next(app, store, clo
 
 
 def test_the_claim_uses_the_priority_index(app, store):
+    if store.postgres:
+        pytest.skip("SQLite's query plan; PostgreSQL's planner picks by table statistics (an empty table: a scan)")
     plan = " ".join(
         str(r[3])
         for r in dbcheck.execute(store, 
@@ -136,7 +140,7 @@ def test_the_content_bank_is_never_loaded_inside_the_inbox_write_transaction(app
     real = ContentBank.load
 
     def load(cls, *args, **kwargs):
-        inside.append(store.db.conn.in_transaction)
+        inside.append(store.in_transaction)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(ContentBank, "load", classmethod(load))

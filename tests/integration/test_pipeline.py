@@ -14,6 +14,8 @@ from werkzeug import Request, Response
 from bot.pipeline.outbox import drain
 from tests.conftest import sign_messenger, sign_zalo
 
+pytestmark = pytest.mark.engines
+
 
 def messenger_text(text: str, mid: str = "m_1", psid: str = "PSID1", ts: int | None = None) -> bytes:
     ts = ts or int(time.time() * 1000)

@@ -288,7 +288,7 @@ def _console(app):
     from bot.storage.store import Store
     from bot.web.auth import create_account
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     create_account(store, "guitin", "mat-khau-thu-nghiem-1", "broadcaster", None, now=time.time())
     store.close()
     client = app.test_client()

@@ -47,8 +47,15 @@ def test_a_second_worker_process_waits_or_refuses_and_never_touches_live_sends(a
     first = Workers(services)
     first.start(wait=0)
     try:
-        [outbox_id] = store.enqueue(channel="simulator", recipient="U1", messages=[{"text": "x"}], at=clock.now())
-        dbcheck.execute(store, "UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id = ?", [clock.now(), outbox_id])
+        # a send in flight, written as such at once (a pending row could be sent meanwhile: on PostgreSQL
+        # a queued message wakes the live sender through NOTIFY)
+        dbcheck.execute(
+            store,
+            "INSERT INTO outbox (channel, recipient, message, status, created_at, claimed_at)"
+            " VALUES ('simulator', 'U1', '{\"text\": \"x\"}', 'sending', ?, ?)",
+            [clock.now(), clock.now()],
+        )
+        outbox_id = dbcheck.value(store, "SELECT max(id) FROM outbox")
         second = Workers(services)  # another process starting
         with pytest.raises(WorkersBusy, match="Một tiến trình khác"):
             second.start(wait=0.5)

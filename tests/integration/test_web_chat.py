@@ -30,9 +30,9 @@ def _send(client, text, **kwargs):
 def _web_members(app):
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(app.config.get("DATABASE_URL") or app.config["DATABASE_PATH"])
     try:
-        return [dict(r) for r in store.db.query("SELECT * FROM members WHERE channel = 'web'")]
+        return dbcheck.rows(store, "SELECT * FROM members WHERE channel = 'web'")
     finally:
         store.close()
 
@@ -47,7 +47,7 @@ def test_send_returns_a_sourced_answer_on_the_web_channel(chat_app, chat, clock)
     assert len(members) == 1  # a real member on the channel "web", counted in reports (not a test channel)
     from bot.storage.store import Store
 
-    store = Store.open(chat_app.config["DATABASE_PATH"])
+    store = Store.open(chat_app.config.get("DATABASE_URL") or chat_app.config["DATABASE_PATH"])
     try:
         asked = store.count_questions(clock.now() - 3600, clock.now() + 3600, None)
     finally:
@@ -200,7 +200,7 @@ def test_nothing_personal_is_stored_for_an_anonymous_visitor(chat_app, chat):
     assert member["full_name"] is None and member["phone"] is None and member["consent_at"] is None
     from bot.storage.store import Store
 
-    store = Store.open(chat_app.config["DATABASE_PATH"])
+    store = Store.open(chat_app.config.get("DATABASE_URL") or chat_app.config["DATABASE_PATH"])
     try:
         dump = dbcheck.dump(store)
     finally:
