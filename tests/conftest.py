@@ -86,7 +86,7 @@ ENGINE_MODULES = frozenset(
     [
         "test_dispatcher", "test_outbox_rate", "test_members_first", "test_process_safety", "test_honest_retries",
         "test_broadcasts", "test_quiz", "test_erasure_traces", "test_zalo_tokens", "test_webhook_input",
-        "test_reports", "test_participation_import", "test_handoff",
+        "test_reports", "test_participation_import", "test_handoff", "test_delivery_truth",
     ]
 )
 ENGINE_MODULES_ALL = ENGINE_MODULES | frozenset(
@@ -95,6 +95,7 @@ ENGINE_MODULES_ALL = ENGINE_MODULES | frozenset(
         "test_contest_self_reports", "test_flow_cancel", "test_smalltalk", "test_web_chat", "test_broadcast_api",
         "test_console", "test_handoff_console", "test_unit_codes", "test_account_scope", "test_console_sessions",
         "test_simulator_traffic", "test_channel_messenger", "test_channel_zalo_oa", "test_channel_zalo_bot",
+        "test_member_page_and_scope", "test_composer_posts", "test_post_photos", "test_console_vietnamese",
     ]
 )
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core.config import database_target
 from tests.conftest import platform_config
 from tests.integration.test_posts import CREATE, PAGE_ID, TZ, VERIFY, _console
 
@@ -51,7 +52,7 @@ def _local(ts: float) -> str:
 def _posts(app):
     from bot.storage.store import Store
 
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(database_target(app.config))
     try:
         return [store.get_post(p["id"]) for p in store.list_posts(limit=50)], store.list_broadcasts()
     finally:
@@ -171,7 +172,7 @@ def test_a_unit_account_cannot_post_for_the_whole_union(httpserver, db_path, clo
 
     app = _app(httpserver, db_path, clock)
     _console(app)  # migrates and makes the city account
-    store = Store.open(app.config["DATABASE_PATH"])
+    store = Store.open(database_target(app.config))
     create_account(store, "phuongphuloi", "mat-khau-thu-nghiem-1", "broadcaster", "CT.PHULOI", now=time.time())
     store.close()
     client = app.test_client()
