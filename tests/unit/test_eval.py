@@ -29,17 +29,16 @@ TARGET_ACCURACY = 0.92
 TARGET_WRONG = 0.02  # wrong answers / answers given
 TARGET_SUGGESTIONS = 0.08  # "Có phải chị muốn hỏi" / answerable questions
 TARGET_OFFTOPIC = 0.03  # off-topic questions answered
-# The blind test split, run once after tuning on dev (issue 13, first pass): accuracy@1 0.922, wrong 4.5% of
-# answers (6/132), suggestions 9.7% (15/154), off-topic answered 0/24.
-# Second pass (issue 13, decision and matching signals tuned on the dev split; aggregates only, three runs):
-# 0.922, 7/137 wrong, 12/154 suggestions, 1/24 off-topic; then 0.916, 6/134, 15/154, 1/24; then 0.916, 6/133
-# (4.5%), 16/154 (10.4%), 1/24.  After that last run the answers below the answer threshold were made
-# stricter on dev-split grounds (precision 0.5, coverage + precision 0.75); the test split was not measured
-# again (these floors hold).  The dev split went from 0.868 / 10.2% / 12.6% / 0 to 0.947 / 2.9% / 7.3% / 0.
-# Accuracy and wrong answers do not meet the targets on test, and off-topic answered (1/24) is above 3%.
-MEASURED_ACCURACY = 0.90
-MEASURED_WRONG = 0.06
-MEASURED_SUGGESTIONS = 0.12
+# Every run of the blind test split (aggregates only; no test question read or tuned on):
+# stop 19: 0.922, 6/132 wrong (4.5%), 15/154 suggestions (9.7%), 0/24 off-topic answered.
+# Stop 20, decision and matching signals tuned on the dev split: 0.922, 7/137, 12/154, 1/24; then 0.916, 6/134,
+# 15/154, 1/24; then 0.916, 6/133, 16/154, 1/24; the final code (stricter answers below the threshold, the
+# count rule) twice: 0.916, 6/133 (4.5%), 16/154 (10.4%), 1/24.  The dev split went from 0.868 / 10.2% /
+# 12.6% / 0 to 0.947 / 2.9% / 7.3% / 0.  The floors below sit just under the last measured figures.
+MEASURED_ACCURACY = 0.91
+MEASURED_WRONG = 0.05
+MEASURED_SUGGESTIONS = 0.11
+MEASURED_OFFTOPIC = 0.05  # 1/24
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +92,7 @@ def test_blind_test_split_does_not_regress(bank):
     assert report.accuracy_at_1 >= MEASURED_ACCURACY, summary
     assert report.wrong_share <= MEASURED_WRONG, summary
     assert report.suggestion_share <= MEASURED_SUGGESTIONS, summary
+    assert report.offtopic_answered_share <= MEASURED_OFFTOPIC, summary
 
 
 @pytest.mark.xfail(
