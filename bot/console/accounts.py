@@ -19,6 +19,7 @@ from flask import (
 
 from bot.console.blueprint import bp
 from bot.console.labels import AUDIT_ACTIONS
+from bot.core.units import unit_within
 from bot.web.auth import (
     MIN_PASSWORD,
     ROLES,
@@ -40,7 +41,7 @@ def manageable(unit_code: str | None) -> bool:
     if bound is None:
         return True
     code, bound = (unit_code or "").strip().upper(), bound.strip().upper()
-    return bool(code) and (code == bound or code.startswith(bound + "."))
+    return unit_within(code, bound)
 
 
 def _target(staff_id: int):

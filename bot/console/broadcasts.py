@@ -16,6 +16,7 @@ from bot.console.blueprint import bp
 from bot.console.preview import preview_reply
 from bot.core.formats import schedule_in_words
 from bot.core.models import Reply
+from bot.core.units import unit_within
 from bot.storage.broadcasts import BROADCAST_CHANNELS
 from bot.web.auth import audit, requires, staff_unit
 from bot.web.broadcasts_api import FieldError, field_of, parse_form
@@ -67,7 +68,7 @@ def _example_unit() -> str:
 def within_unit(audience: str, unit: str) -> bool:
     """A unit-bound staff member may send only to their unit or one of its sub-units."""
     kind, _, value = audience.partition(":")
-    return kind == "unit" and (value == unit or value.startswith(unit + "."))
+    return kind == "unit" and unit_within(value, unit)
 
 
 def _defaults() -> dict[str, str]:

@@ -11,6 +11,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from bot.console.blueprint import NAV_BADGES, bp
 from bot.console.members import CHANNELS, unit_names
+from bot.core.units import unit_within
 from bot.handoff import service
 from bot.handoff.report import handoff_figures
 from bot.web.auth import audit, requires, staff_unit
@@ -45,7 +46,7 @@ def _visible(handoff_id: int) -> dict:
         abort(404)
     bound = staff_unit()
     unit = handoff["unit_code"] or ""
-    if bound and not (unit == bound or unit.startswith(bound + ".")):
+    if not unit_within(unit, bound):
         abort(404)
     return handoff
 
@@ -70,7 +71,7 @@ def recent_figures(days: int = 30) -> dict:
     bound = staff_unit()
     rows = [
         r for r in get_store().handoff_rows_between(now - days * 86400, now + 1)
-        if not bound or (r["unit_code"] or "") == bound or (r["unit_code"] or "").startswith(bound + ".")
+        if unit_within(r["unit_code"], bound)
     ]
     return handoff_figures(rows, office_hours=config["OFFICE_HOURS"], timezone=config["TIMEZONE"])["total"]
 

@@ -13,6 +13,7 @@ from bot.console.members import (
     member_status,
     unit_names,
 )
+from bot.core.units import unit_within
 from bot.participation.catalog import get_catalog
 from bot.web.auth import requires, staff_unit
 from bot.web.context import get_store
@@ -40,7 +41,7 @@ def member_detail(member_id: int):
     contests = {c.id: c.name for c in catalog.contests.values()}
     scope = staff_unit()
     others = [o for o in store.member_other_channels(member)
-              if not scope or (o["unit_code"] or "") == scope or (o["unit_code"] or "").startswith(scope + ".")]
+              if unit_within(o["unit_code"], scope)]
     consent_version = member.get("consent_version") or ""
     return render_template(
         "admin/member.html", m=member, status=member_status(member), channels=CHANNELS, statuses=STATUSES,

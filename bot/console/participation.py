@@ -10,6 +10,7 @@ from flask import abort, current_app, g, render_template, request
 
 from bot.console.blueprint import bp, can
 from bot.console.members import unit_names
+from bot.core.units import unit_within
 from bot.participation.catalog import get_catalog
 from bot.participation.importer import ImportFileError, import_participation
 from bot.reports.unit_report import leaderboard_rows
@@ -93,7 +94,7 @@ def quiz_page(quiz_id: str):
     leaders = None
     unit = request.args.get("unit", "").strip().upper() or None
     bound = staff_unit()
-    if bound and (unit is None or not (unit == bound or unit.startswith(bound + "."))):
+    if not unit_within(unit, bound):
         unit = bound
     if can("report"):
         leaders = leaderboard_rows(get_store(), catalog.units, quiz_id, period=None, scope=unit,

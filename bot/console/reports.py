@@ -6,6 +6,7 @@ from flask import current_app, render_template, request
 
 from bot.console.blueprint import bp
 from bot.console.members import unit_names
+from bot.core.units import unit_within
 from bot.participation.catalog import get_catalog
 from bot.reports.unit_report import (
     ReportError,
@@ -27,7 +28,7 @@ def reports():
     errors: dict[str, list[str]] = {}
     if bound and not values["unit"]:
         values["unit"] = bound
-    if bound and not (values["unit"] == bound or values["unit"].startswith(bound + ".")):
+    if not unit_within(values["unit"], bound):
         errors["unit"] = [f"Tài khoản chỉ xem được báo cáo của đơn vị {bound} và các đơn vị trực thuộc."]
     report = tables = None
     now = clock_now()
@@ -46,7 +47,7 @@ def reports():
             tables = report_tables(report)
             values["from"], values["to"] = report["period"]["from"], report["period"]["to"]
     names = unit_names()
-    units = {code: name for code, name in names.items() if not bound or code == bound or code.startswith(bound + ".")}
+    units = {code: name for code, name in names.items() if unit_within(code, bound)}
     query = {"from": values["from"] or None, "to": values["to"] or None, "unit": values["unit"] or None}
     return render_template(
         "admin/reports.html", values=values, errors=errors, report=report, tables=tables, units=units, query=query,

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.answers.bank import ContentIssue
 from bot.core.text import fold_words
+from bot.core.units import unit_within
 from bot.participation.catalog_yaml import (
     line_of,
     read_list_file,
@@ -72,9 +73,7 @@ class UnitTree:
 
     def is_within(self, code: str | None, scope: str | None) -> bool:
         """True if ``code`` is ``scope`` or one of its sub-units (scope None: everything)."""
-        if scope is None:
-            return True
-        return bool(code) and (code == scope or str(code).startswith(scope + "."))
+        return unit_within(code, scope)
 
     def path(self, code: str | None) -> list[Unit]:
         """The unit and its ancestors, top first (unknown codes are skipped)."""

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from bot.core.formats import schedule_in_words
+from bot.core.units import unit_within
 from bot.web.auth import audit, requires, staff_unit
 from bot.web.context import clock_now, get_store
 from scheduler import broadcasts
@@ -79,7 +80,7 @@ def _outside_staff_unit(audience: str):
     """Staff bound to a unit may reach only that unit and the units below it (403 otherwise)."""
     unit = staff_unit()
     kind, _, value = audience.partition(":")
-    if unit and not (kind == "unit" and (value == unit or value.startswith(unit + "."))):
+    if unit and not (kind == "unit" and unit_within(value, unit)):
         return _error(f"Tài khoản của đơn vị {unit} chỉ gửi được cho unit:{unit} hoặc đơn vị trực thuộc.", "audience", 403)
     return None
 

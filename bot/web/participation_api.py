@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from bot.core.units import unit_within
 from bot.participation.catalog import get_catalog
 from bot.participation.importer import ImportFileError, import_participation
 from bot.participation.units import unit_as_dict
@@ -46,7 +47,7 @@ def _scope(requested: str | None) -> str | None:
         return requested
     if requested is None:
         return bound
-    if requested == bound or requested.startswith(bound + "."):
+    if unit_within(requested, bound):
         return requested
     raise ScopeError(f"Tài khoản chỉ xem được đơn vị {bound} và các đơn vị cấp dưới.")
 
