@@ -23,4 +23,3 @@ def test_absolute_paths_and_memory_are_kept(tmp_path):
     assert resolve_path(":memory:") == ":memory:"
     assert resolve_path("x.db", root=tmp_path) == str(tmp_path / "x.db")
     assert resolve_path("~/x.db") == os.path.expanduser("~/x.db")
-
