@@ -174,10 +174,3 @@ def in_quiet_hours(now: float, quiet: tuple[time, time] | None, timezone: str) -
     if start < end:
         return start <= local < end
     return local >= start or local < end
-
-
-def format_local(ts: float | None, timezone: str) -> str:
-    """dd/mm/yyyy HH:MM in local time, for staff."""
-    if ts is None:
-        return "—"
-    return datetime.fromtimestamp(ts, ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M")

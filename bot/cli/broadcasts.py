@@ -8,12 +8,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from bot.core.formats import schedule_in_words
+from bot.core.formats import schedule_in_words, time_text
 from bot.web.context import clock_now, get_store
 from scheduler import broadcasts
 from scheduler.schedule import (
     ScheduleError,
-    format_local,
     normalise_cron,
     parse_local_datetime,
     parse_until,
@@ -67,7 +66,7 @@ def _summary(store, b, tz: str) -> dict:
         "cron": b["cron"],
         "schedule_text": schedule_in_words(b["cron"]) if b["cron"] else None,
         "audience": b["audience"],
-        "next_run": format_local(b["next_fire_at"], tz) if b["next_fire_at"] else None,
+        "next_run": time_text(b["next_fire_at"], tz) if b["next_fire_at"] else None,
         "next_run_at": b["next_fire_at"],
         "text": b["text"],
     }

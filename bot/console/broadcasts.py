@@ -14,7 +14,7 @@ from bot.channels.base import TEXT_LIMIT
 from bot.console import broadcast_posts, charts
 from bot.console.blueprint import bp
 from bot.console.preview import preview_reply
-from bot.core.formats import schedule_in_words
+from bot.core.formats import schedule_in_words, time_text
 from bot.core.models import Reply
 from bot.core.units import unit_within
 from bot.storage.broadcasts import BROADCAST_CHANNELS
@@ -22,7 +22,6 @@ from bot.web.auth import audit, requires, staff_unit
 from bot.web.broadcasts_api import FieldError, field_of, parse_form
 from bot.web.context import clock_now, get_services, get_store
 from scheduler import broadcasts
-from scheduler.schedule import format_local
 
 STATES = {
     "draft": "Nháp", "scheduled": "Đã lên lịch", "sending": "Đang gửi", "paused": "Tạm dừng",
@@ -183,7 +182,7 @@ def broadcasts_list():
     tz = current_app.config["TIMEZONE"]
     return render_template(
         "admin/broadcasts.html", items=items, progress=progress, states=STATES, audience_label=audience_label,
-        next_run=lambda b: format_local(b["next_fire_at"], tz) if b["next_fire_at"] else "—",
+        next_run=lambda b: time_text(b["next_fire_at"], tz) if b["next_fire_at"] else "—",
     )
 
 
@@ -332,7 +331,7 @@ def broadcast_detail(broadcast_id: int):
     tz = current_app.config["TIMEZONE"]
     return render_template(
         "admin/broadcast_detail.html", b=broadcast, report=report, audience_label=audience_label, failures=failures, states=STATES, run_states=RUN_STATES,
-        reasons=broadcasts.REASONS, channels=CHANNEL_LABELS, next_run=format_local(broadcast["next_fire_at"], tz) if broadcast["next_fire_at"] else None,
+        reasons=broadcasts.REASONS, channels=CHANNEL_LABELS, next_run=time_text(broadcast["next_fire_at"], tz) if broadcast["next_fire_at"] else None,
         progress=progress_of(report), delivery_chart=delivery_chart(report),
     )
 

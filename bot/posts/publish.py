@@ -13,9 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import requests
 
@@ -26,6 +24,7 @@ from bot.channels.page_posts import (
     article_body,
 )
 from bot.channels.zalo_tokens import TokenError
+from bot.core.formats import time_text
 from bot.storage.posts import POST_TARGETS
 
 logger = logging.getLogger(__name__)
@@ -46,11 +45,6 @@ POSTS_JOB = "posts-publish"
 
 
 Allowed = Callable[[float], bool]  # False while quiet hours hold publications back (services.broadcasts_allowed)
-
-
-def format_local(ts: float, timezone: str) -> str:
-    """dd/mm/yyyy HH:MM in local time, for staff."""
-    return datetime.fromtimestamp(ts, ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M")
 
 
 class PostInputError(ValueError):
@@ -158,10 +152,10 @@ def check_post(
     _check_targets(config, clients, targets, image, errors)
     at = now if publish_at is None else publish_at
     if at < now - 60:
-        errors["at"] = f"thời điểm đăng đã qua: {format_local(at, config['TIMEZONE'])}"
+        errors["at"] = f"thời điểm đăng đã qua: {time_text(at, config['TIMEZONE'])}"
     elif publish_at is not None and not override_quiet and not allowed(at):
         errors["at"] = (
-            f"{format_local(at, config['TIMEZONE'])} nằm trong giờ yên lặng; chọn giờ khác hoặc thêm --override-quiet-hours"
+            f"{time_text(at, config['TIMEZONE'])} nằm trong giờ yên lặng; chọn giờ khác hoặc thêm --override-quiet-hours"
         )
     return errors
 
@@ -312,7 +306,7 @@ def describe(post: dict[str, Any], timezone: str) -> dict[str, Any]:
         "text": post["text"],
         "link": post["link_url"],
         "image": post["image_url"],
-        "publish_at": format_local(post["publish_at"], timezone),
+        "publish_at": time_text(post["publish_at"], timezone),
         "override_quiet_hours": bool(post["override_quiet"]),
         "targets": [
             {
@@ -321,7 +315,7 @@ def describe(post: dict[str, Any], timezone: str) -> dict[str, Any]:
                 "state": t["state"],
                 "state_label": STATE_LABELS.get(t["state"], t["state"]),
                 "platform_id": t["platform_id"],
-                "published_at": format_local(t["published_at"], timezone) if t["published_at"] else None,
+                "published_at": time_text(t["published_at"], timezone) if t["published_at"] else None,
                 "attempts": t["attempts"],
                 "error": t["error"],
             }

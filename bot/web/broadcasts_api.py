@@ -6,14 +6,13 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from bot.core.formats import schedule_in_words
+from bot.core.formats import schedule_in_words, time_text
 from bot.core.units import unit_within
 from bot.web.auth import audit, requires, staff_unit
 from bot.web.context import clock_now, get_store
 from scheduler import broadcasts
 from scheduler.schedule import (
     ScheduleError,
-    format_local,
     normalise_cron,
     parse_local_datetime,
     parse_until,
@@ -33,7 +32,7 @@ def _summary(b: dict[str, Any]) -> dict[str, Any]:
         "schedule_text": schedule_in_words(b["cron"]) if b["cron"] else None, "audience": b["audience"],
         "text": b["text"], "image_url": b["image_url"], "link_title": b["link_title"], "link_url": b["link_url"],
         "run_at": b["run_at"], "until": b["until"], "created_by": b["created_by"],
-        "next_run_at": b["next_fire_at"], "next_run": format_local(b["next_fire_at"], tz) if b["next_fire_at"] else None,
+        "next_run_at": b["next_fire_at"], "next_run": time_text(b["next_fire_at"], tz) if b["next_fire_at"] else None,
     }
 
 
