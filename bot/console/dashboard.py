@@ -7,9 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 
-from bot.console.blueprint import bp, percent
-
 from bot.console import charts
+from bot.console.blueprint import bp, percent
 from bot.web.auth import requires, staff_unit
 from bot.web.context import clock_now, get_store
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from bot.console.blueprint import NAV_BADGES, bp
-from bot.console.members import CHANNELS, unit_names
+from bot.console.labels import unit_names
+from bot.console.members import CHANNELS
 from bot.core.units import unit_within
 from bot.handoff import service
 from bot.handoff.report import handoff_figures

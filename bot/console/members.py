@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from flask import Response, current_app, render_template, request, stream_with_context
 
 from bot.console.blueprint import bp, can, local_time
-from bot.console.labels import unit_names, unit_tree  # noqa: F401  (re-exported: other pages import them from here)
+from bot.console.labels import unit_names
 from bot.core.formats import file_stamp
 from bot.reports.export import safe_row
 from bot.web.auth import audit, requires, staff_unit

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import abort, current_app, g, render_template, request
 
 from bot.console.blueprint import bp, can
-from bot.console.members import unit_names
+from bot.console.labels import unit_names
 from bot.core.units import unit_within
 from bot.participation.catalog import get_catalog
 from bot.participation.importer import ImportFileError, import_participation

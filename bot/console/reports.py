@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 
 from bot.console.blueprint import bp
-from bot.console.members import unit_names
+from bot.console.labels import unit_names
 from bot.core.units import unit_within
 from bot.participation.catalog import get_catalog
 from bot.reports.unit_report import (
