@@ -54,6 +54,7 @@ from bot.answers import normalize as textnorm
 from bot.answers.signals import (  # noqa: F401  (content_words, intents, document_numbers: the matcher's API)
     DOC_BONUS,
     DOC_OTHER_PENALTY,
+    FUNCTION_SYLLABLES,
     INTENT_BONUS,
     UNIT_BONUS,
     bound_syllable,
@@ -262,6 +263,15 @@ class Matcher:
             if total:
                 best = max(best, sum(idf[f] for f in phrasing & query) / total)
         return best
+
+    def unknown_words(self, text: str) -> list[str]:
+        """The syllables of ``text`` that name something and that the bank has nowhere, answers
+        included ("xổ số"): a question about something the bank does not cover."""
+        return [
+            t.folded
+            for t in textnorm.analyze(text)
+            if t.folded not in FUNCTION_SYLLABLES and t.folded not in self._postings and not t.folded.isdigit()
+        ]
 
     def search(self, text: str, k: int = 5) -> list[Candidate]:
         """The ``k`` best entries for ``text``, best first (empty when nothing matches)."""

@@ -4,7 +4,8 @@ Pure: no Flask, no HTTP, no SQL.  :func:`answer` asks the bank's matcher for
 candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`):
 
 - ``answer``   coverage >= answer_threshold (or a lower coverage with a clear lead over
-  the second candidate): the entry's answer, its source line, related entries and "Menu"
+  the second candidate, unless the question has a word the bank has nowhere, "xổ số"):
+  the entry's answer, its source line, related entries and "Menu"
   as choices; candidates ranking close to the top one are offered first among the
   related entries ("lãnh hải" answered, "vùng tiếp giáp lãnh hải" offered);
 - ``suggest``  coverage >= suggest_threshold, or a genuinely ambiguous question (a word
@@ -339,15 +340,21 @@ def answer(
         or any(c.precision > top.precision + CLOSER_PHRASING for c in runners)
     )
     low = CLEAR_MIN_SHARE * suggest_threshold
+    strong = top.score >= answer_threshold and top.score + top.precision >= FIT_MIN
+    # a word the bank has nowhere ("xổ số") asks about something else: only a strong fit answers
+    unknown = bool(snap.matcher.unknown_words(text))
     confident = words > 0 and not top.uncounted and (
-        (top.score >= answer_threshold and top.score + top.precision >= FIT_MIN)
-        or (top.score >= low and margin >= CLEAR_MARGIN and top.precision >= LEAD_MIN_PRECISION)
-        # the question names the document the entry is about ("Chỉ thị 01/CT-TTg …"), with a lead
-        or (top.named and top.score >= low and margin >= NAMED_MARGIN)
-        or (
-            top.score >= LEAD_MIN_SHARE * answer_threshold
-            and margin >= LEAD_MARGIN
-            and top.precision >= LEAD_MIN_PRECISION
+        strong
+        or not unknown
+        and (
+            (top.score >= low and margin >= CLEAR_MARGIN and top.precision >= LEAD_MIN_PRECISION)
+            # the question names the document the entry is about ("Chỉ thị 01/CT-TTg …"), with a lead
+            or (top.named and top.score >= low and margin >= NAMED_MARGIN)
+            or (
+                top.score >= LEAD_MIN_SHARE * answer_threshold
+                and margin >= LEAD_MARGIN
+                and top.precision >= LEAD_MIN_PRECISION
+            )
         )
     )
     if confident and not ambiguous:

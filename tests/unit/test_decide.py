@@ -107,6 +107,16 @@ def test_weather_and_time_questions_are_not_answered(bank, question):
     assert ask(bank, question).decision != answers.ANSWER
 
 
+def test_a_word_the_bank_has_nowhere_needs_a_strong_fit(bank):
+    # "xổ số" (lottery) is nowhere in the bank: a lead on "Sóc Trăng" alone is not enough to answer
+    question = "xổ số sóc trăng hôm nay ra số mấy"
+    assert "xo" in bank.snapshot().matcher.unknown_words(question)
+    assert ask(bank, question).decision != answers.ANSWER
+    # the same unknown everyday word beside a question the bank fits well is still answered
+    result = ask(bank, "ông ngoại em hỏi lãnh hải rộng bao nhiêu hải lý")
+    assert result.decision == answers.ANSWER and result.entry_id == "vung-bien-lanh-hai"
+
+
 def test_a_message_that_names_nothing_gets_no_suggestions(bank):
     assert ask(bank, "mấy giờ rồi ad").decision == answers.FALLBACK
 
