@@ -205,7 +205,7 @@ def content_list():
         topics=state["topics"], status_labels=STATUS_LABELS,
         errors=errors, warnings=len(state["issues"]) - len(errors), all_count=len(state["records"]),
         approved=sum(1 for r in state["records"] if r.data.get("status") == "approved"),
-        folder=content_dir(), relative=content_store.relative,
+        folder=content_dir(), relative=content_store.relative, database=get_services().content_source is not None,
     )
 
 
