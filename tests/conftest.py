@@ -86,7 +86,7 @@ ENGINE_MODULES = frozenset(
     [
         "test_dispatcher", "test_outbox_rate", "test_members_first", "test_process_safety", "test_honest_retries",
         "test_broadcasts", "test_quiz", "test_erasure_traces", "test_zalo_tokens", "test_webhook_input",
-        "test_reports", "test_participation_import", "test_handoff", "test_delivery_truth",
+        "test_reports", "test_participation_import", "test_handoff", "test_delivery_truth", "test_content_database",
     ]
 )
 ENGINE_MODULES_ALL = ENGINE_MODULES | frozenset(

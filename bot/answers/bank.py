@@ -1,5 +1,9 @@
 """The loaded content bank: an immutable snapshot with its matcher, reloaded when files change.
 
+The entries come from the folder's bank/*.yaml, or from an :class:`EntrySource` the app
+wires in (the database, when several hosts serve): then a cheap revision check replaces
+the scan of the bank files (topics.yaml and sources.yaml stay files either way).
+
 :meth:`ContentBank.load` loads the entries that are valid (the running app keeps
 serving even when an editor leaves a mistake) and builds the
 :class:`~bot.answers.matcher.Matcher` over the approved ones.
@@ -14,9 +18,11 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from bot.answers.check import (  # noqa: F401  (re-exported: the public API of the bank)
+from bot.answers.check import (
     CHECK_INTERVAL_SECONDS,
     ENTRY_FIELDS,
     MAX_ANSWER_CHARS,
@@ -27,23 +33,54 @@ from bot.answers.check import (  # noqa: F401  (re-exported: the public API of t
     parse_content,
 )
 from bot.answers.matcher import Matcher
-from bot.answers.model import ContentIssue, Entry, Source, Topic  # noqa: F401  (re-exported)
+from bot.answers.model import ContentIssue, Entry, Source, Topic
 from bot.answers.sources import SourceRules, SourcesFileError, load_rules, rules_path
 from bot.core.paths import resolve_path
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "BankSnapshot", "ContentBank", "ContentIssue", "ENTRY_FIELDS", "Entry", "MAX_ANSWER_CHARS", "STATUSES", "ReloadResult", "Source", "Topic",
-    "bank_files", "bank_signature", "build_snapshot", "check_content", "parse_content", "resolve_content_dir",
+    "ENTRY_FIELDS",
+    "MAX_ANSWER_CHARS",
+    "STATUSES",
+    "BankSnapshot",
+    "ContentBank",
+    "ContentIssue",
+    "Entry",
+    "EntrySource",
+    "ReloadResult",
+    "Source",
+    "Topic",
+    "bank_files",
+    "bank_signature",
+    "build_snapshot",
+    "check_content",
+    "parse_content",
+    "resolve_content_dir",
 ]
 
 # -- the loaded bank -------------------------------------------------------------
 
 
-def bank_signature(content_dir: str) -> tuple[tuple[str, int, int], ...]:
-    """(path, mtime_ns, size) of every file the bank is built from, the source lists included: a cheap change check."""
-    return file_signature([os.path.join(content_dir, "topics.yaml"), str(rules_path(content_dir)), *bank_files(content_dir)])
+class EntrySource(Protocol):
+    """Where the bank's entries come from instead of bank/*.yaml (bot.web.content_db: the database)."""
+
+    def signature(self) -> Hashable:
+        """Changes whenever an entry changes; cheap, read every check interval."""
+        ...
+
+    def texts(self, content_dir: str) -> Mapping[str, str]:
+        """The bank files' YAML texts: path (in ``content_dir``/bank) -> text."""
+        ...
+
+
+def bank_signature(content_dir: str, source: EntrySource | None = None) -> tuple[Hashable, ...]:
+    """(path, mtime_ns, size) of every file the bank is built from, the source lists included: a cheap change check.
+    With an entry source, its signature stands for the bank files."""
+    lists = [os.path.join(content_dir, "topics.yaml"), str(rules_path(content_dir))]
+    if source is not None:
+        return (*file_signature(lists), ("entries", source.signature()))
+    return file_signature([*lists, *bank_files(content_dir)])
 
 
 @dataclass(frozen=True)
@@ -59,7 +96,7 @@ class BankSnapshot:
     entries: list[Entry]  # every valid entry, drafts included
     issues: tuple[ContentIssue, ...]
     matcher: Matcher
-    signature: tuple[tuple[str, int, int], ...] = ()
+    signature: tuple[Hashable, ...] = ()
     source_rules: SourceRules | None = None  # content/sources.yaml, read with the bank (which sources members see)
     loaded_at: float = field(default_factory=time.time)
     approved: list[Entry] = field(init=False)
@@ -95,15 +132,16 @@ class BankSnapshot:
         return self
 
 
-def build_snapshot(content_dir: str | os.PathLike[str]) -> BankSnapshot:
-    """Parse, validate and index a content folder."""
+def build_snapshot(content_dir: str | os.PathLike[str], source: EntrySource | None = None) -> BankSnapshot:
+    """Parse, validate and index a content folder (its entries from ``source`` when given)."""
     content_dir = str(content_dir)
-    signature = bank_signature(content_dir)
+    signature = bank_signature(content_dir, source)  # before reading: a change meanwhile is seen next time
+    texts = source.texts(content_dir) if source is not None else None
     try:
         rules: SourceRules | None = load_rules(content_dir)
     except SourcesFileError:
         rules = None  # parse_content reports the unreadable file; every source of an entry may then be shown
-    topics, entries, issues = parse_content(content_dir, rules=rules)
+    topics, entries, issues = parse_content(content_dir, rules=rules, texts=texts)
     return BankSnapshot(
         content_dir=content_dir,
         topics=list(topics.values()),
@@ -134,22 +172,39 @@ class ReloadResult:
 class ContentBank:
     """The bank the app serves: a current :class:`BankSnapshot`, swapped atomically on reload."""
 
-    def __init__(self, snapshot: BankSnapshot, *, check_interval: float = CHECK_INTERVAL_SECONDS):
+    def __init__(
+        self,
+        snapshot: BankSnapshot,
+        *,
+        check_interval: float = CHECK_INTERVAL_SECONDS,
+        source: EntrySource | None = None,
+        timer: Callable[[], float] = time.monotonic,
+    ):
         self._snapshot = snapshot
         self._seen_signature = snapshot.signature
         self.check_interval = check_interval
-        self._last_check = time.monotonic()
+        self.source = source
+        self._timer = timer  # the app clock's now (tests move it) or the monotonic clock
+        self._last_check = timer()
         self._reload_lock = threading.Lock()
 
     @classmethod
-    def load(cls, content_dir: str | os.PathLike[str], *, check_interval: float = CHECK_INTERVAL_SECONDS) -> ContentBank:
-        """Load a content folder; entries with errors are left out and the errors logged."""
-        snapshot = build_snapshot(resolve_content_dir(content_dir))
+    def load(
+        cls,
+        content_dir: str | os.PathLike[str],
+        *,
+        check_interval: float = CHECK_INTERVAL_SECONDS,
+        source: EntrySource | None = None,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> ContentBank:
+        """Load a content folder (its entries from ``source`` when given); entries with errors are left out and the errors logged."""
+        snapshot = build_snapshot(resolve_content_dir(content_dir), source)
         _log_issues(snapshot.issues)
         logger.info(
-            "content: loaded %d entries (%d approved) from %s", len(snapshot.entries), len(snapshot.approved), content_dir
+            "content: loaded %d entries (%d approved) from %s", len(snapshot.entries), len(snapshot.approved),
+            "the database" if source is not None else content_dir,
         )
-        return cls(snapshot, check_interval=check_interval)
+        return cls(snapshot, check_interval=check_interval, source=source, timer=timer)
 
     # the current version, and shortcuts to it
     def snapshot(self) -> BankSnapshot:
@@ -199,27 +254,29 @@ class ContentBank:
 
     # reloading
     def reload_if_changed(self, *, force_check: bool = False) -> bool:
-        """Reload when a file changed; True when a new version is now served.
+        """Reload when a file (or the entry source's revision) changed; True when a new version is now served.
 
         Scans file times and sizes at most every ``check_interval`` seconds.  A new
         version with errors is not served: the old one stays and the errors are logged
         (once per change).  Only one thread reloads at a time; the others go on with
         the current version.
         """
-        now = time.monotonic()
-        if not force_check and now - self._last_check < self.check_interval:
+        now = self._timer()
+        if not force_check and 0 <= now - self._last_check < self.check_interval:
             return False
         if not self._reload_lock.acquire(blocking=False):
             return False
         try:
             self._last_check = now
-            signature = bank_signature(self.content_dir)
-            if signature == self._seen_signature:
-                return False
+            signature = None
             try:
+                signature = bank_signature(self.content_dir, self.source)
+                if signature == self._seen_signature:
+                    return False
                 return self._rebuild().swapped
-            except Exception:  # never let an edit take the running bot down
-                self._seen_signature = signature
+            except Exception:  # never let an edit (or an unreachable database) take the running bot down
+                if signature is not None:
+                    self._seen_signature = signature
                 logger.exception("content: reloading failed; still serving the previous version")
                 return False
         finally:
@@ -228,11 +285,11 @@ class ContentBank:
     def reload(self) -> ReloadResult:
         """Rebuild now, whatever the files' times; swap only when the new version has no errors."""
         with self._reload_lock:
-            self._last_check = time.monotonic()
+            self._last_check = self._timer()
             return self._rebuild()
 
     def _rebuild(self) -> ReloadResult:
-        new = build_snapshot(self.content_dir)
+        new = build_snapshot(self.content_dir, self.source) if self.source is not None else build_snapshot(self.content_dir)
         self._seen_signature = new.signature
         if new.errors:
             _log_issues(new.issues)

@@ -8,10 +8,11 @@ the valid topics and entries together with the problems found.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,7 @@ class _EntryChecker(SourceChecks):
             return None
         if isinstance(raw, list):  # a year or a number is a fine keyword: [Luật Biển, 2012]
             raw = [str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for v in raw]
-            for a, b in zip(raw, raw[1:]):
+            for a, b in itertools.pairwise(raw):
                 if isinstance(a, str) and a.isdigit() and isinstance(b, str) and re.match(r"^\d{3}\b", b):
                     self.warn(f"keywords '{a}', '{b}' có vẻ là một con số bị dấu phẩy tách đôi: hãy đặt trong ngoặc kép", "keywords")
         keywords = string_list(raw)
@@ -240,8 +241,10 @@ def bank_files(content_dir: str | os.PathLike[str]) -> list[str]:
     return sorted(str(p) for p in bank.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def _iter_entries(path: str, issues: list[ContentIssue]) -> Iterator[tuple[yaml.MappingNode, dict[str, Any]]]:
-    node, data = parse_yaml(path, issues)
+def _iter_entries(
+    path: str, issues: list[ContentIssue], text: str | None = None
+) -> Iterator[tuple[yaml.MappingNode, dict[str, Any]]]:
+    node, data = parse_yaml(path, issues, text)
     if node is None:
         if data is None and not any(i.file == path for i in issues):
             issues.append(ContentIssue(path, 1, None, "tệp trống", "warning"))
@@ -268,6 +271,7 @@ def parse_content(
     *,
     today: dt.date | None = None,
     rules: SourceRules | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Topic], list[Entry], list[ContentIssue]]:
     """Read and validate a content folder: (topics, valid entries, issues).
 
@@ -276,6 +280,8 @@ def parse_content(
     Source URLs are checked against ``rules`` (default: the folder's sources.yaml,
     else the shipped one).  With ``today``, an entry whose ``review_by`` date has
     passed gets a warning (the caller passes the app clock's date, never the wall clock).
+    With ``texts`` (bank file path -> YAML text, e.g. entries kept in the database), those
+    are the bank files instead of the folder's bank/*.yaml; topics and sources stay files.
     """
     content_dir = str(content_dir)
     issues: list[ContentIssue] = []
@@ -289,16 +295,16 @@ def parse_content(
     first_seen: dict[str, tuple[str, int]] = {}
     related_line: dict[str, int] = {}
     review_line: dict[str, int] = {}
-    files = bank_files(content_dir)
+    files = sorted(texts) if texts is not None else bank_files(content_dir)
     if not files:
         issues.append(ContentIssue(os.path.join(content_dir, "bank"), 1, None, "chưa có tệp mục nào (*.yaml)", "warning"))
     for path in files:
-        for node, data in _iter_entries(path, issues):
+        for node, data in _iter_entries(path, issues, texts[path] if texts is not None else None):
             checker = _EntryChecker(path, node, data, topics, rules)
             entry = checker.check()
             entry_id = checker.entry_id
             if entry_id and entry_id in first_seen:
-                where = "%s:%d" % first_seen[entry_id]
+                where = "{}:{}".format(*first_seen[entry_id])
                 checker.error(f"id '{entry_id}' bị trùng (đã dùng ở {where})", "id")
                 entry = None
             elif entry_id:
@@ -351,9 +357,10 @@ def check_content(
     *,
     today: dt.date | None = None,
     rules: SourceRules | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> list[ContentIssue]:
     """Every problem of a content folder (errors and warnings), in file order."""
-    return parse_content(content_dir, today=today, rules=rules)[2]
+    return parse_content(content_dir, today=today, rules=rules, texts=texts)[2]
 
 
 def file_signature(paths: list[str]) -> tuple[tuple[str, int, int], ...]:

@@ -109,7 +109,7 @@ def _line_start(text: str, index: int) -> int:
     return text.rfind("\n", 0, index) + 1
 
 
-def _entry_spans(text: str) -> tuple[list[tuple[dict[str, Any], int, int, int]], int | None]:
+def entry_spans(text: str) -> tuple[list[tuple[dict[str, Any], int, int, int]], int | None]:
     """(data, start, end, line) of every entry mapping, and where a new entry goes (None: no block list)."""
     loader = yaml.SafeLoader(text)
     try:
@@ -152,7 +152,7 @@ def read_file_entries(path: str) -> list[EntryRecord]:
     """The entries of one bank file (an unreadable file has none)."""
     try:
         text = _read(path)
-        spans, _ = _entry_spans(text)
+        spans, _ = entry_spans(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return []
     file_version = digest(text)
@@ -285,43 +285,36 @@ def save_entry(
             target, text, new_text, block, first_line = _placed_edit(data, entry_id, current, original_id, version)
         if "\r\n" in text:
             new_text = new_text.replace("\r\n", "\n").replace("\n", "\r\n")
-        before_issues = {_issue_key(i) for i in check_content(content_dir) if i.is_error}
-        after = _check_with(content_dir, target, new_text)
-        mine = [i for i in after if i.entry_id == entry_id and os.path.basename(i.file) == os.path.basename(target)]
-        errors = [i for i in after if i.is_error and (i in mine or _issue_key(i) not in before_issues)]
-        if errors:
-            raise ContentInvalid(errors, _fields_of(errors, block, first_line))
+        mine = refuse_new_errors(
+            check_content(content_dir), _check_with(content_dir, target, new_text), entry_id, target, block, first_line
+        )
         write_atomic(target, new_text)
     return SaveResult(entry_id, target, original_id is None, [i for i in mine if not i.is_error])
 
 
-def _placed_new(
-    content_dir: str, data: dict[str, Any], entry_id: str, current: dict[str, EntryRecord], file: str | None
-) -> tuple[str, str, str, str, int]:
-    """(file, its text, its new text, the entry's block, the block's first line) for a new entry."""
+def refuse_new_errors(
+    before: list[ContentIssue], after: list[ContentIssue], entry_id: str, target: str, block: str, first_line: int
+) -> list[ContentIssue]:
+    """Raise ContentInvalid when the bank with the saved entry (``after``) has errors of this entry or
+    errors it did not have (``before``); else the entry's own issues (its warnings)."""
+    before_issues = {_issue_key(i) for i in before if i.is_error}
+    mine = [i for i in after if i.entry_id == entry_id and os.path.basename(i.file) == os.path.basename(target)]
+    errors = [i for i in after if i.is_error and (i in mine or _issue_key(i) not in before_issues)]
+    if errors:
+        raise ContentInvalid(errors, _fields_of(errors, block, first_line))
+    return mine
+
+
+def refuse_new_id(entry_id: str, current: dict[str, EntryRecord]) -> None:
+    """A new entry's id must be well formed and unused."""
     if not _ID.match(entry_id):
         raise ContentInvalid([], {"id": ["Mã mục chỉ gồm chữ thường không dấu, chữ số và dấu gạch ngang, ví dụ bien-gioi-viet-lao."]})
     if entry_id in current:
         raise ContentInvalid([], {"id": [f"Mã '{entry_id}' đã có (trong {current[entry_id].file_name}). Chọn mã khác."]})
-    target = _bank_path(content_dir, file) if file else file_for_topic(content_dir, str(data.get("topic") or ""))
-    text = _read(target) if os.path.exists(target) else ""
-    spans, end = _entry_spans(text) if text.strip() else ([], None)
-    block = render_entry(data)
-    if end is None:
-        if text.strip() and not re.search(r"^entries:\s*(\[\s*\])?\s*$", text, re.M):
-            raise ContentEditError(f"Tệp {os.path.basename(target)} không đúng dạng 'entries:'; sửa tệp trước.")
-        head = re.sub(r"^entries:.*$", "", text, flags=re.M).rstrip()
-        new_text = (head + "\n" if head else "") + "entries:\n" + block
-        return target, text, new_text, block, new_text[: len(new_text) - len(block)].count("\n") + 1
-    before = text[:end].rstrip("\n") + "\n\n"
-    return target, text, before + block + text[end:], block, before.count("\n") + 1
 
 
-def _placed_edit(
-    data: dict[str, Any], entry_id: str, current: dict[str, EntryRecord], original_id: str, version: str | None
-) -> tuple[str, str, str, str, int]:
-    """The same for an edit of ``original_id``, refused when someone changed it since ``version``."""
-    record = current.get(original_id)
+def refuse_stale(record: EntryRecord | None, original_id: str, entry_id: str, version: str | None) -> EntryRecord:
+    """The entry being edited, unless someone changed or removed it since the form's ``version``."""
     if record is None:
         raise ContentConflict(
             f"Mục '{original_id}' không còn trong kho (có người đã xóa hoặc đổi mã). Không lưu được.", None
@@ -334,6 +327,33 @@ def _placed_edit(
         )
     if entry_id != original_id:
         raise ContentInvalid([], {"id": ["Không đổi được mã của mục đã có."]})
+    return record
+
+
+def _placed_new(
+    content_dir: str, data: dict[str, Any], entry_id: str, current: dict[str, EntryRecord], file: str | None
+) -> tuple[str, str, str, str, int]:
+    """(file, its text, its new text, the entry's block, the block's first line) for a new entry."""
+    refuse_new_id(entry_id, current)
+    target = _bank_path(content_dir, file) if file else file_for_topic(content_dir, str(data.get("topic") or ""))
+    text = _read(target) if os.path.exists(target) else ""
+    _, end = entry_spans(text) if text.strip() else ([], None)
+    block = render_entry(data)
+    if end is None:
+        if text.strip() and not re.search(r"^entries:\s*(\[\s*\])?\s*$", text, re.MULTILINE):
+            raise ContentEditError(f"Tệp {os.path.basename(target)} không đúng dạng 'entries:'; sửa tệp trước.")
+        head = re.sub(r"^entries:.*$", "", text, flags=re.MULTILINE).rstrip()
+        new_text = (head + "\n" if head else "") + "entries:\n" + block
+        return target, text, new_text, block, new_text[: len(new_text) - len(block)].count("\n") + 1
+    before = text[:end].rstrip("\n") + "\n\n"
+    return target, text, before + block + text[end:], block, before.count("\n") + 1
+
+
+def _placed_edit(
+    data: dict[str, Any], entry_id: str, current: dict[str, EntryRecord], original_id: str, version: str | None
+) -> tuple[str, str, str, str, int]:
+    """The same for an edit of ``original_id``, refused when someone changed it since ``version``."""
+    record = refuse_stale(current.get(original_id), original_id, entry_id, version)
     text = _read(record.file)
     indent = len(text[record.start :]) - len(text[record.start :].lstrip(" "))
     block = render_entry(data, indent=indent)
@@ -341,12 +361,17 @@ def _placed_edit(
     return record.file, text, new_text, block, text[: record.start].count("\n") + 1
 
 
-def _bank_path(content_dir: str, name: str) -> str:
-    """A file of the bank folder by name (no other folder can be reached)."""
+def bank_file_name(name: str) -> str:
+    """A bank file's name as typed (no other folder can be reached)."""
     base = os.path.basename(name)
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*\.ya?ml", base):
         raise ContentInvalid([], {"file": ["Tên tệp chỉ gồm chữ thường không dấu, chữ số, gạch ngang và đuôi .yaml."]})
-    return os.path.join(content_dir, "bank", base)
+    return base
+
+
+def _bank_path(content_dir: str, name: str) -> str:
+    """A file of the bank folder by name (no other folder can be reached)."""
+    return os.path.join(content_dir, "bank", bank_file_name(name))
 
 
 def approve_entry(content_dir: str, entry_id: str, *, version: str | None, today: dt.date) -> SaveResult:

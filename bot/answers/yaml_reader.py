@@ -30,14 +30,15 @@ def _lenient_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
 LenientLoader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
 
 
-def parse_yaml(path: str, issues: list[ContentIssue]) -> tuple[yaml.Node | None, Any]:
-    """(node tree, data) of one YAML file; a syntax error becomes an issue with its line."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        issues.append(ContentIssue(path, 1, None, f"không đọc được tệp: {exc}"))
-        return None, None
+def parse_yaml(path: str, issues: list[ContentIssue], text: str | None = None) -> tuple[yaml.Node | None, Any]:
+    """(node tree, data) of one YAML file (or of ``text``, reported as ``path``); a syntax error becomes an issue with its line."""
+    if text is None:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            issues.append(ContentIssue(path, 1, None, f"không đọc được tệp: {exc}"))
+            return None, None
     loader = LenientLoader(text)
     try:
         node = loader.get_single_node()

@@ -39,11 +39,14 @@ from bot.answers.evaluation import (
 )
 from bot.answers.export import write_export_xlsx
 from bot.answers.matcher import group_similar
-from bot.web.context import get_bank
+from bot.answers.stored import bank_texts
+from bot.cli.content_db import export_yaml, import_yaml
+from bot.web.context import get_bank, get_services
 
 content_group = AppGroup(
     "content",
-    help="Kho nội dung hỏi đáp: kiểm tra (check), đánh giá (eval), câu hỏi chưa trả lời (unanswered), nạp lại (reload).",
+    help="Kho nội dung hỏi đáp: kiểm tra (check), đánh giá (eval), câu hỏi chưa trả lời (unanswered), nạp lại (reload),"
+    " xuất / nhập giữa cơ sở dữ liệu và YAML (export, import).",
 )
 
 
@@ -56,8 +59,6 @@ def _content_dir() -> str:
 
 def _today() -> dt.date:
     """Today on the app clock, in the configured time zone (never the wall clock directly)."""
-    from bot.web.context import get_services
-
     return get_services().clock.today(current_app.config.get("TIMEZONE") or "Asia/Ho_Chi_Minh")
 
 
@@ -147,8 +148,6 @@ def unanswered_command(limit: int, threshold: float) -> None:
 @content_group.command("reload")
 def reload_command() -> None:
     """Nạp lại kho nội dung của cấu hình đang chạy và báo số mục / lỗi."""
-    from bot.web.context import get_services
-
     services = get_services()
     if services.bank is None:
         bank = get_bank()
@@ -170,16 +169,37 @@ def reload_command() -> None:
 
 
 @content_group.command("export")
-@click.option("--format", "fmt", type=click.Choice(["xlsx"]), default="xlsx", show_default=True, help="Định dạng tệp.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="Tệp ghi ra, ví dụ kho-hoi-dap.xlsx.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["yaml", "xlsx"]), default=None,
+    help="yaml (mặc định khi không có --out): ghi các mục trong cơ sở dữ liệu trở lại các tệp YAML (CONTENT_STORE=database);"
+    " xlsx: tệp Excel để gửi duyệt (cần --out).",
+)
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False, writable=True), help="Tệp Excel ghi ra, ví dụ kho-hoi-dap.xlsx.")
 @click.option("--dir", "content_dir", type=click.Path(file_okay=False), default=None, help="Thư mục nội dung (mặc định: CONTENT_DIR).")
-def export_command(fmt: str, out: str, content_dir: str | None) -> None:
-    """Xuất kho hỏi đáp (mã, câu hỏi, câu trả lời, nguồn, trạng thái, rà soát, nhạy cảm) ra tệp Excel để gửi duyệt."""
+def export_command(fmt: str | None, out: str | None, content_dir: str | None) -> None:
+    """Xuất kho hỏi đáp: ra các tệp YAML (từ cơ sở dữ liệu) hoặc ra tệp Excel (--format xlsx --out ...) để gửi duyệt."""
     content_dir = content_dir or _content_dir()
-    _, entries, issues = parse_content(content_dir)
+    if (fmt or ("xlsx" if out else "yaml")) == "yaml":
+        if out:
+            raise click.UsageError("--out chỉ dùng với --format xlsx; dạng yaml ghi vào thư mục --dir.")
+        export_yaml(content_dir)
+        return
+    if not out:
+        raise click.UsageError("Xuất Excel cần --out, ví dụ --out kho-hoi-dap.xlsx.")
+    source = get_services().content_source  # database mode: the entries the bot serves, not the files
+    texts = bank_texts(content_dir, source.entries()[1]) if source is not None else None
+    _, entries, issues = parse_content(content_dir, texts=texts)
     errors = [i for i in issues if i.is_error]
     write_export_xlsx(out, entries, dict(current_app.config))
     approved = sum(e.approved for e in entries)
     click.echo(f"Đã ghi {len(entries)} mục ({approved} đã duyệt, {len(entries) - approved} bản nháp) vào {out}.")
     if errors:
         click.echo(f"Lưu ý: {len(errors)} lỗi trong kho; các mục có lỗi không được xuất (chạy flask content check).")
+
+
+@content_group.command("import")
+@click.option("--dir", "content_dir", type=click.Path(file_okay=False), default=None, help="Thư mục nội dung (mặc định: CONTENT_DIR).")
+@click.option("--dry-run", is_flag=True, help="Chỉ báo số mục thêm / sửa / xóa, không ghi gì.")
+def import_command(content_dir: str | None, dry_run: bool) -> None:
+    """Thay các mục trong cơ sở dữ liệu bằng các tệp YAML (CONTENT_STORE=database); kiểm tra trước, có lỗi thì không ghi gì."""
+    import_yaml(content_dir or _content_dir(), dry_run=dry_run)

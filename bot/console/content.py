@@ -1,6 +1,8 @@
 """Content bank pages: search, add, edit, approve, with a Messenger/Zalo preview.
 
-Edits go through :mod:`bot.answers.edit`: the YAML files stay the source of truth.
+Edits go through :mod:`bot.answers.edit` (the YAML files are the bank), or, with
+CONTENT_STORE=database, through :mod:`bot.web.content_db` (the same checks, saved in the
+database so every host serves the edit).
 """
 
 from __future__ import annotations
@@ -26,9 +28,6 @@ from bot.answers import edit as content_store
 from bot.answers.bank import (
     Entry,
     Source,
-    bank_files,
-    bank_signature,
-    parse_content,
     resolve_content_dir,
 )
 from bot.answers.reply import entry_reply
@@ -43,7 +42,8 @@ from bot.console.content_form import (
 from bot.console.preview import preview_reply
 from bot.core.text import fold, has_diacritics
 from bot.web.auth import audit, requires
-from bot.web.context import get_services, get_store
+from bot.web.content_db import DatabaseContent, FileContent
+from bot.web.context import clock_now, get_services, get_store
 
 PER_PAGE = 50
 STATUS_LABELS = {"draft": "Bản nháp", "approved": "Đã duyệt"}
@@ -61,18 +61,31 @@ def content_dir() -> str:
     return os.path.abspath(resolve_content_dir(current_app.config["CONTENT_DIR"]))
 
 
-def bank_state(folder: str | None = None) -> dict[str, Any]:
-    """Topics, issues and every entry as written (errors included), cached until a file changes."""
-    folder = folder or content_dir()
-    sig = bank_signature(folder)
+def content_repo() -> FileContent | DatabaseContent:
+    """The bank the editor reads and saves: the YAML files, or the database (CONTENT_STORE=database)."""
+    source = get_services().content_source
+    if source is not None:
+        return DatabaseContent(content_dir(), source, get_store())
+    return FileContent(content_dir())
+
+
+def _editor() -> str:
+    staff = g.get("staff")
+    return staff["username"] if staff else "-"
+
+
+def bank_state() -> dict[str, Any]:
+    """Topics, issues and every entry as written (errors included), cached until a file (or the revision) changes."""
+    repo = content_repo()
+    key = f"{'db' if repo.database else 'files'}:{repo.content_dir}"
+    sig = repo.signature()
     with _cache_lock:
-        cached = _cache.get(folder)
+        cached = _cache.get(key)
         if cached and cached[0] == sig:
             return cached[1]
-    topics, _, issues = parse_content(folder)
-    state = {"topics": topics, "issues": issues, "records": content_store.read_entries(folder)}
+    state = repo.state()
     with _cache_lock:
-        _cache[folder] = (sig, state)
+        _cache[key] = (sig, state)
     return state
 
 
@@ -192,13 +205,13 @@ def content_list():
         topics=state["topics"], status_labels=STATUS_LABELS,
         errors=errors, warnings=len(state["issues"]) - len(errors), all_count=len(state["records"]),
         approved=sum(1 for r in state["records"] if r.data.get("status") == "approved"),
-        folder=content_dir(), relative=content_store.relative,
+        folder=content_dir(), relative=content_store.relative, database=get_services().content_source is not None,
     )
 
 
 def _render_form(values, errors, *, record=None, current=None, status=200, preview=None):
     state = bank_state()
-    files = [os.path.basename(p) for p in bank_files(content_dir())]
+    files = content_repo().file_names()
     issues = [i for i in state["issues"] if record is not None and i.entry_id == record.id]
     if preview is None:
         data, _ = values_to_data(values, _today())
@@ -250,7 +263,7 @@ def content_create():
     if errors:
         return _render_form(values, errors, status=400)
     try:
-        result = content_store.save_entry(content_dir(), data, file=values["file"] or None)
+        result = content_repo().save(data, file=values["file"] or None, by=_editor(), at=clock_now())
     except content_store.ContentInvalid as exc:
         return _render_form(values, exc.fields, status=400)
     except content_store.ContentEditError as exc:
@@ -288,7 +301,8 @@ def content_edit(entry_id: str):
 @bp.post("/content/<entry_id>")
 @requires("content")
 def content_save(entry_id: str):
-    record = next((r for r in content_store.read_entries(content_dir()) if r.id == entry_id), None)
+    repo = content_repo()
+    record = repo.find(entry_id)
     values = form_values(request.form)
     values["id"] = entry_id
     data, errors = values_to_data(values, _today())
@@ -301,7 +315,7 @@ def content_save(entry_id: str):
     if errors:
         return _render_form(values, errors, record=record, status=400)
     try:
-        result = content_store.save_entry(content_dir(), data, original_id=entry_id, version=values["version"] or None)
+        result = repo.save(data, original_id=entry_id, version=values["version"] or None, by=_editor(), at=clock_now())
     except content_store.ContentConflict as exc:
         if exc.current is not None:
             values["version"] = exc.current.version  # saving again now overwrites, after seeing the current text
@@ -327,13 +341,14 @@ def content_save(entry_id: str):
 @bp.post("/content/<entry_id>/approve")
 @requires("content")
 def content_approve(entry_id: str):
-    current = content_store.find_entry(content_dir(), entry_id)
+    repo = content_repo()
+    current = repo.find(entry_id)
     sensitive = current is not None and current.data.get("sensitive") is True
     if sensitive and not is_admin():
         flash(SENSITIVE_REFUSED.split(" Chị lưu")[0], "error")
         return redirect(url_for("console.content_edit", entry_id=entry_id))
     try:
-        result = content_store.approve_entry(content_dir(), entry_id, version=request.form.get("version") or None, today=_today())
+        result = repo.approve(entry_id, version=request.form.get("version") or None, today=_today(), by=_editor(), at=clock_now())
     except content_store.ContentConflict as exc:
         flash(str(exc), "error")
         return redirect(url_for("console.content_edit", entry_id=entry_id))

@@ -7,6 +7,7 @@ raises :class:`ConfigError`, which names the setting, and start-up stops.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ def _float_min(lo: float) -> Callable[[str], float]:
             number = float(value.strip())
         except ValueError:
             raise ValueError(f"expected a number, got {value!r}") from None
-        if number < lo or number != number:
+        if number < lo or math.isnan(number):
             raise ValueError(f"expected a number >= {lo}, got {value!r}")
         return number
 
@@ -172,6 +173,8 @@ SETTINGS: tuple[Setting, ...] = (
             vi="Mức ghi nhật ký. Nội dung tin nhắn của hội viên chỉ được ghi ở mức DEBUG."),
     Setting("CONTENT_DIR", "content", _str, "Folder of the content bank (YAML files). Relative to the project folder.",
             vi="Thư mục kho nội dung (các tệp YAML). Đường dẫn tương đối tính từ thư mục dự án."),
+    Setting("CONTENT_STORE", "files", _choice("files", "database"), "Where the content bank's entries live: files (the YAML under CONTENT_DIR/bank, edited in place by the console) or database (a table every host reads; console edits are seen by all hosts within seconds; the YAML is imported once on the first start, then `flask content export` / `import` keep it in Git). Set database when several hosts share DATABASE_URL.",
+            vi="Nơi lưu các mục hỏi đáp: files (các tệp YAML trong CONTENT_DIR/bank, trang quản trị sửa thẳng vào tệp) hoặc database (một bảng trong cơ sở dữ liệu mà mọi máy cùng đọc; mục sửa trên trang quản trị có hiệu lực trên mọi máy sau vài giây; lần chạy đầu nạp YAML vào một lần, sau đó dùng `flask content export` / `import` để giữ YAML trong Git). Chọn database khi nhiều máy dùng chung DATABASE_URL."),
     Setting("PUBLIC_BASE_URL", "", _optional_url, "Public HTTPS address of this server, used to show webhook URLs (optional).",
             vi="Địa chỉ HTTPS công khai của máy chủ, dùng để hiện địa chỉ webhook (không bắt buộc)."),
     Setting("SIMULATOR_ENABLED", "true", _bool, "Serve the chat simulator at /simulator: open to anyone until a platform channel is configured, then staff only. Its traffic never counts in reports.",

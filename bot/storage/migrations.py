@@ -604,6 +604,35 @@ def m014_rate_hits(db: Database) -> None:
     db.execute("CREATE INDEX rate_hits_at ON rate_hits (at)")
 
 
+@migrations()
+def m015_content_entries(db: Database) -> None:
+    """The content bank's entries when CONTENT_STORE=database (several hosts): one row per entry, and
+    one revision counter every host reads cheaply to notice an edit."""
+    db.execute(
+        """
+        CREATE TABLE content_entries (
+            id TEXT PRIMARY KEY,              -- the entry's id
+            file TEXT NOT NULL,               -- its YAML file in content/bank/ (flask content export puts it back there)
+            position INTEGER NOT NULL,        -- its place in that file
+            data TEXT NOT NULL,               -- the entry as written (JSON; dates tagged)
+            version TEXT NOT NULL,            -- fingerprint of data: the editor's optimistic concurrency
+            updated_at REAL NOT NULL,
+            updated_by TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    db.execute("CREATE INDEX content_entries_file ON content_entries (file, position)")
+    db.execute(
+        """
+        CREATE TABLE content_state (
+            id INTEGER PRIMARY KEY,           -- always 1
+            revision INTEGER NOT NULL DEFAULT 0,  -- +1 on every change of content_entries; 0: never filled
+            updated_at REAL,
+            updated_by TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    db.execute("INSERT INTO content_state (id, revision) VALUES (?, ?)", [1, 0])
+
+
 _THREAD_LOCK = threading.Lock()
 
 

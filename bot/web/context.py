@@ -25,6 +25,7 @@ class Services:
     config: dict[str, Any]
     channels: dict[str, Channel]
     bank: Any = None  # bot.answers.bank.ContentBank, loaded lazily
+    content_source: Any = None  # bot.web.content_db.DatabaseEntrySource when CONTENT_STORE=database
     inbox_wakeup: threading.Event = field(default_factory=threading.Event)
     outbox_wakeup: dict[str, threading.Event] = field(default_factory=dict)
     dispatcher: Any = None  # bot.conversation.dispatcher.Dispatcher
@@ -37,12 +38,12 @@ class Services:
     _bank_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get_bank(self) -> Any:
-        """The content bank, loaded on first use and reloaded when its files change."""
+        """The content bank, loaded on first use and reloaded when its files (or, in database mode, its revision) change."""
         from bot.answers.bank import ContentBank
 
         with self._bank_lock:
             if self.bank is None:
-                self.bank = ContentBank.load(self.config["CONTENT_DIR"])
+                self.bank = ContentBank.load(self.config["CONTENT_DIR"], source=self.content_source, timer=self.clock.now)
         self.bank.reload_if_changed()
         return self.bank
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from bot.answers.bank import ContentBank
+from bot.answers.bank import ContentBank, resolve_content_dir
 from bot.answers.handler import AnswerHandler
 from bot.conversation.commands import CommandHandler
 from bot.conversation.dispatcher import Dispatcher, MenuItem
@@ -19,6 +19,7 @@ from bot.participation.install import install_participation
 from bot.pipeline.inbox import InboxProcessor
 from bot.storage.store import Store
 from bot.web import context
+from bot.web.content_db import DatabaseEntrySource, database_mode, seed_content
 from scheduler.policy import make_policy
 from scheduler.schedule import in_quiet_hours
 
@@ -44,8 +45,14 @@ def build_services(config: Any, clock: Clock) -> context.Services:
     from bot.channels.web import WebChannel
 
     store = Store.open(database_target(config), migrate=True)  # versioned migrations at start
-    store.close()
+    try:
+        if database_mode(config):  # the bank's entries in the database: the shipped YAML fills it once
+            seed_content(store, resolve_content_dir(config["CONTENT_DIR"]), at=clock.now())
+    finally:
+        store.close()
     services = context.Services(config=config, channels={}, clock=clock)
+    if database_mode(config):
+        services.content_source = DatabaseEntrySource(services.open_store)
     services.channels = build_channels(config, services.open_store, clock=clock)
     for name in TEST_CHANNELS:
         services.channels[name] = LocalChannel(name, config, buttons=name == "simulator")
