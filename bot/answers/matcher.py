@@ -25,7 +25,9 @@ A search runs in two steps:
 
 The rank also uses what the question says besides its words (:mod:`bot.answers.signals`):
 what it asks for (a date, a number, a person), what a "bao nhiêu / mấy" question counts, the
-document number it names; and the share of the question found in the entry's answer.  Two
+document number it names; the share of the question found in the entry's answer; and the thing
+of a kind it names (Hoàng Sa or Trường Sa; Lào, Campuchia or Trung Quốc): an entry that names only
+another thing of that kind drops down.  Two
 kinds of accidental match are left out of coverage and precision: a word the member typed with
 marks that the entry spells otherwise (biển / biên), and an everyday word that the entry has
 only inside a compound the question lacks ("mai" = tomorrow / "mai mối").
@@ -52,6 +54,7 @@ from typing import Protocol
 
 from bot.answers import normalize as textnorm
 from bot.answers.signals import (  # noqa: F401  (content_words, intents, document_numbers: the matcher's API)
+    CONTRAST_PENALTY,
     DOC_BONUS,
     DOC_OTHER_PENALTY,
     FUNCTION_SYLLABLES,
@@ -64,6 +67,7 @@ from bot.answers.signals import (  # noqa: F401  (content_words, intents, docume
     feature_weight,
     intents,
     marked_forms,
+    named_contrasts,
     same_document,
 )
 
@@ -312,6 +316,7 @@ class Matcher:
         query = frozenset(feats)
         best = -min(r for _, r in rows) or 1.0  # FTS5 bm25 is negative: lower is better
         marked, bound = marked_forms(feats), _bound_bigrams(feats)
+        contrasts = named_contrasts(query)
         pool = []
         for rowid, r in rows:
             against, ignored = self._unsupported(rowid, marked, bound) if marked or bound else (frozenset(), frozenset())
@@ -320,6 +325,9 @@ class Matcher:
             rank = -r / best + COVERAGE_WEIGHT * coverage + PRECISION_WEIGHT * precision
             if ANSWER_COVERAGE_WEIGHT:  # members ask about facts they read: the answer's words count a little
                 rank += ANSWER_COVERAGE_WEIGHT * self._coverage(folded_weights, self._answer_sets[rowid], ignored)
+            entry_set = self._feature_sets[rowid]
+            if any(not asked & entry_set and others & entry_set for asked, others in contrasts):
+                rank -= CONTRAST_PENALTY  # names another thing of the kind asked about, not this one
             if asks & self._intents[rowid]:
                 rank += INTENT_BONUS
             if units:  # what a "bao nhiêu / mấy" question counts, named in the entry's phrasings

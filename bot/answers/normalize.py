@@ -262,9 +262,38 @@ def drop_filler(tokens: list[Token]) -> list[Token]:
     return kept
 
 
+def _day_or_month(token: Token) -> bool:
+    return token.folded.isdigit() and 1 <= int(token.folded) <= 31
+
+
+def date_forms(tokens: list[Token]) -> list[Token]:
+    """Dates written out read like dates with slashes: "3 tháng 3" → "3 3" (as "3/3" is read), and
+    "14 tháng 3 năm 1988" → "14 3 1988" (as "14/3/1988")."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if (
+            token.folded == "thang"
+            and out
+            and _day_or_month(out[-1])
+            and i + 1 < len(tokens)
+            and _day_or_month(tokens[i + 1])
+            and int(tokens[i + 1].folded) <= 12
+        ):
+            out.append(tokens[i + 1])
+            i += 2
+            if i + 1 < len(tokens) and tokens[i].folded == "nam" and len(tokens[i + 1].folded) == 4 and tokens[i + 1].folded.isdigit():
+                i += 1  # "năm" before the year goes too; the year stays
+            continue
+        out.append(token)
+        i += 1
+    return out
+
+
 def analyze(text: str) -> list[Token]:
-    """The full pipeline: tokenize, expand abbreviations, drop filler."""
-    return drop_filler(expand_abbreviations(tokenize(text)))
+    """The full pipeline: tokenize, expand abbreviations, read written-out dates, drop filler."""
+    return drop_filler(date_forms(expand_abbreviations(tokenize(text))))
 
 
 def normalize(text: str) -> str:

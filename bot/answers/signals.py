@@ -112,6 +112,27 @@ def marked_forms(feats: list[str]) -> dict[str, set[str]]:
     return forms
 
 
+# Things of one kind that members ask about by name and that entries do not share: a question that
+# names one of them is not about an entry that names another and not this one ("Hoàng Sa thuộc tỉnh
+# nào" is not about "Trường Sa thuộc tỉnh nào").  Folded features, each with the folded bigrams in
+# which it means something else ("lao động" is work, not Laos).
+CONTRASTS: tuple[dict[str, frozenset[str]], ...] = (
+    {"hoang_sa": frozenset(), "truong_sa": frozenset()},
+    {"lao": frozenset({"lao_dong", "nguoi_lao", "lao_luc"}), "campuchia": frozenset(), "trung_quoc": frozenset()},
+)
+CONTRAST_PENALTY = 1.0  # taken from the rank; chosen on the dev split (0.5 and 1.0-5.0 alike, 0.3 changed nothing)
+
+
+def named_contrasts(feats: frozenset[str]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """(the names of one kind that ``feats`` has, the kind's other names) for each kind it names."""
+    found = []
+    for kind in CONTRASTS:
+        named = frozenset(name for name, others in kind.items() if name in feats and not others & feats)
+        if named:
+            found.append((named, frozenset(kind) - named))
+    return found
+
+
 # What a "bao nhiêu / mấy" question counts: "có mấy huyện đảo" counts huyện đảo, not tỉnh.
 _COUNT_WORDS = (("bao", "nhieu"), ("may",))
 UNIT_BONUS = 0.45  # added to the rank of an entry whose phrasings name what the question counts

@@ -117,6 +117,28 @@ def test_a_word_the_bank_has_nowhere_needs_a_strong_fit(bank):
     assert result.decision == answers.ANSWER and result.entry_id == "vung-bien-lanh-hai"
 
 
+@pytest.mark.parametrize("question", ["trước kia hoàng sa do tỉnh nào quản lý", "hoang sa do tinh nao quan ly vay ad"])
+def test_a_question_naming_hoang_sa_does_not_get_a_truong_sa_entry(bank, question):
+    # "Trường Sa thuộc tỉnh nào" shares every other word; an entry that names only the other
+    # archipelago is not about this one
+    top = bank.snapshot().matcher.search(question, 1)[0]
+    entry = bank.snapshot().entry(top.entry_id)
+    named = " ".join((entry.question, *entry.keywords))
+    assert "Hoàng Sa" in named or "Trường Sa" not in named, top.entry_id
+
+
+def test_named_contrasts_skip_false_friends():
+    from bot.answers import normalize as textnorm
+    from bot.answers.signals import named_contrasts
+
+    def named(text):
+        return [sorted(asked) for asked, _ in named_contrasts(frozenset(textnorm.query_features(text)))]
+
+    assert named("biên giới với lào dài bao nhiêu") == [["lao"]]
+    assert named("xuất khẩu lao động có an toàn không") == []  # work, not Laos
+    assert named("hoàng sa và trường sa") == [["hoang_sa", "truong_sa"]]
+
+
 def test_a_message_that_names_nothing_gets_no_suggestions(bank):
     assert ask(bank, "mấy giờ rồi ad").decision == answers.FALLBACK
 

@@ -212,3 +212,20 @@ def test_final_y_and_i_spellings_are_one_word(typed, same_as):
 
 def test_final_y_after_a_vowel_or_alone_stays():
     assert textnorm.normalize("quý ý uy") == "quý ý uy"
+
+
+@pytest.mark.parametrize(
+    ("written", "slashed"),
+    [
+        ("ngày 3 tháng 3 là ngày gì", "ngày 3/3 là ngày gì"),
+        ("ngay 14 thang 3 nam 1988", "ngay 14/3/1988"),
+        ("Ngày 30 tháng 4 năm 1975", "Ngày 30/4/1975"),
+    ],
+)
+def test_dates_written_out_read_like_dates_with_slashes(written, slashed):
+    assert textnorm.folded_text(written) == textnorm.folded_text(slashed)
+
+
+@pytest.mark.parametrize("text", ["tháng 3 năm nay", "3 tháng nữa", "sau 3 tháng 15 ngày"])
+def test_months_that_are_not_dates_keep_their_words(text):
+    assert "thang" in textnorm.folded_text(text).split()
