@@ -33,12 +33,16 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # stop 19: 0.922, 6/132 wrong (4.5%), 15/154 suggestions (9.7%), 0/24 off-topic answered.
 # Stop 20, decision and matching signals tuned on the dev split: 0.922, 7/137, 12/154, 1/24; then 0.916, 6/134,
 # 15/154, 1/24; then 0.916, 6/133, 16/154, 1/24; the final code (stricter answers below the threshold, the
-# count rule) twice: 0.916, 6/133 (4.5%), 16/154 (10.4%), 1/24.  The dev split went from 0.868 / 10.2% /
-# 12.6% / 0 to 0.947 / 2.9% / 7.3% / 0.  The floors below sit just under the last measured figures.
-MEASURED_ACCURACY = 0.91
+# count rule) twice: 0.916, 6/133 (4.5%), 16/154 (10.4%), 1/24.
+# Stop 21, about 1,000 member phrasings written from the entries alone (by writers who never saw an evaluation
+# set) and three rules chosen on the dev split (a word the bank has nowhere needs a strong fit; an entry naming
+# only another thing of the kind asked about drops; dates written out read as dates), one run:
+# 0.935, 7/142 wrong (4.9%), 8/154 suggestions (5.2%), 0/24 off-topic answered.  Dev split: 0.940, 6/145 (4.1%),
+# 6/151 (4.0%), 0/23.  The floors below sit just under the last measured figures.
+MEASURED_ACCURACY = 0.93
 MEASURED_WRONG = 0.05
-MEASURED_SUGGESTIONS = 0.11
-MEASURED_OFFTOPIC = 0.05  # 1/24
+MEASURED_SUGGESTIONS = 0.06
+MEASURED_OFFTOPIC = 0.0
 
 
 @pytest.fixture(scope="module")
@@ -71,19 +75,22 @@ def test_blind_set_is_split_and_labelled():
     assert any(not q.answerable for q in questions)  # on-topic, no entry: left out of the figures
 
 
-@pytest.mark.xfail(
-    reason="issue 13: accuracy@1 (0.916 < 0.92), wrong answers (4.5% > 2%), suggestions (10.4% > 8%) and off-topic "
-    "answered (1/24 > 3%) miss their targets on the blind test split",
-    strict=True,  # when the figures reach the target this fails, and the mark must go
-)
 def test_blind_test_split_meets_the_targets(bank):
     report = _report(bank, EVAL_FILE, "test")
     summary = format_report(report)
     assert report.answerable > 0 and report.offtopic > 0
     assert report.accuracy_at_1 >= TARGET_ACCURACY, summary
-    assert report.wrong_share <= TARGET_WRONG, summary
     assert report.suggestion_share <= TARGET_SUGGESTIONS, summary
     assert report.offtopic_answered_share <= TARGET_OFFTOPIC, summary
+
+
+@pytest.mark.xfail(
+    reason="issue 13: wrong answers are 4.9% of the answers given (7/142) on the blind test split, over the 2% target",
+    strict=True,  # when the figure reaches the target this fails, and the mark must go
+)
+def test_blind_test_split_wrong_answers_meet_the_target(bank):
+    report = _report(bank, EVAL_FILE, "test")
+    assert report.wrong_share <= TARGET_WRONG, format_report(report)
 
 
 def test_blind_test_split_does_not_regress(bank):
@@ -93,18 +100,6 @@ def test_blind_test_split_does_not_regress(bank):
     assert report.wrong_share <= MEASURED_WRONG, summary
     assert report.suggestion_share <= MEASURED_SUGGESTIONS, summary
     assert report.offtopic_answered_share <= MEASURED_OFFTOPIC, summary
-
-
-@pytest.mark.xfail(
-    reason="issue 13 regression: 1 of the blind test split's 24 off-topic questions is answered (4.2% > 3%; 0/24 "
-    "before); none of the dev split's 23 is, nor any of 90 everyday questions written for the purpose (6 are in "
-    "tests/unit/test_decide.py); "
-    "left for review, not tuned on test",
-    strict=True,  # when the figure is back within the target this fails, and the mark must go
-)
-def test_blind_test_split_off_topic_questions_are_not_answered(bank):
-    report = _report(bank, EVAL_FILE, "test")
-    assert report.offtopic_answered_share <= TARGET_OFFTOPIC, format_report(report)
 
 
 def test_old_set_held_out_questions(bank):
@@ -117,7 +112,8 @@ def test_old_set_held_out_questions(bank):
 @pytest.mark.xfail(
     reason="issue 13 regression: the old set's off-topic questions answered rose from 0/39 to 3/39 (7.7%) with the "
     "function-word weighting; the dev case ('mai can tho co mua ko', 'mai' = tomorrow matching 'mai mối') is fixed "
-    "(old dev 0/27); the test split answers 2/39 (5.1%, was 3/39); left for review, not tuned on test",
+    "(old dev 0/27); the test split answered 2/39 (5.1%) at stop 20 and 3/39 (7.7%) with the stop-21 phrasings; "
+    "left for review, not tuned on test",
     strict=True,  # when the figures reach the target this fails, and the mark must go
 )
 def test_old_set_off_topic_questions_are_not_answered(bank):
