@@ -26,6 +26,7 @@ from sqlite_utils import Database
 from bot.storage import migrations
 from bot.storage.broadcasts import BroadcastStore
 from bot.storage.console import ConsoleStore, unit_condition
+from bot.storage.coordination import CoordinationStore
 from bot.storage.delivery import DeliveryStore
 from bot.storage.dialect import (
     INBOX_CHANNEL,
@@ -95,7 +96,7 @@ def connect(path: str) -> Database:
 
 class Store(
     QueueStore, DeliveryStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore,
-    HandoffStore, PrivacyStore, PostStore, ReviewStore, RateStore, MemberActivityStore,
+    HandoffStore, PrivacyStore, PostStore, ReviewStore, RateStore, MemberActivityStore, CoordinationStore,
 ):
     """Domain operations over one database connection."""
 
