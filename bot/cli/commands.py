@@ -161,16 +161,25 @@ def run_inbox_worker_command(threads: int) -> None:
 def run_sender_command(channels: tuple[str, ...]) -> None:
     """PostgreSQL: extra channel senders beside `run-scheduler` (any number of processes or hosts);
     each channel's rate holds for all of them together."""
-    from bot.pipeline.senders import NeedsPostgres, run_senders, sendable_channels
+    from bot.pipeline.senders import (
+        NeedsPostgres,
+        check_extra_senders,
+        run_senders,
+        sendable_channels,
+    )
 
     services = get_services()
+    try:
+        check_extra_senders(services.config, get_store().postgres)
+    except NeedsPostgres as exc:
+        raise click.ClickException(str(exc)) from None
     known = sendable_channels(services)
     unknown = [c for c in channels if c not in known]
     if unknown:
         raise click.UsageError(f"Kênh không gửi được: {', '.join(unknown)} (các kênh đang bật: {', '.join(known) or 'không có'}).")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    click.echo("Senders running; Ctrl-C to stop.")
+    click.echo(f"Đang gửi tin cho {', '.join(channels or known) or 'không kênh nào'}; Ctrl-C để dừng.")
     try:
         run_senders(services, stop, channels=channels or None)
     except NeedsPostgres as exc:

@@ -92,6 +92,19 @@ def sendable_channels(services: Any) -> list[str]:
     return [name for name, channel in services.channels.items() if channel.enabled]
 
 
+def check_extra_senders(config: Any, postgres: bool) -> None:
+    """NeedsPostgres unless extra sender processes can keep the rates together."""
+    if not postgres:
+        raise NeedsPostgres(
+            "Chỉ chạy được khi dùng PostgreSQL (DATABASE_URL). / Extra senders need PostgreSQL (DATABASE_URL)."
+        )
+    if not shares_rate(config, postgres):
+        raise NeedsPostgres(
+            "Cần SEND_RATE_SHARING=database hoặc auto để nhiều tiến trình cùng giữ đúng tốc độ gửi."
+            " / Extra senders need SEND_RATE_SHARING=database or auto."
+        )
+
+
 def run_senders(services: Any, stop: threading.Event, *, channels: Iterable[str] | None = None) -> None:
     """Extra channel senders in this process, beside the leader, until ``stop`` is set
     (``flask run-sender``; PostgreSQL with SEND_RATE_SHARING database or auto)."""
@@ -101,15 +114,7 @@ def run_senders(services: Any, stop: threading.Event, *, channels: Iterable[str]
         postgres = store.postgres
     finally:
         store.close()
-    if listener is None or not postgres:
-        raise NeedsPostgres(
-            "Chỉ chạy được khi dùng PostgreSQL (DATABASE_URL). / Extra senders need PostgreSQL (DATABASE_URL)."
-        )
-    if not shares_rate(services.config, postgres):
-        raise NeedsPostgres(
-            "Cần SEND_RATE_SHARING=database hoặc auto để nhiều tiến trình cùng giữ đúng tốc độ gửi."
-            " / Extra senders need SEND_RATE_SHARING=database or auto."
-        )
+    check_extra_senders(services.config, postgres and listener is not None)
     owner = process_owner()
     _register(services, owner)
     senders = start_senders(services, owner=owner, shared=True, names=channels)
