@@ -116,6 +116,10 @@ class Workers:
                 self.holds_lease = True
                 logger.info("leading this deployment (%s, %s)", self.owner, self.leadership.kind)
                 return
+            last_try = time.monotonic() >= deadline
+            if told and not last_try and self.leadership.kind != "lease":
+                time.sleep(min(RETRY_SECONDS, max(0.0, deadline - time.monotonic())))  # a standby: just retry
+                continue
             holder = self.leadership.holder()
             owner = holder["owner"] if holder else "?"
             if holder and self.leadership.kind == "lease" and _dead_local_owner(owner):
@@ -129,7 +133,7 @@ class Workers:
                 "`flask run-scheduler` hoặc `python app.py`. / Another process leads this database "
                 f"({owner}); only one process per database may run the workers and the scheduler."
             )
-            if time.monotonic() >= deadline:
+            if last_try:
                 self.leadership.release()
                 raise WorkersBusy(message)
             if not told:

@@ -68,9 +68,21 @@ def _fake_platform(httpserver):
     return received
 
 
-def _max_in_one_second(stamps: list[float]) -> int:
+def _max_in_one_second(stamps: list[float], window: float = 1.0) -> int:
     stamps = sorted(stamps)
-    return max(sum(1 for t in stamps[i:] if t < start + 1.0) for i, start in enumerate(stamps))
+    return max(sum(1 for t in stamps[i:] if t < start + window) for i, start in enumerate(stamps))
+
+
+def assert_rate_held(stamps: list[float], rate: float) -> str:
+    """The platform never saw more than ``rate`` per second: on average (1 % margin), in any five
+    seconds (1 % and one message), in any one second (one message: the few ms between a slot and
+    the arrival can bring the next second's first send in)."""
+    overall = (len(stamps) - 1) / (max(stamps) - min(stamps))
+    one, five = _max_in_one_second(stamps), _max_in_one_second(stamps, 5.0)
+    assert overall <= rate * 1.01, overall
+    assert five <= 5 * rate * 1.01 + 1, five
+    assert one <= rate + 1, one
+    return f"overall {overall:.2f}/s, busiest second {one}, busiest five seconds {five}"
 
 
 def _two_senders_send(app, store, httpserver, *, shared: bool, rate: float, count: int) -> list[tuple[float, str]]:
@@ -101,17 +113,13 @@ def _two_senders_send(app, store, httpserver, *, shared: bool, rate: float, coun
 
 
 def test_two_senders_sharing_the_rate_never_exceed_it_together(app, store, httpserver):
-    rate, count = 20.0, 120  # six seconds at the full rate
+    rate, count = 20.0, 140  # seven seconds at the full rate
     received = _two_senders_send(app, store, httpserver, shared=True, rate=rate, count=count)
     recipients = [r for _, r in received]
     assert sorted(recipients) == sorted(f"R{i}" for i in range(count))  # every message once, none twice
     stamps = [t for t, _ in received]
-    busiest = _max_in_one_second(stamps)
-    overall = (len(stamps) - 1) / (max(stamps) - min(stamps))
-    print(f"shared rate {rate}/s, two senders: busiest second {busiest}, overall {overall:.2f}/s")
-    assert overall <= rate * 1.01  # never faster than the rate on average
-    assert overall >= rate * 0.85  # and close to it: the two senders use the whole rate
-    assert busiest <= rate + 1  # no one-second window above it (+1: a few ms between slot and arrival)
+    print(f"shared rate {rate}/s, two senders: {assert_rate_held(stamps, rate)}")
+    assert (len(stamps) - 1) / (max(stamps) - min(stamps)) >= rate * 0.85  # the two senders use the whole rate
     statuses = dbcheck.rows(store, "SELECT status, count(*) AS n FROM outbox GROUP BY status")
     assert statuses == [{"status": "sent", "n": count}]
 
