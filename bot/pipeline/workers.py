@@ -245,7 +245,7 @@ class Workers:
             stuck = store.recover_stale_sending(claimed_before=now - self.stale_sending_seconds(), at=now)
             if stuck:
                 logger.warning("outbox: %d message(s) stuck in 'sending' marked uncertain", stuck)
-            orphaned = store.recover_orphaned_sending(now=now, at=now)  # their sender process is gone
+            orphaned = store.recover_orphaned_sending(now=now, at=now, own=self.owner)  # their sender is gone
             if orphaned:
                 logger.warning("outbox: %d message(s) in flight in a sender process that stopped marked uncertain", orphaned)
         except Exception:
@@ -295,7 +295,7 @@ def run_inbox_workers(services: WorkerServices, stop: threading.Event, *, thread
     processing transaction, a member's next event waits until the earlier one is done (a
     lane per member), and a killed worker's transaction rolls back, leaving its event
     pending for the others.  Replies are queued in the outbox, whose NOTIFY wakes the
-    senders of the lease holder."""
+    senders of the leader and of any `flask run-sender`."""
     store = services.open_store()
     try:
         listener = store.inbox_listener(lambda _payload: services.inbox_wakeup.set(), stop)

@@ -232,15 +232,15 @@ class CoordinationStore:
         """Registered sender processes (live or lapsed), with their last heartbeat."""
         return self._rows("SELECT * FROM worker_leases WHERE name LIKE ? ORDER BY name", [SENDER_PREFIX + "%"])
 
-    def recover_orphaned_sending(self, *, now: float, at: float) -> int:
+    def recover_orphaned_sending(self, *, now: float, at: float, own: str = "") -> int:
         """Messages 'sending' whose claiming sender process is gone (its lease lapsed before
         ``now``) become 'uncertain', like those in flight at a crash.  A message claimed by a
         live process, on any host, is left alone; one claimed without an owner (an in-request
-        drain) is left to the stale-claim recovery."""
+        drain) is left to the stale-claim recovery, and so are the caller's own (``own``)."""
         cursor = self._write(
             "UPDATE outbox SET status = 'uncertain', finished_at = ?, reason = 'in_flight_at_crash'"
-            " WHERE status = 'sending' AND claimed_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM worker_leases l"
-            "  WHERE l.name = ? || outbox.claimed_by AND l.expires_at >= ?)",
-            [at, SENDER_PREFIX, now],
+            " WHERE status = 'sending' AND claimed_by IS NOT NULL AND claimed_by != ? AND NOT EXISTS"
+            "  (SELECT 1 FROM worker_leases l WHERE l.name = ? || outbox.claimed_by AND l.expires_at >= ?)",
+            [at, own, SENDER_PREFIX, now],
         )
         return cursor.rowcount
