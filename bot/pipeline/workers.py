@@ -154,7 +154,7 @@ class Workers:
             store.register_sender(self.owner, now=now, ttl=SENDER_LEASE_TTL)
             shared = shares_rate(services.config, store.postgres)
             if store.postgres:  # other hosts may be sending: only the rows of dead senders
-                recovered = store.recover_orphaned_sending(now=now, at=now)
+                recovered = store.recover_orphaned_sending(now=now, at=now, own=self.owner, unowned=True)
             else:  # safe: no other live process sends (it would hold the lease)
                 recovered = store.recover_in_flight(at=now)
         finally:

@@ -232,15 +232,16 @@ class CoordinationStore:
         """Registered sender processes (live or lapsed), with their last heartbeat."""
         return self._rows("SELECT * FROM worker_leases WHERE name LIKE ? ORDER BY name", [SENDER_PREFIX + "%"])
 
-    def recover_orphaned_sending(self, *, now: float, at: float, own: str = "") -> int:
+    def recover_orphaned_sending(self, *, now: float, at: float, own: str = "", unowned: bool = False) -> int:
         """Messages 'sending' whose claiming sender process is gone (its lease lapsed before
         ``now``) become 'uncertain', like those in flight at a crash.  A message claimed by a
-        live process, on any host, is left alone; one claimed without an owner (an in-request
-        drain) is left to the stale-claim recovery, and so are the caller's own (``own``)."""
+        live process, on any host, is left alone, and so are the caller's own (``own``).  One
+        claimed without an owner (before this column existed, or by an in-request drain) counts
+        only with ``unowned`` (the leader's start); else the stale-claim recovery handles it."""
         cursor = self._write(
             "UPDATE outbox SET status = 'uncertain', finished_at = ?, reason = 'in_flight_at_crash'"
-            " WHERE status = 'sending' AND claimed_by IS NOT NULL AND claimed_by != ? AND NOT EXISTS"
-            "  (SELECT 1 FROM worker_leases l WHERE l.name = ? || outbox.claimed_by AND l.expires_at >= ?)",
-            [at, own, SENDER_PREFIX, now],
+            " WHERE status = 'sending' AND (claimed_by IS NULL AND ? = 1 OR claimed_by IS NOT NULL AND claimed_by != ?"
+            "  AND NOT EXISTS (SELECT 1 FROM worker_leases l WHERE l.name = ? || outbox.claimed_by AND l.expires_at >= ?))",
+            [at, int(unowned), own, SENDER_PREFIX, now],
         )
         return cursor.rowcount
