@@ -1,4 +1,4 @@
-"""Command-line interface: `flask ask`, `flask chat`, `flask run-scheduler`, `flask outbox ...`.
+"""Command-line interface: `flask ask`, `flask chat`, `flask run-scheduler`, `flask run-sender`, `flask outbox ...`.
 
 Feature groups (content, broadcast, messenger, zalo, zalo-bot...) are registered here too.
 """
@@ -6,6 +6,7 @@ Feature groups (content, broadcast, messenger, zalo, zalo-bot...) are registered
 from __future__ import annotations
 
 import json
+import math
 import signal
 import sys
 import threading
@@ -98,25 +99,33 @@ def chat_command() -> None:
 
 @click.command("run-scheduler")
 @click.option("--wait", "wait", type=float, default=None,
-              help="Seconds to wait for another process's workers to stop (default: a lapsed lease, ~35 s).")
+              help="Seconds to wait for the leader to stop before giving up (default: SQLite ~35 s, a lapsed lease;"
+                   " PostgreSQL: no limit, a standby that takes over when the leader dies).")
 @with_appcontext
 def run_scheduler_command(wait: float | None) -> None:
-    """Run the background workers and the scheduler in this process (one per deployment)."""
+    """Lead: run the background workers and the scheduler in this process (one leader per deployment;
+    on PostgreSQL more of these wait as standbys)."""
     from bot.pipeline.workers import Workers, WorkersBusy
     from scheduler.runner import start_scheduler
 
     services = get_services()
+    if wait is None and get_store().postgres:
+        wait = math.inf
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     workers = Workers(services)
+    if wait == math.inf:
+        click.echo("Đang chờ làm tiến trình điều phối (dự phòng); Ctrl-C để dừng.")
     try:
         workers.start(wait=wait)
     except WorkersBusy as exc:
         raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        return
     scheduler = start_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo("Workers and scheduler running; Ctrl-C to stop.")
     try:
-        while not stop.wait(1):
+        while not stop.wait(1) and not workers.lost.is_set():
             pass
     except KeyboardInterrupt:
         pass
@@ -124,6 +133,8 @@ def run_scheduler_command(wait: float | None) -> None:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         workers.stop()
+    if workers.lost.is_set():  # another process leads now: exit, the service manager restarts us as a standby
+        raise click.ClickException("Mất quyền điều phối (kết nối cơ sở dữ liệu bị ngắt); tiến trình dừng để khởi động lại.")
 
 
 @click.command("run-inbox-worker")
@@ -138,6 +149,39 @@ def run_inbox_worker_command(threads: int) -> None:
     click.echo("Inbox workers running; Ctrl-C to stop.")
     try:
         run_inbox_workers(get_services(), stop, threads=threads)
+    except NeedsPostgres as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@click.command("run-sender")
+@click.option("--channel", "channels", multiple=True, help="Only this channel (several times allowed; default: every enabled channel).")
+@with_appcontext
+def run_sender_command(channels: tuple[str, ...]) -> None:
+    """PostgreSQL: extra channel senders beside `run-scheduler` (any number of processes or hosts);
+    each channel's rate holds for all of them together."""
+    from bot.pipeline.senders import (
+        NeedsPostgres,
+        check_extra_senders,
+        run_senders,
+        sendable_channels,
+    )
+
+    services = get_services()
+    try:
+        check_extra_senders(services.config, get_store().postgres)
+    except NeedsPostgres as exc:
+        raise click.ClickException(str(exc)) from None
+    known = sendable_channels(services)
+    unknown = [c for c in channels if c not in known]
+    if unknown:
+        raise click.UsageError(f"Kênh không gửi được: {', '.join(unknown)} (các kênh đang bật: {', '.join(known) or 'không có'}).")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"Đang gửi tin cho {', '.join(channels or known) or 'không kênh nào'}; Ctrl-C để dừng.")
+    try:
+        run_senders(services, stop, channels=channels or None)
     except NeedsPostgres as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
@@ -202,7 +246,7 @@ def register_commands(app: Flask) -> None:
     from bot.cli.db import db_cli
     from bot.cli.handoff import handoff_cli
 
-    for command in (ask_command, chat_command, run_scheduler_command, run_inbox_worker_command, outbox_cli, inbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli, db_cli, handoff_cli):
+    for command in (ask_command, chat_command, run_scheduler_command, run_inbox_worker_command, run_sender_command, outbox_cli, inbox_cli, content_group, messenger_cli, zalo_cli, zalo_bot_cli, broadcast_cli, db_cli, handoff_cli):
         app.cli.add_command(command)
     from bot.cli.posts import post_cli
 

@@ -239,6 +239,8 @@ SETTINGS: tuple[Setting, ...] = (
             vi="Số tin gửi mỗi giây qua Zalo Bot. 0 là không giới hạn."),
     Setting("SENDER_THREADS", "4", _int_range(1, 64), "Concurrent sends per channel.",
             vi="Số luồng gửi đồng thời cho mỗi kênh."),
+    Setting("SEND_RATE_SHARING", "auto", _choice("auto", "database", "process"), "Where each channel's send rate is kept: database (slots reserved in the database, so several sender processes on several hosts together keep the rate; one round trip per send), process (in memory: exact only while a single process sends), auto (database on PostgreSQL, process on SQLite). `flask run-sender` needs database.",
+            vi="Nơi giữ giới hạn tốc độ gửi của mỗi kênh: database (chỗ gửi đặt trong cơ sở dữ liệu, nhiều tiến trình gửi trên nhiều máy cùng giữ đúng tốc độ), process (trong bộ nhớ: chỉ đúng khi một tiến trình gửi), auto (PostgreSQL: database; SQLite: process). Lệnh `flask run-sender` cần database."),
     Setting("OUTBOX_MAX_ATTEMPTS", "6", _int_range(1, 50), "Attempts per message before it is marked failed.",
             vi="Số lần thử gửi một tin trước khi đánh dấu lỗi."),
     Setting("OUTBOX_RETRY_BASE_SECONDS", "2", _float_min(0), "First retry delay; doubles each attempt, with jitter.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -24,6 +25,12 @@ from bot.storage.store import Store
 logger = logging.getLogger(__name__)
 
 YIELD_SECONDS = 0.01
+
+# A send that reaches its HTTP call later than this after its slot (the thread was held up)
+# takes a fresh slot instead, up to LATE_TRIES slots in all: late sends must not bunch with
+# the sends of the next slots, which would show the platform a second above the rate.
+LATE_SECONDS = 0.01
+LATE_TRIES = 3
 
 # After a channel's token was refused, its sends pause; one probe send goes this often
 # until the token works again (a refreshed Zalo token clears the alert at once).
@@ -66,6 +73,45 @@ class TokenBucket:
             return
         with self._lock:
             self._next = max(self.clock(), self._next - 1.0 / self.rate)
+
+
+class SharedRate:
+    """The rate limit of one channel kept in the database (Store.reserve_send_slot): every
+    sender process, on any host, reserves its slots from the same row, so together they never
+    exceed the rate.  One round trip per send; slots are spaced evenly like TokenBucket's."""
+
+    def __init__(self, channel: str, rate: float):
+        self.channel = channel
+        self.interval = 1.0 / (float(rate) * TokenBucket.MARGIN) if rate > 0 else 0.0
+        self.tolerance = max(LATE_SECONDS, self.interval / 4) if rate > 0 else math.inf
+        self._reserved = threading.local()  # the slot this thread holds, for refund
+
+    def reserve(self, store: Store) -> float:
+        if not self.interval:
+            return 0.0
+        marker, wait = store.reserve_send_slot(self.channel, self.interval)
+        self._reserved.marker = marker
+        return wait
+
+    def refund(self, store: Store) -> None:
+        marker = getattr(self._reserved, "marker", None)
+        if marker is not None:
+            self._reserved.marker = None
+            store.refund_send_slot(self.channel, marker, self.interval)
+
+
+class LocalRate:
+    """TokenBucket behind SharedRate's interface: the fast path when one process sends."""
+
+    def __init__(self, rate: float):
+        self.bucket = TokenBucket(rate)
+        self.tolerance = max(LATE_SECONDS, 1 / (4 * self.bucket.rate)) if rate > 0 else math.inf
+
+    def reserve(self, store: Store) -> float:
+        return self.bucket.reserve()
+
+    def refund(self, store: Store) -> None:
+        self.bucket.refund()
 
 
 def backoff_delay(attempt: int, base: float, retry_after: float | None = None, cap: float = 3600.0) -> float:
@@ -165,7 +211,8 @@ def _record_error(store: Store, row: dict[str, Any], err: SendError, *, config: 
 
 
 class ChannelSender:
-    """Drains one channel's outbox with N threads sharing one rate limiter."""
+    """Drains one channel's outbox with N threads sharing one rate limiter (in this process,
+    or in the database for every sender process of the deployment)."""
 
     def __init__(
         self,
@@ -180,12 +227,16 @@ class ChannelSender:
         broadcasts_allowed: Callable[[float], bool] | None = None,
         ingest_busy: Callable[[], bool] | None = None,
         clock: Clock,
+        shared_rate: bool = False,
+        owner: str | None = None,
     ):
         self.clock = clock
         self.channel = channel
         self.open_store = open_store
         self.config = config
-        self.bucket = TokenBucket(rate)
+        # shared_rate: the limit holds across every sender process (see SharedRate)
+        self.limiter: SharedRate | LocalRate = SharedRate(channel.name, rate) if shared_rate else LocalRate(rate)
+        self.owner = owner  # this process (host:pid:random), written on the rows it claims
         self.threads_count = threads
         self.wakeup = wakeup
         self.policy = policy
@@ -221,20 +272,31 @@ class ChannelSender:
 
     def step(self, store: Store) -> bool:
         """Wait for a rate slot, claim one due message and deliver it. False if none was due."""
-        wait = self.bucket.reserve()
-        if wait > 0:
-            time.sleep(wait)
-        if self.stopping.is_set():  # shutting down: take no new work
-            return False
-        now = self.clock.now()
+        # the token check comes before the slot: between the slot and the send only the claim
+        # runs, so sends reach the platform as evenly spaced as their slots
         alert_at = store.channel_auth_alert(self.channel.name)
-        if auth_paused(alert_at, now):
-            self.bucket.refund()
+        if auth_paused(alert_at, self.clock.now()):
             return False
-        row = store.claim_outbound(self.channel.name, now=now, broadcasts=self.broadcasts_allowed(now))
-        if row is None:
-            self.bucket.refund()
-            return False
+        row = None
+        for _ in range(LATE_TRIES):
+            wait = self.limiter.reserve(store)
+            slot_at = time.monotonic() + wait
+            if wait > 0:
+                time.sleep(wait)
+            if row is None:
+                if self.stopping.is_set():  # shutting down: take no new work
+                    return False
+                now = self.clock.now()
+                row = store.claim_outbound(
+                    self.channel.name, now=now, broadcasts=self.broadcasts_allowed(now), owner=self.owner
+                )
+                if row is None:
+                    self.limiter.refund(store)
+                    return False
+            if time.monotonic() - slot_at <= self.limiter.tolerance:
+                break
+            # held up past its slot (a busy machine): sent now, it would crowd the next slots'
+            # sends into the same second; take a fresh slot, this one stays unused
         status = deliver_one(store, self.channel, row, config=self.config, policy=self.policy, clock=self.clock)
         if alert_at is not None and status == "sent":
             clear_auth_alert(store, self.channel.name, self.clock.now())

@@ -1,14 +1,16 @@
-"""Background workers of one process: the inbox worker and one sender per channel.
+"""Background workers of one process: the inbox worker, one sender per channel, housekeeping.
 
-Exactly one process of a deployment runs them (``python app.py``, or
-``flask run-scheduler`` beside several WSGI workers that only ingest).
+Exactly one process of a deployment leads (``python app.py``, or ``flask run-scheduler``
+beside several WSGI workers that only ingest): it runs these workers and the scheduler.
+Leadership is a session advisory lock on PostgreSQL (a standby takes over as soon as the
+leader's connection dies) and a heartbeat lease on SQLite (see bot.storage.coordination).
+On PostgreSQL, ``flask run-inbox-worker`` and ``flask run-sender`` add workers beside it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import secrets
 import socket
 import threading
 import time
@@ -19,15 +21,20 @@ from bot.channels.base import Channel
 from bot.core.clock import Clock
 from bot.pipeline.inbox import InboxWorker
 from bot.pipeline.outbox import ChannelSender
+from bot.pipeline.senders import (
+    RATE_SETTINGS,
+    SENDER_LEASE_TTL,
+    NeedsPostgres,
+    process_owner,
+    shares_rate,
+    start_senders,
+    stop_senders,
+)
 from bot.storage.store import Store
 
 logger = logging.getLogger(__name__)
 
-RATE_SETTINGS = {
-    "messenger": "MESSENGER_RATE_PER_SECOND",
-    "zalo": "ZALO_RATE_PER_SECOND",
-    "zalo_bot": "ZALO_BOT_RATE_PER_SECOND",
-}
+__all__ = ["RATE_SETTINGS", "NeedsPostgres", "Workers", "WorkersBusy", "run_inbox_workers"]
 
 
 class WorkerServices(Protocol):
@@ -49,8 +56,8 @@ class WorkerServices(Protocol):
 
 
 LEASE_NAME = "workers"
-LEASE_TTL_SECONDS = 30.0  # a crashed holder's lease lapses after this long
-HEARTBEAT_SECONDS = 10.0
+LEASE_TTL_SECONDS = 30.0  # SQLite: a crashed holder's lease lapses after this long
+RETRY_SECONDS = 1.0  # a waiting (standby) process tries to take over this often
 
 
 def _dead_local_owner(owner: str) -> bool:
@@ -73,12 +80,11 @@ class WorkersBusy(RuntimeError):
 
 
 class Workers:
-    """Starts and stops the inbox worker and the channel senders.
+    """Starts and stops the inbox worker, the channel senders and the housekeeping.
 
-    Only one process of a deployment may run them: the process holds a lease in the
-    database, renewed by a heartbeat, so a second ``run-scheduler`` (or ``python
-    app.py``) waits for it or refuses, and never marks the first one's live sends
-    uncertain.
+    Only the leader of a deployment runs them: a second ``run-scheduler`` (or ``python
+    app.py``) waits for the leadership or refuses, and never marks the first one's live
+    sends uncertain.
     """
 
     def __init__(self, services: WorkerServices):
@@ -88,78 +94,74 @@ class Workers:
         self.periodic: threading.Thread | None = None
         self.heartbeat: threading.Thread | None = None
         self.stopping = threading.Event()
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.lost = threading.Event()  # set when another process took the leadership
+        self.owner = process_owner()
         self.holds_lease = False
+        self.leadership: Any = None
 
     def acquire_lease(self, wait: float) -> None:
-        """Take the workers' lease, waiting up to ``wait`` seconds; WorkersBusy if another process keeps it."""
+        """Become the leader, waiting up to ``wait`` seconds (``math.inf``: a standby that takes
+        over when the leader dies); WorkersBusy if another process keeps it."""
         deadline = time.monotonic() + wait
         told = False
-        while True:
+        if self.leadership is None:
             store = self.services.open_store()
             try:
-                now = self.services.clock.now()
-                holder = store.acquire_worker_lease(LEASE_NAME, self.owner, now=now, ttl=LEASE_TTL_SECONDS)
+                self.leadership = store.leadership(LEASE_NAME, self.owner, ttl=LEASE_TTL_SECONDS)
             finally:
                 store.close()
-            if holder is None:
+        while True:
+            now = self.services.clock.now()
+            if self.leadership.try_acquire(now):
                 self.holds_lease = True
+                logger.info("leading this deployment (%s, %s)", self.owner, self.leadership.kind)
                 return
-            if _dead_local_owner(holder["owner"]):  # killed on this machine: no need to wait for the lapse
-                logger.warning("the workers' lease of %s belongs to a process that is gone; taking it over", holder["owner"])
-                store = self.services.open_store()
-                try:
-                    store.release_worker_lease(LEASE_NAME, holder["owner"])
-                finally:
-                    store.close()
+            last_try = time.monotonic() >= deadline
+            if told and not last_try and self.leadership.kind != "lease":
+                time.sleep(min(RETRY_SECONDS, max(0.0, deadline - time.monotonic())))  # a standby: just retry
                 continue
+            holder = self.leadership.holder()
+            owner = holder["owner"] if holder else "?"
+            if holder and self.leadership.kind == "lease" and _dead_local_owner(owner):
+                # killed on this machine: no need to wait for the lapse
+                logger.warning("the workers' lease of %s belongs to a process that is gone; taking it over", owner)
+                self.leadership.evict(owner)
+                continue
+            beat = f", nhịp tim cách đây {max(0.0, now - holder['heartbeat_at']):.0f} giây" if holder else ""
             message = (
-                f"Một tiến trình khác đang chạy các tác vụ nền ({holder['owner']}, nhịp tim cách đây "
-                f"{max(0.0, now - holder['heartbeat_at']):.0f} giây). Mỗi cơ sở dữ liệu chỉ một tiến trình chạy "
-                "`flask run-scheduler` hoặc `python app.py`. / Another process holds the workers' lease "
-                f"({holder['owner']}); only one process per database may run the workers."
+                f"Một tiến trình khác đang chạy các tác vụ nền ({owner}{beat}). Mỗi cơ sở dữ liệu chỉ một tiến trình chạy "
+                "`flask run-scheduler` hoặc `python app.py`. / Another process leads this database "
+                f"({owner}); only one process per database may run the workers and the scheduler."
             )
-            if time.monotonic() >= deadline:
+            if last_try:
+                self.leadership.release()
                 raise WorkersBusy(message)
             if not told:
-                logger.warning("%s Waiting up to %.0f s for it to stop.", message, wait)
+                logger.warning("%s Waiting up to %.0f s to take over.", message, wait)
                 told = True
-            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+            time.sleep(min(RETRY_SECONDS, max(0.0, deadline - time.monotonic())))
 
     def start(self, *, wait: float | None = None) -> None:
-        """Start the workers once this process holds the lease (waits up to ``wait``
-        seconds, by default a little longer than a crashed holder's lease lasts)."""
+        """Start the workers once this process leads (waits up to ``wait`` seconds, by default
+        a little longer than a crashed holder's lease lasts)."""
         services = self.services
-        config = services.config
         self.acquire_lease(LEASE_TTL_SECONDS + 5 if wait is None else wait)
         self.heartbeat = threading.Thread(target=self._heartbeat, name="workers-heartbeat", daemon=True)
         self.heartbeat.start()
         store = services.open_store()
         try:
-            # safe now: no other live process has sends in flight (it would hold the lease)
-            recovered = store.recover_in_flight(at=services.clock.now())
+            now = services.clock.now()
+            store.register_sender(self.owner, now=now, ttl=SENDER_LEASE_TTL)
+            shared = shares_rate(services.config, store.postgres)
+            if store.postgres:  # other hosts may be sending: only the rows of dead senders
+                recovered = store.recover_orphaned_sending(now=now, at=now, own=self.owner, unowned=True)
+            else:  # safe: no other live process sends (it would hold the lease)
+                recovered = store.recover_in_flight(at=now)
         finally:
             store.close()
         if recovered:
             logger.warning("outbox: %d message(s) were in flight at the last stop; marked uncertain", recovered)
-        for name, channel in services.channels.items():
-            if not channel.enabled:
-                continue
-            wakeup = services.outbox_wakeup.setdefault(name, threading.Event())
-            sender = ChannelSender(
-                channel,
-                services.open_store,
-                config,
-                rate=float(config.get(RATE_SETTINGS.get(name, ""), 0) or 0),
-                threads=int(config["SENDER_THREADS"]),
-                wakeup=wakeup,
-                policy=services.policy,
-                broadcasts_allowed=services.broadcasts_allowed,
-                ingest_busy=services.ingest_busy,
-                clock=services.clock,
-            )
-            sender.start()
-            self.senders[name] = sender
+        self.senders = start_senders(services, owner=self.owner, shared=shared)
         self.inbox = InboxWorker(services.processor, services.open_store, services.inbox_wakeup, services=services)
         self.inbox.on_queued = self.wake_senders
         self.inbox.start()
@@ -167,7 +169,10 @@ class Workers:
         self.periodic = threading.Thread(target=self._periodic, name="periodic", daemon=True)
         self.periodic.start()
         services.workers = self
-        logger.info("workers started: inbox, senders for %s", ", ".join(self.senders) or "no channel")
+        logger.info(
+            "workers started: inbox, senders for %s (rates kept %s)",
+            ", ".join(self.senders) or "no channel", "in the database" if shared else "in this process",
+        )
 
     def _listen_for_inbound(self) -> None:
         """PostgreSQL: webhooks ingested by other processes (or hosts) wake the inbox worker,
@@ -194,21 +199,22 @@ class Workers:
                 event.set()
 
     def _heartbeat(self) -> None:
-        while not self.stopping.wait(HEARTBEAT_SECONDS):
+        while not self.stopping.wait(self.leadership.heartbeat_seconds):
+            now = self.services.clock.now()
             try:
+                kept = self.leadership.keep(now)
                 store = self.services.open_store()
                 try:
-                    kept = store.renew_worker_lease(
-                        LEASE_NAME, self.owner, now=self.services.clock.now(), ttl=LEASE_TTL_SECONDS
-                    )
+                    store.register_sender(self.owner, now=now, ttl=SENDER_LEASE_TTL)
                 finally:
                     store.close()
             except Exception:  # a busy database: try again at the next beat
-                logger.exception("workers' lease heartbeat failed")
+                logger.exception("workers' heartbeat failed")
                 continue
             if not kept:
-                logger.critical("the workers' lease was lost to another process; stopping this one's workers")
+                logger.critical("the leadership was lost (%s); stopping this process's workers", self.leadership.kind)
                 self.holds_lease = False
+                self.lost.set()
                 self.stop()
                 return
 
@@ -224,7 +230,8 @@ class Workers:
         return max(300.0, 4 * float(self.services.config.get("HTTP_TIMEOUT_SECONDS", 10)))
 
     def housekeeping(self) -> None:
-        """Refresh the Zalo OA token ahead of expiry; recover messages stuck in 'sending'."""
+        """Refresh the Zalo OA token ahead of expiry; recover messages stuck in 'sending' (longer than
+        any send takes, or claimed by a sender process whose registration lapsed)."""
         zalo: Any = self.services.channels.get("zalo")
         tokens = getattr(zalo, "tokens", None)
         if zalo is not None and zalo.enabled and tokens is not None:
@@ -238,6 +245,9 @@ class Workers:
             stuck = store.recover_stale_sending(claimed_before=now - self.stale_sending_seconds(), at=now)
             if stuck:
                 logger.warning("outbox: %d message(s) stuck in 'sending' marked uncertain", stuck)
+            orphaned = store.recover_orphaned_sending(now=now, at=now, own=self.owner)  # their sender is gone
+            if orphaned:
+                logger.warning("outbox: %d message(s) in flight in a sender process that stopped marked uncertain", orphaned)
         except Exception:
             logger.exception("outbox housekeeping failed")
         finally:
@@ -245,7 +255,7 @@ class Workers:
 
     def stop(self, grace: float | None = None) -> None:
         """Stop taking new work; in-flight sends finish within ``grace`` seconds (by default
-        the HTTP timeout plus 5 s); then release the lease."""
+        the HTTP timeout plus 5 s); then give up the leadership."""
         if grace is None:
             grace = float(self.services.config.get("HTTP_TIMEOUT_SECONDS", 10)) + 5
         deadline = time.monotonic() + grace
@@ -257,26 +267,24 @@ class Workers:
             sender.wakeup.set()
         if self.inbox and self.inbox is not threading.current_thread():
             self.inbox.join(max(0.0, deadline - time.monotonic()))
-        for sender in self.senders.values():
-            for thread in sender.threads:
-                thread.join(max(0.0, deadline - time.monotonic()))
-        unfinished = [t.name for s in self.senders.values() for t in s.threads if t.is_alive()]
+        unfinished = stop_senders(self.senders, deadline)
         if unfinished:
             logger.warning("stopped with sends still in flight after %.0f s: %s", grace, ", ".join(unfinished))
-        if self.holds_lease:
-            store = self.services.open_store()
+        store = self.services.open_store()
+        try:
+            if not unfinished:  # else the registration lapses, and their rows become 'uncertain'
+                store.unregister_sender(self.owner)
+        except Exception:
+            logger.exception("could not remove the sender registration")
+        finally:
+            store.close()
+        if self.leadership is not None:
             try:
-                store.release_worker_lease(LEASE_NAME, self.owner)
-            except Exception:  # it lapses by itself
-                logger.exception("could not release the workers' lease")
-            finally:
-                store.close()
+                self.leadership.release()
+            except Exception:  # it lapses (or the lock goes with the connection)
+                logger.exception("could not release the leadership")
             self.holds_lease = False
         self.services.workers = None
-
-
-class NeedsPostgres(Exception):
-    """Extra inbound workers need PostgreSQL (SQLite has one writer: one process does the work)."""
 
 
 def run_inbox_workers(services: WorkerServices, stop: threading.Event, *, threads: int = 1) -> None:
@@ -287,7 +295,7 @@ def run_inbox_workers(services: WorkerServices, stop: threading.Event, *, thread
     processing transaction, a member's next event waits until the earlier one is done (a
     lane per member), and a killed worker's transaction rolls back, leaving its event
     pending for the others.  Replies are queued in the outbox, whose NOTIFY wakes the
-    senders of the lease holder."""
+    senders of the leader and of any `flask run-sender`."""
     store = services.open_store()
     try:
         listener = store.inbox_listener(lambda _payload: services.inbox_wakeup.set(), stop)

@@ -633,6 +633,19 @@ def m015_content_entries(db: Database) -> None:
     db.execute("INSERT INTO content_state (id, revision) VALUES (?, ?)", [1, 0])
 
 
+def m016_shared_senders(db: Database) -> None:
+    """Several sender processes (issue 17): each channel's send slots, shared by all of them, and
+    which sender process claimed a message in flight (its lease says whether it still lives)."""
+    db.execute(
+        """
+        CREATE TABLE send_slots (
+            channel TEXT PRIMARY KEY,        -- messenger | zalo | zalo_bot
+            next_slot REAL NOT NULL          -- epoch seconds of the next free slot (the database's clock)
+        )"""
+    )
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")  # host:pid:random of the sender process
+
+
 _THREAD_LOCK = threading.Lock()
 
 

@@ -165,8 +165,11 @@ class QueueStore:
                 self._value("SELECT pg_notify(?, ?)", [OUTBOX_CHANNEL, channel])
         return ids
 
-    def claim_outbound(self, channel: str, *, now: float, broadcasts: bool = True) -> dict[str, Any] | None:
-        """Take the next due message of ``channel`` and mark it 'sending'.
+    def claim_outbound(
+        self, channel: str, *, now: float, broadcasts: bool = True, owner: str | None = None
+    ) -> dict[str, Any] | None:
+        """Take the next due message of ``channel`` and mark it 'sending' (by ``owner``, the
+        sender process, whose lease tells the others it is still in flight).
 
         A recipient's messages leave in order: a message is not due while an earlier
         one to the same recipient is still pending or in flight.  ``broadcasts=False``
@@ -193,9 +196,9 @@ class QueueStore:
             if row is None:
                 return None
             self._write(
-                "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1"
+                "UPDATE outbox SET status = 'sending', claimed_at = ?, claimed_by = ?, attempts = attempts + 1"
                 " WHERE id = ? AND status = 'pending'",
-                [now, row["id"]],
+                [now, owner, row["id"]],
             )
         row["attempts"] += 1
         row["status"] = "sending"

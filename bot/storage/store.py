@@ -27,6 +27,7 @@ from bot.storage import migrations
 from bot.storage.broadcasts import BroadcastStore
 from bot.storage.console import ConsoleStore, unit_condition
 from bot.storage.content import ContentStore
+from bot.storage.coordination import CoordinationStore
 from bot.storage.delivery import DeliveryStore
 from bot.storage.dialect import (
     INBOX_CHANNEL,
@@ -97,6 +98,7 @@ def connect(path: str) -> Database:
 class Store(
     QueueStore, DeliveryStore, TokenStore, BroadcastStore, ParticipationStore, StaffStore, ConsoleStore,
     HandoffStore, PrivacyStore, PostStore, ReviewStore, RateStore, MemberActivityStore, ContentStore,
+    CoordinationStore,
 ):
     """Domain operations over one database connection."""
 
