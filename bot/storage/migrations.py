@@ -633,6 +633,7 @@ def m015_content_entries(db: Database) -> None:
     db.execute("INSERT INTO content_state (id, revision) VALUES (?, ?)", [1, 0])
 
 
+@migrations()
 def m016_shared_senders(db: Database) -> None:
     """Several sender processes (issue 17): each channel's send slots, shared by all of them, and
     which sender process claimed a message in flight (its lease says whether it still lives)."""
