@@ -175,9 +175,10 @@ class Chat:
         assert self.member["registered_at"], self.text
 
 
-def content_app(httpserver: Any, db_path: str, content_dir: Path, **extra: Any) -> Any:
-    """An app on the fake platform with ``content_dir`` as CONTENT_DIR."""
+def content_app(httpserver: Any, db_path: str, clock: Any, content_dir: Path, **extra: Any) -> Any:
+    """An app on the fake platform with ``content_dir`` as CONTENT_DIR, on the test's pinned ``clock``
+    (never the wall clock: expiry tests build their times from the same clock)."""
     from app import create_app
     from tests.conftest import platform_config
 
-    return create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content_dir), **extra))
+    return create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content_dir), **extra), clock=clock)

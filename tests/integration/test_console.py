@@ -25,11 +25,11 @@ def content_dir(tmp_path):
 
 
 @pytest.fixture
-def app(httpserver, db_path, content_dir):
+def app(httpserver, db_path, content_dir, clock):
     from app import create_app
     from bot.storage.store import Store
 
-    application = create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content_dir)))
+    application = create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content_dir)), clock=clock)
     store = Store.open(db_path)
     create_account(store, "bientap", PASSWORD, "editor", None, now=time.time())
     create_account(store, "guitin", PASSWORD, "broadcaster", "CT.NK", now=time.time())

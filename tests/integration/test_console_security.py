@@ -43,10 +43,10 @@ def content_dir(tmp_path):
 
 
 @pytest.fixture
-def app(httpserver, db_path, content_dir):
+def app(httpserver, db_path, content_dir, clock):
     from app import create_app
 
-    application = create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content_dir), LOGIN_MAX_FAILURES="3"))
+    application = create_app(platform_config(httpserver.url_for("/"), db_path, CONTENT_DIR=str(content_dir), LOGIN_MAX_FAILURES="3"), clock=clock)
     from bot.storage.store import Store
 
     store = Store.open(db_path)

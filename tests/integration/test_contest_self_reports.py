@@ -49,12 +49,12 @@ def test_the_result_a_member_typed_shows_in_the_staff_list(app, client, store): 
     assert "Đạt giải khuyến khích tuần 3" in page
 
 
-def test_report_sheets_have_unique_headers_numeric_durations_and_no_internal_codes(httpserver, db_path, tmp_path):
+def test_report_sheets_have_unique_headers_numeric_durations_and_no_internal_codes(httpserver, db_path, tmp_path, clock):
     from bot.reports.unit_report import report_tables
     from tests.integration.test_reports import MEMBERS, report_for
     from tests.participation_support import content_app, make_content
 
-    app = content_app(httpserver, db_path, make_content(tmp_path / "content"), COMMEND_UNIT_MIN_MEMBERS="1")
+    app = content_app(httpserver, db_path, clock, make_content(tmp_path / "content"), COMMEND_UNIT_MIN_MEMBERS="1")
     from bot.storage.store import Store
 
     store = Store.open(db_path)

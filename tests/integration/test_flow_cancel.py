@@ -12,8 +12,8 @@ CANCEL = ["hủy", "Hủy", "huy", "thôi", "dừng lại", "Dừng lại!"]
 
 
 @pytest.fixture
-def app(httpserver, db_path, tmp_path):
-    return content_app(httpserver, db_path, make_content(tmp_path / "content"))
+def app(httpserver, db_path, tmp_path, clock):
+    return content_app(httpserver, db_path, clock, make_content(tmp_path / "content"))
 
 
 def start_registration(chat: Chat) -> None:

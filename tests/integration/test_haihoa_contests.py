@@ -15,8 +15,8 @@ STYLES = ["simulator", "messenger", "zalo", "zalo_bot", "console"]
 
 
 @pytest.fixture
-def app(httpserver, db_path, tmp_path):
-    return content_app(httpserver, db_path, make_content(tmp_path / "content"))
+def app(httpserver, db_path, tmp_path, clock):
+    return content_app(httpserver, db_path, clock, make_content(tmp_path / "content"))
 
 
 def haihoa_handler(app):

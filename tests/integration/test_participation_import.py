@@ -34,8 +34,8 @@ MESSY = HEADER + (
 
 
 @pytest.fixture
-def app(httpserver, db_path, tmp_path):
-    return content_app(httpserver, db_path, make_content(tmp_path / "content"))
+def app(httpserver, db_path, tmp_path, clock):
+    return content_app(httpserver, db_path, clock, make_content(tmp_path / "content"))
 
 
 def run_import(app, store, text: str, **kwargs):

@@ -15,8 +15,8 @@ from tests.participation_support import Chat, content_app, make_content
 
 
 @pytest.fixture
-def app(httpserver, db_path, tmp_path):
-    return content_app(httpserver, db_path, make_content(tmp_path / "content"),
+def app(httpserver, db_path, tmp_path, clock):
+    return content_app(httpserver, db_path, clock, make_content(tmp_path / "content"),
                        ORG_NAME="Hội LHPN phường Phú Lợi", ORG_PHONES="0292 3821 234", DATA_RETENTION_MONTHS="18")
 
 

@@ -18,8 +18,8 @@ def content(tmp_path):
 
 
 @pytest.fixture
-def app(httpserver, db_path, content):
-    return content_app(httpserver, db_path, content)
+def app(httpserver, db_path, content, clock):
+    return content_app(httpserver, db_path, clock, content)
 
 
 def start_open_quiz(chat: Chat) -> None:
@@ -96,10 +96,10 @@ def test_an_old_tap_does_not_answer_the_current_question(app, store):
     assert len(store.answers_of(attempts(store, chat.member["id"])[0]["id"])) == 1
 
 
-def test_quiz_survives_a_restart_mid_quiz(httpserver, db_path, content):
+def test_quiz_survives_a_restart_mid_quiz(httpserver, db_path, content, clock):
     from bot.storage.store import Store
 
-    first = content_app(httpserver, db_path, content)
+    first = content_app(httpserver, db_path, clock, content)
     store = Store.open(db_path)
     chat = Chat(first, store, channel="zalo_bot")
     start_open_quiz(chat)
@@ -108,7 +108,7 @@ def test_quiz_survives_a_restart_mid_quiz(httpserver, db_path, content):
     assert "Câu 2/3" in before
     store.close()
     # the process dies; a new app and a new connection on the same database
-    second = content_app(httpserver, db_path, content)
+    second = content_app(httpserver, db_path, clock, content)
     store = Store.open(db_path)
     chat.app, chat.store = second, store
     chat.send("2")  # the choices offered before the restart still resolve
@@ -118,13 +118,13 @@ def test_quiz_survives_a_restart_mid_quiz(httpserver, db_path, content):
     store.close()
 
 
-def test_shuffle_is_fixed_per_attempt_and_survives_a_restart(httpserver, db_path, tmp_path):
+def test_shuffle_is_fixed_per_attempt_and_survives_a_restart(httpserver, db_path, tmp_path, clock):
     from bot.storage.store import Store
 
     shuffled = QUIZZES["test-open.yaml"].replace("shuffle_questions: false", "shuffle_questions: true").replace(
         "shuffle_choices: false", "shuffle_choices: true")
     content = make_content(tmp_path / "content", {"test-open.yaml": shuffled})
-    app = content_app(httpserver, db_path, content)
+    app = content_app(httpserver, db_path, clock, content)
     store = Store.open(db_path)
     chat = Chat(app, store)
     start_open_quiz(chat)
@@ -132,7 +132,7 @@ def test_shuffle_is_fixed_per_attempt_and_survives_a_restart(httpserver, db_path
     quiz = parse_quizzes(content)[0]["test-open"]
     assert quiz.plan(attempt["seed"]) == store.get_attempt(attempt["id"])["plan"]  # deterministic from the seed
     shown = [c.payload for c in chat.last.choices]
-    again = content_app(httpserver, db_path, content)
+    again = content_app(httpserver, db_path, clock, content)
     chat.app = again
     chat.send("tiếp tục")  # not an answer: the same question in the same order
     assert [c.payload for c in chat.last.choices] == shown

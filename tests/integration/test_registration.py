@@ -11,8 +11,8 @@ from tests.participation_support import Chat, content_app, make_content
 
 
 @pytest.fixture
-def app(httpserver, db_path, tmp_path):
-    return content_app(httpserver, db_path, make_content(tmp_path / "content"))
+def app(httpserver, db_path, tmp_path, clock):
+    return content_app(httpserver, db_path, clock, make_content(tmp_path / "content"))
 
 
 # the three channel styles: quick replies (simulator/Messenger), buttons (Zalo OA), numbered text (Zalo Bot, console)
@@ -207,17 +207,17 @@ def test_registration_is_refused_in_a_group(app, store):
     assert "nhắn riêng" in chat.text
 
 
-def test_registration_survives_a_restart(httpserver, db_path, tmp_path):
+def test_registration_survives_a_restart(httpserver, db_path, tmp_path, clock):
     from bot.storage.store import Store
 
     content = make_content(tmp_path / "content")
-    first = content_app(httpserver, db_path, content)
+    first = content_app(httpserver, db_path, clock, content)
     store = Store.open(db_path)
     chat = Chat(first, store)
     chat.send("ĐĂNG KÝ")
     chat.tap("Đồng ý")
     chat.send("Phạm Thị Thu")
-    second = content_app(httpserver, db_path, content)  # a new process on the same database
+    second = content_app(httpserver, db_path, clock, content)  # a new process on the same database
     chat.app = second
     chat.send("lai hoa")
     assert any(c.payload == "REG_UNIT:CT.LAIHOA" for c in chat.last.choices)

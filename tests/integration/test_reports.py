@@ -25,8 +25,8 @@ MEMBERS = [
 
 
 @pytest.fixture
-def app(httpserver, db_path, tmp_path):
-    return content_app(httpserver, db_path, make_content(tmp_path / "content"), COMMEND_UNIT_MIN_MEMBERS="1")
+def app(httpserver, db_path, tmp_path, clock):
+    return content_app(httpserver, db_path, clock, make_content(tmp_path / "content"), COMMEND_UNIT_MIN_MEMBERS="1")
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ DAY = 86400.0
 
 
 @pytest.fixture
-def app(httpserver, db_path, tmp_path):
-    return content_app(httpserver, db_path, make_content(tmp_path / "content"))
+def app(httpserver, db_path, tmp_path, clock):
+    return content_app(httpserver, db_path, clock, make_content(tmp_path / "content"))
 
 
 @contextlib.contextmanager
