@@ -8,11 +8,15 @@ MEMBERS Messenger members tap "start" (first contact) and then answer ROUNDS que
 each; the answer rounds are measured.  Printed per answer event, per stage:
 statements (every ``execute`` the Store issues), transactions (BEGIN…COMMIT blocks,
 and statements run outside one, which commit on their own), CPU ms of this process
-and (PostgreSQL) of the server's processes, wall ms, and events/s.
+and (PostgreSQL) of the server's processes, wall ms, and events/s.  ``--http`` adds what
+the HTTP layers cost: each webhook is a signed post through Flask (its test client: the
+whole request, no socket) and each send a real HTTP call to a fake platform (another
+process, whose CPU is not counted).
 
     .venv/bin/python bench/event_cost.py                             # SQLite + a throwaway PostgreSQL cluster
     .venv/bin/python bench/event_cost.py --database-url postgresql://user@host/postgres
-    .venv/bin/python bench/event_cost.py --engines sqlite --members 500 --profile
+    .venv/bin/python bench/event_cost.py --http                      # with Flask and the HTTP sends
+    .venv/bin/python bench/event_cost.py --engines sqlite --members 500 --profile send
 ``--database-url``: a server whose user may create databases (a fresh one is made and dropped);
 without it a throwaway cluster is started with Debian's PostgreSQL binaries (tests/pgcluster.py).
 The server's CPU is that of every process of its cluster (backend, WAL writer…): on a shared
@@ -23,11 +27,14 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
+import hmac
 import io
 import itertools
 import json
 import os
 import pstats
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,35 +46,38 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import BenchDatabase, add_database_option
+from bench.common import BenchDatabase, add_database_option, free_port, stop_all, wait_up
 
 QUIZ_ID = "bien-dao-vung-bien"  # the shipped open quiz (10 questions)
+SECRET = "bench-secret"
 STAGES = ("ingest", "process", "send")
 
 
 class StatementCounter:
-    """Counts the statements a Store runs (wraps its connection's ``execute``), per stage."""
+    """Counts the statements every Store of the engine runs (wraps its connection class's
+    ``execute`` for the whole process: the webhook's own connection included), per stage."""
 
     def __init__(self, store: Any):
         self.counts: Counter = Counter()
         self.stage = "other"
-        db = store.db
-        original = db.execute
-        open_tx = [False]  # the Store opens and ends every transaction with these statements
+        cls = type(store.db)
+        original = cls.execute
+        open_tx: dict[int, bool] = {}  # the Store opens and ends every transaction with these statements
 
-        def execute(sql: str, params: Any = ()) -> Any:
+        def execute(db: Any, sql: str, params: Any = ()) -> Any:
             word = sql.lstrip()[:8].split(None, 1)[0].upper()
             self.counts[(self.stage, "statements")] += 1
             if word == "BEGIN":
-                open_tx[0] = True
+                open_tx[id(db)] = True
                 self.counts[(self.stage, "transactions")] += 1
             elif word in ("COMMIT", "ROLLBACK"):
-                open_tx[0] = False
-            elif not open_tx[0]:
+                open_tx[id(db)] = False
+            elif not open_tx.get(id(db)):
                 self.counts[(self.stage, "transactions")] += 1  # autocommit: a transaction of its own
-            return original(sql, params)
+            return original(db, sql, params)
 
-        db.execute = execute
+        cls.execute = execute
+        self.restore = lambda: setattr(cls, "execute", original)
 
 
 def server_cpu(store: Any) -> float:
@@ -105,23 +115,27 @@ def body_for(psid: str, n: int, *, text: str = "", payload: str | None = None) -
 
 
 class Pipeline:
-    """The app's services on one database, with one Store connection and a stubbed platform."""
+    """The app on one database, driven in this process.  Without ``platform``: the webhook's
+    work without Flask (parse, screen, ingest) and a stubbed platform call.  With it (--http):
+    signed posts through Flask's test client (the whole request, no socket) and real sends
+    over HTTP to the fake platform at that URL (another process)."""
 
-    def __init__(self, env: dict[str, str]):
-        from bot.core.clock import SYSTEM_CLOCK
-        from bot.core.config import load_config
+    def __init__(self, env: dict[str, str], platform: str = ""):
+        from app import create_app
         from bot.core.models import SendResult
-        from bot.web.wiring import build_services
 
-        config = load_config({
-            **env, "CONTENT_DIR": str(ROOT / "content"), "QUIET_HOURS": "off", "QUIZ_ATTEMPT_EXPIRY_MINUTES": "0",
-            "MESSENGER_APP_SECRET": "bench", "MESSENGER_VERIFY_TOKEN": "v", "MESSENGER_PAGE_ACCESS_TOKEN": "t",
-            "MESSENGER_API_BASE": "http://127.0.0.1:9", "MESSENGER_RATE_PER_SECOND": "0",
+        self.app = create_app({
+            **env, "TESTING": True, "CONTENT_DIR": str(ROOT / "content"), "QUIET_HOURS": "off",
+            "QUIZ_ATTEMPT_EXPIRY_MINUTES": "0", "MESSENGER_APP_SECRET": SECRET, "MESSENGER_VERIFY_TOKEN": "v",
+            "MESSENGER_PAGE_ACCESS_TOKEN": "t", "MESSENGER_API_BASE": platform or "http://127.0.0.1:9",
+            "MESSENGER_RATE_PER_SECOND": "0",
         })
-        self.services = build_services(config, SYSTEM_CLOCK)
+        self.services = self.app.extensions["bot"]
         self.channel = self.services.channels["messenger"]
-        ids = itertools.count(1)
-        self.channel.send = lambda recipient, message, **kw: SendResult(f"m_{next(ids)}")  # the platform call, stubbed
+        self.client = self.app.test_client() if platform else None
+        if not platform:
+            ids = itertools.count(1)
+            self.channel.send = lambda recipient, message, **kw: SendResult(f"m_{next(ids)}")  # the platform call, stubbed
         self.store = self.services.open_store()
         self.counter = StatementCounter(self.store)
 
@@ -129,6 +143,13 @@ class Pipeline:
         from bot.channels.base import screen_events
         from bot.pipeline.inbox import ingest
 
+        if self.client is not None:
+            for body in bodies:
+                signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+                resp = self.client.post("/webhooks/messenger", data=body, headers={"X-Hub-Signature-256": signature})
+                if resp.status_code != 200:
+                    raise SystemExit(f"webhook answered {resp.status_code}")
+            return
         clock, config = self.services.clock, self.services.config
         for body in bodies:
             ingest(self.store, screen_events(self.channel.parse(body), now=clock.now()), now=clock.now(), config=config)
@@ -147,14 +168,23 @@ class Pipeline:
         return drain(self.store, self.channel, self.services.config, clock=self.services.clock, limit=10**9)
 
     def close(self) -> None:
+        self.counter.restore()
         self.store.close()
 
 
 def run_engine(engine: str, server_url: str, args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-event-cost-"))
     database = BenchDatabase(tmp, server_url)
+    procs: list[subprocess.Popen] = []
     try:
-        pipeline = Pipeline(database.env())
+        platform = ""
+        if args.http:  # the fake platform of bench/quiz_load.py, in a process of its own
+            port = free_port()
+            procs.append(subprocess.Popen([sys.executable, str(ROOT / "bench" / "quiz_load.py"), "--fake-platform",
+                                           str(port), str(tmp / "platform.log")]))
+            platform = f"http://127.0.0.1:{port}"
+            wait_up(platform, procs[-1])
+        pipeline = Pipeline(database.env(), platform)
         members = [f"bench-{i}" for i in range(args.members)]
         pipeline.ingest([body_for(m, 0, text="1. Tìm hiểu biển, đảo", payload=f"QUIZ_START:{QUIZ_ID}") for m in members])
         pipeline.process(len(members))
@@ -170,7 +200,7 @@ def run_engine(engine: str, server_url: str, args: argparse.Namespace) -> dict[s
             for stage in STAGES:
                 pipeline.counter.stage = stage
                 s0, c0, w0 = server_cpu(pipeline.store), time.process_time(), time.perf_counter()
-                if profile is not None and stage == "process":
+                if profile is not None and stage == args.profile:
                     profile.enable()
                 if stage == "ingest":
                     pipeline.ingest(bodies)
@@ -201,6 +231,7 @@ def run_engine(engine: str, server_url: str, args: argparse.Namespace) -> dict[s
         pipeline.close()
         return result
     finally:
+        stop_all(procs)
         database.drop()
 
 
@@ -227,7 +258,7 @@ def report(results: list[dict[str, Any]]) -> None:
     print("(" + "; ".join(f"{r['engine']}: {r['events']} answers, {r['messages']} messages sent" for r in results) + ")")
     for r in results:
         if "profile" in r:
-            print(f"\n--- {r['engine']}: cProfile of the process stage (by own time) ---\n{r['profile']}")
+            print(f"\n--- {r['engine']}: cProfile of one stage (by own time) ---\n{r['profile']}")
 
 
 def main() -> None:
@@ -235,12 +266,15 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3, help="answers per member (measured)")
     parser.add_argument("--engines", default="sqlite,postgresql")
-    parser.add_argument("--profile", action="store_true", help="cProfile the process stage")
+    parser.add_argument("--http", action="store_true",
+                        help="webhooks through Flask (test client) and sends over HTTP to a fake platform process")
+    parser.add_argument("--profile", nargs="?", const="process", choices=STAGES, help="cProfile one stage (default: process)")
     parser.add_argument("--profile-lines", type=int, default=30)
     add_database_option(parser)
     args = parser.parse_args()
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    print(f"machine: {os.cpu_count()} cores; {args.members} members × {args.rounds} quiz answers, in-process, no HTTP")
+    how = "webhooks through Flask, sends over HTTP" if args.http else "no HTTP (parse + ingest; platform call stubbed)"
+    print(f"machine: {os.cpu_count()} cores; {args.members} members × {args.rounds} quiz answers, in-process; {how}")
     results = []
     with ExitStack() as stack:
         for engine in engines:

@@ -53,6 +53,8 @@ MARK = re.compile(r"Câu (\d+)/\d+:|(Điểm: )")
 
 # -- the fake platform (a separate process) -----------------------------------------------
 class FakePlatform(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keeps connections open, as the Graph API does (HTTP/1.0: a TCP connect per send)
+    disable_nagle_algorithm = True  # headers and body leave at once (else a 40 ms delayed-ACK stall per send)
     log = None
     lock = threading.Lock()
 
