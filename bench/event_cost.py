@@ -46,7 +46,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import BenchDatabase, add_database_option, free_port, stop_all, wait_up
+from bench.common import (
+    BenchDatabase,
+    add_database_option,
+    cluster_cpu,
+    free_port,
+    stop_all,
+    wait_up,
+)
 
 QUIZ_ID = "bien-dao-vung-bien"  # the shipped open quiz (10 questions)
 SECRET = "bench-secret"
@@ -82,27 +89,7 @@ class StatementCounter:
 
 def server_cpu(store: Any) -> float:
     """CPU seconds used so far by every process of the PostgreSQL cluster behind ``store`` (0 for SQLite)."""
-    if not store.postgres:
-        return 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def stat(pid: int) -> list[str]:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()
-
-    backend = store.db.conn.info.backend_pid
-    postmaster = int(stat(backend)[1])
-    total = 0
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            fields = stat(int(name))
-        except OSError:
-            continue
-        if int(fields[1]) == postmaster or int(name) == postmaster:
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / tick
+    return cluster_cpu(store.db.conn.info.backend_pid) if store.postgres else 0.0
 
 
 def body_for(psid: str, n: int, *, text: str = "", payload: str | None = None) -> bytes:
