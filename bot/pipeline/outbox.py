@@ -29,6 +29,10 @@ YIELD_SECONDS = 0.01
 # until the token works again (a refreshed Zalo token clears the alert at once).
 AUTH_PROBE_SECONDS = 60.0
 
+# A sender reads its channel's token alert at most this often (every send read it: a
+# database round trip per message); an alert its own send raises is seen at once.
+ALERT_CHECK_SECONDS = 1.0
+
 # Policy hook for broadcast rows: returns a skip reason, or None to send.
 Policy = Callable[[Store, dict[str, Any], float], "str | None"]
 
@@ -193,6 +197,7 @@ class ChannelSender:
         self.ingest_busy = ingest_busy or (lambda: False)
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
+        self._alert: tuple[float | None, float] | None = None  # (the alert's time or None, when read)
 
     def start(self) -> None:
         for i in range(self.threads_count):
@@ -227,7 +232,7 @@ class ChannelSender:
         if self.stopping.is_set():  # shutting down: take no new work
             return False
         now = self.clock.now()
-        alert_at = store.channel_auth_alert(self.channel.name)
+        alert_at = self._auth_alert(store)
         if auth_paused(alert_at, now):
             self.bucket.refund()
             return False
@@ -236,11 +241,23 @@ class ChannelSender:
             self.bucket.refund()
             return False
         status = deliver_one(store, self.channel, row, config=self.config, policy=self.policy, clock=self.clock)
+        if status == "held":  # the token was refused: this send raised the alert
+            self._alert = None
         if alert_at is not None and status == "sent":
             clear_auth_alert(store, self.channel.name, self.clock.now())
+            self._alert = None
         if self.ingest_busy():
             time.sleep(YIELD_SECONDS)  # acknowledgements first during a burst of webhooks
         return True
+
+    def _auth_alert(self, store: Store) -> float | None:
+        """The channel's open token alert (see :func:`auth_paused`), read at most every ALERT_CHECK_SECONDS."""
+        cached, mono = self._alert, time.monotonic()
+        if cached is not None and mono - cached[1] < ALERT_CHECK_SECONDS:
+            return cached[0]
+        alert_at = store.channel_auth_alert(self.channel.name)
+        self._alert = (alert_at, mono)
+        return alert_at
 
     def _idle(self, store: Store) -> None:
         due = store.next_due_at(self.channel.name)
