@@ -48,7 +48,40 @@ def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     if not values:
         return float("nan")
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def _stat(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()  # the fields after the command name
+
+
+def process_cpu(pids: list[int]) -> float:
+    """CPU seconds (user + system) used so far by these processes (Linux /proc); gone ones count 0."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = _stat(pid)
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cluster_cpu(backend_pid: int) -> float:
+    """CPU seconds used so far by the PostgreSQL cluster that runs backend ``backend_pid``: its
+    postmaster and every process it started (backends, WAL writer, checkpointer…).  Backends
+    that have exited no longer count; a shared server's other sessions do."""
+    postmaster = int(_stat(backend_pid)[1])
+    pids = [postmaster]
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if int(_stat(int(name))[1]) == postmaster:
+                    pids.append(int(name))
+            except OSError:
+                continue
+    return process_cpu(pids)
 
 
 def add_database_option(parser: Any) -> None:
@@ -91,6 +124,15 @@ class BenchDatabase:
             return store._value(sql)
         finally:
             store.close()
+
+    def server_cpu(self) -> float:
+        """CPU seconds used so far by the PostgreSQL cluster (0 for SQLite: it runs in the app)."""
+        if not self.server_url:
+            return 0.0
+        import psycopg
+
+        with psycopg.connect(self.target, autocommit=True) as conn:
+            return cluster_cpu(conn.info.backend_pid)
 
     def drop(self) -> None:
         if self.server_url:

@@ -37,14 +37,24 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import BenchDatabase, add_database_option, free_port, pct, stop_all, wait_up  # noqa: E402
+from bench.common import (
+    BenchDatabase,
+    add_database_option,
+    free_port,
+    pct,
+    process_cpu,
+    stop_all,
+    wait_up,
+)
 
 SECRET = "bench-secret"
 QUIZ_ID = "bien-dao-vung-bien"  # the shipped open quiz (10 questions)
@@ -53,10 +63,12 @@ MARK = re.compile(r"Câu (\d+)/\d+:|(Điểm: )")
 
 # -- the fake platform (a separate process) -----------------------------------------------
 class FakePlatform(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keeps connections open, as the Graph API does (HTTP/1.0: a TCP connect per send)
+    disable_nagle_algorithm = True  # headers and body leave at once (else a 40 ms delayed-ACK stall per send)
     log = None
     lock = threading.Lock()
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         now = time.time()
         body = json.loads(raw or b"{}")
@@ -78,10 +90,11 @@ class FakePlatform(BaseHTTPRequestHandler):
 
 
 def serve_fake_platform(port: int, log_path: str) -> None:
-    FakePlatform.log = open(log_path, "a", encoding="utf-8")
-    server = ThreadingHTTPServer(("127.0.0.1", port), FakePlatform)
-    server.daemon_threads = True
-    server.serve_forever()
+    with open(log_path, "a", encoding="utf-8") as log:
+        FakePlatform.log = log
+        server = ThreadingHTTPServer(("127.0.0.1", port), FakePlatform)
+        server.daemon_threads = True
+        server.serve_forever()
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -167,74 +180,91 @@ def quiz_load(args: argparse.Namespace) -> None:
     members = [f"bench-{i}" for i in range(args.members)]
     started = time.time()
     deadline = started + args.max_seconds
-    try:
-        procs.append(subprocess.Popen([sys.executable, __file__, "--fake-platform", str(fake_port), str(log_path)]))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSENGER_", "ZALO_"))}
-        env.update({
-            "HOST": "127.0.0.1", "PORT": str(app_port), "WEB_THREADS": str(args.threads), **database.env(),
-            "CONTENT_DIR": str(ROOT / "content"), "LOG_LEVEL": "warning", "QUIET_HOURS": "off",
-            "MESSENGER_APP_SECRET": SECRET, "MESSENGER_VERIFY_TOKEN": "v", "MESSENGER_PAGE_ACCESS_TOKEN": "t",
-            "MESSENGER_API_BASE": f"http://127.0.0.1:{fake_port}", "MESSENGER_RATE_PER_SECOND": "0",
-            "QUIZ_ATTEMPT_EXPIRY_MINUTES": "0", "NO_PROXY": "127.0.0.1",
-        })
-        app_log = open(tmp / "app.log", "w", encoding="utf-8")  # waitress warns about its queue under a burst
-        procs.append(subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, cwd=tmp, stderr=app_log))
-        wait_up(f"http://127.0.0.1:{app_port}/healthz", procs[-1])
-        for _ in range(args.workers - 1):
-            procs.append(subprocess.Popen([sys.executable, "-m", "flask", "--app", str(ROOT / "app.py"), "run-inbox-worker"],
-                                          env=env, cwd=tmp, stderr=app_log))
-        url = f"http://127.0.0.1:{app_port}/webhooks/messenger"
-        log = PlatformLog(log_path)
-        print(f"machine: {os.cpu_count()} cores; database {database.engine}, inbox worker processes {args.workers}; "
-              f"{args.members} members, webhook concurrency {args.concurrency}, "
-              f"waitress threads {args.threads}; time box {args.max_seconds:.0f} s")
+    # waitress warns about its queue under a burst: to a file, not the screen
+    with open(tmp / "app.log", "w", encoding="utf-8") as app_log:
+        try:
+            run_quiz(args, database, tmp, members, procs, app_log, (fake_port, app_port), deadline)
+        finally:
+            stop_all(procs)
+            database.drop()
 
-        # every member taps "start" at once and gets question 1 (their first contact: a greeting too)
+
+def run_quiz(args: argparse.Namespace, database: BenchDatabase, tmp: Path, members: list[str],
+             procs: list[subprocess.Popen], app_log: Any, ports: tuple[int, int], deadline: float) -> None:
+    fake_port, app_port = ports
+    log_path = tmp / "platform.log"
+    procs.append(subprocess.Popen([sys.executable, __file__, "--fake-platform", str(fake_port), str(log_path)]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSENGER_", "ZALO_"))}
+    env.update({
+        "HOST": "127.0.0.1", "PORT": str(app_port), "WEB_THREADS": str(args.threads), **database.env(),
+        "CONTENT_DIR": str(ROOT / "content"), "LOG_LEVEL": "warning", "QUIET_HOURS": "off",
+        "MESSENGER_APP_SECRET": SECRET, "MESSENGER_VERIFY_TOKEN": "v", "MESSENGER_PAGE_ACCESS_TOKEN": "t",
+        "MESSENGER_API_BASE": f"http://127.0.0.1:{fake_port}", "MESSENGER_RATE_PER_SECOND": "0",
+        "QUIZ_ATTEMPT_EXPIRY_MINUTES": "0", "NO_PROXY": "127.0.0.1",
+    })
+    procs.append(subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, cwd=tmp, stderr=app_log))
+    wait_up(f"http://127.0.0.1:{app_port}/healthz", procs[-1])
+    for _ in range(args.workers - 1):
+        procs.append(subprocess.Popen([sys.executable, "-m", "flask", "--app", str(ROOT / "app.py"), "run-inbox-worker"],
+                                      env=env, cwd=tmp, stderr=app_log))
+    url = f"http://127.0.0.1:{app_port}/webhooks/messenger"
+    log = PlatformLog(log_path)
+    print(f"machine: {os.cpu_count()} cores; database {database.engine}, inbox worker processes {args.workers}; "
+          f"{args.members} members, webhook concurrency {args.concurrency}, "
+          f"waitress threads {args.threads}; time box {args.max_seconds:.0f} s")
+
+    # every member taps "start" at once and gets question 1 (their first contact: a greeting too)
+    t0 = time.time()
+    sent = post_all(url, [(m, body_for(m, 0, text="1. Tìm hiểu biển, đảo", payload=f"QUIZ_START:{QUIZ_ID}")) for m in members], args.concurrency)
+    ok = wait_for(log, "Q1", members, deadline)
+    start_lat = [log.first[(m, "Q1")] - sent[m] for m in members if (m, "Q1") in log.first]
+    print(f"start    : {len(start_lat)}/{len(members)} got question 1 in {time.time() - t0:6.1f} s; "
+          f"start->Q1 p50 {pct(start_lat, 50):6.2f} s, p99 {pct(start_lat, 99):6.2f} s")
+    if not ok:
+        print("time box reached before every member had question 1")
+        return
+
+    app_pids = [p.pid for p in procs[1:]]  # the app and the extra inbox workers (not the fake platform)
+    cpu_at: Callable[[], tuple[float, float]] = lambda: (process_cpu(app_pids), database.server_cpu())
+    cpu_start = cpu_at()
+    rates, latencies, round_times = [], [], []
+    for k in range(1, 11):
+        mark = f"Q{k + 1}" if k < 10 else "DONE"
         t0 = time.time()
-        sent = post_all(url, [(m, body_for(m, 0, text="1. Tìm hiểu biển, đảo", payload=f"QUIZ_START:{QUIZ_ID}")) for m in members], args.concurrency)
-        ok = wait_for(log, "Q1", members, deadline)
-        start_lat = [log.first[(m, "Q1")] - sent[m] for m in members if (m, "Q1") in log.first]
-        print(f"start    : {len(start_lat)}/{len(members)} got question 1 in {time.time() - t0:6.1f} s; "
-              f"start->Q1 p50 {pct(start_lat, 50):6.2f} s, p99 {pct(start_lat, 99):6.2f} s")
-        if not ok:
-            print("time box reached before every member had question 1")
-            return
-
-        rates, latencies, round_times = [], [], []
-        for k in range(1, 11):
-            mark = f"Q{k + 1}" if k < 10 else "DONE"
-            t0 = time.time()
-            sent = post_all(url, [(m, body_for(m, k, text="a")) for m in members], args.concurrency)
-            posted = time.time() - t0
-            done = wait_for(log, mark, members, deadline)
-            elapsed = time.time() - t0
-            got = [log.first[(m, mark)] - sent[m] for m in members if (m, mark) in log.first]
-            latencies += got
-            if not done:
-                print(f"answer {k:2}: time box reached with {len(got)}/{len(members)} answered "
-                      f"({len(got) / elapsed:6.0f} answers/s so far)")
-                if got:
-                    rates.append(len(got) / elapsed)
-                break
-            rates.append(len(members) / elapsed)
-            round_times.append(elapsed)
-            print(f"answer {k:2}: {len(members)} answers in {elapsed:6.1f} s (posting took {posted:5.1f} s) = "
-                  f"{len(members) / elapsed:6.0f} answers/s; answer->next question p50 {pct(got, 50):6.2f} s, "
-                  f"p99 {pct(got, 99):6.2f} s")
-        print("-" * 100)
-        if rates:
-            print(f"answers handled per second (each round: all members answer at once): mean {statistics.mean(rates):.0f}, "
-                  f"min {min(rates):.0f}, max {max(rates):.0f}")
-            print(f"time from posting an answer to the next question at the platform, over {len(latencies)} answers: "
-                  f"p50 {pct(latencies, 50):.2f} s, p99 {pct(latencies, 99):.2f} s, max {max(latencies):.2f} s")
-        if len(round_times) < 10 and rates:
-            per_round = args.members / statistics.mean(rates)
-            print(f"EXTRAPOLATED (not measured): 10 rounds of {args.members} answers would take about "
-                  f"{10 * per_round:.0f} s at the measured mean rate; a member answering in a round-wide burst waits "
-                  f"up to about {per_round:.0f} s for the next question (the burst drains at that rate).")
-    finally:
-        stop_all(procs)
-        database.drop()
+        sent = post_all(url, [(m, body_for(m, k, text="a")) for m in members], args.concurrency)
+        posted = time.time() - t0
+        done = wait_for(log, mark, members, deadline)
+        elapsed = time.time() - t0
+        got = [log.first[(m, mark)] - sent[m] for m in members if (m, mark) in log.first]
+        latencies += got
+        if not done:
+            print(f"answer {k:2}: time box reached with {len(got)}/{len(members)} answered "
+                  f"({len(got) / elapsed:6.0f} answers/s so far)")
+            if got:
+                rates.append(len(got) / elapsed)
+            break
+        rates.append(len(members) / elapsed)
+        round_times.append(elapsed)
+        print(f"answer {k:2}: {len(members)} answers in {elapsed:6.1f} s (posting took {posted:5.1f} s) = "
+              f"{len(members) / elapsed:6.0f} answers/s; answer->next question p50 {pct(got, 50):6.2f} s, "
+              f"p99 {pct(got, 99):6.2f} s")
+    cpu_end = cpu_at()
+    print("-" * 100)
+    if latencies:
+        app_ms, db_ms = (1000 * (b - a) / len(latencies) for a, b in zip(cpu_start, cpu_end))
+        print(f"CPU per answer (answer rounds): app processes {app_ms:.2f} ms"
+              + (f", PostgreSQL cluster {db_ms:.2f} ms" if database.server_url else "")
+              + " (webhook acknowledgement, processing and the send, all included)")
+    if rates:
+        print(f"answers handled per second (each round: all members answer at once): mean {statistics.mean(rates):.0f}, "
+              f"min {min(rates):.0f}, max {max(rates):.0f}")
+        print(f"time from posting an answer to the next question at the platform, over {len(latencies)} answers: "
+              f"p50 {pct(latencies, 50):.2f} s, p99 {pct(latencies, 99):.2f} s, max {max(latencies):.2f} s")
+    if len(round_times) < 10 and rates:
+        per_round = args.members / statistics.mean(rates)
+        print(f"EXTRAPOLATED (not measured): 10 rounds of {args.members} answers would take about "
+              f"{10 * per_round:.0f} s at the measured mean rate; a member answering in a round-wide burst waits "
+              f"up to about {per_round:.0f} s for the next question (the burst drains at that rate).")
 
 
 # -- part 2 -------------------------------------------------------------------------------

@@ -68,9 +68,20 @@ class SourceRules:
     forbidden_contains: tuple[str, ...] = ()
     suffixes: tuple[tuple[str, str], ...] = ()  # (".gov.vn", "T3")
     path: str = ""
+    # host -> tier, filled as hosts are looked up: the rules never change once loaded (a
+    # changed file gives new rules), and every quiz answer and cited answer asks again
+    _tiers: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def tier_of_host(self, host: str) -> str:
         """T1..T4, ``forbidden`` or ``unknown`` for a host."""
+        tier = self._tiers.get(host)
+        if tier is None:
+            tier = self._tier_of_host(host)
+            if len(self._tiers) < 10_000:  # hosts come from the content files: a few hundred
+                self._tiers[host] = tier
+        return tier
+
+    def _tier_of_host(self, host: str) -> str:
         host = clean_host(host)
         if not host:
             return UNKNOWN

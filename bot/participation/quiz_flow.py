@@ -45,7 +45,10 @@ def answer_seconds(ctx: Context, attempt: dict[str, Any]) -> float:
     """How long the member took: from when the question was actually sent (its outbox
     send time) to the platform's time of the answer, so queue delays on either side
     never count against the member."""
-    sent_at = ctx.store.question_sent_at(attempt["channel"], attempt.get("asked_event_key"))
+    if "question_sent_at" in attempt:  # read with the attempt (get_attempt(with_sent_at=True))
+        sent_at = attempt["question_sent_at"]
+    else:
+        sent_at = ctx.store.question_sent_at(attempt["channel"], attempt.get("asked_event_key"))
     if sent_at is None:  # not through the inbox (simulator tests, CLI) or not sent yet
         sent_at = attempt["asked_at"]
     timestamp = ctx.event.timestamp
@@ -234,7 +237,7 @@ class QuizHandler(Handler):
             tapped = (attempt_id, position, choice)
         else:
             attempt_id = (ctx.conversation.get("state") or {}).get("attempt_id")
-        attempt = ctx.store.get_attempt(attempt_id) if attempt_id else None
+        attempt = ctx.store.get_attempt(attempt_id, with_sent_at=True) if attempt_id else None
         if attempt is None or attempt["member_id"] != (ctx.member or {}).get("id"):
             ctx.set_flow(None)
             ctx.say(Reply("Không tìm thấy lượt thi này. Gõ THI để bắt đầu.", [MENU_CHOICE]))
@@ -266,12 +269,12 @@ class QuizHandler(Handler):
         elapsed = answer_seconds(ctx, attempt)
         timed_out = bool(question.time_limit) and elapsed > question.time_limit + TIME_GRACE_SECONDS
         correct = chosen == question.correct and not timed_out
-        if not ctx.store.record_answer(attempt["id"], position=position, question_id=question.id, choice=chosen,
-                                       correct=correct, at=ctx.now, elapsed=elapsed,
-                                       event_key=ctx.event.event_key):
+        moved = ctx.store.record_answer(attempt["id"], position=position, question_id=question.id, choice=chosen,
+                                        correct=correct, at=ctx.now, elapsed=elapsed, event_key=ctx.event.event_key)
+        if moved is None:
             return True  # a duplicate delivery of the same answer
         ctx.meta.update(quiz_answer=question.id, correct=correct)
-        return self._next(ctx, quiz, attempt, explain(ctx, question, chosen, self.get_bank, timed_out=timed_out))
+        return self._next(ctx, quiz, moved, explain(ctx, question, chosen, self.get_bank, timed_out=timed_out), fresh=True)
 
     def _still_open(self, ctx: Context, attempt: dict[str, Any], quiz: Quiz | None) -> bool:
         """False (after telling her) when the quiz has closed or the attempt has expired or ended."""
@@ -296,8 +299,10 @@ class QuizHandler(Handler):
             return False
         return True
 
-    def _next(self, ctx: Context, quiz: Quiz, attempt: dict[str, Any], feedback: str) -> bool:
-        attempt = ctx.store.get_attempt(attempt["id"]) or attempt
+    def _next(self, ctx: Context, quiz: Quiz, attempt: dict[str, Any], feedback: str, *, fresh: bool = False) -> bool:
+        """``fresh``: ``attempt`` was just returned by the store (no need to read it again)."""
+        if not fresh:
+            attempt = ctx.store.get_attempt(attempt["id"]) or attempt
         while attempt["position"] < attempt["total"] and quiz.question(attempt["plan"][attempt["position"]][0]) is None:
             # removed from the file during the attempt: it counts as not answered
             ctx.store.record_answer(attempt["id"], position=attempt["position"], question_id=attempt["plan"][attempt["position"]][0],

@@ -36,6 +36,10 @@ LATE_TRIES = 3
 # until the token works again (a refreshed Zalo token clears the alert at once).
 AUTH_PROBE_SECONDS = 60.0
 
+# A sender reads its channel's token alert at most this often (every send read it: a
+# database round trip per message); an alert its own send raises is seen at once.
+ALERT_CHECK_SECONDS = 1.0
+
 # Policy hook for broadcast rows: returns a skip reason, or None to send.
 Policy = Callable[[Store, dict[str, Any], float], "str | None"]
 
@@ -244,6 +248,7 @@ class ChannelSender:
         self.ingest_busy = ingest_busy or (lambda: False)
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
+        self._alert: tuple[float | None, float] | None = None  # (the alert's time or None, when read)
 
     def start(self) -> None:
         for i in range(self.threads_count):
@@ -274,7 +279,7 @@ class ChannelSender:
         """Wait for a rate slot, claim one due message and deliver it. False if none was due."""
         # the token check comes before the slot: between the slot and the send only the claim
         # runs, so sends reach the platform as evenly spaced as their slots
-        alert_at = store.channel_auth_alert(self.channel.name)
+        alert_at = self._auth_alert(store)
         if auth_paused(alert_at, self.clock.now()):
             return False
         row = None
@@ -298,11 +303,23 @@ class ChannelSender:
             # held up past its slot (a busy machine): sent now, it would crowd the next slots'
             # sends into the same second; take a fresh slot, this one stays unused
         status = deliver_one(store, self.channel, row, config=self.config, policy=self.policy, clock=self.clock)
+        if status == "held":  # the token was refused: this send raised the alert
+            self._alert = None
         if alert_at is not None and status == "sent":
             clear_auth_alert(store, self.channel.name, self.clock.now())
+            self._alert = None
         if self.ingest_busy():
             time.sleep(YIELD_SECONDS)  # acknowledgements first during a burst of webhooks
         return True
+
+    def _auth_alert(self, store: Store) -> float | None:
+        """The channel's open token alert (see :func:`auth_paused`), read at most every ALERT_CHECK_SECONDS."""
+        cached, mono = self._alert, time.monotonic()
+        if cached is not None and mono - cached[1] < ALERT_CHECK_SECONDS:
+            return cached[0]
+        alert_at = store.channel_auth_alert(self.channel.name)
+        self._alert = (alert_at, mono)
+        return alert_at
 
     def _idle(self, store: Store) -> None:
         due = store.next_due_at(self.channel.name)

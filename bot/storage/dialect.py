@@ -122,9 +122,15 @@ class PgCursor:
     """A finished statement's results, shaped like sqlite3's cursor."""
 
     def __init__(self, cursor: Any, returns_id: bool):
-        self.description = cursor.description
+        # the column names straight from the result: psycopg's ``description`` builds a Column
+        # object (with a type lookup) per column at every access, a measurable cost per statement
+        result = cursor.pgresult
+        fields = result.nfields if result is not None else 0
+        self.description: Any = (
+            tuple((result.fname(i).decode(), None, None, None, None, None, None) for i in range(fields)) if fields else None
+        )
         self.rowcount = cursor.rowcount
-        rows = cursor.fetchall() if cursor.description else []
+        rows = cursor.fetchall() if fields else []
         self.lastrowid = None
         if returns_id:
             self.lastrowid = rows[0][0] if rows else None

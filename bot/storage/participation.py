@@ -189,8 +189,14 @@ class ParticipationStore(ReportStore):
         )
         return int(cursor.lastrowid)
 
-    def get_attempt(self, attempt_id: int) -> dict[str, Any] | None:
-        row = self._row("SELECT * FROM quiz_attempts WHERE id = ?", [attempt_id])
+    def get_attempt(self, attempt_id: int, *, with_sent_at: bool = False) -> dict[str, Any] | None:
+        """The attempt (its plan parsed).  ``with_sent_at``: also ``question_sent_at``, what
+        :meth:`question_sent_at` tells for its current question, in the same statement."""
+        sent_at = (
+            ", (SELECT max(o.finished_at) FROM inbox i JOIN outbox o ON o.inbox_id = i.id"
+            " WHERE i.channel = a.channel AND i.event_key = a.asked_event_key AND o.status = 'sent') AS question_sent_at"
+        ) if with_sent_at else ""
+        row = self._row(f"SELECT a.*{sent_at} FROM quiz_attempts a WHERE a.id = ?", [attempt_id])
         if row is not None:
             row["plan"] = json.loads(row["plan"])
         return row
@@ -213,24 +219,27 @@ class ParticipationStore(ReportStore):
     def record_answer(
         self, attempt_id: int, *, position: int, question_id: str, choice: int | None, correct: bool, at: float, elapsed: float,
         event_key: str | None = None,
-    ) -> bool:
-        """Store an answer and move to the next question; False if this position was answered already.
+    ) -> dict[str, Any] | None:
+        """Store an answer and move to the next question: the attempt as it is now (as
+        :meth:`get_attempt` gives it), or None if this position was answered already.
 
         ``event_key``: the inbound event whose replies carry the next question.
         """
-        cursor = self._write(
-            "UPDATE quiz_attempts SET position = position + 1, score = score + ?, asked_at = ?, asked_event_key = ?"
-            " WHERE id = ? AND position = ? AND state = 'active'",
-            [int(correct), at, event_key, attempt_id, position],
-        )
-        if not cursor.rowcount:
-            return False
-        self._write(
-            "INSERT INTO quiz_answers (attempt_id, question_id, choice, correct, answered_at, elapsed)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (attempt_id, question_id) DO NOTHING",
-            [attempt_id, question_id, choice, int(correct), at, elapsed],
-        )
-        return True
+        with self.transaction():
+            attempt = self._row(
+                "UPDATE quiz_attempts SET position = position + 1, score = score + ?, asked_at = ?, asked_event_key = ?"
+                " WHERE id = ? AND position = ? AND state = 'active' RETURNING *",
+                [int(correct), at, event_key, attempt_id, position],
+            )
+            if attempt is None:
+                return None
+            self._write(
+                "INSERT INTO quiz_answers (attempt_id, question_id, choice, correct, answered_at, elapsed)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (attempt_id, question_id) DO NOTHING",
+                [attempt_id, question_id, choice, int(correct), at, elapsed],
+            )
+        attempt["plan"] = json.loads(attempt["plan"])
+        return attempt
 
     def question_sent_at(self, channel: str, event_key: str | None) -> float | None:
         """When the replies of inbound event ``event_key`` (a quiz question) reached the platform.

@@ -29,31 +29,44 @@ class QueueStore:
     def add_inbound(self, events: list[tuple[Event, dict[str, Any]]], *, at: float) -> list[int]:
         """Persist parsed events with their raw items; duplicates (same key) are ignored.
 
-        Returns the ids of the rows that were new.
+        Returns the ids of the rows that were new.  One event (a webhook's usual load) is
+        one statement in a transaction of its own; several share one transaction.
         """
+        if len(events) == 1:
+            new_id = self._insert_inbound(*events[0], at=at)
+            return [new_id] if new_id is not None else []
         new_ids: list[int] = []
         with self.transaction():
             for event, raw in events:
-                if self.postgres:
-                    # events of one member get ids in commit order: concurrent webhooks of the
-                    # same member queue here, so a lower id is never committed after a higher one
-                    self._value("SELECT pg_advisory_xact_lock(hashtext(?))", [f"{event.channel}:{event.user_id}"])
-                texts = [
-                    json.dumps(event.to_dict(), ensure_ascii=False, allow_nan=False),
-                    json.dumps(raw, ensure_ascii=False, allow_nan=False),
-                ]
-                if self.postgres:  # the inbox's user index reads the event as jsonb
-                    texts = [pg_json_text(t) for t in texts]
-                cursor = self._write(
-                    "INSERT INTO inbox (channel, event_key, received_at, event, raw) VALUES (?, ?, ?, ?, ?)"
-                    " ON CONFLICT (channel, event_key) DO NOTHING",
-                    [event.channel, event.event_key, at, *texts],
-                )
-                if cursor.rowcount:
-                    new_ids.append(int(cursor.lastrowid))
-            if new_ids and self.postgres:  # wakes the inbox workers of every process, at commit
-                self._value("SELECT pg_notify(?, '')", [INBOX_CHANNEL])
+                new_id = self._insert_inbound(event, raw, at=at)
+                if new_id is not None:
+                    new_ids.append(new_id)
         return new_ids
+
+    def _insert_inbound(self, event: Event, raw: dict[str, Any], *, at: float) -> int | None:
+        texts = [
+            json.dumps(event.to_dict(), ensure_ascii=False, allow_nan=False),
+            json.dumps(raw, ensure_ascii=False, allow_nan=False),
+        ]
+        if not self.postgres:
+            cursor = self._write(
+                "INSERT INTO inbox (channel, event_key, received_at, event, raw) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (channel, event_key) DO NOTHING",
+                [event.channel, event.event_key, at, *texts],
+            )
+            return int(cursor.lastrowid) if cursor.rowcount else None
+        # PostgreSQL, in the same statement (one round trip): events of one member get ids in
+        # commit order (concurrent webhooks of the same member queue on the advisory lock,
+        # taken before the row gets its id, so a lower id is never committed after a higher
+        # one), and the inbox workers of every process are woken at commit (a duplicate
+        # wakes them for nothing: harmless)
+        return self._value(
+            "INSERT INTO inbox (channel, event_key, received_at, event, raw)"
+            " SELECT ?, ?, ?, ?, ? FROM (SELECT pg_advisory_xact_lock(hashtext(?)), pg_notify(?, '')) AS wake"
+            " ON CONFLICT (channel, event_key) DO NOTHING RETURNING id",
+            [event.channel, event.event_key, at, *[pg_json_text(t) for t in texts],  # jsonb refuses NUL
+             f"{event.channel}:{event.user_id}", INBOX_CHANNEL],
+        )
 
     def pending_inbound(self, limit: int = 100, after_id: int = 0) -> list[dict[str, Any]]:
         return self._rows(
@@ -73,6 +86,9 @@ class QueueStore:
                 "UPDATE inbox SET status = 'processing' WHERE id = ? AND status = 'pending'", [inbox_id]
             )
             return bool(cursor.rowcount)
+        # the row lock is the claim: it lasts until the transaction ends, when the row is
+        # 'done' (finish_inbound); a 'processing' status written here would never be seen by
+        # another session (uncommitted), so it is not written (one round trip less per event)
         claimed = self._value(
             "SELECT i.id FROM inbox i WHERE i.id = ? AND i.status = 'pending'"
             " AND NOT EXISTS (SELECT 1 FROM inbox p WHERE p.channel = i.channel"
@@ -81,10 +97,7 @@ class QueueStore:
             " FOR UPDATE SKIP LOCKED",
             [inbox_id],
         )
-        if claimed is None:
-            return False
-        self._write("UPDATE inbox SET status = 'processing' WHERE id = ?", [inbox_id])
-        return True
+        return claimed is not None
 
     def finish_inbound(self, inbox_id: int, *, at: float, error: str | None = None) -> None:
         self._write(
@@ -137,32 +150,30 @@ class QueueStore:
         messaging_type: str = "RESPONSE",
         inbox_id: int | None = None,
     ) -> list[int]:
-        """Queue rendered messages for one recipient, in order."""
+        """Queue rendered messages for one recipient, in order.
+
+        PostgreSQL: the first row's INSERT also wakes this channel's senders, whichever
+        process runs them (NOTIFY at commit), in the same round trip."""
+        columns = (
+            "INSERT INTO outbox (channel, recipient, is_group, member_id, kind, priority, part, message,"
+            " messaging_type, inbox_id, created_at, next_attempt_at)"
+        )
         ids = []
         with self.transaction():
             for part, message in enumerate(messages):
-                cursor = self._write(
-                    "INSERT INTO outbox (channel, recipient, is_group, member_id, kind, priority, part, message,"
-                    " messaging_type, inbox_id, created_at, next_attempt_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        channel,
-                        recipient,
-                        int(is_group),
-                        member_id,
-                        kind,
-                        PRIORITY_BROADCAST if kind == "broadcast" else PRIORITY_REPLY,
-                        part,
-                        json.dumps(message, ensure_ascii=False),
-                        messaging_type,
-                        inbox_id,
-                        at,
-                        at,
-                    ],
-                )
+                values = [
+                    channel, recipient, int(is_group), member_id, kind,
+                    PRIORITY_BROADCAST if kind == "broadcast" else PRIORITY_REPLY,
+                    part, json.dumps(message, ensure_ascii=False), messaging_type, inbox_id, at, at,
+                ]
+                if self.postgres and part == 0:
+                    ids.append(int(self._value(
+                        columns + " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM (SELECT pg_notify(?, ?)) AS wake RETURNING id",
+                        [*values, OUTBOX_CHANNEL, channel],
+                    )))
+                    continue
+                cursor = self._write(columns + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
                 ids.append(int(cursor.lastrowid))
-            if ids and self.postgres:  # wakes this channel's senders, whichever process runs them
-                self._value("SELECT pg_notify(?, ?)", [OUTBOX_CHANNEL, channel])
         return ids
 
     def claim_outbound(
@@ -178,31 +189,24 @@ class QueueStore:
         (priority 1): a member's answer never queues behind a whole broadcast, and the
         broadcast uses the rest of the channel's rate.
         """
-        with self.transaction():
-            row = self._row(
-                "SELECT o.* FROM outbox o WHERE o.channel = ? AND o.status = 'pending'"
-                " AND o.next_attempt_at <= ?"
-                + ("" if broadcasts else " AND o.kind != 'broadcast'")
-                # parts of one reply (or of one broadcast run) leave in order; a paused
-                # broadcast never holds up a reply
-                + " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel"
-                "   AND p.recipient = o.recipient AND p.status IN ('pending', 'sending')"
-                "   AND coalesce(p.run_id, 0) = coalesce(o.run_id, 0) AND p.id < o.id)"
-                " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT 1"
-                # PostgreSQL: senders in several processes each take a different row
-                + (" FOR UPDATE OF o SKIP LOCKED" if self.postgres else ""),
-                [channel, now],
-            )
-            if row is None:
-                return None
-            self._write(
-                "UPDATE outbox SET status = 'sending', claimed_at = ?, claimed_by = ?, attempts = attempts + 1"
-                " WHERE id = ? AND status = 'pending'",
-                [now, owner, row["id"]],
-            )
-        row["attempts"] += 1
-        row["status"] = "sending"
-        return row
+        # one statement (a round trip, and atomic by itself): the chosen row is updated and returned
+        sql = (
+            "UPDATE outbox SET status = 'sending', claimed_at = ?, claimed_by = ?, attempts = attempts + 1"
+            " WHERE id = (SELECT o.id FROM outbox o WHERE o.channel = ? AND o.status = 'pending'"
+            " AND o.next_attempt_at <= ?"
+            + ("" if broadcasts else " AND o.kind != 'broadcast'")
+            # parts of one reply (or of one broadcast run) leave in order; a paused
+            # broadcast never holds up a reply
+            + " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel"
+            "   AND p.recipient = o.recipient AND p.status IN ('pending', 'sending')"
+            "   AND coalesce(p.run_id, 0) = coalesce(o.run_id, 0) AND p.id < o.id)"
+            " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT 1"
+            # PostgreSQL: senders in several processes each take a different row
+            + (" FOR UPDATE OF o SKIP LOCKED" if self.postgres else "")
+            + ") AND status = 'pending' RETURNING *"
+        )
+        with self._lock:
+            return self._row(sql, [now, owner, channel, now])
 
     def next_due_at(self, channel: str) -> float | None:
         """When the earliest pending message of ``channel`` becomes due."""

@@ -217,30 +217,43 @@ class Store(
     def touch_member(
         self, channel: str, platform_id: str, *, at: float, inbound: bool = True, display_name: str = ""
     ) -> tuple[dict[str, Any], bool]:
-        """Get or create the member; record an inbound message time. Returns (member, created)."""
+        """Get or create the member; record an inbound message time. Returns (member, created).
+
+        A member who wrote before (nearly every event) costs one statement: the update
+        returns her row."""
         with self.transaction():
-            # insert-or-nothing first: two processes meeting a new member never race
-            # (no select-then-insert); the loser of the race sees the winner's row
-            created = self._value(
+            member = self._touch_existing(channel, platform_id, at=at, inbound=inbound, display_name=display_name)
+            if member is not None:
+                return member, False
+            # insert-or-nothing: two processes meeting a new member never race (no
+            # select-then-insert); the loser of the race sees the winner's row
+            member = self._row(
                 "INSERT INTO members (channel, platform_id, display_name, first_seen_at, last_inbound_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, platform_id) DO NOTHING RETURNING id",
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, platform_id) DO NOTHING RETURNING *",
                 [channel, platform_id, display_name, at, at if inbound else None],
-            ) is not None
-            if not created and inbound:
-                # the newest time wins: events can arrive out of order
-                self._write(
-                    "UPDATE members SET last_inbound_at = CASE WHEN coalesce(last_inbound_at, 0) > ?"
-                    " THEN last_inbound_at ELSE ? END,"
-                    " display_name = CASE WHEN ? != '' THEN ? ELSE display_name END,"
-                    # a message from her: she can be reached again (blocked/unfollowed were set by a failed send)
-                    " status = CASE WHEN status IN ('blocked', 'unfollowed') THEN 'active' ELSE status END,"
-                    " status_reason = CASE WHEN status IN ('blocked', 'unfollowed') THEN NULL ELSE status_reason END"
-                    " WHERE channel = ? AND platform_id = ?",
-                    [at, at, display_name, display_name, channel, platform_id],
-                )
-            member = self.find_member(channel, platform_id)
+            )
+            if member is not None:
+                return member, True
+            member = self._touch_existing(channel, platform_id, at=at, inbound=inbound, display_name=display_name)
             assert member is not None
-        return member, created
+        return member, False
+
+    def _touch_existing(
+        self, channel: str, platform_id: str, *, at: float, inbound: bool, display_name: str
+    ) -> dict[str, Any] | None:
+        if not inbound:
+            return self.find_member(channel, platform_id)
+        return self._row(
+            # the newest time wins: events can arrive out of order
+            "UPDATE members SET last_inbound_at = CASE WHEN coalesce(last_inbound_at, 0) > ?"
+            " THEN last_inbound_at ELSE ? END,"
+            " display_name = CASE WHEN ? != '' THEN ? ELSE display_name END,"
+            # a message from her: she can be reached again (blocked/unfollowed were set by a failed send)
+            " status = CASE WHEN status IN ('blocked', 'unfollowed') THEN 'active' ELSE status END,"
+            " status_reason = CASE WHEN status IN ('blocked', 'unfollowed') THEN NULL ELSE status_reason END"
+            " WHERE channel = ? AND platform_id = ? RETURNING *",
+            [at, at, display_name, display_name, channel, platform_id],
+        )
 
     def set_subscribed(self, member_id: int, subscribed: bool) -> None:
         self._write("UPDATE members SET subscribed = ? WHERE id = ?", [int(subscribed), member_id])
