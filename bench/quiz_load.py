@@ -19,6 +19,8 @@ organisation's report, one commune's report, and the Excel export.
     .venv/bin/python bench/quiz_load.py --members 2000 --max-seconds 60
     .venv/bin/python bench/quiz_load.py --skip-reports --database-url postgresql://… --workers 4
 ``--workers N`` (PostgreSQL): the app process's inbox worker plus N-1 ``flask run-inbox-worker`` processes.
+``--spread S``: the start taps arrive evenly over S seconds instead of all at once (a quiz announced in a
+group is opened over a minute or so, not in the same second).
 Everything runs on 127.0.0.1 and stops by itself.
 """
 
@@ -135,15 +137,19 @@ def body_for(psid: str, n: int, *, text: str = "", payload: str | None = None) -
         {"sender": {"id": psid}, "recipient": {"id": "PAGE"}, "timestamp": ts, "message": message}]}]}).encode()
 
 
-def post_all(url: str, bodies: list[tuple[str, bytes]], concurrency: int) -> dict[str, float]:
-    """Post every body (signed); returns the time each member's post started."""
+def post_all(url: str, bodies: list[tuple[str, bytes]], concurrency: int, spread: float = 0.0) -> dict[str, float]:
+    """Post every body (signed), all at once or, with ``spread`` seconds, evenly over that time;
+    returns the time each member's post started."""
     import requests
 
     local = threading.local()
     sent: dict[str, float] = {}
+    begin, count = time.time(), max(1, len(bodies))
 
-    def one(item: tuple[str, bytes]) -> None:
-        psid, body = item
+    def one(indexed: tuple[int, tuple[str, bytes]]) -> None:
+        index, (psid, body) = indexed
+        if spread:
+            time.sleep(max(0.0, begin + spread * index / count - time.time()))
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
         signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -153,7 +159,7 @@ def post_all(url: str, bodies: list[tuple[str, bytes]], concurrency: int) -> dic
             raise SystemExit(f"webhook answered {resp.status_code}")
 
     with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(one, bodies))
+        list(pool.map(one, enumerate(bodies)))
     return sent
 
 
@@ -213,9 +219,11 @@ def run_quiz(args: argparse.Namespace, database: BenchDatabase, tmp: Path, membe
           f"{args.members} members, webhook concurrency {args.concurrency}, "
           f"waitress threads {args.threads}; time box {args.max_seconds:.0f} s")
 
-    # every member taps "start" at once and gets question 1 (their first contact: a greeting too)
+    # every member taps "start" (at once, or spread over --spread seconds) and gets question 1 (their
+    # first contact: a greeting too)
     t0 = time.time()
-    sent = post_all(url, [(m, body_for(m, 0, text="1. Tìm hiểu biển, đảo", payload=f"QUIZ_START:{QUIZ_ID}")) for m in members], args.concurrency)
+    starts = [(m, body_for(m, 0, text="1. Tìm hiểu biển, đảo", payload=f"QUIZ_START:{QUIZ_ID}")) for m in members]
+    sent = post_all(url, starts, args.concurrency, spread=args.spread)
     ok = wait_for(log, "Q1", members, deadline)
     start_lat = [log.first[(m, "Q1")] - sent[m] for m in members if (m, "Q1") in log.first]
     print(f"start    : {len(start_lat)}/{len(members)} got question 1 in {time.time() - t0:6.1f} s; "
@@ -353,6 +361,8 @@ def main() -> None:
     parser.add_argument("--report-members", type=int, default=100_000)
     parser.add_argument("--skip-quiz", action="store_true")
     parser.add_argument("--skip-reports", action="store_true")
+    parser.add_argument("--spread", type=float, default=0.0,
+                        help="seconds over which the members' start taps arrive, evenly (default 0: all at once)")
     parser.add_argument("--workers", type=int, default=1, help="inbox worker processes (more than 1: PostgreSQL)")
     add_database_option(parser)
     args = parser.parse_args()

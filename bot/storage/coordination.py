@@ -23,6 +23,8 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+from bot.storage.tokens import LEASE_UPSERT
+
 logger = logging.getLogger(__name__)
 
 SENDER_PREFIX = "sender:"
@@ -178,13 +180,7 @@ class CoordinationStore:
 
     def label_worker_lease(self, name: str, owner: str, *, now: float, ttl: float) -> None:
         """Record ``owner`` as the holder, whoever was (the advisory lock already decided)."""
-        self._write(
-            "INSERT INTO worker_leases (name, owner, acquired_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, acquired_at = CASE WHEN"
-            " worker_leases.owner = excluded.owner THEN worker_leases.acquired_at ELSE excluded.acquired_at END,"
-            " heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at",
-            [name, owner, now, now, now + ttl],
-        )
+        self._write(LEASE_UPSERT, [name, owner, now, now, now + ttl])
 
     # -- send slots --------------------------------------------------------------
     def reserve_send_slot(self, channel: str, interval: float) -> tuple[float, float]:

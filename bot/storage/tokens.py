@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+# take or renew the worker lease ``name`` for ``owner`` (keeps acquired_at while the owner stays):
+# parameters name, owner, now, now, now + ttl
+LEASE_UPSERT = (
+    "INSERT INTO worker_leases (name, owner, acquired_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, acquired_at = CASE WHEN"
+    " worker_leases.owner = excluded.owner THEN worker_leases.acquired_at ELSE excluded.acquired_at END,"
+    " heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at"
+)
+
 
 class TokenStore:
     """Methods of Store for the Zalo OA tokens, their refresh lease and each channel's status."""
@@ -71,13 +80,7 @@ class TokenStore:
             row = self._row("SELECT * FROM worker_leases WHERE name = ?", [name])
             if row is not None and row["owner"] != owner and row["expires_at"] > now:
                 return row
-            self._write(
-                "INSERT INTO worker_leases (name, owner, acquired_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, acquired_at = CASE WHEN"
-                " worker_leases.owner = excluded.owner THEN worker_leases.acquired_at ELSE excluded.acquired_at END,"
-                " heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at",
-                [name, owner, now, now, now + ttl],
-            )
+            self._write(LEASE_UPSERT, [name, owner, now, now, now + ttl])
         return None
 
     def renew_worker_lease(self, name: str, owner: str, *, now: float, ttl: float) -> bool:
