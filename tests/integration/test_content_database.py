@@ -8,6 +8,7 @@ step (a round trip changes no byte) and an import of broken YAML changes nothing
 
 from __future__ import annotations
 
+import datetime as dt
 import filecmp
 import re
 import shutil
@@ -172,12 +173,13 @@ def test_an_entry_with_an_error_is_refused_and_nothing_is_stored(app, db):
     assert "2.337,459 km" in stored_answer(db, ENTRY)
 
 
-def test_a_new_entry_goes_to_the_database_in_its_topic_file(app, db, content_dir):
+def test_a_new_entry_goes_to_the_database_in_its_topic_file(app, db, content_dir, clock):
     client, token = login(app)
+    reviewed = (clock.today("Asia/Ho_Chi_Minh") - dt.timedelta(days=2)).isoformat()
     form = {
         "csrf_token": token, "id": "bien-gioi-moi", "topic": "bien-gioi", "question": "Câu hỏi mới về biên giới?",
         "variants": "cau hoi moi bien gioi\ncâu hỏi mới về biên giới\nhỏi mới biên giới", "keywords": "mới",
-        "answer": "Câu trả lời mới.", "status": "draft", "reviewed": "2026-01-02", "file": "",
+        "answer": "Câu trả lời mới.", "status": "draft", "reviewed": reviewed, "file": "",
         "source-0-name": "Báo Quân đội nhân dân", "source-0-url": "https://www.qdnd.vn/moi",
     }
     response = client.post("/admin/content/new", data=form)
@@ -289,20 +291,21 @@ entries:
       - name: Báo Quân đội nhân dân
         url: https://www.qdnd.vn/them
     status: draft
-    reviewed: 2026-01-01
+    reviewed: {reviewed}
 """
 
 
-def test_import_adds_changes_and_removes_and_dry_run_writes_nothing(app, db, content_dir):
+def test_import_adds_changes_and_removes_and_dry_run_writes_nothing(app, db, content_dir, clock):
+    new_entry = NEW_ENTRY.replace("{reviewed}", (clock.today("Asia/Ho_Chi_Minh") - dt.timedelta(days=3)).isoformat())
     path = content_dir / "bank" / "bien-gioi.yaml"
     text = path.read_text(encoding="utf-8").replace("2.337,459 km, là đoạn", "2.337,459 km (đã nhập), là đoạn")
     start = text.index("  - id: bien-gioi-khu-vuc")
     path.write_text(text[:start].rstrip("\n") + "\n", encoding="utf-8")  # the last entry is gone
-    (content_dir / "bank" / "them.yaml").write_text(NEW_ENTRY.replace("bot-huong-dan-them", "bien-gioi-viet-lao"), encoding="utf-8")
+    (content_dir / "bank" / "them.yaml").write_text(new_entry.replace("bot-huong-dan-them", "bien-gioi-viet-lao"), encoding="utf-8")
     runner = app.test_cli_runner()
     refused = runner.invoke(args=["content", "import", "--dry-run"])  # an id used twice: an error, nothing imported
     assert refused.exit_code == 1 and "bị trùng" in refused.output
-    (content_dir / "bank" / "them.yaml").write_text(NEW_ENTRY, encoding="utf-8")
+    (content_dir / "bank" / "them.yaml").write_text(new_entry, encoding="utf-8")
     dry = runner.invoke(args=["content", "import", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "Chạy thử (chưa ghi gì)" in dry.output and "thêm 1, sửa 1, xóa 1 mục" in dry.output

@@ -6,6 +6,7 @@ import pytest
 
 from bot.core import models
 from bot.core.people import clean_name, normalise_phone
+from bot.core.privacy_notice import LEGAL_BASIS
 from tests import dbcheck
 from tests.participation_support import Chat, content_app, make_content
 
@@ -25,7 +26,7 @@ def test_registration_asks_consent_first_then_name_unit_phone(app, store, channe
     chat.send("Đăng ký")
     consent = chat.text
     # what is stored, why, for how long, how to delete, and the law
-    for needle in ("họ và tên", "Mục đích", "Thời gian lưu", "XÓA DỮ LIỆU", "91/2025/QH15", "01/01/2026", "356/2025/NĐ-CP"):
+    for needle in ("họ và tên", "Mục đích", "Thời gian lưu", "XÓA DỮ LIỆU", LEGAL_BASIS):
         assert needle in consent
     assert store.find_member(channel, "U1")["consent_at"] is None  # nothing recorded before the answer
     chat.send("1")  # "Đồng ý" is the first choice: typed number works on every channel
@@ -309,7 +310,8 @@ def test_my_data_shows_both_the_result_and_the_note_of_a_contest(app, store, clo
     chat = Chat(app, store)
     chat.register()
     store.add_participation(contest_id="to-quoc-ben-bo-song-2022", member_id=chat.member["id"], source="import",
-                            at=clock.now(), participated_on="2022-08-01", result="Giải Ba", note="thi tuần 2")
+                            at=clock.now(), participated_on=clock.today("Asia/Ho_Chi_Minh").isoformat(), result="Giải Ba",
+                            note="thi tuần 2")
     chat.send("DỮ LIỆU CỦA TÔI")
     assert "Giải Ba" in chat.text and "thi tuần 2" in chat.text
 

@@ -32,8 +32,10 @@ def _entry(entry_id: str, question: str, position: int = 0) -> StoredEntry:
     return StoredEntry.of({"id": entry_id, "topic": "bien-gioi", "question": question, "status": "draft"}, "x.yaml", position)
 
 
-def test_dates_and_years_survive_the_json():
-    data = {"id": "a", "reviewed": dt.date(2026, 1, 31), "sources": [{"name": "Luật", "date": 2012}, {"name": "Báo", "date": "2020-01-01"}]}
+def test_dates_and_years_survive_the_json(clock):
+    today = clock.today("Asia/Ho_Chi_Minh")
+    data = {"id": "a", "reviewed": today, "sources": [{"name": "Luật", "date": today.year - 14},
+                                                       {"name": "Báo", "date": (today - dt.timedelta(days=900)).isoformat()}]}
     back = decode_data(encode_data(data))
     assert back == data
     assert isinstance(back["reviewed"], dt.date) and isinstance(back["sources"][0]["date"], int)
