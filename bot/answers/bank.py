@@ -289,7 +289,7 @@ class ContentBank:
             return self._rebuild()
 
     def _rebuild(self) -> ReloadResult:
-        new = build_snapshot(self.content_dir, self.source) if self.source is not None else build_snapshot(self.content_dir)
+        new = build_snapshot(self.content_dir, self.source)
         self._seen_signature = new.signature
         if new.errors:
             _log_issues(new.issues)

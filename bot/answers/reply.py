@@ -341,22 +341,14 @@ def answer(
     )
     low = CLEAR_MIN_SHARE * suggest_threshold
     strong = top.score >= answer_threshold and top.score + top.precision >= FIT_MIN
-    # a word the bank has nowhere ("xổ số") asks about something else: only a strong fit answers
-    unknown = bool(snap.matcher.unknown_words(text))
-    confident = words > 0 and not top.uncounted and (
-        strong
-        or not unknown
-        and (
-            (top.score >= low and margin >= CLEAR_MARGIN and top.precision >= LEAD_MIN_PRECISION)
-            # the question names the document the entry is about ("Chỉ thị 01/CT-TTg …"), with a lead
-            or (top.named and top.score >= low and margin >= NAMED_MARGIN)
-            or (
-                top.score >= LEAD_MIN_SHARE * answer_threshold
-                and margin >= LEAD_MARGIN
-                and top.precision >= LEAD_MIN_PRECISION
-            )
-        )
+    lead = (
+        (top.score >= low and margin >= CLEAR_MARGIN and top.precision >= LEAD_MIN_PRECISION)
+        # the question names the document the entry is about ("Chỉ thị 01/CT-TTg …"), with a lead
+        or (top.named and top.score >= low and margin >= NAMED_MARGIN)
+        or (top.score >= LEAD_MIN_SHARE * answer_threshold and margin >= LEAD_MARGIN and top.precision >= LEAD_MIN_PRECISION)
     )
+    # a lead alone does not answer a question with a word the bank has nowhere ("xổ số": about something else)
+    confident = words > 0 and not top.uncounted and (strong or (lead and not snap.matcher.unknown_words(text)))
     if confident and not ambiguous:
         # a close runner-up ("vùng tiếp giáp lãnh hải" for "lãnh hải") is offered as a related question
         return Answer(ANSWER, entry_reply(entry, snap, org, also=close[:MAX_RELATED]), entry.id, top.score, candidates)
