@@ -286,7 +286,7 @@ def test_a_failing_rebuild_keeps_serving(content, monkeypatch, caplog):
     before = bank.snapshot()
     _edit(content / "bank" / "bien-dao.yaml", "3.260 km", "3.261 km")
 
-    def boom(content_dir):
+    def boom(content_dir, source=None):
         raise OSError("disk went away")
 
     monkeypatch.setattr("bot.answers.bank.build_snapshot", boom)
