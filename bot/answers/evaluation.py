@@ -8,6 +8,7 @@ the held-out check (tests/unit/test_eval.py).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +22,13 @@ from bot.core.paths import PROJECT_ROOT
 
 EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "blind_questions.yaml"
 OLD_EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.yaml"
+# A second, independent judgment of the blind set: for each question, the entries of a pool (its labels
+# and the engine's top candidates, shuffled, unranked) rated full / partial / no by judges who never saw
+# the engine's output (tools/judge_pool.py).  ``--labels judged`` counts an answer right when its entry
+# was rated full.
+JUDGMENTS_FILE = PROJECT_ROOT / "tests" / "eval" / "judgments.yaml"
+RATINGS = ("full", "partial", "no")
+LABELS = ("expect", "judged")
 EVAL_SETS = {"blind": EVAL_FILE, "old": OLD_EVAL_FILE}
 SPLITS = ("dev", "test", "all")
 
@@ -59,6 +67,8 @@ class EvalReport:
     offtopic_answered: int = 0
     offtopic_suggested: int = 0
     unknown_expected: list[str] = field(default_factory=list)
+    labels: str = "expect"  # "judged": right = the judges rated the entry full
+    unjudged: int = 0  # judged labels: top candidates no judge has rated (counted as not right)
     confusions: list[dict[str, Any]] = field(default_factory=list)
 
     @staticmethod
@@ -108,18 +118,24 @@ class EvalReport:
         return data
 
 
-def load_eval_questions(path: str | os.PathLike[str] = EVAL_FILE, split: str = "all") -> list[EvalQuestion]:
-    """The questions of ``split`` ("dev", "test" or "all"); EvalFileError when the file is missing or bad."""
-    path = Path(path)
+def _read_list(path: Path, key: str, missing: str) -> tuple[dict[str, Any], list[Any]]:
+    """The YAML mapping in ``path`` and its list under ``key``; EvalFileError when missing or bad."""
     if not path.is_file():
-        raise EvalFileError(f"Chưa có tệp đánh giá {path} (evaluation set not written yet).")
+        raise EvalFileError(missing)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise EvalFileError(f"{path}: YAML không hợp lệ: {exc}") from None
-    items = data.get("questions") if isinstance(data, dict) else None
+    items = data.get(key) if isinstance(data, dict) else None
     if not isinstance(items, list):
-        raise EvalFileError(f"{path}: cần một danh sách 'questions:'")
+        raise EvalFileError(f"{path}: cần một danh sách '{key}:'")
+    return data, items
+
+
+def load_eval_questions(path: str | os.PathLike[str] = EVAL_FILE, split: str = "all") -> list[EvalQuestion]:
+    """The questions of ``split`` ("dev", "test" or "all"); EvalFileError when the file is missing or bad."""
+    path = Path(path)
+    _, items = _read_list(path, "questions", f"Chưa có tệp đánh giá {path} (evaluation set not written yet).")
     questions = []
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict) or not isinstance(item.get("q"), str) or item.get("split") not in ("dev", "test"):
@@ -134,6 +150,44 @@ def load_eval_questions(path: str | os.PathLike[str] = EVAL_FILE, split: str = "
     return [q for q in questions if split == "all" or q.split == split]
 
 
+def answer_fingerprint(answer: str) -> str:
+    """What a judgment of an entry was made against: the sha1 of its answer text, 10 hex digits."""
+    return hashlib.sha1(answer.strip().encode("utf-8")).hexdigest()[:10]
+
+
+def load_judgments(
+    path: str | os.PathLike[str] = JUDGMENTS_FILE, bank: ContentBank | BankSnapshot | None = None
+) -> dict[str, dict[str, str]]:
+    """{question text: {entry id: "full" | "partial" | "no"}}; EvalFileError when the file is missing or bad.
+
+    The file's ``answers:`` map records each judged entry's :func:`answer_fingerprint`.  With ``bank``,
+    a rating of an entry whose answer has changed since (or was never recorded) is dropped: that pair
+    is unjudged until it is judged again (tools/judge_pool.py --missing).
+    """
+    path = Path(path)
+    data, items = _read_list(path, "judgments", f"Chưa có tệp đánh giá độc lập {path} (tools/judge_pool.py).")
+    fingerprints = data.get("answers") or {}
+    current = None
+    if bank is not None and fingerprints:
+        snap = bank.snapshot()
+        current = {e.id: answer_fingerprint(e.answer) for e in snap.entries}
+    judged: dict[str, dict[str, str]] = {}
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("q"), str):
+            raise EvalFileError(f"{path}: mục thứ {n} cần q (chữ) và các danh sách full / partial / no")
+        ratings = judged.setdefault(item["q"], {})
+        for rating in RATINGS:
+            # YAML 1.1 reads a bare `no:` key as false
+            listed = item.get(rating) if rating in item else item.get(False) if rating == "no" else None
+            if listed is not None and not isinstance(listed, list):
+                raise EvalFileError(f"{path}: mục thứ {n}: '{rating}' cần là một danh sách id")
+            for entry_id in listed or ():
+                entry_id = str(entry_id)
+                if current is None or fingerprints.get(entry_id) == current.get(entry_id):
+                    ratings[entry_id] = rating
+    return judged
+
+
 def evaluate(
     bank: ContentBank | BankSnapshot,
     questions: list[EvalQuestion],
@@ -142,11 +196,18 @@ def evaluate(
     suggest_threshold: float,
     split: str = "all",
     org: dict[str, Any] | None = None,
+    judgments: dict[str, dict[str, str]] | None = None,
 ) -> EvalReport:
-    """Run every question through :func:`bot.answers.reply.answer` and count the outcomes."""
+    """Run every question through :func:`bot.answers.reply.answer` and count the outcomes.
+
+    With ``judgments`` (:func:`load_judgments`) a question's acceptable entries are the ones the
+    judges rated full, not its ``expect`` labels; a question with no entry rated full is on-topic but
+    unanswerable (left out of every figure, as ``answerable: false`` is); which questions are off-topic
+    still comes from the labels.
+    """
     snap = bank.snapshot()
     org = org or {"ORG_NAME": "Hội", "ORG_PHONES": [], "ORG_EMAIL": "", "ORG_WEBSITE": ""}
-    report = EvalReport(split)
+    report = EvalReport(split, labels="judged" if judgments is not None else "expect")
     for question in questions:
         result = answers.answer(
             question.q, snap, org=org, answer_threshold=answer_threshold, suggest_threshold=suggest_threshold
@@ -163,9 +224,16 @@ def evaluate(
             if result.decision == answers.ANSWER:
                 report.confusions.append(_confusion(question, got, result))
             continue
-        report.answerable += 1
         accept = question.acceptable
-        report.unknown_expected.extend(e for e in accept if snap.get(e) is None)
+        if judgments is not None:
+            ratings = judgments.get(question.q, {})
+            accept = tuple(e for e, rating in ratings.items() if rating == "full")
+            if not accept:  # no entry answers it in the judges' eyes: on-topic, unanswerable, as with the labels
+                report.unanswerable += 1
+                continue
+            report.unjudged += got is not None and got not in ratings
+        report.answerable += 1
+        report.unknown_expected.extend(e for e in question.acceptable if snap.get(e) is None)
         right = got in accept
         report.top1 += right
         report.top3 += any(e in accept for e in ranked[:3])
@@ -197,8 +265,9 @@ def _pct(x: float) -> str:
 
 def format_report(report: EvalReport) -> str:
     """A short human-readable summary of an evaluation."""
+    labels = " (nhãn: đánh giá độc lập)" if report.labels == "judged" else ""
     lines = [
-        f"Tập {report.split}: {report.answerable} câu có đáp án, {report.offtopic} câu ngoài phạm vi",
+        f"Tập {report.split}{labels}: {report.answerable} câu có đáp án, {report.offtopic} câu ngoài phạm vi",
         f"  accuracy@1 (câu có đáp án): {_pct(report.accuracy_at_1)}   accuracy@3: {_pct(report.accuracy_at_3)}",
         (
             f"  câu có đáp án: trả lời đúng {report.answered_right}, trả lời sai {report.answered_wrong},"
@@ -216,6 +285,8 @@ def format_report(report: EvalReport) -> str:
     ]
     if report.unanswerable:
         lines.append(f"  ({report.unanswerable} câu trong phạm vi nhưng kho chưa có mục trả lời: không tính)")
+    if report.unjudged:
+        lines.append(f"  {report.unjudged} câu có mục đứng đầu chưa được đánh giá (tính là sai; chạy tools/judge_pool.py --missing)")
     if report.unknown_expected:
         lines.append(f"  id mong đợi không có trong kho (hoặc chưa duyệt): {', '.join(sorted(set(report.unknown_expected)))}")
     if report.confusions:

@@ -31,11 +31,14 @@ from bot.answers.bank import (
 )
 from bot.answers.evaluation import (
     EVAL_SETS,
+    JUDGMENTS_FILE,
+    LABELS,
     SPLITS,
     EvalFileError,
     evaluate,
     format_report,
     load_eval_questions,
+    load_judgments,
 )
 from bot.answers.export import write_export_xlsx
 from bot.answers.matcher import group_similar
@@ -94,20 +97,31 @@ def check_command(content_dir: str | None) -> None:
     help="blind: câu hỏi viết độc lập với kho (tests/eval/blind_questions.yaml); old: bộ cũ (tests/eval/questions.yaml).",
 )
 @click.option("--file", "path", type=click.Path(dir_okay=False), default=None, help="Tệp câu hỏi khác (thay cho --set).")
-def eval_command(split: str, as_json: bool, eval_set: str, path: str | None) -> None:
+@click.option(
+    "--labels", type=click.Choice(LABELS), default="expect", show_default=True,
+    help="expect: nhãn của người gán nhãn; judged: đánh giá độc lập theo cặp (tests/eval/judgments.yaml, chỉ bộ blind).",
+)
+@click.option(
+    "--judgments", "judgments_path", type=click.Path(dir_okay=False), default=None,
+    help="Tệp đánh giá độc lập khác (mặc định tests/eval/judgments.yaml).",
+)
+def eval_command(split: str, as_json: bool, eval_set: str, path: str | None, labels: str, judgments_path: str | None) -> None:
     """Đánh giá việc tìm câu trả lời: accuracy@1, tỉ lệ trả lời sai, tỉ lệ gợi ý, câu ngoài phạm vi bị trả lời."""
     path = path or str(EVAL_SETS[eval_set])
+    bank = ContentBank.load(_content_dir())
     try:
         questions = load_eval_questions(path, split)
+        judgments = load_judgments(judgments_path or JUDGMENTS_FILE, bank) if labels == "judged" else None
     except EvalFileError as exc:
         raise click.ClickException(str(exc)) from None
     config = current_app.config
     report = evaluate(
-        ContentBank.load(_content_dir()),
+        bank,
         questions,
         answer_threshold=config["ANSWER_THRESHOLD"],
         suggest_threshold=config["SUGGEST_THRESHOLD"],
         split=split,
+        judgments=judgments,
     )
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

@@ -250,6 +250,51 @@ def test_eval_command(app, tmp_path):
     assert data["answerable"] == 4 and data["offtopic_answered"] == 0
 
 
+def test_eval_with_judged_labels_counts_what_the_judges_rated_full(app, tmp_path):
+    questions = tmp_path / "questions.yaml"
+    questions.write_text(
+        "questions:\n"
+        "  - {q: 'vn co bn hon dao', expect: bien-dao-so-dao, split: dev}\n"
+        "  - {q: 'bien gioi viet lao dai bao nhieu', expect: bien-dao-so-dao, split: dev}\n"  # a wrong label
+        "  - {q: 'bo bien dai bao nhieu', expect: bien-dao-bo-bien, split: dev}\n"
+        "  - {q: 'luat bien thong qua khi nao', expect: bien-dao-so-dao, split: dev}\n",
+        encoding="utf-8",
+    )
+    judgments = tmp_path / "judgments.yaml"
+    judgments.write_text(
+        "judgments:\n"
+        "  - {q: 'vn co bn hon dao', full: [bien-dao-so-dao], partial: [], 'no': [bien-gioi-viet-lao]}\n"
+        "  - q: 'bien gioi viet lao dai bao nhieu'\n"
+        "    full: [bien-gioi-viet-lao]\n"
+        "    no: [bien-dao-so-dao]\n"  # a bare `no:` (YAML reads it as false) still counts
+        "  - {q: 'bo bien dai bao nhieu', full: [bien-dao-so-dao]}\n"  # the engine's entry is not rated
+        "  - {q: 'luat bien thong qua khi nao', partial: [bien-dao-so-dao]}\n",  # no entry answers it fully
+        encoding="utf-8",
+    )
+    runner = app.test_cli_runner()
+    args = ["content", "eval", "--file", str(questions), "--split", "dev", "--json"]
+    expect = __import__("json").loads(runner.invoke(args=args).output)
+    assert expect["answerable"] == 4 and expect["top1"] == 2  # the mislabelled question is not right
+    result = runner.invoke(args=[*args, "--labels", "judged", "--judgments", str(judgments)])
+    judged = __import__("json").loads(result.output)
+    assert judged["answerable"] == 3 and judged["unanswerable"] == 1, result.output  # nothing rated full: left out
+    assert judged["top1"] == 2, result.output
+    assert judged["unjudged"] == 1  # nobody rated an entry for the coast question: not right, and said so
+    text = runner.invoke(args=args[:-1] + ["--labels", "judged", "--judgments", str(judgments)]).output
+    assert "(nhãn: đánh giá độc lập)" in text and "1 câu có mục đứng đầu chưa được đánh giá" in text
+
+
+def test_eval_refuses_a_bad_judgments_file(app, tmp_path):
+    questions = tmp_path / "questions.yaml"
+    questions.write_text("questions:\n  - {q: 'vn co bn hon dao', expect: bien-dao-so-dao, split: dev}\n", encoding="utf-8")
+    judgments = tmp_path / "judgments.yaml"
+    judgments.write_text("judgments:\n  - {q: 'vn co bn hon dao', full: bien-dao-so-dao}\n", encoding="utf-8")
+    args = ["content", "eval", "--file", str(questions), "--labels", "judged", "--judgments", str(judgments)]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1
+    assert "'full' cần là một danh sách id" in result.output
+
+
 def test_unanswered_command_groups_questions(app):
     with app.app_context():
         store = Store.open(app.config["DATABASE_PATH"])
@@ -311,3 +356,21 @@ def test_flask_content_check_also_checks_units_quizzes_and_contests(runner, tmp_
     assert "units.yaml" in result.output and "CT.KHONGCO.CH09" in result.output
     shutil.copy(ROOT / "content" / "units.yaml", units)
     assert runner.invoke(args=["content", "check", "--dir", str(content)]).exit_code == 0
+
+
+def test_a_judgment_made_against_an_older_answer_is_not_counted(tmp_path):
+    from bot.answers.evaluation import answer_fingerprint, load_judgments
+
+    bank = ContentBank.load(ROOT / "content")
+    kept, edited = bank.get("bien-dao-so-dao"), bank.get("bien-gioi-viet-lao")
+    judgments = tmp_path / "judgments.yaml"
+    judgments.write_text(
+        "judgments:\n"
+        "  - {q: 'vn co bn hon dao', 'full': [bien-dao-so-dao], 'no': [bien-gioi-viet-lao]}\n"
+        "answers:\n"
+        f"  bien-dao-so-dao: '{answer_fingerprint(kept.answer)}'\n"
+        f"  bien-gioi-viet-lao: '{answer_fingerprint(edited.answer + ' (an older text)')}'\n",
+        encoding="utf-8",
+    )
+    assert load_judgments(judgments, bank) == {"vn co bn hon dao": {"bien-dao-so-dao": "full"}}
+    assert load_judgments(judgments)["vn co bn hon dao"] == {"bien-dao-so-dao": "full", "bien-gioi-viet-lao": "no"}

@@ -15,10 +15,12 @@ import pytest
 from bot.answers.bank import ContentBank
 from bot.answers.evaluation import (
     EVAL_FILE,
+    JUDGMENTS_FILE,
     OLD_EVAL_FILE,
     evaluate,
     format_report,
     load_eval_questions,
+    load_judgments,
 )
 from bot.core.config import load_config
 
@@ -39,6 +41,12 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # only another thing of the kind asked about drops; dates written out read as dates), one run:
 # 0.935, 7/142 wrong (4.9%), 8/154 suggestions (5.2%), 0/24 off-topic answered.  Dev split: 0.940, 6/145 (4.1%),
 # 6/151 (4.0%), 0/23.  The floors below sit just under the last measured figures.
+# Stop 22, two answers completed on the dev split (the new Cần Thơ's date; Chỉ thị 01 is the Prime Minister's, the
+# guidance the Ministry's), one run: 0.935, 7/142 (4.9%), 8/154 (5.2%), 0/24, unchanged.  With the independent
+# judgments (tests/eval/judgments.yaml, --labels judged), the same run: 0.973, 3/136 (2.2%), 8/147 (5.4%), 0/24,
+# 9 questions with no entry rated full left out; dev 0.979, 1/135 (0.7%), 6/141 (4.3%), 0/23.
+MEASURED_JUDGED_ACCURACY = 0.97
+MEASURED_JUDGED_WRONG = 0.025
 MEASURED_ACCURACY = 0.93
 MEASURED_WRONG = 0.05
 MEASURED_SUGGESTIONS = 0.06
@@ -50,7 +58,7 @@ def bank() -> ContentBank:
     return ContentBank.load(ROOT / "content")
 
 
-def _report(bank, path, split):
+def _report(bank, path, split, judgments=None):
     defaults = load_config({})  # the shipped thresholds
     return evaluate(
         bank,
@@ -58,6 +66,7 @@ def _report(bank, path, split):
         answer_threshold=defaults["ANSWER_THRESHOLD"],
         suggest_threshold=defaults["SUGGEST_THRESHOLD"],
         split=split,
+        judgments=judgments,
     )
 
 
@@ -85,7 +94,8 @@ def test_blind_test_split_meets_the_targets(bank):
 
 
 @pytest.mark.xfail(
-    reason="issue 13: wrong answers are 4.9% of the answers given (7/142) on the blind test split, over the 2% target",
+    reason="issue 13: wrong answers are 4.9% of the answers given (7/142) on the blind test split, over the 2% target "
+    "(2.2%, 3/136, with the independent judgments)",
     strict=True,  # when the figure reaches the target this fails, and the mark must go
 )
 def test_blind_test_split_wrong_answers_meet_the_target(bank):
@@ -98,6 +108,24 @@ def test_blind_test_split_does_not_regress(bank):
     summary = format_report(report)
     assert report.accuracy_at_1 >= MEASURED_ACCURACY, summary
     assert report.wrong_share <= MEASURED_WRONG, summary
+    assert report.suggestion_share <= MEASURED_SUGGESTIONS, summary
+    assert report.offtopic_answered_share <= MEASURED_OFFTOPIC, summary
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_every_answer_the_engine_gives_has_a_current_judgment(bank, split):
+    """An entry whose answer changed since it was judged, or a new top candidate, needs judging again
+    (tools/judge_pool.py --missing); until then the judged figures count it as not right."""
+    report = _report(bank, EVAL_FILE, split, load_judgments(JUDGMENTS_FILE, bank))
+    assert report.unjudged == 0, format_report(report)
+
+
+def test_blind_test_split_with_judged_labels_does_not_regress(bank):
+    report = _report(bank, EVAL_FILE, "test", load_judgments(JUDGMENTS_FILE, bank))
+    summary = format_report(report)
+    assert report.answerable > 0 and report.offtopic > 0
+    assert report.accuracy_at_1 >= MEASURED_JUDGED_ACCURACY, summary
+    assert report.wrong_share <= MEASURED_JUDGED_WRONG, summary
     assert report.suggestion_share <= MEASURED_SUGGESTIONS, summary
     assert report.offtopic_answered_share <= MEASURED_OFFTOPIC, summary
 

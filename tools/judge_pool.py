@@ -1,0 +1,101 @@
+"""Pools for a second, independent relevance judgment of the blind evaluation set.
+
+The blind set's ``expect`` labels name the entry (or entries) one labeler chose.  A member is
+served just as well by another entry whose answer also answers her question, and a label can be
+wrong.  This tool writes, for every question, a pool of entries to judge: the labelled ones and
+the top ``--top`` candidates of the current engine (TREC-style pooling), shuffled, with no rank,
+score, decision or label shown.  A judge who has never seen the engine's output rates each
+(question, entry) pair; the ratings go to ``tests/eval/judgments.yaml`` and ``flask content eval
+--labels judged`` counts an answer right when the judge rated its entry ``full``.
+
+    .venv/bin/python tools/judge_pool.py --out /tmp/judge --chunks 4           # every question
+    .venv/bin/python tools/judge_pool.py --out /tmp/judge --missing            # only pairs not yet judged
+
+With ``--missing`` only the pairs that have no valid rating are written: new top candidates after the
+engine or the bank changed, and every pair of an entry whose answer changed since it was judged
+(``answers:`` in the judgments file records what each entry said then).  The writer of this tool never reads the pools of
+the test split: they go to the judges only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.answers import reply
+from bot.answers.bank import ContentBank
+from bot.answers.evaluation import (
+    EVAL_FILE,
+    JUDGMENTS_FILE,
+    load_eval_questions,
+    load_judgments,
+)
+from bot.core.config import load_config
+
+ORG = {"ORG_NAME": "Hội", "ORG_PHONES": [], "ORG_EMAIL": "", "ORG_WEBSITE": ""}
+
+
+def question_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", required=True, help="folder for the pool files")
+    parser.add_argument("--top", type=int, default=5, help="engine candidates pooled per question")
+    parser.add_argument("--chunks", type=int, default=1)
+    parser.add_argument("--missing", action="store_true", help="only pairs without a rating")
+    args = parser.parse_args()
+
+    bank = ContentBank.load(ROOT / "content")
+    snap = bank.snapshot()
+    config = load_config({})
+    org = {**config, **ORG}
+    # with --missing: every pair without a valid rating, including the ones rated against an older answer
+    earlier = load_judgments(JUDGMENTS_FILE) if args.missing and JUDGMENTS_FILE.is_file() else {}
+    judged = load_judgments(JUDGMENTS_FILE, snap) if earlier else {}
+    items = []
+    for question in load_eval_questions(EVAL_FILE, "all"):
+        result = reply.answer(
+            question.q,
+            snap,
+            org=ORG,
+            answer_threshold=config["ANSWER_THRESHOLD"],
+            suggest_threshold=config["SUGGEST_THRESHOLD"],
+        )
+        pool = {c["entry_id"] for c in result.candidates[: args.top]} | set(question.acceptable)
+        pool |= {e for e in earlier.get(question.q, {}) if snap.get(e) is not None}
+        pool -= set(judged.get(question.q, {}))
+        if not pool:
+            continue
+        ids = sorted(pool)
+        random.Random(question_key(question.q)).shuffle(ids)
+        items.append((question.q, ids))
+    random.Random(13).shuffle(items)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    size = -(-len(items) // args.chunks) if items else 0
+    for n in range(args.chunks):
+        chunk = items[n * size : (n + 1) * size]
+        lines = []
+        for q, ids in chunk:
+            lines.append(f"### {question_key(q)}\nQUESTION: {q}\n")
+            for entry_id in ids:
+                entry = snap.get(entry_id)
+                text = reply.fill_placeholders(entry.answer.strip(), org)  # what a member reads
+                lines.append(f"- entry `{entry_id}`\n  Q: {entry.question}\n  A: {text}\n")
+            lines.append("")
+        (out / f"pool-{n + 1}.md").write_text("\n".join(lines), encoding="utf-8")
+    pairs = sum(len(ids) for _, ids in items)
+    print(f"{len(items)} questions, {pairs} pairs, in {args.chunks} file(s) under {out}")
+
+
+if __name__ == "__main__":
+    main()
