@@ -225,6 +225,7 @@ def evaluate(
                 report.confusions.append(_confusion(question, got, result))
             continue
         accept = question.acceptable
+        report.unknown_expected.extend(e for e in accept if snap.get(e) is None)
         if judgments is not None:
             ratings = judgments.get(question.q, {})
             accept = tuple(e for e, rating in ratings.items() if rating == "full")
@@ -233,7 +234,6 @@ def evaluate(
                 continue
             report.unjudged += got is not None and got not in ratings
         report.answerable += 1
-        report.unknown_expected.extend(e for e in question.acceptable if snap.get(e) is None)
         right = got in accept
         report.top1 += right
         report.top3 += any(e in accept for e in ranked[:3])
