@@ -1,6 +1,7 @@
 """Merge judges' ratings (``judged-*.yaml`` written from tools/judge_pool.py's pools) into tests/eval/judgments.yaml.
 
     .venv/bin/python tools/judge_merge.py /tmp/judge
+    .venv/bin/python tools/judge_merge.py /tmp/judge --judgments /tmp/j.yaml --questions other.yaml   # another file
 
 A judges' file is ``judgments: [{key: <the pool's ### key>, "full": [ids], "partial": [ids], "no": [ids]}]``.
 Every entry rated in it gets the fingerprint of its current answer (the text the judges read in the pool); an
@@ -26,45 +27,51 @@ from bot.answers.evaluation import (
     RATINGS,
     answer_fingerprint,
     load_eval_questions,
+    read_ratings,
 )
 from tools.judge_pool import question_key
 
 
-def _ratings(item: dict) -> dict[str, str]:
-    out = {}
-    for rating in RATINGS:
-        listed = item.get(rating) if rating in item else item.get(False) if rating == "no" else None  # bare `no:`
-        out.update({str(e): rating for e in listed or ()})
-    return out
+class MergeError(Exception):
+    """A judges' file that cannot be merged (an unknown question key, a rating that is not a list)."""
 
 
 def _flow(ids) -> str:
     return "[" + ", ".join(sorted(ids)) + "]"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folder", help="folder with the judges' judged-*.yaml files")
-    parser.add_argument("--content", default=str(ROOT / "content"), help="the content the pools were written from")
-    args = parser.parse_args()
+def _read_new(folder: Path, by_key: dict[str, str], questions: Path) -> dict[str, dict[str, str]]:
+    """{question text: {entry id: rating}} from the judges' ``judged-*.yaml`` files in ``folder``."""
+    new: dict[str, dict[str, str]] = {}
+    for path in sorted(folder.glob("judged-*.yaml")):
+        for n, item in enumerate(yaml.safe_load(path.read_text(encoding="utf-8"))["judgments"], 1):
+            key = item["key"] if isinstance(item["key"], str) else str(item["key"]).zfill(8)
+            if key not in by_key:
+                raise MergeError(f"{path}: no question of {questions.name} has the key {key}")
+            try:
+                new.setdefault(by_key[key], {}).update(read_ratings(item))
+            except ValueError as exc:
+                raise MergeError(f"{path}: item {n} ({key}): {exc}") from None
+    return new
 
-    order = [q.q for q in load_eval_questions(EVAL_FILE, "all")]
+
+def merge(
+    folder: str | Path, content: str | Path, judgments: Path = JUDGMENTS_FILE, questions: Path = EVAL_FILE
+) -> str:
+    """Merge the judges' files in ``folder`` into ``judgments``; a one-line summary.  MergeError when one is bad."""
+    order = [q.q for q in load_eval_questions(questions, "all")]
     by_key = {question_key(q): q for q in order}
-    text = JUDGMENTS_FILE.read_text(encoding="utf-8") if JUDGMENTS_FILE.is_file() else "judgments: []\n"
+    text = judgments.read_text(encoding="utf-8") if judgments.is_file() else "judgments: []\n"
     header = text[: text.index("judgments:")]
     data = yaml.safe_load(text) or {}
     fingerprints = dict(data.get("answers") or {})
-    judged = {item["q"]: _ratings(item) for item in data.get("judgments") or []}
+    judged = {item["q"]: read_ratings(item) for item in data.get("judgments") or []}
+    new = _read_new(Path(folder), by_key, questions)
 
-    new: dict[str, dict[str, str]] = {}
-    for path in sorted(Path(args.folder).glob("judged-*.yaml")):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["judgments"]:
-            key = item["key"] if isinstance(item["key"], str) else str(item["key"]).zfill(8)
-            if key not in by_key:
-                raise SystemExit(f"{path}: no question of {EVAL_FILE.name} has the key {key}")
-            new.setdefault(by_key[key], {}).update(_ratings(item))
-
-    snap = ContentBank.load(args.content).snapshot()
+    snap = ContentBank.load(content).snapshot()
+    unknown = sorted({e for ratings in new.values() for e in ratings if snap.get(e) is None})
+    if unknown:
+        raise MergeError(f"rated entries that {content} does not have: {', '.join(unknown)}")
     current = {e: answer_fingerprint(snap.get(e).answer) for ratings in new.values() for e in ratings}
     changed = {e for e, fp in current.items() if fingerprints.get(e) != fp}
     for q, ratings in judged.items():
@@ -85,8 +92,21 @@ def main() -> None:
     lines.append("# has changed since is unjudged until judged again (tools/judge_pool.py --missing).")
     lines.append("answers:")
     lines += [f"  {e}: '{fingerprints[e]}'" for e in rated]
-    JUDGMENTS_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"{sum(map(len, new.values()))} ratings merged; {len(changed)} entries judged against a new answer")
+    judgments.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return f"{sum(map(len, new.values()))} ratings merged; {len(changed)} entries judged against a new answer"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", help="folder with the judges' judged-*.yaml files")
+    parser.add_argument("--content", default=str(ROOT / "content"), help="the content the pools were written from")
+    parser.add_argument("--judgments", default=str(JUDGMENTS_FILE), help="the judgments file to merge into")
+    parser.add_argument("--questions", default=str(EVAL_FILE), help="the evaluation set the pools were written from")
+    args = parser.parse_args(argv)
+    try:
+        print(merge(args.folder, args.content, Path(args.judgments), Path(args.questions)))
+    except MergeError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ from bot.answers.bank import ContentBank
 from bot.answers.evaluation import (
     EVAL_FILE,
     JUDGMENTS_FILE,
+    current_judgments,
     load_eval_questions,
-    load_judgments,
+    read_judgments,
 )
 from bot.core.config import load_config
 
@@ -58,8 +59,8 @@ def main() -> None:
     config = load_config({})
     org = {**config, **ORG}
     # with --missing: every pair without a valid rating, including the ones rated against an older answer
-    earlier = load_judgments(JUDGMENTS_FILE) if args.missing and JUDGMENTS_FILE.is_file() else {}
-    judged = load_judgments(JUDGMENTS_FILE, snap) if earlier else {}
+    earlier, fingerprints = read_judgments(JUDGMENTS_FILE) if args.missing and JUDGMENTS_FILE.is_file() else ({}, {})
+    judged = current_judgments(earlier, fingerprints, snap)
     items = []
     for question in load_eval_questions(EVAL_FILE, "all"):
         result = reply.answer(

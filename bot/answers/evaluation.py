@@ -155,6 +155,59 @@ def answer_fingerprint(answer: str) -> str:
     return hashlib.sha1(answer.strip().encode("utf-8")).hexdigest()[:10]
 
 
+def read_ratings(item: dict[Any, Any]) -> dict[str, str]:
+    """The ratings of one judgment item: {entry id: "full" | "partial" | "no"}.
+
+    ``item`` holds a list of entry ids under each of ``full``, ``partial`` and ``no`` (any may be
+    missing); YAML 1.1 reads a bare ``no:`` key as false, which counts as ``no`` too.  An id listed
+    under two ratings keeps the later one.  ValueError when a rating is not a list.
+    """
+    out: dict[str, str] = {}
+    for rating in RATINGS:
+        listed = item.get(rating) if rating in item else item.get(False) if rating == "no" else None
+        if listed is not None and not isinstance(listed, list):
+            raise ValueError(f"'{rating}' cần là một danh sách id")
+        out.update({str(entry_id): rating for entry_id in listed or ()})
+    return out
+
+
+def read_judgments(path: str | os.PathLike[str] = JUDGMENTS_FILE) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Every rating in the file, {question text: {entry id: rating}}, and its ``answers:`` fingerprints.
+
+    EvalFileError when the file is missing or bad.  Nothing is dropped: see :func:`current_judgments`.
+    """
+    path = Path(path)
+    data, items = _read_list(path, "judgments", f"Chưa có tệp đánh giá độc lập {path} (tools/judge_pool.py).")
+    judged: dict[str, dict[str, str]] = {}
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("q"), str):
+            raise EvalFileError(f"{path}: mục thứ {n} cần q (chữ) và các danh sách full / partial / no")
+        try:
+            judged.setdefault(item["q"], {}).update(read_ratings(item))
+        except ValueError as exc:
+            raise EvalFileError(f"{path}: mục thứ {n}: {exc}") from None
+    fingerprints = data.get("answers") or {}
+    if not isinstance(fingerprints, dict):
+        raise EvalFileError(f"{path}: 'answers:' cần là một bảng id: fingerprint")
+    return judged, {str(e): str(fp) for e, fp in fingerprints.items()}
+
+
+def current_judgments(
+    judged: dict[str, dict[str, str]], fingerprints: dict[str, str], bank: ContentBank | BankSnapshot
+) -> dict[str, dict[str, str]]:
+    """``judged`` without the ratings of entries whose answer in ``bank`` is not the fingerprinted one.
+
+    Without fingerprints (an older file) every rating is kept.
+    """
+    if not fingerprints:
+        return judged
+    current = {e.id: answer_fingerprint(e.answer) for e in bank.snapshot().entries}
+    return {
+        q: {e: rating for e, rating in ratings.items() if fingerprints.get(e) == current.get(e)}
+        for q, ratings in judged.items()
+    }
+
+
 def load_judgments(
     path: str | os.PathLike[str] = JUDGMENTS_FILE, bank: ContentBank | BankSnapshot | None = None
 ) -> dict[str, dict[str, str]]:
@@ -164,28 +217,8 @@ def load_judgments(
     a rating of an entry whose answer has changed since (or was never recorded) is dropped: that pair
     is unjudged until it is judged again (tools/judge_pool.py --missing).
     """
-    path = Path(path)
-    data, items = _read_list(path, "judgments", f"Chưa có tệp đánh giá độc lập {path} (tools/judge_pool.py).")
-    fingerprints = data.get("answers") or {}
-    current = None
-    if bank is not None and fingerprints:
-        snap = bank.snapshot()
-        current = {e.id: answer_fingerprint(e.answer) for e in snap.entries}
-    judged: dict[str, dict[str, str]] = {}
-    for n, item in enumerate(items, 1):
-        if not isinstance(item, dict) or not isinstance(item.get("q"), str):
-            raise EvalFileError(f"{path}: mục thứ {n} cần q (chữ) và các danh sách full / partial / no")
-        ratings = judged.setdefault(item["q"], {})
-        for rating in RATINGS:
-            # YAML 1.1 reads a bare `no:` key as false
-            listed = item.get(rating) if rating in item else item.get(False) if rating == "no" else None
-            if listed is not None and not isinstance(listed, list):
-                raise EvalFileError(f"{path}: mục thứ {n}: '{rating}' cần là một danh sách id")
-            for entry_id in listed or ():
-                entry_id = str(entry_id)
-                if current is None or fingerprints.get(entry_id) == current.get(entry_id):
-                    ratings[entry_id] = rating
-    return judged
+    judged, fingerprints = read_judgments(path)
+    return judged if bank is None else current_judgments(judged, fingerprints, bank)
 
 
 def evaluate(
@@ -222,7 +255,7 @@ def evaluate(
             report.offtopic_answered += result.decision == answers.ANSWER
             report.offtopic_suggested += result.decision == answers.SUGGEST
             if result.decision == answers.ANSWER:
-                report.confusions.append(_confusion(question, got, result))
+                report.confusions.append(_confusion(question, (), got, result))
             continue
         accept = question.acceptable
         report.unknown_expected.extend(e for e in accept if snap.get(e) is None)
@@ -244,15 +277,17 @@ def evaluate(
             report.answerable_suggested += 1
         else:
             report.answerable_fallback += 1
-        if not right:
-            report.confusions.append(_confusion(question, got, result))
+        if not right:  # judged labels: what the judges rated full, not the labeller's ids
+            report.confusions.append(_confusion(question, accept, got, result))
     return report
 
 
-def _confusion(question: EvalQuestion, got: str | None, result: answers.Answer) -> dict[str, Any]:
+def _confusion(
+    question: EvalQuestion, accept: tuple[str, ...], got: str | None, result: answers.Answer
+) -> dict[str, Any]:
     return {
         "question": question.q,
-        "expected": "|".join(question.acceptable) or None,
+        "expected": "|".join(accept) or None,
         "got": got,
         "score": round(result.score, 3),
         "decision": result.decision,
@@ -290,7 +325,8 @@ def format_report(report: EvalReport) -> str:
     if report.unknown_expected:
         lines.append(f"  id mong đợi không có trong kho (hoặc chưa duyệt): {', '.join(sorted(set(report.unknown_expected)))}")
     if report.confusions:
-        lines.append("  Nhầm lẫn (câu hỏi | mong đợi | nhận được | điểm | quyết định):")
+        expected = "mục được chấm trả lời đủ" if report.labels == "judged" else "mong đợi"
+        lines.append(f"  Nhầm lẫn (câu hỏi | {expected} | nhận được | điểm | quyết định):")
         for c in report.confusions:
             lines.append(f"    {c['question']} | {c['expected'] or '(ngoài phạm vi)'} | {c['got']} | {c['score']:.3f} | {c['decision']}")
     return "\n".join(lines)

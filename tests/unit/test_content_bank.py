@@ -280,8 +280,12 @@ def test_eval_with_judged_labels_counts_what_the_judges_rated_full(app, tmp_path
     assert judged["answerable"] == 3 and judged["unanswerable"] == 1, result.output  # nothing rated full: left out
     assert judged["top1"] == 2, result.output
     assert judged["unjudged"] == 1  # nobody rated an entry for the coast question: not right, and said so
+    confusions = {c["question"]: c["expected"] for c in judged["confusions"]}
+    assert confusions == {"bo bien dai bao nhieu": "bien-dao-so-dao"}  # what the judges rated full, not the label
     text = runner.invoke(args=args[:-1] + ["--labels", "judged", "--judgments", str(judgments)]).output
     assert "(nhãn: đánh giá độc lập)" in text and "1 câu có mục đứng đầu chưa được đánh giá" in text
+    assert "(câu hỏi | mục được chấm trả lời đủ | nhận được" in text, text
+    assert "bo bien dai bao nhieu | bien-dao-so-dao | bien-dao-bo-bien |" in text, text
 
 
 def test_eval_refuses_a_bad_judgments_file(app, tmp_path):
