@@ -54,21 +54,26 @@ from typing import Protocol
 
 from bot.answers import normalize as textnorm
 from bot.answers.signals import (  # noqa: F401  (content_words, intents, document_numbers: the matcher's API)
-    CONTRAST_PENALTY,
     DOC_BONUS,
     DOC_OTHER_PENALTY,
+    ERA_PENALTY,
     FUNCTION_SYLLABLES,
     INTENT_BONUS,
     UNIT_BONUS,
     bound_syllable,
     content_words,
+    contrast_penalty,
     counted,
     document_numbers,
+    era,
     feature_weight,
     intents,
+    main_document,
     marked_forms,
     named_contrasts,
     same_document,
+    single_names,
+    unnamed_kinds,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,17 +99,6 @@ class Indexable(Protocol):
     variants: Sequence[str]
     keywords: Sequence[str]
     answer: str
-
-
-def main_document(entry: Indexable) -> frozenset[tuple[str, str]]:
-    """The document an entry is about: the first keyword that carries a number (editors order
-    keywords), else the numbers in its canonical question."""
-    for keyword in entry.keywords:
-        numbers = document_numbers(keyword)
-        if numbers:
-            return numbers
-    return document_numbers(entry.question)
-
 
 
 @dataclass(frozen=True)
@@ -165,6 +159,8 @@ class Matcher:
         self._documents: list[frozenset[tuple[str, str]]] = []  # document numbers in its phrasings and keywords
         self._main_documents: list[frozenset[tuple[str, str]]] = []  # ...in its canonical question
         self._answer_sets: list[frozenset[str]] = []  # folded features of its answer
+        self._eras: list[str | None] = []  # the side of the 2025 reform its canonical question is about
+        self._singles: list[frozenset[int]] = []  # the CONTRASTS kinds its canonical question names one of
         self._spelled: list[frozenset[str]] = []  # folded features it also has written with marks
         self._df: Counter[str] = Counter()  # entries whose main column has the feature
         self._postings: Counter[str] = Counter()  # entries that have it in either column
@@ -182,7 +178,9 @@ class Matcher:
                 self._phrasings.append(phrasing_features(entry))
                 self._intents.append(intents(" . ".join((entry.question, *entry.variants))))
                 self._documents.append(document_numbers(" . ".join((entry.question, *entry.variants, *entry.keywords))))
-                self._main_documents.append(main_document(entry))
+                self._main_documents.append(main_document(entry.question, entry.keywords))
+                self._eras.append(era(entry.question))
+                self._singles.append(single_names(self._phrasings[-1][0]))
                 self._spelled.append(spelled_features(feature_set))
                 self._answer_sets.append(frozenset(answer))
                 self._df.update(feature_set)
@@ -285,6 +283,7 @@ class Matcher:
             asks=intents(text),
             documents=document_numbers(text),
             units=counted(text),
+            asked_era=era(text),
         )
 
     def search_features(
@@ -295,6 +294,7 @@ class Matcher:
         asks: frozenset[str] = frozenset(),
         documents: frozenset[tuple[str, str]] = frozenset(),
         units: tuple[str, ...] = (),
+        asked_era: str | None = None,
     ) -> list[Candidate]:
         """Like :meth:`search`, for query features already computed (unique, in order)."""
         known = sorted((f for f in feats if f in self._postings), key=self._postings.__getitem__)
@@ -316,7 +316,7 @@ class Matcher:
         query = frozenset(feats)
         best = -min(r for _, r in rows) or 1.0  # FTS5 bm25 is negative: lower is better
         marked, bound = marked_forms(feats), _bound_bigrams(feats)
-        contrasts = named_contrasts(query)
+        contrasts, unnamed = named_contrasts(query), unnamed_kinds(query)
         pool = []
         for rowid, r in rows:
             against, ignored = self._unsupported(rowid, marked, bound) if marked or bound else (frozenset(), frozenset())
@@ -326,8 +326,9 @@ class Matcher:
             if ANSWER_COVERAGE_WEIGHT:  # members ask about facts they read: the answer's words count a little
                 rank += ANSWER_COVERAGE_WEIGHT * self._coverage(folded_weights, self._answer_sets[rowid], ignored)
             entry_set = self._feature_sets[rowid]
-            if any(not asked & entry_set and others & entry_set for asked, others in contrasts):
-                rank -= CONTRAST_PENALTY  # names another thing of the kind asked about, not this one
+            rank -= contrast_penalty(contrasts, entry_set, unnamed & self._singles[rowid])
+            if asked_era and self._eras[rowid] not in (None, asked_era):
+                rank -= ERA_PENALTY  # the other side of the 2025 reform
             if asks & self._intents[rowid]:
                 rank += INTENT_BONUS
             if units:  # what a "bao nhiêu / mấy" question counts, named in the entry's phrasings

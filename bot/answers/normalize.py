@@ -175,9 +175,15 @@ def squeeze(word: str) -> str:
     return "".join(out)
 
 
+# Abbreviations read only as typed in capitals: "HS", "TS" are the archipelagos, "hs" may be học sinh.
+CASED_ABBREVIATIONS = {"HS": "hoàng sa", "TS": "trường sa"}
+_CASED = re.compile(r"\b(" + "|".join(CASED_ABBREVIATIONS) + r")\b")
+
+
 def tokenize(text: str) -> list[Token]:
     """NFC, lower-case, punctuation stripped, stretched letters squeezed."""
-    text = _THOUSANDS_DOT.sub("", nfc(text).lower())
+    text = _CASED.sub(lambda m: CASED_ABBREVIATIONS[m.group(1)], nfc(text))
+    text = _THOUSANDS_DOT.sub("", text.lower())
     return [_token(word) for word in _WORD.findall(text)]
 
 

@@ -8,6 +8,7 @@ Pure functions over text; :mod:`bot.answers.matcher` uses them to rank entries.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from bot.answers import normalize as textnorm
 
@@ -67,6 +68,16 @@ def document_numbers(text: str) -> frozenset[tuple[str, str]]:
     return frozenset((m.group(1), m.group(2) or "") for pattern in _DOC_PATTERNS for m in pattern.finditer(folded))
 
 
+def main_document(question: str, keywords: Sequence[str]) -> frozenset[tuple[str, str]]:
+    """The document an entry is about: the first keyword that carries a number (editors order
+    keywords), else the numbers in its canonical question."""
+    for keyword in keywords:
+        numbers = document_numbers(keyword)
+        if numbers:
+            return numbers
+    return document_numbers(question)
+
+
 def same_document(asked: frozenset[tuple[str, str]], has: frozenset[tuple[str, str]]) -> bool:
     return any(n == m and (not y or not z or y == z) for n, y in asked for m, z in has)
 
@@ -119,8 +130,13 @@ def marked_forms(feats: list[str]) -> dict[str, set[str]]:
 CONTRASTS: tuple[dict[str, frozenset[str]], ...] = (
     {"hoang_sa": frozenset(), "truong_sa": frozenset()},
     {"lao": frozenset({"lao_dong", "nguoi_lao", "lao_luc"}), "campuchia": frozenset(), "trung_quoc": frozenset()},
+    {number: frozenset() for number in ("111", "112", "113", "114", "115")},  # the emergency numbers
 )
 CONTRAST_PENALTY = 1.0  # taken from the rank; chosen on the dev split (0.5 and 1.0-5.0 alike, 0.3 changed nothing)
+# A question that names no thing of a kind ("biên giới Việt Nam dài bao nhiêu") is less likely about an
+# entry whose canonical question names one of them ("... Việt Nam – Lào dài bao nhiêu") than about a
+# general one.  Chosen on held-out bank phrasings (tools/heldout_variants.py: 0.2-0.4 alike, 0.8 worse).
+UNNAMED_PENALTY = 0.3
 
 
 def named_contrasts(feats: frozenset[str]) -> list[tuple[frozenset[str], frozenset[str]]]:
@@ -131,6 +147,26 @@ def named_contrasts(feats: frozenset[str]) -> list[tuple[frozenset[str], frozens
         if named:
             found.append((named, frozenset(kind) - named))
     return found
+
+
+def unnamed_kinds(feats: frozenset[str]) -> frozenset[int]:
+    """The indexes of the :data:`CONTRASTS` kinds of which ``feats`` names nothing."""
+    return frozenset(i for i, kind in enumerate(CONTRASTS) if not kind.keys() & feats)
+
+
+def single_names(feats: frozenset[str]) -> frozenset[int]:
+    """The indexes of the :data:`CONTRASTS` kinds of which ``feats`` names exactly one thing."""
+    return frozenset(i for i, kind in enumerate(CONTRASTS) if len(kind.keys() & feats) == 1)
+
+
+def contrast_penalty(
+    contrasts: list[tuple[frozenset[str], frozenset[str]]], entry_feats: frozenset[str], unrequested: frozenset[int]
+) -> float:
+    """What to take from an entry's rank: CONTRAST_PENALTY when it names another thing of a kind the
+    question names (:func:`named_contrasts`) and not the asked one; UNNAMED_PENALTY when its canonical
+    question names one thing of a kind the question names nothing of (``unrequested``)."""
+    other = any(not asked & entry_feats and others & entry_feats for asked, others in contrasts)
+    return (CONTRAST_PENALTY if other else 0.0) + (UNNAMED_PENALTY if unrequested else 0.0)
 
 
 # What a "bao nhiêu / mấy" question counts: "có mấy huyện đảo" counts huyện đảo, not tỉnh.
@@ -159,3 +195,27 @@ def counted(text: str) -> tuple[str, ...]:
                 if j + 1 < len(tokens) and tokens[j + 1] not in FUNCTION_SYLLABLES:
                     out.append(f"{tokens[j]}_{tokens[j + 1]}")
     return tuple(dict.fromkeys(out))
+
+
+# Which side of the 2025 reform (34 provinces, no district level from 1/7/2025) a text is about.
+# Entries come in pairs ("Trước năm 2025, có bao nhiêu tỉnh ven biển?" / "Sau sáp nhập năm 2025, ...")
+# that share every other word; a question that says which side it means is not about the other one.
+_MERGER = r"(?:sap nhap|sat nhap|sap xep|nhap tinh|hop nhat|nhap)"
+ERAS: dict[str, re.Pattern[str]] = {
+    "before": re.compile(
+        rf"\b(?:truoc (?:khi |nam |thang )?(?:2025|1/7/2025|7/2025|{_MERGER})|hoi (?:con|chua)|chua {_MERGER}"
+        r"|63 tinh|truoc day)\b"
+    ),
+    "after": re.compile(
+        rf"\b(?:sau (?:khi |nam |thang |ngay )?(?:2025|1/7/2025|1/7|7/2025|{_MERGER})|hien nay|bay gio|hien tai"
+        rf"|34 tinh|tu (?:nam |ngay )?(?:2025|1/7/2025)|{_MERGER} roi|gio con|nay (?:con|da|la|thuoc))\b"
+    ),
+}
+ERA_PENALTY = 1.0  # taken from an entry about the other side of the reform; chosen on the dev split
+
+
+def era(text: str) -> str | None:
+    """"before" or "after" when ``text`` names one side of the 2025 reform and not the other."""
+    folded = " ".join(re.sub(r"[^\w\s/]", " ", textnorm.fold(text.lower()).replace("đ", "d")).split())
+    found = [name for name, pattern in ERAS.items() if pattern.search(folded)]
+    return found[0] if len(found) == 1 else None

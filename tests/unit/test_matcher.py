@@ -225,3 +225,47 @@ def test_bigrams_do_not_join_two_clauses():
 
     assert "ad_hoang" not in textnorm.features("vậy ad, hoàng sa")
     assert "1449_566" in textnorm.features("dài 1.449,566 km")  # a comma inside a number is not a clause break
+
+
+def test_a_question_about_one_side_of_the_2025_reform_is_not_answered_with_the_other():
+    docs = [
+        _Doc("truoc", "Trước năm 2025, Việt Nam có bao nhiêu tỉnh, thành phố ven biển?", ["truoc sap nhap co bao nhieu tinh ven bien"]),
+        _Doc("sau", "Sau sáp nhập năm 2025, có bao nhiêu tỉnh, thành phố ven biển?", ["sau sap nhap co bao nhieu tinh ven bien"]),
+    ]
+    m = Matcher(docs)
+    # the words a member uses for each side, none of them in the phrasings
+    assert m.search("hồi còn 63 tỉnh thì có bn tỉnh ven biển vậy", 1)[0].entry_id == "truoc"
+    assert m.search("hoi chua nhap tinh co bao nhieu tinh ven bien", 1)[0].entry_id == "truoc"
+    assert m.search("nhập tỉnh rồi còn mấy tỉnh ven biển ạ", 1)[0].entry_id == "sau"
+    assert m.search("bây giờ có bao nhiêu tỉnh ven biển", 1)[0].entry_id == "sau"
+
+
+def test_era_names_one_side_of_the_reform_or_none():
+    from bot.answers.signals import era
+
+    assert era("Trước năm 2025, Việt Nam có bao nhiêu tỉnh ven biển?") == "before"
+    assert era("hiện nay có bao nhiêu tỉnh ven biển") == "after"
+    assert era("có bao nhiêu tỉnh ven biển") is None
+    assert era("Những tỉnh nào trước đây không có biển nay đã có biển?") is None  # names both
+
+
+def test_a_question_about_one_emergency_number_is_not_answered_with_another():
+    docs = [
+        _Doc("112", "Số 112 là số gì?", ["112 goi co mat tien khong", "so 112 nhan bao nhung viec gi"]),
+        _Doc("113", "Số 113 là số gì, khi nào thì gọi?", ["113 la so gi", "canh sat 113 nhan bao nhung viec gi"]),
+        _Doc("tat-ca", "Các số khẩn cấp 111, 112, 113, 114, 115 dùng để làm gì?", ["112 113 114 115 khac nhau the nao"]),
+    ]
+    m = Matcher(docs)
+    # shares "gọi có mất tiền không" with the 112 entry, and less with the 113 one
+    assert m.search("sdt cảnh sát 113 gọi có mất tiền ko", 1)[0].entry_id == "113"
+    assert m.search("111 112 113 114 115 khác nhau thế nào", 1)[0].entry_id == "tat-ca"
+
+
+def test_a_question_that_names_no_country_prefers_the_general_entry_to_one_about_a_country():
+    docs = [
+        _Doc("tong", "Đường biên giới đất liền Việt Nam dài bao nhiêu km?", ["bien gioi dat lien dai bao nhieu"]),
+        _Doc("lao", "Đường biên giới Việt Nam – Lào dài bao nhiêu km?", ["biên giới việt nam lào dài bao nhiêu km"]),
+    ]
+    m = Matcher(docs)
+    assert m.search("biên giới Việt Nam dài bao nhiêu km", 1)[0].entry_id == "tong"
+    assert m.search("biên giới với lào dài bao nhiêu km", 1)[0].entry_id == "lao"

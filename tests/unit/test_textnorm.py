@@ -229,3 +229,9 @@ def test_dates_written_out_read_like_dates_with_slashes(written, slashed):
 @pytest.mark.parametrize("text", ["tháng 3 năm nay", "3 tháng nữa", "sau 3 tháng 15 ngày"])
 def test_months_that_are_not_dates_keep_their_words(text):
     assert "thang" in textnorm.folded_text(text).split()
+
+
+def test_archipelago_initials_in_capitals_are_read_and_lower_case_ones_are_not():
+    assert normalize("HS cách bờ bn km vậy ad") == "hoàng sa cách bờ bao nhiêu km"
+    assert normalize("TS có bn đảo") == "trường sa có bao nhiêu đảo"
+    assert normalize("hs lớp 9 thi được ko") == "hs lớp 9 thi được không"  # học sinh, maybe
