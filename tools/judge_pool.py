@@ -10,6 +10,8 @@ score, decision or label shown.  A judge who has never seen the engine's output 
 
     .venv/bin/python tools/judge_pool.py --out /tmp/judge --chunks 4           # every question
     .venv/bin/python tools/judge_pool.py --out /tmp/judge --missing            # only pairs not yet judged
+    .venv/bin/python tools/judge_pool.py --out /tmp/facts --missing \
+        --questions tests/eval/fact_sheet_questions.yaml --judgments tests/eval/fact_sheet_judgments.yaml
 
 With ``--missing`` only the pairs that have no valid rating are written: new top candidates after the
 engine or the bank changed, and every pair of an entry whose answer changed since it was judged
@@ -52,6 +54,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=5, help="engine candidates pooled per question")
     parser.add_argument("--chunks", type=int, default=1)
     parser.add_argument("--missing", action="store_true", help="only pairs without a rating")
+    parser.add_argument("--questions", default=str(EVAL_FILE), help="the evaluation set to pool (default: the blind set)")
+    parser.add_argument("--judgments", default=str(JUDGMENTS_FILE), help="its judgments file, for --missing")
     args = parser.parse_args()
 
     bank = ContentBank.load(ROOT / "content")
@@ -59,10 +63,11 @@ def main() -> None:
     config = load_config({})
     org = {**config, **ORG}
     # with --missing: every pair without a valid rating, including the ones rated against an older answer
-    earlier, fingerprints = read_judgments(JUDGMENTS_FILE) if args.missing and JUDGMENTS_FILE.is_file() else ({}, {})
+    judgments_file = Path(args.judgments)
+    earlier, fingerprints = read_judgments(judgments_file) if args.missing and judgments_file.is_file() else ({}, {})
     judged = current_judgments(earlier, fingerprints, snap)
     items = []
-    for question in load_eval_questions(EVAL_FILE, "all"):
+    for question in load_eval_questions(args.questions, "all"):
         result = reply.answer(
             question.q,
             snap,

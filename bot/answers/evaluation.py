@@ -27,9 +27,14 @@ OLD_EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.yaml"
 # the engine's output (tools/judge_pool.py).  ``--labels judged`` counts an answer right when its entry
 # was rated full.
 JUDGMENTS_FILE = PROJECT_ROOT / "tests" / "eval" / "judgments.yaml"
+# Members' questions written from the fact sheet by writers who saw neither the bank nor the engine, with
+# no labeller: every question is on-topic (``judged: true``) and only the judgments say what answers it.
+# All dev: a second set to tune on, read with ``--labels judged``.
+FACTS_FILE = PROJECT_ROOT / "tests" / "eval" / "fact_sheet_questions.yaml"
+FACTS_JUDGMENTS_FILE = PROJECT_ROOT / "tests" / "eval" / "fact_sheet_judgments.yaml"
 RATINGS = ("full", "partial", "no")
 LABELS = ("expect", "judged")
-EVAL_SETS = {"blind": EVAL_FILE, "old": OLD_EVAL_FILE}
+EVAL_SETS = {"blind": EVAL_FILE, "old": OLD_EVAL_FILE, "facts": FACTS_FILE}
 SPLITS = ("dev", "test", "all")
 
 
@@ -44,6 +49,7 @@ class EvalQuestion:
     split: str
     accept: tuple[str, ...] = ()  # every acceptable entry id (expect first)
     answerable: bool = True  # False: on-topic but no entry answers it; left out of every figure
+    judged_only: bool = False  # on-topic with no labels: only judgments say which entries answer it
 
     @property
     def acceptable(self) -> tuple[str, ...]:
@@ -144,7 +150,12 @@ def load_eval_questions(path: str | os.PathLike[str] = EVAL_FILE, split: str = "
         accept = tuple(str(e) for e in expect) if isinstance(expect, list) else ((str(expect),) if expect else ())
         questions.append(
             EvalQuestion(
-                item["q"], accept[0] if accept else None, item["split"], accept, bool(item.get("answerable", True))
+                item["q"],
+                accept[0] if accept else None,
+                item["split"],
+                accept,
+                bool(item.get("answerable", True)),
+                item.get("judged") is True,
             )
         )
     return [q for q in questions if split == "all" or q.split == split]
@@ -242,15 +253,13 @@ def evaluate(
     org = org or {"ORG_NAME": "Hội", "ORG_PHONES": [], "ORG_EMAIL": "", "ORG_WEBSITE": ""}
     report = EvalReport(split, labels="judged" if judgments is not None else "expect")
     for question in questions:
-        result = answers.answer(
-            question.q, snap, org=org, answer_threshold=answer_threshold, suggest_threshold=suggest_threshold
-        )
+        result = answers.answer(question.q, snap, org=org, answer_threshold=answer_threshold, suggest_threshold=suggest_threshold)
         ranked = [c["entry_id"] for c in result.candidates]
         got = ranked[0] if ranked else None
-        if not question.answerable:
+        if not question.answerable or (question.judged_only and judgments is None):  # judged_only: no labels
             report.unanswerable += 1
             continue
-        if question.expect is None:
+        if question.expect is None and not question.judged_only:
             report.offtopic += 1
             report.offtopic_answered += result.decision == answers.ANSWER
             report.offtopic_suggested += result.decision == answers.SUGGEST

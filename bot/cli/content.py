@@ -31,6 +31,7 @@ from bot.answers.bank import (
 )
 from bot.answers.evaluation import (
     EVAL_SETS,
+    FACTS_JUDGMENTS_FILE,
     JUDGMENTS_FILE,
     LABELS,
     SPLITS,
@@ -94,24 +95,29 @@ def check_command(content_dir: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 @click.option(
     "--set", "eval_set", type=click.Choice(sorted(EVAL_SETS)), default="blind", show_default=True,
-    help="blind: câu hỏi viết độc lập với kho (tests/eval/blind_questions.yaml); old: bộ cũ (tests/eval/questions.yaml).",
+    help="blind: câu hỏi viết độc lập với kho (tests/eval/blind_questions.yaml); old: bộ cũ (tests/eval/questions.yaml); "
+    "facts: câu hỏi viết từ bảng dữ kiện, chỉ có đánh giá độc lập (tests/eval/fact_sheet_questions.yaml, dùng với --labels judged).",
 )
 @click.option("--file", "path", type=click.Path(dir_okay=False), default=None, help="Tệp câu hỏi khác (thay cho --set).")
 @click.option(
     "--labels", type=click.Choice(LABELS), default="expect", show_default=True,
-    help="expect: nhãn của người gán nhãn; judged: đánh giá độc lập theo cặp (tests/eval/judgments.yaml, chỉ bộ blind).",
+    help="expect: nhãn của người gán nhãn; judged: đánh giá độc lập theo cặp (tests/eval/judgments.yaml; bộ blind và facts).",
 )
 @click.option(
     "--judgments", "judgments_path", type=click.Path(dir_okay=False), default=None,
-    help="Tệp đánh giá độc lập khác (mặc định tests/eval/judgments.yaml).",
+    help="Tệp đánh giá độc lập khác (mặc định tests/eval/judgments.yaml; với --set facts: tests/eval/fact_sheet_judgments.yaml).",
 )
 def eval_command(split: str, as_json: bool, eval_set: str, path: str | None, labels: str, judgments_path: str | None) -> None:
     """Đánh giá việc tìm câu trả lời: accuracy@1, tỉ lệ trả lời sai, tỉ lệ gợi ý, câu ngoài phạm vi bị trả lời."""
+    path_given = path is not None
     path = path or str(EVAL_SETS[eval_set])
+    if eval_set == "facts" and labels != "judged" and not path_given:
+        raise click.ClickException("Bộ facts không có nhãn của người gán nhãn: chạy với --labels judged.")
     bank = ContentBank.load(_content_dir())
     try:
         questions = load_eval_questions(path, split)
-        judgments = load_judgments(judgments_path or JUDGMENTS_FILE, bank) if labels == "judged" else None
+        default_judgments = FACTS_JUDGMENTS_FILE if eval_set == "facts" and not path_given else JUDGMENTS_FILE
+        judgments = load_judgments(judgments_path or default_judgments, bank) if labels == "judged" else None
     except EvalFileError as exc:
         raise click.ClickException(str(exc)) from None
     config = current_app.config

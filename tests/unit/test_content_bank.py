@@ -288,6 +288,32 @@ def test_eval_with_judged_labels_counts_what_the_judges_rated_full(app, tmp_path
     assert "bo bien dai bao nhieu | bien-dao-so-dao | bien-dao-bo-bien |" in text, text
 
 
+def test_a_question_with_no_labeller_counts_only_by_its_judgments(app, tmp_path):
+    # the fact-sheet set: on-topic questions no labeller saw (judged: true), never counted as off-topic
+    questions = tmp_path / "questions.yaml"
+    questions.write_text(
+        "questions:\n"
+        "  - {q: 'vn co bn hon dao', split: dev, judged: true}\n"
+        "  - {q: 'bien gioi viet lao dai bao nhieu', split: dev, judged: true}\n",
+        encoding="utf-8",
+    )
+    judgments = tmp_path / "judgments.yaml"
+    judgments.write_text(
+        "judgments:\n"
+        "  - {q: 'vn co bn hon dao', full: [bien-dao-so-dao]}\n"
+        "  - {q: 'bien gioi viet lao dai bao nhieu', full: [bien-gioi-viet-lao], partial: [bien-dao-so-dao]}\n",
+        encoding="utf-8",
+    )
+    runner = app.test_cli_runner()
+    args = ["content", "eval", "--file", str(questions), "--split", "dev", "--json"]
+    unlabelled = __import__("json").loads(runner.invoke(args=args).output)
+    assert unlabelled["answerable"] == 0 and unlabelled["offtopic"] == 0 and unlabelled["unanswerable"] == 2
+    judged = __import__("json").loads(runner.invoke(args=[*args, "--labels", "judged", "--judgments", str(judgments)]).output)
+    assert judged["answerable"] == 2 and judged["offtopic"] == 0 and judged["top1"] == 2
+    refused = runner.invoke(args=["content", "eval", "--set", "facts"])
+    assert refused.exit_code == 1 and "--labels judged" in refused.output
+
+
 def test_eval_refuses_a_bad_judgments_file(app, tmp_path):
     questions = tmp_path / "questions.yaml"
     questions.write_text("questions:\n  - {q: 'vn co bn hon dao', expect: bien-dao-so-dao, split: dev}\n", encoding="utf-8")

@@ -15,6 +15,8 @@ import pytest
 from bot.answers.bank import ContentBank
 from bot.answers.evaluation import (
     EVAL_FILE,
+    FACTS_FILE,
+    FACTS_JUDGMENTS_FILE,
     JUDGMENTS_FILE,
     OLD_EVAL_FILE,
     evaluate,
@@ -49,13 +51,19 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # question names; the emergency numbers as a contrast kind; a general entry before one naming a single country or
 # archipelago when the question names none), "HS"/"TS" in capitals, a content audit of every variant against its
 # answer, one run: 0.942, 7/142 (4.9%), 9/154 (5.8%), 0/24; judged 0.973, 3/136 (2.2%), 8/147 (5.4%), 0/24.  Dev:
-# 0.954, 5/146 (3.4%), 5/151 (3.3%), 0/23; judged 0.979, 1/136 (0.7%), 5/141 (3.5%), 0/23.
+# 0.954, 5/146 (3.4%), 5/151 (3.3%), 0/23; judged 0.979, 1/136 (0.7%), 5/141 (3.5%), 0/23.  Two sovereignty
+# answers reworded to the official formula (OW1, OW6) and re-judged afterwards: the same figures.
 MEASURED_JUDGED_ACCURACY = 0.97
 MEASURED_JUDGED_WRONG = 0.025
 MEASURED_ACCURACY = 0.94
 MEASURED_WRONG = 0.05
 MEASURED_SUGGESTIONS = 0.06
 MEASURED_OFFTOPIC = 0.0
+# The fact-sheet set (418 questions, judged only), stop 23: 0.964, wrong 5/301 (1.7%), suggestions 24/331 (7.3%).
+# Its second round was judged after the matcher was fixed and used only to reject a rule (a message asking two
+# things is about the first: 3 -> 0 wrong on the first round it was built from, 2 -> 3 on the second).
+FACTS_WRONG = 0.02
+FACTS_SUGGESTIONS = 0.08
 
 
 @pytest.fixture(scope="module")
@@ -117,12 +125,26 @@ def test_blind_test_split_does_not_regress(bank):
     assert report.offtopic_answered_share <= MEASURED_OFFTOPIC, summary
 
 
-@pytest.mark.parametrize("split", ["dev", "test"])
-def test_every_answer_the_engine_gives_has_a_current_judgment(bank, split):
+@pytest.mark.parametrize(
+    ("path", "judgments", "split"),
+    [(EVAL_FILE, JUDGMENTS_FILE, "dev"), (EVAL_FILE, JUDGMENTS_FILE, "test"), (FACTS_FILE, FACTS_JUDGMENTS_FILE, "dev")],
+    ids=["blind-dev", "blind-test", "facts"],
+)
+def test_every_answer_the_engine_gives_has_a_current_judgment(bank, path, judgments, split):
     """An entry whose answer changed since it was judged, or a new top candidate, needs judging again
     (tools/judge_pool.py --missing); until then the judged figures count it as not right."""
-    report = _report(bank, EVAL_FILE, split, load_judgments(JUDGMENTS_FILE, bank))
+    report = _report(bank, path, split, load_judgments(judgments, bank))
     assert report.unjudged == 0, format_report(report)
+
+
+def test_fact_sheet_questions_do_not_regress(bank):
+    """The second dev set (members' questions written from the fact sheet, judged blind): tuned on, so a floor
+    under the measured figures, not a held-out claim."""
+    report = _report(bank, FACTS_FILE, "dev", load_judgments(FACTS_JUDGMENTS_FILE, bank))
+    summary = format_report(report)
+    assert report.answerable >= 300 and report.offtopic == 0
+    assert report.wrong_share <= FACTS_WRONG, summary
+    assert report.suggestion_share <= FACTS_SUGGESTIONS, summary
 
 
 def test_blind_test_split_with_judged_labels_does_not_regress(bank):
