@@ -53,15 +53,22 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # answer, one run: 0.942, 7/142 (4.9%), 9/154 (5.8%), 0/24; judged 0.973, 3/136 (2.2%), 8/147 (5.4%), 0/24.  Dev:
 # 0.954, 5/146 (3.4%), 5/151 (3.3%), 0/23; judged 0.979, 1/136 (0.7%), 5/141 (3.5%), 0/23.  Two sovereignty
 # answers reworded to the official formula (OW1, OW6) and re-judged afterwards: the same figures.
+# Then 65 variants so that members reach facts the answers state (a second content audit, and "Đà Nẵng trực thuộc
+# Trung ương năm nào", asked in both dev sets), one run: 0.929, 9/144 (6.2%), 7/154 (4.5%), 0/24; judged 0.973,
+# 4/138 (2.9%), 6/147 (4.1%), 0/24: one more wrong answer by the judges, two more by the labels, two fewer
+# suggestions.  Kept, because the dev evidence went the other way: blind dev 5 -> 4 wrong (judged 1 -> 0), the
+# fact-sheet set 5 -> 3, and a fresh fact-sheet round written and judged after that test run (round 4, 210
+# questions) 5 -> 3 wrong with 16 -> 14 suggestions; reverting on the test figure would be tuning on test.  The
+# floors below follow this run.
 MEASURED_JUDGED_ACCURACY = 0.97
-MEASURED_JUDGED_WRONG = 0.025
-MEASURED_ACCURACY = 0.94
-MEASURED_WRONG = 0.05
+MEASURED_JUDGED_WRONG = 0.03
+MEASURED_ACCURACY = 0.92
+MEASURED_WRONG = 0.065
 MEASURED_SUGGESTIONS = 0.06
 MEASURED_OFFTOPIC = 0.0
-# The fact-sheet set (418 questions, judged only), stop 23: 0.964, wrong 5/301 (1.7%), suggestions 24/331 (7.3%).
-# Its second round was judged after the matcher was fixed and used only to reject a rule (a message asking two
-# things is about the first: 3 -> 0 wrong on the first round it was built from, 2 -> 3 on the second).
+# The fact-sheet set (624 questions in three rounds, judged only), stop 23: 0.968, wrong 6/449 (1.3%), suggestions
+# 39/497 (7.8%).  Round 3 was used only to reject a rule (a message asking two things is about the first: 3 -> 0
+# wrong on round 2, which it was built from, 2 -> 3 on round 3); round 4 only to keep the 65 variants above.
 FACTS_WRONG = 0.02
 FACTS_SUGGESTIONS = 0.08
 
@@ -107,8 +114,8 @@ def test_blind_test_split_meets_the_targets(bank):
 
 
 @pytest.mark.xfail(
-    reason="issue 13: wrong answers are 4.9% of the answers given (7/142) on the blind test split, over the 2% target "
-    "(2.2%, 3/136, with the independent judgments)",
+    reason="issue 13: wrong answers are 6.2% of the answers given (9/144) on the blind test split, over the 2% target "
+    "(2.9%, 4/138, with the independent judgments)",
     strict=True,  # when the figure reaches the target this fails, and the mark must go
 )
 def test_blind_test_split_wrong_answers_meet_the_target(bank):
