@@ -26,10 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.answers import reply
 from bot.answers.bank import build_snapshot
+from bot.answers.evaluation import EVAL_ORG
 from bot.answers.matcher import Matcher
 from bot.core.config import load_config
-
-ORG = {"ORG_NAME": "Hội", "ORG_PHONES": [], "ORG_EMAIL": "", "ORG_WEBSITE": ""}
 
 
 def main() -> None:
@@ -62,7 +61,7 @@ def main() -> None:
             got = reply.answer(
                 text,
                 fold_snap,
-                org=ORG,
+                org=EVAL_ORG,
                 answer_threshold=defaults["ANSWER_THRESHOLD"],
                 suggest_threshold=defaults["SUGGEST_THRESHOLD"],
             )

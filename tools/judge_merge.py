@@ -25,8 +25,10 @@ from bot.answers.evaluation import (
     EVAL_FILE,
     JUDGMENTS_FILE,
     RATINGS,
+    EvalFileError,
     answer_fingerprint,
     load_eval_questions,
+    read_judgments,
     read_ratings,
 )
 from tools.judge_pool import question_key
@@ -61,11 +63,14 @@ def merge(
     """Merge the judges' files in ``folder`` into ``judgments``; a one-line summary.  MergeError when one is bad."""
     order = [q.q for q in load_eval_questions(questions, "all")]
     by_key = {question_key(q): q for q in order}
-    text = judgments.read_text(encoding="utf-8") if judgments.is_file() else "judgments: []\n"
-    header = text[: text.index("judgments:")]
-    data = yaml.safe_load(text) or {}
-    fingerprints = dict(data.get("answers") or {})
-    judged = {item["q"]: read_ratings(item) for item in data.get("judgments") or []}
+    header, judged, fingerprints = "", {}, {}
+    if judgments.is_file():
+        text = judgments.read_text(encoding="utf-8")
+        header = text[: text.find("judgments:")] if "judgments:" in text else ""
+        try:
+            judged, fingerprints = read_judgments(judgments)
+        except EvalFileError as exc:
+            raise MergeError(str(exc)) from None
     new = _read_new(Path(folder), by_key, questions)
 
     snap = ContentBank.load(content).snapshot()

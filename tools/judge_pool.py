@@ -34,14 +34,13 @@ from bot.answers import reply
 from bot.answers.bank import ContentBank
 from bot.answers.evaluation import (
     EVAL_FILE,
+    EVAL_ORG,
     JUDGMENTS_FILE,
     current_judgments,
     load_eval_questions,
     read_judgments,
 )
 from bot.core.config import load_config
-
-ORG = {"ORG_NAME": "Hội", "ORG_PHONES": [], "ORG_EMAIL": "", "ORG_WEBSITE": ""}
 
 
 def question_key(text: str) -> str:
@@ -61,7 +60,7 @@ def main() -> None:
     bank = ContentBank.load(ROOT / "content")
     snap = bank.snapshot()
     config = load_config({})
-    org = {**config, **ORG}
+    org = {**config, **EVAL_ORG}
     # with --missing: every pair without a valid rating, including the ones rated against an older answer
     judgments_file = Path(args.judgments)
     earlier, fingerprints = read_judgments(judgments_file) if args.missing and judgments_file.is_file() else ({}, {})
@@ -71,7 +70,7 @@ def main() -> None:
         result = reply.answer(
             question.q,
             snap,
-            org=ORG,
+            org=EVAL_ORG,
             answer_threshold=config["ANSWER_THRESHOLD"],
             suggest_threshold=config["SUGGEST_THRESHOLD"],
         )

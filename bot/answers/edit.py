@@ -44,6 +44,7 @@ from bot.answers.yaml_writer import (
 )
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+NO_ENTRY_YET = re.compile(r"^entries:\s*(\[\s*\])?\s*$", re.MULTILINE)  # "entries:" or "entries: []"
 
 
 
@@ -337,16 +338,24 @@ def _placed_new(
     refuse_new_id(entry_id, current)
     target = _bank_path(content_dir, file) if file else file_for_topic(content_dir, str(data.get("topic") or ""))
     text = _read(target) if os.path.exists(target) else ""
-    _, end = entry_spans(text) if text.strip() else ([], None)
     block = render_entry(data)
+    if (placed := appended(text, block)) is None:
+        raise ContentEditError(f"Tệp {os.path.basename(target)} không đúng dạng 'entries:'; sửa tệp trước.")
+    return target, text, placed[0], block, placed[1]
+
+
+def appended(text: str, block: str) -> tuple[str, int] | None:
+    """The bank file ``text`` with ``block`` last (in its line endings), the block's first line; None: not an entries list."""
+    _, end = entry_spans(text) if text.strip() else ([], None)
+    newline = "\r\n" if "\r\n" in text else "\n"
     if end is None:
-        if text.strip() and not re.search(r"^entries:\s*(\[\s*\])?\s*$", text, re.MULTILINE):
-            raise ContentEditError(f"Tệp {os.path.basename(target)} không đúng dạng 'entries:'; sửa tệp trước.")
+        if text.strip() and not NO_ENTRY_YET.search(text):
+            return None
         head = re.sub(r"^entries:.*$", "", text, flags=re.MULTILINE).rstrip()
-        new_text = (head + "\n" if head else "") + "entries:\n" + block
-        return target, text, new_text, block, new_text[: len(new_text) - len(block)].count("\n") + 1
-    before = text[:end].rstrip("\n") + "\n\n"
-    return target, text, before + block + text[end:], block, before.count("\n") + 1
+        new_text = (head + newline if head else "") + "entries:" + newline + block
+        return new_text, new_text[: len(new_text) - len(block)].count("\n") + 1
+    before = text[:end].rstrip("\r\n") + newline + newline
+    return before + block + text[end:], before.count("\n") + 1
 
 
 def _placed_edit(

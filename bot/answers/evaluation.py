@@ -36,6 +36,8 @@ RATINGS = ("full", "partial", "no")
 LABELS = ("expect", "judged")
 EVAL_SETS = {"blind": EVAL_FILE, "old": OLD_EVAL_FILE, "facts": FACTS_FILE}
 SPLITS = ("dev", "test", "all")
+# The organisation an evaluation answers for: no contacts, so every answer reads the same on any deployment.
+EVAL_ORG: dict[str, Any] = {"ORG_NAME": "Hội", "ORG_PHONES": [], "ORG_EMAIL": "", "ORG_WEBSITE": ""}
 
 
 class EvalFileError(Exception):
@@ -250,7 +252,7 @@ def evaluate(
     still comes from the labels.
     """
     snap = bank.snapshot()
-    org = org or {"ORG_NAME": "Hội", "ORG_PHONES": [], "ORG_EMAIL": "", "ORG_WEBSITE": ""}
+    org = org or EVAL_ORG
     report = EvalReport(split, labels="judged" if judgments is not None else "expect")
     for question in questions:
         result = answers.answer(question.q, snap, org=org, answer_threshold=answer_threshold, suggest_threshold=suggest_threshold)

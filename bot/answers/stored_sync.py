@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from bot.answers.edit import entry_spans, read_entries
+from bot.answers.edit import NO_ENTRY_YET, appended, entry_spans, read_entries
 from bot.answers.stored import StoredEntry, by_file, entry_block
 from bot.answers.yaml_writer import render_entry
 
@@ -108,7 +108,7 @@ def merged_text(text: str | None, wanted: list[StoredEntry]) -> str | None:
         spans, end = entry_spans(text) if text.strip() else ([], None)
     except yaml.YAMLError:
         return _fresh(wanted)  # an unreadable file: the stored entries win
-    if end is None and text.strip() and not re.search(r"^entries:\s*(\[\s*\])?\s*$", text, re.MULTILINE):
+    if end is None and text.strip() and not NO_ENTRY_YET.search(text):
         return _fresh(wanted)
     if not wanted:
         if not spans:
@@ -128,7 +128,7 @@ def merged_text(text: str | None, wanted: list[StoredEntry]) -> str | None:
             text = text[:start] + _eol(render_entry(entry.data, indent=indent), crlf) + text[stop:]
     for entry in wanted:
         if entry.id not in seen:
-            text = _appended(text, _eol(entry_block(entry), crlf))
+            text = appended(text, _eol(entry_block(entry), crlf))[0]  # type: ignore[index]  (an entries: list)
     return text
 
 
@@ -155,15 +155,6 @@ def _after_blank_lines(text: str, index: int) -> int:
 
 def _eol(block: str, crlf: bool) -> str:
     return block.replace("\n", "\r\n") if crlf else block
-
-
-def _appended(text: str, block: str) -> str:
-    _, end = entry_spans(text)
-    if end is None:  # "entries:" or "entries: []" with no entry left
-        head = re.sub(r"^entries:.*$", "", text, flags=re.MULTILINE).rstrip()
-        return (head + "\n" if head else "") + "entries:\n" + block
-    newline = "\r\n" if "\r\n" in text else "\n"
-    return text[:end].rstrip("\r\n") + newline + newline + block + text[end:]
 
 
 def _fresh(wanted: list[StoredEntry]) -> str:

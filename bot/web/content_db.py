@@ -116,9 +116,6 @@ class FileContent:
         topics, _, issues = parse_content(self.content_dir)
         return {"topics": topics, "issues": issues, "records": edit.read_entries(self.content_dir)}
 
-    def records(self) -> list[EntryRecord]:
-        return edit.read_entries(self.content_dir)
-
     def find(self, entry_id: str) -> EntryRecord | None:
         return edit.find_entry(self.content_dir, entry_id)
 
@@ -151,11 +148,9 @@ class DatabaseContent:
         topics, _, issues = parse_content(self.content_dir, texts=bank_texts(self.content_dir, entries))
         return {"topics": topics, "issues": issues, "records": stored_records(self.content_dir, entries)}
 
-    def records(self) -> list[EntryRecord]:
-        return stored_records(self.content_dir, self.source.entries()[1])
-
     def find(self, entry_id: str) -> EntryRecord | None:
-        return next((r for r in self.records() if r.id == entry_id), None)
+        records = stored_records(self.content_dir, self.source.entries()[1])
+        return next((r for r in records if r.id == entry_id), None)
 
     def file_names(self) -> list[str]:
         names = {e.file for e in self.source.entries()[1]}

@@ -26,7 +26,7 @@ def test_registration_asks_consent_first_then_name_unit_phone(app, store, channe
     chat.send("Đăng ký")
     consent = chat.text
     # what is stored, why, for how long, how to delete, and the law
-    for needle in ("họ và tên", "Mục đích", "Thời gian lưu", "XÓA DỮ LIỆU", LEGAL_BASIS):
+    for needle in ("họ và tên", "Mục đích", "Thời gian lưu", "XÓA DỮ LIỆU", "91/2025/QH15", "356/2025/NĐ-CP", LEGAL_BASIS):
         assert needle in consent
     assert store.find_member(channel, "U1")["consent_at"] is None  # nothing recorded before the answer
     chat.send("1")  # "Đồng ý" is the first choice: typed number works on every channel

@@ -75,3 +75,10 @@ def test_merge_keeps_windows_line_ends():
     crlf = FILE.replace("\n", "\r\n")
     text = merged_text(crlf, [_entry("mot", "Một, sửa?"), _entry("hai", "Hai?", 1)])
     assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
+
+
+def test_an_entry_added_to_an_empty_windows_file_keeps_its_line_ends():
+    empty = "# Biên giới\r\nentries: []\r\n"
+    text = merged_text(empty, [_entry("ba", "Ba?")])
+    assert text is not None and text.startswith("# Biên giới\r\nentries:\r\n  - id: ba\r\n")
+    assert "\n" not in text.replace("\r\n", "")  # no bare line end anywhere
