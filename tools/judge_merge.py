@@ -29,6 +29,7 @@ from bot.answers.evaluation import (
     answer_fingerprint,
     load_eval_questions,
     read_judgments,
+    read_list,
     read_ratings,
 )
 from tools.judge_pool import question_key
@@ -46,7 +47,13 @@ def _read_new(folder: Path, by_key: dict[str, str], questions: Path) -> dict[str
     """{question text: {entry id: rating}} from the judges' ``judged-*.yaml`` files in ``folder``."""
     new: dict[str, dict[str, str]] = {}
     for path in sorted(folder.glob("judged-*.yaml")):
-        for n, item in enumerate(yaml.safe_load(path.read_text(encoding="utf-8"))["judgments"], 1):
+        try:
+            _, items = read_list(path, "judgments", f"{path}: not found")
+        except EvalFileError as exc:
+            raise MergeError(str(exc)) from None
+        for n, item in enumerate(items, 1):
+            if not isinstance(item, dict) or item.get("key") is None:
+                raise MergeError(f"{path}: item {n} needs a key")
             key = item["key"] if isinstance(item["key"], str) else str(item["key"]).zfill(8)
             if key not in by_key:
                 raise MergeError(f"{path}: no question of {questions.name} has the key {key}")

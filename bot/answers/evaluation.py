@@ -126,7 +126,7 @@ class EvalReport:
         return data
 
 
-def _read_list(path: Path, key: str, missing: str) -> tuple[dict[str, Any], list[Any]]:
+def read_list(path: Path, key: str, missing: str) -> tuple[dict[str, Any], list[Any]]:
     """The YAML mapping in ``path`` and its list under ``key``; EvalFileError when missing or bad."""
     if not path.is_file():
         raise EvalFileError(missing)
@@ -143,7 +143,7 @@ def _read_list(path: Path, key: str, missing: str) -> tuple[dict[str, Any], list
 def load_eval_questions(path: str | os.PathLike[str] = EVAL_FILE, split: str = "all") -> list[EvalQuestion]:
     """The questions of ``split`` ("dev", "test" or "all"); EvalFileError when the file is missing or bad."""
     path = Path(path)
-    _, items = _read_list(path, "questions", f"Chưa có tệp đánh giá {path} (evaluation set not written yet).")
+    _, items = read_list(path, "questions", f"Chưa có tệp đánh giá {path} (evaluation set not written yet).")
     questions = []
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict) or not isinstance(item.get("q"), str) or item.get("split") not in ("dev", "test"):
@@ -190,7 +190,7 @@ def read_judgments(path: str | os.PathLike[str] = JUDGMENTS_FILE) -> tuple[dict[
     EvalFileError when the file is missing or bad.  Nothing is dropped: see :func:`current_judgments`.
     """
     path = Path(path)
-    data, items = _read_list(path, "judgments", f"Chưa có tệp đánh giá độc lập {path} (tools/judge_pool.py).")
+    data, items = read_list(path, "judgments", f"Chưa có tệp đánh giá độc lập {path} (tools/judge_pool.py).")
     judged: dict[str, dict[str, str]] = {}
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict) or not isinstance(item.get("q"), str):

@@ -133,6 +133,9 @@ def test_merge_drops_a_rating_made_against_an_older_answer_unless_repeated(files
         ("judgments:\n  - {key: 'deadbeef', full: [bien-dao-so-dao]}\n", "judged-1.yaml: no question of questions.yaml has the key deadbeef"),
         (f"judgments:\n  - {{key: '{question_key(Q2)}', full: bien-dao-so-dao}}\n", "judged-1.yaml: item 1 .*'full' cần là một danh sách id"),
         (f"judgments:\n  - {{key: '{question_key(Q2)}', full: [khong-co]}}\n", "does not have: khong-co"),
+        ("- {key: 'deadbeef'}\n", "judged-1.yaml: cần một danh sách 'judgments:'"),  # no judgments: list
+        ("judgments: [\n", "judged-1.yaml: YAML không hợp lệ"),
+        ("judgments:\n  - {full: [bien-dao-so-dao]}\n", "judged-1.yaml: item 1 needs a key"),
     ],
 )
 def test_merge_refuses_a_bad_judges_file_and_leaves_the_judgments_alone(files, judged, message):
