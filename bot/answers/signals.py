@@ -57,14 +57,14 @@ def content_words(text: str) -> int:
 
 def intents(text: str) -> frozenset[str]:
     """The kinds of answer ``text`` asks for ("date", "number", "who")."""
-    folded = " ".join(textnorm.fold(text.lower()).replace("đ", "d").split())
+    folded = " ".join(textnorm.fold(text).split())
     folded = re.sub(r"[^\w\s/-]", " ", folded)
     return frozenset(name for name, pattern in INTENTS.items() if pattern.search(folded))
 
 
 def document_numbers(text: str) -> frozenset[tuple[str, str]]:
     """(number, year or "") of each document number in ``text``: "06/2003/QH11" → ("6", "2003")."""
-    folded = textnorm.fold(text.lower()).replace("đ", "d")
+    folded = textnorm.fold(text)
     return frozenset((m.group(1), m.group(2) or "") for pattern in _DOC_PATTERNS for m in pattern.finditer(folded))
 
 
@@ -216,6 +216,6 @@ ERA_PENALTY = 1.0  # taken from an entry about the other side; held-out bank phr
 
 def era(text: str) -> str | None:
     """"before" or "after" when ``text`` names one side of the 2025 reform and not the other."""
-    folded = " ".join(re.sub(r"[^\w\s/]", " ", textnorm.fold(text.lower()).replace("đ", "d")).split())
+    folded = " ".join(re.sub(r"[^\w\s/]", " ", textnorm.fold(text)).split())
     found = [name for name, pattern in ERAS.items() if pattern.search(folded)]
     return found[0] if len(found) == 1 else None
