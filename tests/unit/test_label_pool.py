@@ -1,0 +1,95 @@
+"""tools/label_pool.py: the blind labels checked against entries added after the labelling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answers.evaluation import EvalFileError, load_eval_questions
+from tools import label_pool
+from tools.judge_pool import question_key
+
+SMALL = Path(__file__).resolve().parents[1] / "data" / "content_small"
+Q1, Q2, Q3, OFF = "vn co bn hon dao", "bien gioi viet lao dai bao nhieu", "ai ban hanh luat bien", "mai co mua ko"
+SEEN = ["bien-dao-bo-bien", "bien-dao-cac-vung-bien", "bien-dao-lien-he", "bien-gioi-khu-vuc", "bien-gioi-tong-chieu-dai",
+        "bien-gioi-viet-trung", "bot-huong-dan-nhap", "phap-luat-luat-bien-2012"]  # fmt: skip
+NEW = ["bien-dao-so-dao", "bien-gioi-viet-lao"]  # approved in the small bank, never seen by the labeller
+
+
+@pytest.fixture
+def questions(tmp_path):
+    path = tmp_path / "questions.yaml"
+    path.write_text(
+        "# a test copy\nquestions:\n"
+        f'  - {{q: "{Q1}", about: "B", split: dev, expect: bien-dao-bo-bien}}\n'
+        f'  - {{q: "{Q2}", about: "A", split: test, expect: [bien-gioi-tong-chieu-dai, bien-gioi-khu-vuc]}}\n'
+        f'  - {{q: "{Q3}", about: "D", split: test, expect: null, answerable: false}}\n'
+        f'  - {{q: "{OFF}", about: "offtopic", split: dev, expect: null}}\n'
+        "labelled_entries:\n" + "".join(f"  - {e}\n" for e in SEEN),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _verdicts(path: Path, lines: list[tuple[str, str, str]]) -> Path:
+    path.write_text("labels:\n" + "".join(f"  - {{key: '{question_key(q)}', entry: {e}, verdict: {v}}}\n" for q, e, v in lines) if lines else "labels: []\n", encoding="utf-8")
+    return path
+
+
+def test_the_entries_the_labeller_never_saw_are_pooled_with_every_on_topic_question(questions, tmp_path):
+    assert label_pool.unlabelled_entries(questions, SMALL) == NEW
+    assert label_pool.write_pool(questions, SMALL, tmp_path / "pool") == (2, 3)
+    pool = (tmp_path / "pool" / "pool.md").read_text(encoding="utf-8")
+    assert "entry `bien-dao-so-dao`" in pool and "entry `bien-gioi-viet-lao`" in pool
+    assert Q1 in pool and Q3 in pool and OFF not in pool  # off-topic stays off-topic
+    assert "split" not in pool and "dev" not in pool  # the labeller never learns which split a question is in
+
+
+def test_merge_changes_a_label_only_where_both_labellers_agree(questions, tmp_path):
+    first = _verdicts(tmp_path / "a.yaml", [(Q1, "bien-dao-so-dao", "better"), (Q2, "bien-gioi-viet-lao", "better"),
+                                            (Q3, "bien-dao-so-dao", "answers")])  # fmt: skip
+    second = _verdicts(tmp_path / "b.yaml", [(Q1, "bien-dao-so-dao", "better"), (Q2, "bien-gioi-viet-lao", "equal")])
+    label_pool.main(["merge", str(first), str(second), "--questions", str(questions), "--content", str(SMALL)])
+    labels = {q.q: (q.acceptable, q.answerable) for q in load_eval_questions(questions)}
+    assert labels[Q1] == (("bien-dao-so-dao",), True)  # both: better -> replaces the label
+    assert labels[Q2] == (("bien-gioi-tong-chieu-dai", "bien-gioi-khu-vuc", "bien-gioi-viet-lao"), True)  # better + equal
+    assert labels[Q3] == ((), False)  # one labeller alone moves nothing
+    assert labels[OFF] == ((), True)
+    assert label_pool.unlabelled_entries(questions, SMALL) == []  # every approved entry has now been checked
+    assert questions.read_text(encoding="utf-8").startswith("# a test copy\n")
+
+
+def test_merge_makes_an_unanswerable_question_answerable_when_both_agree(questions, tmp_path):
+    lines = [(Q3, "bien-dao-so-dao", "answers")]
+    a, b = _verdicts(tmp_path / "a.yaml", lines), _verdicts(tmp_path / "b.yaml", lines)
+    label_pool.main(["merge", str(a), str(b), "--questions", str(questions), "--content", str(SMALL)])
+    (q3,) = [q for q in load_eval_questions(questions) if q.q == Q3]
+    assert q3.acceptable == ("bien-dao-so-dao",) and q3.answerable
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("labels:\n  - {key: 'deadbeef', entry: bien-dao-so-dao, verdict: equal}\n", "không có câu hỏi nào mang key deadbeef"),
+        (f"labels:\n  - {{key: '{question_key(Q1)}', entry: bien-dao-bo-bien, verdict: equal}}\n", "không phải mục mới"),
+        (f"labels:\n  - {{key: '{question_key(Q1)}', entry: bien-dao-so-dao, verdict: maybe}}\n", "mục thứ 1 cần key, entry và verdict"),
+        ("labels: [\n", "YAML không hợp lệ"),
+        ("- {key: x}\n", "cần một danh sách 'labels:'"),
+    ],
+)
+def test_merge_refuses_a_bad_labeller_file_and_leaves_the_questions_alone(questions, tmp_path, text, message):
+    before = questions.read_bytes()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    good = _verdicts(tmp_path / "good.yaml", [])
+    with pytest.raises(SystemExit, match=message):
+        label_pool.main(["merge", str(good), str(bad), "--questions", str(questions), "--content", str(SMALL)])
+    assert questions.read_bytes() == before
+
+
+def test_labelled_entries_must_be_listed(tmp_path):
+    path = tmp_path / "q.yaml"
+    path.write_text(f'questions:\n  - {{q: "{Q1}", split: dev, expect: bien-dao-bo-bien}}\n', encoding="utf-8")
+    with pytest.raises(EvalFileError, match="labelled_entries"):
+        label_pool.unlabelled_entries(path, SMALL)
