@@ -19,6 +19,19 @@ approved entry is missing from it.  To bring the labels up to date:
 The merge changes a label only where both labellers agree (better and equal together count as
 equal), so one labeller's view never moves a label; off-topic questions are not pooled.  The pool
 shows no split, no rank, score or decision of the engine.
+
+A whole second labelling (the bank's answers change too, and one labeller's choice is one view):
+
+    .venv/bin/python tools/label_pool.py relabel-pool --out /tmp/relabel --chunks 2   # bank.md, questions-N.md
+    # two labellers per chunk, each alone, label every question from bank.md alone (no labels shown):
+    #   labels:
+    #     - {key: 1a2b3c4d, expect: [entry-id]}      # the entry (or entries, equally full) that answers it
+    #     - {key: 5e6f7a8b, expect: null}            # no entry answers it
+    .venv/bin/python tools/label_pool.py relabel-merge /tmp/relabel/labeller-*.yaml
+
+``relabel-merge`` writes every labeller's choice to ``tests/eval/blind_labels.yaml`` and sets each
+``expect`` to the entries at least two of the three labellers (the first one and the two new ones)
+chose; "no entry" counts as a choice too.  Where no choice has two votes the first label stays.
 """
 
 from __future__ import annotations
@@ -162,13 +175,116 @@ def merge(path: Path, content: Path, files: list[Path]) -> dict[str, int]:
     return {"agreed": len(both), "disagreed": len(first.keys() | second.keys()) - len(both), "changed": changed}
 
 
+def write_relabel_pool(path: Path, content: Path, out: Path, chunks: int) -> tuple[int, int]:
+    """bank.md (every approved entry as a member reads it, by topic) and questions-N.md (no labels)."""
+    snap = ContentBank.load(content).snapshot()
+    org = {**load_config({}), **EVAL_ORG}
+    lines = ["# Kho câu trả lời (các mục đã duyệt)\n"]
+    groups: dict[str, list[Any]] = {t.title: [e for e in snap.approved if e.topic == t.id] for t in snap.topics}
+    known = {t.id for t in snap.topics}
+    groups["Khác"] = [e for e in snap.approved if e.topic not in known]  # every approved entry is shown
+    for title, entries in ((t, es) for t, es in groups.items() if es):
+        lines.append(f"## {title}\n")
+        for entry in entries:
+            lines.append(f"- entry `{entry.id}`\n  Q: {entry.question}\n  A: {reply.fill_placeholders(entry.answer.strip(), org)}\n")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bank.md").write_text("\n".join(lines), encoding="utf-8")
+    questions = [q for q in load_eval_questions(path, "all") if q.expect is not None or not q.answerable]
+    random.Random(25).shuffle(questions)
+    size = -(-len(questions) // chunks)
+    for n in range(chunks):
+        part = questions[n * size : (n + 1) * size]
+        text = "".join(f"### {question_key(q.q)}\nQUESTION: {q.q}\n\n" for q in part)
+        (out / f"questions-{n + 1}.md").write_text(text, encoding="utf-8")
+    return len(snap.approved), len(questions)
+
+
+def read_choices(path: Path, keys: set[str], entries: set[str]) -> dict[str, tuple[str, ...]]:
+    """One labeller's file: {question key: the entry ids chosen, () for "no entry"}."""
+    _, items = read_list(path, "labels", f"Không có tệp {path}.")
+    choices: dict[str, tuple[str, ...]] = {}
+    for n, item in enumerate(items, 1):
+        expect = item.get("expect") if isinstance(item, dict) else None
+        ids = tuple(sorted(str(e) for e in expect)) if isinstance(expect, list) else ((str(expect),) if expect else ())
+        if not isinstance(item, dict) or "expect" not in item or str(item.get("key")) not in keys:
+            raise EvalFileError(f"{path}: mục thứ {n} cần key của một câu hỏi và expect (id, danh sách id hoặc null)")
+        unknown = [e for e in ids if e not in entries]
+        if unknown:
+            raise EvalFileError(f"{path}: mục thứ {n}: kho không có mục đã duyệt {', '.join(unknown)}")
+        choices[str(item["key"])] = ids
+    return choices
+
+
+def majority(votes: list[tuple[str, ...]]) -> tuple[str, ...] | None:
+    """The entries at least two labellers chose, () when two chose "no entry", None when no choice has two."""
+    counted: dict[str, int] = {}
+    for ids in votes:
+        for e in ids or ("",):
+            counted[e] = counted.get(e, 0) + 1
+    chosen = tuple(sorted(e for e, n in counted.items() if n >= 2 and e))
+    if chosen:
+        return chosen
+    return () if counted.get("", 0) >= 2 else None
+
+
+def relabel_merge(path: Path, content: Path, files: list[Path], record: Path) -> dict[str, int]:
+    """Majority labels from the first labelling and the new labellers' files (two per question)."""
+    questions = [q for q in load_eval_questions(path, "all") if q.expect is not None or not q.answerable]
+    keys = {question_key(q.q): q for q in questions}
+    entries = {e.id for e in ContentBank.load(content).snapshot().approved}
+    new: dict[str, list[tuple[str, ...]]] = {}
+    for file in files:
+        for key, ids in read_choices(file, set(keys), entries).items():
+            new.setdefault(key, []).append(ids)
+    short = [k for k in keys if len(new.get(k, [])) != 2]
+    if short:
+        raise EvalFileError(f"mỗi câu hỏi cần đúng hai người gán nhãn mới; {len(short)} câu không đủ, ví dụ {short[0]}")
+    decided = {}
+    for key, q in keys.items():
+        first = tuple(q.acceptable) if q.answerable else ()
+        decided[key] = majority([first, *new[key]])
+    text = path.read_text(encoding="utf-8")
+    lines, changed, kept = text.splitlines(keepends=True), 0, 0
+    for n, line in enumerate(lines):
+        if not line.lstrip().startswith("- {q:"):
+            continue
+        question = yaml.safe_load(line.strip()[2:])
+        key = question_key(question["q"])
+        if key not in decided:
+            continue
+        ids = decided[key]
+        if ids is None:
+            kept += 1
+            continue
+        tail = _expect_text(list(ids)) if ids else "expect: null, answerable: false}"
+        updated = _EXPECT.sub(tail, line.replace(", answerable: false", ""), count=1).rstrip("\n") + "\n"
+        changed += updated != line
+        lines[n] = updated
+    path.write_text("".join(lines), encoding="utf-8")
+    record.write_text(
+        "# Every labeller's choice for each on-topic question of the blind set (tools/label_pool.py relabel-merge):\n"
+        "# first = the first labelling (with the later checks of new entries); then the two new labellers.\n"
+        "# expect in blind_questions.yaml = the entries at least two chose; [] = no entry answers it.\n"
+        "labels:\n"
+        + "".join(
+            f"  - {{key: '{k}', first: [{', '.join(keys[k].acceptable if keys[k].answerable else ())}], "
+            f"new: [[{', '.join(new[k][0])}], [{', '.join(new[k][1])}]]}}\n"
+            for k in sorted(keys)
+        ),
+        encoding="utf-8",
+    )
+    return {"questions": len(keys), "changed": changed, "kept without a majority": kept}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("pool", "merge"))
+    parser.add_argument("command", choices=("pool", "merge", "relabel-pool", "relabel-merge"))
     parser.add_argument("files", nargs="*", type=Path, help="merge: the two labellers' files")
     parser.add_argument("--out", type=Path, help="pool: folder for pool.md")
     parser.add_argument("--questions", type=Path, default=EVAL_FILE)
     parser.add_argument("--content", type=Path, default=ROOT / "content")
+    parser.add_argument("--chunks", type=int, default=2, help="relabel-pool: question files")
+    parser.add_argument("--record", type=Path, default=ROOT / "tests" / "eval" / "blind_labels.yaml")
     args = parser.parse_args(argv)
     try:
         if args.command == "pool":
@@ -176,6 +292,14 @@ def main(argv: list[str] | None = None) -> None:
                 parser.error("pool cần --out")
             new, questions = write_pool(args.questions, args.content, args.out)
             print(f"{new} new entries, {questions} questions, in {args.out / 'pool.md'}")
+        elif args.command == "relabel-pool":
+            if args.out is None:
+                parser.error("relabel-pool cần --out")
+            entries, questions = write_relabel_pool(args.questions, args.content, args.out, args.chunks)
+            print(f"{entries} entries in bank.md, {questions} questions in {args.chunks} file(s) under {args.out}")
+        elif args.command == "relabel-merge":
+            counts = relabel_merge(args.questions, args.content, args.files, args.record)
+            print(", ".join(f"{v} {k}" for k, v in counts.items()))
         else:
             if len(args.files) != 2:
                 parser.error("merge cần đúng hai tệp của hai người gán nhãn")

@@ -23,11 +23,14 @@ from bot.answers.evaluation import (
     format_report,
     load_eval_questions,
     load_judgments,
+    read_list,
 )
 from bot.core.config import load_config
-from tools.label_pool import unlabelled_entries
+from tools.judge_pool import question_key
+from tools.label_pool import majority, unlabelled_entries
 
 ROOT = Path(__file__).resolve().parents[2]
+LABELS_FILE = ROOT / "tests" / "eval" / "blind_labels.yaml"
 
 # Targets of issue 13 on the blind test split.
 TARGET_ACCURACY = 0.92
@@ -71,10 +74,17 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # answers (wrong 1.7% before and after), and reverting on the test figure would be tuning on test.  Accuracy@1 by
 # the labels is now under the target, so that target is a strict xfail beside the wrong-answer one, and the
 # accuracy target is asserted with the judges' labels.  The floors follow this run.
+# Stop 25, the labels brought up to date before any run: the five new entries checked against every question by two
+# labellers (three test labels changed, both agreeing), then a whole second labelling by two more labellers per
+# question, expect = what two of the three chose (28 labels changed: 10 dev, 18 test; dev went from 4/145 to 5/147
+# wrong); one content sentence made precise (bot-quyen-du-lieu).  One run: 0.941, 8/144 (5.6%), 6/153 (3.9%), 0/24;
+# judged 0.973, 4/139 (2.9%), 6/148 (4.1%), 0/24 (of the 8 label-wrong answers the judges rate 3 full, 3 partial,
+# 2 no; aggregates only were read).  Accuracy@1 by the labels meets the target again; the wrong-answer target does
+# not, by either count.
 MEASURED_JUDGED_ACCURACY = 0.97
 MEASURED_JUDGED_WRONG = 0.03
-MEASURED_ACCURACY = 0.91
-MEASURED_WRONG = 0.085
+MEASURED_ACCURACY = 0.94
+MEASURED_WRONG = 0.06
 MEASURED_SUGGESTIONS = 0.06
 MEASURED_OFFTOPIC = 0.0
 # The fact-sheet set (624 questions in three rounds, judged only), stop 23: 0.968, wrong 6/449 (1.3%), suggestions
@@ -115,6 +125,19 @@ def test_blind_labels_were_checked_against_every_approved_entry():
     assert unlabelled_entries(EVAL_FILE, ROOT / "content") == []
 
 
+def test_blind_labels_are_what_two_of_the_three_labellers_chose():
+    """expect is the majority of the recorded choices (tests/eval/blind_labels.yaml: the first labelling and two
+    later labellers, tools/label_pool.py relabel-merge); where no choice has two votes, the first label stays."""
+    _, items = read_list(LABELS_FILE, "labels", "no record of the labellers' choices")
+    by_key = {question_key(q.q): q for q in load_eval_questions(EVAL_FILE, "all")}
+    assert len(items) == sum(q.expect is not None or not q.answerable for q in by_key.values())
+    for item in items:
+        question, first = by_key[item["key"]], tuple(sorted(item["first"]))
+        decided = majority([first, *(tuple(sorted(ids)) for ids in item["new"])])
+        now = tuple(sorted(question.acceptable)) if question.answerable else ()
+        assert now == (first if decided is None else decided), question.q
+
+
 def test_blind_set_is_split_and_labelled():
     questions = load_eval_questions(EVAL_FILE, "all")
     assert len(questions) >= 300
@@ -129,23 +152,14 @@ def test_blind_test_split_meets_the_targets(bank):
     assert report.answerable > 0 and report.offtopic > 0
     assert report.suggestion_share <= TARGET_SUGGESTIONS, summary
     assert report.offtopic_answered_share <= TARGET_OFFTOPIC, summary
+    assert report.accuracy_at_1 >= TARGET_ACCURACY, summary
     judged = _report(bank, EVAL_FILE, "test", load_judgments(JUDGMENTS_FILE, bank))
     assert judged.accuracy_at_1 >= TARGET_ACCURACY, format_report(judged)
 
 
 @pytest.mark.xfail(
-    reason="issue 13: accuracy@1 by the labeller's labels is 0.916 on the blind test split (0.973 with the independent "
-    "judgments); three answers come from entries created after the labelling, which the judges rate full",
-    strict=True,  # when the figure reaches the target this fails, and the mark must go
-)
-def test_blind_test_split_accuracy_by_the_labels_meets_the_target(bank):
-    report = _report(bank, EVAL_FILE, "test")
-    assert report.accuracy_at_1 >= TARGET_ACCURACY, format_report(report)
-
-
-@pytest.mark.xfail(
-    reason="issue 13: wrong answers are 8.3% of the answers given (12/145) on the blind test split, over the 2% target "
-    "(2.9%, 4/138, with the independent judgments)",
+    reason="issue 13: wrong answers are 5.6% of the answers given (8/144) on the blind test split, over the 2% target "
+    "(2.9%, 4/139, with the independent judgments)",
     strict=True,  # when the figure reaches the target this fails, and the mark must go
 )
 def test_blind_test_split_wrong_answers_meet_the_target(bank):

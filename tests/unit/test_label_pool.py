@@ -93,3 +93,54 @@ def test_labelled_entries_must_be_listed(tmp_path):
     path.write_text(f'questions:\n  - {{q: "{Q1}", split: dev, expect: bien-dao-bo-bien}}\n', encoding="utf-8")
     with pytest.raises(EvalFileError, match="labelled_entries"):
         label_pool.unlabelled_entries(path, SMALL)
+
+
+def test_majority_takes_what_two_of_three_labellers_chose():
+    assert label_pool.majority([("a",), ("a", "b"), ("c",)]) == ("a",)
+    assert label_pool.majority([("a", "b"), ("a", "b"), ()]) == ("a", "b")
+    assert label_pool.majority([("a",), (), ()]) == ()  # two say no entry answers it
+    assert label_pool.majority([("a",), ("b",), ()]) is None  # no choice has two votes: the first label stays
+
+
+def _choices(path: Path, lines: dict[str, str]) -> Path:
+    path.write_text("labels:\n" + "".join(f"  - {{key: '{question_key(q)}', expect: {e}}}\n" for q, e in lines.items()), encoding="utf-8")
+    return path
+
+
+def test_relabel_pool_shows_the_bank_and_the_questions_without_labels(questions, tmp_path):
+    assert label_pool.write_relabel_pool(questions, SMALL, tmp_path / "r", 2) == (9, 3)
+    bank = (tmp_path / "r" / "bank.md").read_text(encoding="utf-8")
+    asked = "".join((tmp_path / "r" / f"questions-{n}.md").read_text(encoding="utf-8") for n in (1, 2))
+    assert "entry `bien-dao-so-dao`" in bank
+    assert Q1 in asked and Q3 in asked and OFF not in asked
+    assert "bien-dao-bo-bien" not in asked and "expect" not in asked  # no label shown
+
+
+def test_relabel_merge_sets_the_majority_and_records_every_choice(questions, tmp_path):
+    a = _choices(tmp_path / "a.yaml", {Q1: "[bien-dao-so-dao]", Q2: "[bien-gioi-viet-lao]", Q3: "null"})
+    b = _choices(tmp_path / "b.yaml", {Q1: "[bien-dao-so-dao]", Q2: "[bien-gioi-khu-vuc]", Q3: "[bien-dao-so-dao]"})
+    record = tmp_path / "labels.yaml"
+    counts = label_pool.relabel_merge(questions, SMALL, [a, b], record)
+    assert counts == {"questions": 3, "changed": 2, "kept without a majority": 0}  # Q3 stays as it was
+    labels = {q.q: (q.acceptable, q.answerable) for q in load_eval_questions(questions)}
+    assert labels[Q1] == (("bien-dao-so-dao",), True)  # both new labellers against the first
+    assert labels[Q2] == (("bien-gioi-khu-vuc",), True)  # the first label's second id and one new labeller
+    assert labels[Q3] == ((), False)  # the first labelling and one new labeller: no entry answers it
+    assert labels[OFF] == ((), True)  # off-topic is not relabelled
+    assert f"key: '{question_key(Q2)}', first: [bien-gioi-tong-chieu-dai, bien-gioi-khu-vuc]" in record.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ({Q1: "[bien-dao-so-dao]", Q2: "null"}, "cần đúng hai người gán nhãn mới; 1 câu không đủ"),
+        ({Q1: "[khong-co]", Q2: "null", Q3: "null"}, "kho không có mục đã duyệt khong-co"),
+    ],
+)
+def test_relabel_merge_refuses_a_short_or_bad_file_and_leaves_the_questions_alone(questions, tmp_path, lines, message):
+    before = questions.read_bytes()
+    a = _choices(tmp_path / "a.yaml", lines)
+    b = _choices(tmp_path / "b.yaml", {Q1: "null", Q2: "null", Q3: "null"})
+    with pytest.raises(SystemExit, match=message):
+        label_pool.main(["relabel-merge", str(a), str(b), "--questions", str(questions), "--content", str(SMALL), "--record", str(tmp_path / "r.yaml")])
+    assert questions.read_bytes() == before
