@@ -141,8 +141,9 @@ def relabel(question: dict[str, Any], verdicts: dict[str, str]) -> str | None:
     return _expect_text(ids + added) if added else None
 
 
-def merge(path: Path, content: Path, files: list[Path]) -> dict[str, int]:
-    """Apply the verdicts both labellers agree on to ``path``; every approved entry becomes labelled."""
+def merge(path: Path, content: Path, files: list[Path], record: Path | None = None) -> dict[str, int]:
+    """Apply the verdicts both labellers agree on to ``path``; every approved entry becomes labelled.
+    A changed label is noted as ``later:`` on its question's line in ``record`` (the labellers' choices)."""
     first, second = (read_verdicts(f) for f in files)
     keys = {question_key(q.q) for q in load_eval_questions(path, "all") if q.expect is not None or not q.answerable}
     new = set(unlabelled_entries(path, content))
@@ -158,21 +159,38 @@ def merge(path: Path, content: Path, files: list[Path]) -> dict[str, int]:
         by_key.setdefault(key, {})[entry] = verdict
     text = path.read_text(encoding="utf-8")
     lines, changed = text.splitlines(keepends=True), 0
+    later: dict[str, Any] = {}
     for n, line in enumerate(lines):
         if not line.lstrip().startswith("- {q:"):
             continue
         question = yaml.safe_load(line.strip()[2:])
         tail = relabel(question, by_key.get(question_key(question["q"]), {}))
         if tail is not None:
-            lines[n] = _EXPECT.sub(tail, line.replace(", answerable: false", ""), count=1)
-            if not lines[n].endswith("\n"):
-                lines[n] += "\n"
+            lines[n] = _EXPECT.sub(tail, line.replace(", answerable: false", ""), count=1).rstrip("\n") + "\n"
+            later[question_key(question["q"])] = yaml.safe_load(lines[n].strip()[2:]).get("expect")
             changed += 1
+    if record is not None and record.is_file() and later:
+        _note_later(record, later)
     snap = ContentBank.load(content).snapshot()
     ids = "".join(f"  - {e.id}\n" for e in sorted(snap.approved, key=lambda e: e.id))
     text = _LABELLED.sub(lambda _: f"labelled_entries:\n{ids}", "".join(lines), count=1)
     path.write_text(text, encoding="utf-8")
     return {"agreed": len(both), "disagreed": len(first.keys() | second.keys()) - len(both), "changed": changed}
+
+
+_LATER = re.compile(r", later: \[[^\]]*\]")
+
+
+def _note_later(record: Path, later: dict[str, Any]) -> None:
+    """Set ``later: [ids]`` (the label after a later check) on the record's line of each changed question."""
+    lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+    for n, line in enumerate(lines):
+        match = re.match(r"\s*- \{key: '(\w+)'", line)
+        if match and match.group(1) in later:
+            expect = later[match.group(1)]
+            ids = expect if isinstance(expect, list) else ([expect] if expect else [])
+            lines[n] = _LATER.sub("", line).rstrip().rstrip("}") + f", later: [{', '.join(map(str, ids))}]}}\n"
+    record.write_text("".join(lines), encoding="utf-8")
 
 
 def write_relabel_pool(path: Path, content: Path, out: Path, chunks: int) -> tuple[int, int]:
@@ -232,6 +250,8 @@ def relabel_merge(path: Path, content: Path, files: list[Path], record: Path) ->
     questions = [q for q in load_eval_questions(path, "all") if q.expect is not None or not q.answerable]
     keys = {question_key(q.q): q for q in questions}
     entries = {e.id for e in ContentBank.load(content).snapshot().approved}
+    if len({f.resolve() for f in files}) != len(files):
+        raise EvalFileError("mỗi tệp của người gán nhãn chỉ được đưa vào một lần")
     new: dict[str, list[tuple[str, ...]]] = {}
     for file in files:
         for key, ids in read_choices(file, set(keys), entries).items():
@@ -265,6 +285,7 @@ def relabel_merge(path: Path, content: Path, files: list[Path], record: Path) ->
         "# Every labeller's choice for each on-topic question of the blind set (tools/label_pool.py relabel-merge):\n"
         "# first = the first labelling (with the later checks of new entries); then the two new labellers.\n"
         "# expect in blind_questions.yaml = the entries at least two chose; [] = no entry answers it.\n"
+        "# later = the label since changed by a check of entries added to the bank (tools/label_pool.py merge).\n"
         "labels:\n"
         + "".join(
             f"  - {{key: '{k}', first: [{', '.join(keys[k].acceptable if keys[k].answerable else ())}], "
@@ -303,7 +324,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             if len(args.files) != 2:
                 parser.error("merge cần đúng hai tệp của hai người gán nhãn")
-            counts = merge(args.questions, args.content, args.files)
+            counts = merge(args.questions, args.content, args.files, args.record)
             print(f"{counts['agreed']} agreed, {counts['disagreed']} disagreed (left as they were), {counts['changed']} labels changed")
     except EvalFileError as exc:
         sys.exit(str(exc))

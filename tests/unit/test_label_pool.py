@@ -50,7 +50,9 @@ def test_merge_changes_a_label_only_where_both_labellers_agree(questions, tmp_pa
     first = _verdicts(tmp_path / "a.yaml", [(Q1, "bien-dao-so-dao", "better"), (Q2, "bien-gioi-viet-lao", "better"),
                                             (Q3, "bien-dao-so-dao", "answers")])  # fmt: skip
     second = _verdicts(tmp_path / "b.yaml", [(Q1, "bien-dao-so-dao", "better"), (Q2, "bien-gioi-viet-lao", "equal")])
-    label_pool.main(["merge", str(first), str(second), "--questions", str(questions), "--content", str(SMALL)])
+    record = tmp_path / "record.yaml"
+    record.write_text(f"labels:\n  - {{key: '{question_key(Q1)}', first: [bien-dao-bo-bien], new: [[], []]}}\n", encoding="utf-8")
+    label_pool.main(["merge", str(first), str(second), "--questions", str(questions), "--content", str(SMALL), "--record", str(record)])
     labels = {q.q: (q.acceptable, q.answerable) for q in load_eval_questions(questions)}
     assert labels[Q1] == (("bien-dao-so-dao",), True)  # both: better -> replaces the label
     assert labels[Q2] == (("bien-gioi-tong-chieu-dai", "bien-gioi-khu-vuc", "bien-gioi-viet-lao"), True)  # better + equal
@@ -58,12 +60,16 @@ def test_merge_changes_a_label_only_where_both_labellers_agree(questions, tmp_pa
     assert labels[OFF] == ((), True)
     assert label_pool.unlabelled_entries(questions, SMALL) == []  # every approved entry has now been checked
     assert questions.read_text(encoding="utf-8").startswith("# a test copy\n")
+    # the record of the labellers' choices keeps what changed the label since
+    assert record.read_text(encoding="utf-8") == (
+        f"labels:\n  - {{key: '{question_key(Q1)}', first: [bien-dao-bo-bien], new: [[], []], later: [bien-dao-so-dao]}}\n"
+    )
 
 
 def test_merge_makes_an_unanswerable_question_answerable_when_both_agree(questions, tmp_path):
     lines = [(Q3, "bien-dao-so-dao", "answers")]
     a, b = _verdicts(tmp_path / "a.yaml", lines), _verdicts(tmp_path / "b.yaml", lines)
-    label_pool.main(["merge", str(a), str(b), "--questions", str(questions), "--content", str(SMALL)])
+    label_pool.main(["merge", str(a), str(b), "--questions", str(questions), "--content", str(SMALL), "--record", str(tmp_path / "r.yaml")])
     (q3,) = [q for q in load_eval_questions(questions) if q.q == Q3]
     assert q3.acceptable == ("bien-dao-so-dao",) and q3.answerable
 
@@ -84,7 +90,7 @@ def test_merge_refuses_a_bad_labeller_file_and_leaves_the_questions_alone(questi
     bad.write_text(text, encoding="utf-8")
     good = _verdicts(tmp_path / "good.yaml", [])
     with pytest.raises(SystemExit, match=message):
-        label_pool.main(["merge", str(good), str(bad), "--questions", str(questions), "--content", str(SMALL)])
+        label_pool.main(["merge", str(good), str(bad), "--questions", str(questions), "--content", str(SMALL), "--record", str(tmp_path / "r.yaml")])
     assert questions.read_bytes() == before
 
 
@@ -144,3 +150,9 @@ def test_relabel_merge_refuses_a_short_or_bad_file_and_leaves_the_questions_alon
     with pytest.raises(SystemExit, match=message):
         label_pool.main(["relabel-merge", str(a), str(b), "--questions", str(questions), "--content", str(SMALL), "--record", str(tmp_path / "r.yaml")])
     assert questions.read_bytes() == before
+
+
+def test_relabel_merge_refuses_one_labellers_file_given_twice(questions, tmp_path):
+    a = _choices(tmp_path / "a.yaml", {Q1: "null", Q2: "null", Q3: "null"})
+    with pytest.raises(EvalFileError, match="chỉ được đưa vào một lần"):
+        label_pool.relabel_merge(questions, SMALL, [a, a], tmp_path / "r.yaml")
