@@ -11,9 +11,9 @@ approved entry is missing from it.  To bring the labels up to date:
     # two labellers, each alone, read pool.md (and content/bank/*.yaml for the current labels' texts),
     # never the engine's output, the code or the other evaluation files, and each writes a file:
     #   labels:
-    #     - {key: 1a2b3c4d, entry: new-entry-id, verdict: better}   # answers it more fully than the label
-    #     - {key: 5e6f7a8b, entry: new-entry-id, verdict: equal}    # answers it as fully as the label
-    #     - {key: 9c0d1e2f, entry: new-entry-id, verdict: answers}  # a question with no label: it answers it
+    #     - {key: '1a2b3c4d', entry: new-entry-id, verdict: better}   # answers it more fully than the label
+    #     - {key: '5e6f7a8b', entry: new-entry-id, verdict: equal}    # answers it as fully as the label
+    #     - {key: '9c0d1e2f', entry: new-entry-id, verdict: answers}  # a question with no label: it answers it
     .venv/bin/python tools/label_pool.py merge /tmp/label/labeller-1.yaml /tmp/label/labeller-2.yaml
 
 The merge changes a label only where both labellers agree (better and equal together count as
@@ -25,8 +25,8 @@ A whole second labelling (the bank's answers change too, and one labeller's choi
     .venv/bin/python tools/label_pool.py relabel-pool --out /tmp/relabel --chunks 2   # bank.md, questions-N.md
     # two labellers per chunk, each alone, label every question from bank.md alone (no labels shown):
     #   labels:
-    #     - {key: 1a2b3c4d, expect: [entry-id]}      # the entry (or entries, equally full) that answers it
-    #     - {key: 5e6f7a8b, expect: null}            # no entry answers it
+    #     - {key: '1a2b3c4d', expect: [entry-id]}      # the entry (or entries, equally full) that answers it
+    #     - {key: '5e6f7a8b', expect: null}            # no entry answers it
     .venv/bin/python tools/label_pool.py relabel-merge /tmp/relabel/labeller-*.yaml
 
 ``relabel-merge`` writes every labeller's choice to ``tests/eval/blind_labels.yaml`` and sets each
@@ -63,6 +63,14 @@ from tools.judge_pool import question_key
 VERDICTS = ("better", "equal", "answers")
 _EXPECT = re.compile(r"expect: .*\}\s*$")
 _LABELLED = re.compile(r"^labelled_entries:\n(?:  - .*\n)*", re.MULTILINE)
+
+
+def _with_expect(line: str, tail: str, path: Path) -> str:
+    """``line`` (a question's flow mapping) with its ``expect: ...}`` tail replaced; refused when it has none."""
+    updated, found = _EXPECT.subn(tail, line.replace(", answerable: false", ""), count=1)
+    if not found:
+        raise EvalFileError(f"{path}: dòng câu hỏi không kết thúc bằng 'expect: ...}}': {line.strip()[:60]}")
+    return updated.rstrip("\n") + "\n"
 
 
 def labelled_entries(path: Path) -> list[str]:
@@ -107,7 +115,10 @@ def read_verdicts(path: Path) -> dict[tuple[str, str], str]:
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict) or item.get("verdict") not in VERDICTS or not item.get("key") or not item.get("entry"):
             raise EvalFileError(f"{path}: mục thứ {n} cần key, entry và verdict ({' | '.join(VERDICTS)})")
-        verdicts[(str(item["key"]), str(item["entry"]))] = item["verdict"]
+        pair = (str(item["key"]), str(item["entry"]))
+        if pair in verdicts:
+            raise EvalFileError(f"{path}: mục thứ {n} lặp lại key {pair[0]} với mục {pair[1]}")
+        verdicts[pair] = item["verdict"]
     return verdicts
 
 
@@ -144,6 +155,8 @@ def relabel(question: dict[str, Any], verdicts: dict[str, str]) -> str | None:
 def merge(path: Path, content: Path, files: list[Path], record: Path | None = None) -> dict[str, int]:
     """Apply the verdicts both labellers agree on to ``path``; every approved entry becomes labelled.
     A changed label is noted as ``later:`` on its question's line in ``record`` (the labellers' choices)."""
+    if len({f.resolve() for f in files}) != len(files):
+        raise EvalFileError("mỗi tệp của người gán nhãn chỉ được đưa vào một lần")
     first, second = (read_verdicts(f) for f in files)
     keys = {question_key(q.q) for q in load_eval_questions(path, "all") if q.expect is not None or not q.answerable}
     new = set(unlabelled_entries(path, content))
@@ -166,10 +179,12 @@ def merge(path: Path, content: Path, files: list[Path], record: Path | None = No
         question = yaml.safe_load(line.strip()[2:])
         tail = relabel(question, by_key.get(question_key(question["q"]), {}))
         if tail is not None:
-            lines[n] = _EXPECT.sub(tail, line.replace(", answerable: false", ""), count=1).rstrip("\n") + "\n"
+            lines[n] = _with_expect(line, tail, path)
             later[question_key(question["q"])] = yaml.safe_load(lines[n].strip()[2:]).get("expect")
             changed += 1
-    if record is not None and record.is_file() and later:
+    if later and record is not None:
+        if not record.is_file():
+            raise EvalFileError(f"Không có tệp {record} (ghi lại lựa chọn của người gán nhãn); nhãn chưa được đổi.")
         _note_later(record, later)
     snap = ContentBank.load(content).snapshot()
     ids = "".join(f"  - {e.id}\n" for e in sorted(snap.approved, key=lambda e: e.id))
@@ -223,12 +238,14 @@ def read_choices(path: Path, keys: set[str], entries: set[str]) -> dict[str, tup
     choices: dict[str, tuple[str, ...]] = {}
     for n, item in enumerate(items, 1):
         expect = item.get("expect") if isinstance(item, dict) else None
-        ids = tuple(sorted(str(e) for e in expect)) if isinstance(expect, list) else ((str(expect),) if expect else ())
+        ids = tuple(sorted({str(e) for e in expect})) if isinstance(expect, list) else ((str(expect),) if expect else ())
         if not isinstance(item, dict) or "expect" not in item or str(item.get("key")) not in keys:
             raise EvalFileError(f"{path}: mục thứ {n} cần key của một câu hỏi và expect (id, danh sách id hoặc null)")
         unknown = [e for e in ids if e not in entries]
         if unknown:
             raise EvalFileError(f"{path}: mục thứ {n}: kho không có mục đã duyệt {', '.join(unknown)}")
+        if str(item["key"]) in choices:
+            raise EvalFileError(f"{path}: mục thứ {n} lặp lại key {item['key']}")
         choices[str(item["key"])] = ids
     return choices
 
@@ -237,7 +254,7 @@ def majority(votes: list[tuple[str, ...]]) -> tuple[str, ...] | None:
     """The entries at least two labellers chose, () when two chose "no entry", None when no choice has two."""
     counted: dict[str, int] = {}
     for ids in votes:
-        for e in ids or ("",):
+        for e in set(ids) or {""}:  # one vote per labeller and entry
             counted[e] = counted.get(e, 0) + 1
     chosen = tuple(sorted(e for e, n in counted.items() if n >= 2 and e))
     if chosen:
@@ -277,7 +294,7 @@ def relabel_merge(path: Path, content: Path, files: list[Path], record: Path) ->
             kept += 1
             continue
         tail = _expect_text(list(ids)) if ids else "expect: null, answerable: false}"
-        updated = _EXPECT.sub(tail, line.replace(", answerable: false", ""), count=1).rstrip("\n") + "\n"
+        updated = _with_expect(line, tail, path)
         changed += updated != line
         lines[n] = updated
     path.write_text("".join(lines), encoding="utf-8")

@@ -69,7 +69,11 @@ def test_merge_changes_a_label_only_where_both_labellers_agree(questions, tmp_pa
 def test_merge_makes_an_unanswerable_question_answerable_when_both_agree(questions, tmp_path):
     lines = [(Q3, "bien-dao-so-dao", "answers")]
     a, b = _verdicts(tmp_path / "a.yaml", lines), _verdicts(tmp_path / "b.yaml", lines)
-    label_pool.main(["merge", str(a), str(b), "--questions", str(questions), "--content", str(SMALL), "--record", str(tmp_path / "r.yaml")])
+    record = tmp_path / "r.yaml"
+    with pytest.raises(SystemExit, match="Không có tệp .*r.yaml"):  # a changed label is always recorded
+        label_pool.main(["merge", str(a), str(b), "--questions", str(questions), "--content", str(SMALL), "--record", str(record)])
+    record.write_text("labels: []\n", encoding="utf-8")
+    label_pool.main(["merge", str(a), str(b), "--questions", str(questions), "--content", str(SMALL), "--record", str(record)])
     (q3,) = [q for q in load_eval_questions(questions) if q.q == Q3]
     assert q3.acceptable == ("bien-dao-so-dao",) and q3.answerable
 
@@ -106,6 +110,7 @@ def test_majority_takes_what_two_of_three_labellers_chose():
     assert label_pool.majority([("a", "b"), ("a", "b"), ()]) == ("a", "b")
     assert label_pool.majority([("a",), (), ()]) == ()  # two say no entry answers it
     assert label_pool.majority([("a",), ("b",), ()]) is None  # no choice has two votes: the first label stays
+    assert label_pool.majority([("b",), ("a", "a"), ("c",)]) is None  # one labeller naming an entry twice is one vote
 
 
 def _choices(path: Path, lines: dict[str, str]) -> Path:
@@ -156,3 +161,35 @@ def test_relabel_merge_refuses_one_labellers_file_given_twice(questions, tmp_pat
     a = _choices(tmp_path / "a.yaml", {Q1: "null", Q2: "null", Q3: "null"})
     with pytest.raises(EvalFileError, match="chỉ được đưa vào một lần"):
         label_pool.relabel_merge(questions, SMALL, [a, a], tmp_path / "r.yaml")
+
+
+def test_merge_refuses_one_labellers_file_given_twice(questions, tmp_path):
+    a = _verdicts(tmp_path / "a.yaml", [(Q1, "bien-dao-so-dao", "better")])
+    with pytest.raises(EvalFileError, match="chỉ được đưa vào một lần"):
+        label_pool.merge(questions, SMALL, [a, a], tmp_path / "r.yaml")
+
+
+@pytest.mark.parametrize("reader", ["verdicts", "choices"])
+def test_a_key_given_twice_in_one_file_is_refused(tmp_path, reader):
+    path = tmp_path / "a.yaml"
+    key = question_key(Q1)
+    if reader == "verdicts":
+        _verdicts(path, [(Q1, "bien-dao-so-dao", "equal"), (Q1, "bien-dao-so-dao", "better")])
+        with pytest.raises(EvalFileError, match=f"lặp lại key {key}"):
+            label_pool.read_verdicts(path)
+    else:
+        _choices(path, {Q1: "null"})
+        path.write_text(path.read_text(encoding="utf-8") + f"  - {{key: '{key}', expect: [bien-dao-so-dao]}}\n", encoding="utf-8")
+        with pytest.raises(EvalFileError, match=f"lặp lại key {key}"):
+            label_pool.read_choices(path, {key}, {"bien-dao-so-dao"})
+
+
+def test_a_question_line_without_an_expect_tail_is_refused_not_made_off_topic(questions, tmp_path):
+    text = questions.read_text(encoding="utf-8").replace("expect: null, answerable: false}", "expect: null, answerable: false}  # note")
+    questions.write_text(text, encoding="utf-8")
+    before = questions.read_bytes()
+    a = _choices(tmp_path / "a.yaml", {Q1: "null", Q2: "null", Q3: "[bien-dao-so-dao]"})
+    b = _choices(tmp_path / "b.yaml", {Q1: "null", Q2: "null", Q3: "[bien-dao-so-dao]"})
+    with pytest.raises(EvalFileError, match="không kết thúc bằng 'expect: ...}'"):
+        label_pool.relabel_merge(questions, SMALL, [a, b], tmp_path / "r.yaml")
+    assert questions.read_bytes() == before
