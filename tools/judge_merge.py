@@ -32,7 +32,7 @@ from bot.answers.evaluation import (
     read_list,
     read_ratings,
 )
-from tools.judge_pool import question_key
+from tools.judge_pool import question_key, read_key
 
 
 class MergeError(Exception):
@@ -54,7 +54,7 @@ def _read_new(folder: Path, by_key: dict[str, str], questions: Path) -> dict[str
         for n, item in enumerate(items, 1):
             if not isinstance(item, dict) or item.get("key") is None:
                 raise MergeError(f"{path}: item {n} needs a key")
-            key = item["key"] if isinstance(item["key"], str) else str(item["key"]).zfill(8)
+            key = read_key(item["key"])
             if key not in by_key:
                 raise MergeError(f"{path}: no question of {questions.name} has the key {key}")
             try:

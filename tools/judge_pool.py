@@ -25,13 +25,15 @@ import argparse
 import hashlib
 import random
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.answers import reply
-from bot.answers.bank import ContentBank
+from bot.answers.bank import ContentBank, Entry
 from bot.answers.evaluation import (
     EVAL_FILE,
     EVAL_ORG,
@@ -45,6 +47,16 @@ from bot.core.config import load_config
 
 def question_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+
+
+def read_key(value: object) -> str:
+    """A question key as a judge or labeller wrote it: an unquoted key of digits reads as a number."""
+    return value if isinstance(value, str) else str(value).zfill(8)
+
+
+def pool_entry(entry: Entry, org: Mapping[str, Any]) -> str:
+    """An entry as a pool shows it: its id, canonical question and the answer a member reads."""
+    return f"- entry `{entry.id}`\n  Q: {entry.question}\n  A: {reply.fill_placeholders(entry.answer.strip(), org)}\n"
 
 
 def main() -> None:
@@ -92,10 +104,7 @@ def main() -> None:
         lines = []
         for q, ids in chunk:
             lines.append(f"### {question_key(q)}\nQUESTION: {q}\n")
-            for entry_id in ids:
-                entry = snap.get(entry_id)
-                text = reply.fill_placeholders(entry.answer.strip(), org)  # what a member reads
-                lines.append(f"- entry `{entry_id}`\n  Q: {entry.question}\n  A: {text}\n")
+            lines += [pool_entry(snap.get(entry_id), org) for entry_id in ids]
             lines.append("")
         (out / f"pool-{n + 1}.md").write_text("\n".join(lines), encoding="utf-8")
     pairs = sum(len(ids) for _, ids in items)

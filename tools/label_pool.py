@@ -48,29 +48,27 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answers import reply
-from bot.answers.bank import ContentBank
+from bot.answers.bank import BankSnapshot, ContentBank
 from bot.answers.evaluation import (
     EVAL_FILE,
     EVAL_ORG,
     EvalFileError,
+    EvalQuestion,
     load_eval_questions,
     read_list,
 )
 from bot.core.config import load_config
-from tools.judge_pool import question_key
+from tools.judge_pool import pool_entry, question_key, read_key
 
 VERDICTS = ("better", "equal", "answers")
 _EXPECT = re.compile(r"expect: .*\}\s*$")
 _LABELLED = re.compile(r"^labelled_entries:\n(?:  - .*\n)*", re.MULTILINE)
+_LATER = re.compile(r", later: \[[^\]]*\]")
 
 
-def _with_expect(line: str, tail: str, path: Path) -> str:
-    """``line`` (a question's flow mapping) with its ``expect: ...}`` tail replaced; refused when it has none."""
-    updated, found = _EXPECT.subn(tail, line.replace(", answerable: false", ""), count=1)
-    if not found:
-        raise EvalFileError(f"{path}: dòng câu hỏi không kết thúc bằng 'expect: ...}}': {line.strip()[:60]}")
-    return updated.rstrip("\n") + "\n"
+def on_topic(path: Path) -> list[EvalQuestion]:
+    """The questions that carry a label or are labelled unanswerable: every one but the off-topic ones."""
+    return [q for q in load_eval_questions(path, "all") if q.expect is not None or not q.answerable]
 
 
 def labelled_entries(path: Path) -> list[str]:
@@ -82,22 +80,20 @@ def labelled_entries(path: Path) -> list[str]:
     return [str(e) for e in ids]
 
 
-def unlabelled_entries(path: Path, content: Path) -> list[str]:
-    """Approved entries of the bank the labels were never checked against."""
+def unlabelled_entries(path: Path, content: Path | BankSnapshot) -> list[str]:
+    """Approved entries of the bank (a content folder or a loaded snapshot) the labels were never checked against."""
+    snap = content if isinstance(content, BankSnapshot) else ContentBank.load(content).snapshot()
     seen = set(labelled_entries(path))
-    return sorted(e.id for e in ContentBank.load(content).snapshot().approved if e.id not in seen)
+    return sorted(e.id for e in snap.approved if e.id not in seen)
 
 
 def write_pool(path: Path, content: Path, out: Path) -> tuple[int, int]:
     """pool.md under ``out``: the entries never checked, then every on-topic question with its labels."""
     snap = ContentBank.load(content).snapshot()
     org = {**load_config({}), **EVAL_ORG}
-    new = unlabelled_entries(path, content)
-    lines = ["# Các mục mới (người gán nhãn chưa từng thấy)\n"]
-    for entry_id in new:
-        entry = snap.get(entry_id)
-        lines.append(f"- entry `{entry_id}`\n  Q: {entry.question}\n  A: {reply.fill_placeholders(entry.answer.strip(), org)}\n")
-    questions = [q for q in load_eval_questions(path, "all") if q.expect is not None or not q.answerable]
+    new = unlabelled_entries(path, snap)
+    lines = ["# Các mục mới (người gán nhãn chưa từng thấy)\n", *(pool_entry(snap.get(e), org) for e in new)]
+    questions = on_topic(path)
     random.Random(13).shuffle(questions)
     lines.append("\n# Các câu hỏi và nhãn hiện tại\n")
     for q in questions:
@@ -108,6 +104,11 @@ def write_pool(path: Path, content: Path, out: Path) -> tuple[int, int]:
     return len(new), len(questions)
 
 
+def _distinct(files: list[Path]) -> None:
+    if len({f.resolve() for f in files}) != len(files):
+        raise EvalFileError("mỗi tệp của người gán nhãn chỉ được đưa vào một lần")
+
+
 def read_verdicts(path: Path) -> dict[tuple[str, str], str]:
     """One labeller's file: {(question key, entry id): verdict}; EvalFileError when it is not one."""
     _, items = read_list(path, "labels", f"Không có tệp {path}.")
@@ -115,7 +116,7 @@ def read_verdicts(path: Path) -> dict[tuple[str, str], str]:
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict) or item.get("verdict") not in VERDICTS or not item.get("key") or not item.get("entry"):
             raise EvalFileError(f"{path}: mục thứ {n} cần key, entry và verdict ({' | '.join(VERDICTS)})")
-        pair = (str(item["key"]), str(item["entry"]))
+        pair = (read_key(item["key"]), str(item["entry"]))
         if pair in verdicts:
             raise EvalFileError(f"{path}: mục thứ {n} lặp lại key {pair[0]} với mục {pair[1]}")
         verdicts[pair] = item["verdict"]
@@ -134,35 +135,50 @@ def agreed(first: dict[tuple[str, str], str], second: dict[tuple[str, str], str]
     return out
 
 
-def _expect_text(ids: list[str]) -> str:
-    return f"expect: {ids[0]}}}" if len(ids) == 1 else f"expect: [{', '.join(ids)}]}}"
-
-
-def relabel(question: dict[str, Any], verdicts: dict[str, str]) -> str | None:
-    """The new ``expect: ...}`` tail of a question line given its agreed verdicts, or None to keep it."""
-    expect = question.get("expect")
-    ids = [str(e) for e in expect] if isinstance(expect, list) else ([str(expect)] if expect else [])
-    better = sorted(e for e, v in verdicts.items() if v == "better")
-    if not ids or question.get("answerable", True) is False:
+def relabel(question: EvalQuestion, verdicts: dict[str, str]) -> list[str] | None:
+    """A question's new label given its agreed verdicts on new entries, or None to keep it."""
+    if not question.acceptable or not question.answerable:
         found = sorted(e for e, v in verdicts.items() if v in VERDICTS)
-        return _expect_text(found) if found else None
+        return found or None
+    better = sorted(e for e, v in verdicts.items() if v == "better")
     if better:
-        return _expect_text(better)
-    added = [e for e, v in sorted(verdicts.items()) if v == "equal" and e not in ids]
-    return _expect_text(ids + added) if added else None
+        return better
+    added = [e for e, v in sorted(verdicts.items()) if v == "equal" and e not in question.acceptable]
+    return [*question.acceptable, *added] if added else None
+
+
+def _relabelled(path: Path, labels: dict[str, list[str]]) -> str:
+    """The question file with ``expect:`` of each question in ``labels`` (by key) set; [] = no entry answers it.
+    EvalFileError, before anything is written, for a question line whose tail is not ``expect: ...}``."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for n, line in enumerate(lines):
+        if not line.lstrip().startswith("- {q:"):
+            continue
+        ids = labels.get(question_key(yaml.safe_load(line.strip()[2:])["q"]))
+        if ids is None:
+            continue
+        if not ids:
+            tail = "expect: null, answerable: false}"
+        else:
+            tail = f"expect: {ids[0]}}}" if len(ids) == 1 else f"expect: [{', '.join(ids)}]}}"
+        updated, found = _EXPECT.subn(tail, line.replace(", answerable: false", ""), count=1)
+        if not found:
+            raise EvalFileError(f"{path}: dòng câu hỏi không kết thúc bằng 'expect: ...}}': {line.strip()[:60]}")
+        lines[n] = updated.rstrip("\n") + "\n"
+    return "".join(lines)
 
 
 def merge(path: Path, content: Path, files: list[Path], record: Path | None = None) -> dict[str, int]:
     """Apply the verdicts both labellers agree on to ``path``; every approved entry becomes labelled.
     A changed label is noted as ``later:`` on its question's line in ``record`` (the labellers' choices)."""
-    if len({f.resolve() for f in files}) != len(files):
-        raise EvalFileError("mỗi tệp của người gán nhãn chỉ được đưa vào một lần")
+    _distinct(files)
     first, second = (read_verdicts(f) for f in files)
-    keys = {question_key(q.q) for q in load_eval_questions(path, "all") if q.expect is not None or not q.answerable}
-    new = set(unlabelled_entries(path, content))
+    questions = {question_key(q.q): q for q in on_topic(path)}
+    snap = ContentBank.load(content).snapshot()
+    new = set(unlabelled_entries(path, snap))
     for file, verdicts in zip(files, (first, second)):
         for key, entry in verdicts:
-            if key not in keys:
+            if key not in questions:
                 raise EvalFileError(f"{file}: không có câu hỏi nào mang key {key}")
             if entry not in new:
                 raise EvalFileError(f"{file}: '{entry}' không phải mục mới nào của lần gán nhãn này ({', '.join(sorted(new))})")
@@ -170,41 +186,25 @@ def merge(path: Path, content: Path, files: list[Path], record: Path | None = No
     by_key: dict[str, dict[str, str]] = {}
     for (key, entry), verdict in both.items():
         by_key.setdefault(key, {})[entry] = verdict
-    text = path.read_text(encoding="utf-8")
-    lines, changed = text.splitlines(keepends=True), 0
-    later: dict[str, Any] = {}
-    for n, line in enumerate(lines):
-        if not line.lstrip().startswith("- {q:"):
-            continue
-        question = yaml.safe_load(line.strip()[2:])
-        tail = relabel(question, by_key.get(question_key(question["q"]), {}))
-        if tail is not None:
-            lines[n] = _with_expect(line, tail, path)
-            later[question_key(question["q"])] = yaml.safe_load(lines[n].strip()[2:]).get("expect")
-            changed += 1
+    later = {k: ids for k, q in questions.items() if (ids := relabel(q, by_key.get(k, {}))) is not None}
+    text = _relabelled(path, later)
     if later and record is not None:
         if not record.is_file():
             raise EvalFileError(f"Không có tệp {record} (ghi lại lựa chọn của người gán nhãn); nhãn chưa được đổi.")
         _note_later(record, later)
-    snap = ContentBank.load(content).snapshot()
     ids = "".join(f"  - {e.id}\n" for e in sorted(snap.approved, key=lambda e: e.id))
-    text = _LABELLED.sub(lambda _: f"labelled_entries:\n{ids}", "".join(lines), count=1)
-    path.write_text(text, encoding="utf-8")
-    return {"agreed": len(both), "disagreed": len(first.keys() | second.keys()) - len(both), "changed": changed}
+    path.write_text(_LABELLED.sub(lambda _: f"labelled_entries:\n{ids}", text, count=1), encoding="utf-8")
+    return {"agreed": len(both), "disagreed": len(first.keys() | second.keys()) - len(both), "changed": len(later)}
 
 
-_LATER = re.compile(r", later: \[[^\]]*\]")
-
-
-def _note_later(record: Path, later: dict[str, Any]) -> None:
+def _note_later(record: Path, later: dict[str, list[str]]) -> None:
     """Set ``later: [ids]`` (the label after a later check) on the record's line of each changed question."""
     lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
     for n, line in enumerate(lines):
         match = re.match(r"\s*- \{key: '(\w+)'", line)
         if match and match.group(1) in later:
-            expect = later[match.group(1)]
-            ids = expect if isinstance(expect, list) else ([expect] if expect else [])
-            lines[n] = _LATER.sub("", line).rstrip().rstrip("}") + f", later: [{', '.join(map(str, ids))}]}}\n"
+            ids = ", ".join(later[match.group(1)])
+            lines[n] = _LATER.sub("", line).rstrip().rstrip("}") + f", later: [{ids}]}}\n"
     record.write_text("".join(lines), encoding="utf-8")
 
 
@@ -217,12 +217,10 @@ def write_relabel_pool(path: Path, content: Path, out: Path, chunks: int) -> tup
     known = {t.id for t in snap.topics}
     groups["Khác"] = [e for e in snap.approved if e.topic not in known]  # every approved entry is shown
     for title, entries in ((t, es) for t, es in groups.items() if es):
-        lines.append(f"## {title}\n")
-        for entry in entries:
-            lines.append(f"- entry `{entry.id}`\n  Q: {entry.question}\n  A: {reply.fill_placeholders(entry.answer.strip(), org)}\n")
+        lines += [f"## {title}\n", *(pool_entry(entry, org) for entry in entries)]
     out.mkdir(parents=True, exist_ok=True)
     (out / "bank.md").write_text("\n".join(lines), encoding="utf-8")
-    questions = [q for q in load_eval_questions(path, "all") if q.expect is not None or not q.answerable]
+    questions = on_topic(path)
     random.Random(25).shuffle(questions)
     size = -(-len(questions) // chunks)
     for n in range(chunks):
@@ -237,16 +235,16 @@ def read_choices(path: Path, keys: set[str], entries: set[str]) -> dict[str, tup
     _, items = read_list(path, "labels", f"Không có tệp {path}.")
     choices: dict[str, tuple[str, ...]] = {}
     for n, item in enumerate(items, 1):
-        expect = item.get("expect") if isinstance(item, dict) else None
-        ids = tuple(sorted({str(e) for e in expect})) if isinstance(expect, list) else ((str(expect),) if expect else ())
-        if not isinstance(item, dict) or "expect" not in item or str(item.get("key")) not in keys:
+        if not isinstance(item, dict) or "expect" not in item or item.get("key") is None or read_key(item["key"]) not in keys:
             raise EvalFileError(f"{path}: mục thứ {n} cần key của một câu hỏi và expect (id, danh sách id hoặc null)")
+        key, expect = read_key(item["key"]), item["expect"]
+        ids = tuple(sorted({str(e) for e in expect})) if isinstance(expect, list) else ((str(expect),) if expect else ())
         unknown = [e for e in ids if e not in entries]
         if unknown:
             raise EvalFileError(f"{path}: mục thứ {n}: kho không có mục đã duyệt {', '.join(unknown)}")
-        if str(item["key"]) in choices:
-            raise EvalFileError(f"{path}: mục thứ {n} lặp lại key {item['key']}")
-        choices[str(item["key"])] = ids
+        if key in choices:
+            raise EvalFileError(f"{path}: mục thứ {n} lặp lại key {key}")
+        choices[key] = ids
     return choices
 
 
@@ -264,40 +262,19 @@ def majority(votes: list[tuple[str, ...]]) -> tuple[str, ...] | None:
 
 def relabel_merge(path: Path, content: Path, files: list[Path], record: Path) -> dict[str, int]:
     """Majority labels from the first labelling and the new labellers' files (two per question)."""
-    questions = [q for q in load_eval_questions(path, "all") if q.expect is not None or not q.answerable]
-    keys = {question_key(q.q): q for q in questions}
+    _distinct(files)
+    firsts = {question_key(q.q): q.acceptable if q.answerable else () for q in on_topic(path)}
     entries = {e.id for e in ContentBank.load(content).snapshot().approved}
-    if len({f.resolve() for f in files}) != len(files):
-        raise EvalFileError("mỗi tệp của người gán nhãn chỉ được đưa vào một lần")
     new: dict[str, list[tuple[str, ...]]] = {}
     for file in files:
-        for key, ids in read_choices(file, set(keys), entries).items():
+        for key, ids in read_choices(file, set(firsts), entries).items():
             new.setdefault(key, []).append(ids)
-    short = [k for k in keys if len(new.get(k, [])) != 2]
+    short = [k for k in firsts if len(new.get(k, [])) != 2]
     if short:
         raise EvalFileError(f"mỗi câu hỏi cần đúng hai người gán nhãn mới; {len(short)} câu không đủ, ví dụ {short[0]}")
-    decided = {}
-    for key, q in keys.items():
-        first = tuple(q.acceptable) if q.answerable else ()
-        decided[key] = majority([first, *new[key]])
-    text = path.read_text(encoding="utf-8")
-    lines, changed, kept = text.splitlines(keepends=True), 0, 0
-    for n, line in enumerate(lines):
-        if not line.lstrip().startswith("- {q:"):
-            continue
-        question = yaml.safe_load(line.strip()[2:])
-        key = question_key(question["q"])
-        if key not in decided:
-            continue
-        ids = decided[key]
-        if ids is None:
-            kept += 1
-            continue
-        tail = _expect_text(list(ids)) if ids else "expect: null, answerable: false}"
-        updated = _with_expect(line, tail, path)
-        changed += updated != line
-        lines[n] = updated
-    path.write_text("".join(lines), encoding="utf-8")
+    decided = {key: majority([first, *new[key]]) for key, first in firsts.items()}
+    labels = {k: list(ids) for k, ids in decided.items() if ids is not None and set(ids) != set(firsts[k])}
+    path.write_text(_relabelled(path, labels), encoding="utf-8")
     record.write_text(
         "# Every labeller's choice for each on-topic question of the blind set (tools/label_pool.py relabel-merge):\n"
         "# first = the first labelling (with the later checks of new entries); then the two new labellers.\n"
@@ -305,13 +282,13 @@ def relabel_merge(path: Path, content: Path, files: list[Path], record: Path) ->
         "# later = the label since changed by a check of entries added to the bank (tools/label_pool.py merge).\n"
         "labels:\n"
         + "".join(
-            f"  - {{key: '{k}', first: [{', '.join(keys[k].acceptable if keys[k].answerable else ())}], "
-            f"new: [[{', '.join(new[k][0])}], [{', '.join(new[k][1])}]]}}\n"
-            for k in sorted(keys)
+            f"  - {{key: '{k}', first: [{', '.join(firsts[k])}], new: [[{', '.join(new[k][0])}], [{', '.join(new[k][1])}]]}}\n"
+            for k in sorted(firsts)
         ),
         encoding="utf-8",
     )
-    return {"questions": len(keys), "changed": changed, "kept without a majority": kept}
+    kept = sum(ids is None for ids in decided.values())
+    return {"questions": len(firsts), "changed": len(labels), "kept without a majority": kept}
 
 
 def main(argv: list[str] | None = None) -> None:
