@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.answers.evaluation import EvalFileError, load_eval_questions
 from tools import label_pool
@@ -193,3 +194,11 @@ def test_a_question_line_without_an_expect_tail_is_refused_not_made_off_topic(qu
     with pytest.raises(EvalFileError, match="không kết thúc bằng 'expect: ...}'"):
         label_pool.relabel_merge(questions, SMALL, [a, b], tmp_path / "r.yaml")
     assert questions.read_bytes() == before
+
+
+def test_an_unquoted_key_of_digits_reads_back_as_the_key():
+    from tools.judge_pool import read_key
+
+    assert read_key(yaml.safe_load("key: 00123456")["key"]) == "00123456"  # YAML reads it as the number 123456
+    assert read_key(yaml.safe_load("key: 19707814")["key"]) == "19707814"
+    assert read_key("0a1b2c3d") == "0a1b2c3d"
