@@ -50,8 +50,9 @@ def question_key(text: str) -> str:
 
 
 def read_key(value: object) -> str:
-    """A question key as a judge or labeller wrote it: an unquoted key of digits reads as a number."""
-    return value if isinstance(value, str) else str(value).zfill(8)
+    """A question key as a judge or labeller wrote it: an unquoted key of digits reads as a number.  A key of
+    a leading 0 and digits 0-7 reads as an octal number and cannot be recovered: the prompts ask for quotes."""
+    return str(value)
 
 
 def pool_entry(entry: Entry, org: Mapping[str, Any]) -> str:

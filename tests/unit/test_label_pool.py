@@ -199,6 +199,7 @@ def test_a_question_line_without_an_expect_tail_is_refused_not_made_off_topic(qu
 def test_an_unquoted_key_of_digits_reads_back_as_the_key():
     from tools.judge_pool import read_key
 
-    assert read_key(yaml.safe_load("key: 00123456")["key"]) == "00123456"  # YAML reads it as the number 123456
-    assert read_key(yaml.safe_load("key: 19707814")["key"]) == "19707814"
+    assert read_key(yaml.safe_load("key: 19707814")["key"]) == "19707814"  # YAML reads it as a number
+    assert read_key(yaml.safe_load("key: 00123489")["key"]) == "00123489"  # not octal: YAML keeps it a string
+    assert read_key(yaml.safe_load("key: 00123456")["key"]) != "00123456"  # octal: only quoting keeps it (the prompts say so)
     assert read_key("0a1b2c3d") == "0a1b2c3d"
