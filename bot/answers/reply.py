@@ -7,7 +7,9 @@ candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`
   the second candidate, unless the question has a word the bank has nowhere, "xổ số"):
   the entry's answer, its source line, related entries and "Menu"
   as choices; candidates ranking close to the top one are offered first among the
-  related entries ("lãnh hải" answered, "vùng tiếp giáp lãnh hải" offered);
+  related entries ("lãnh hải" answered, "vùng tiếp giáp lãnh hải" offered); a message
+  asking two things is answered for the first ask when its entry ranks close
+  (:mod:`bot.answers.asks`), the other offered;
 - ``suggest``  coverage >= suggest_threshold, or a genuinely ambiguous question (a word
   or two that fits several entries, "biển"; or several candidates all but tied):
   "Có phải chị muốn hỏi:" with up to three likely questions to tap;
@@ -26,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.answers.asks import first_asked
 from bot.answers.bank import BankSnapshot, ContentBank, Entry, Source
 from bot.answers.check_sources import MAX_SOURCE_NAME
 from bot.answers.matcher import content_words
@@ -350,6 +353,10 @@ def answer(
     # a lead alone does not answer a question with a word the bank has nowhere ("xổ số": about something else)
     confident = words > 0 and not top.uncounted and (strong or (lead and not snap.matcher.unknown_words(text)))
     if confident and not ambiguous:
+        first = first_asked(snap.matcher, text, [c for c, _ in ranked])
+        if first is not None:  # a message asking two things is answered for the first; the other is offered
+            (top, entry), close = ranked[first], [entry, *(e for e in close if e is not ranked[first][1])]
+            candidates.insert(0, candidates.pop(first))
         # a close runner-up ("vùng tiếp giáp lãnh hải" for "lãnh hải") is offered as a related question
         return Answer(ANSWER, entry_reply(entry, snap, org, also=close[:MAX_RELATED]), entry.id, top.score, candidates)
     if top.score >= suggest_threshold and words:

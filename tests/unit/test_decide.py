@@ -179,3 +179,48 @@ def test_a_count_of_something_the_entry_never_names_is_not_answered(bank):
     assert ask(bank, "trung quốc có bao nhiêu dân").decision != answers.ANSWER
     # the islands entry names what is counted, with "ngàn hòn" in between
     assert ask(bank, "mọi người ơi nước mình có mấy ngàn hòn đảo vậy").decision == answers.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "second"),
+    [
+        # written for this test, not taken from an evaluation set
+        ("hoang sa cach ly son bao xa vay chi, vung bien hoang sa rong bn km2", "hs-ts-hoang-sa-khoang-cach",
+         "hs-ts-hoang-sa-quy-mo"),
+        ("Trường Sa gồm bao nhiêu đảo, cách Cam Ranh bao xa vậy chị", "hs-ts-truong-sa-quy-mo",
+         "hs-ts-truong-sa-khoang-cach"),
+        ("Sóc Trăng cũ mấy huyện giáp biển vậy chị, Cù Lao Dung có tính ko", "dia-phuong-soc-trang-truoc-2025",
+         "can-tho-cu-lao-dung"),
+    ],
+)
+def test_a_message_asking_two_things_is_answered_for_the_first(bank, question, first, second):
+    """The whole message fits the second ask's entry best; the member's first question is answered
+    and the second ask's entry is offered beside it."""
+    whole = bank.snapshot().matcher.search(question, 5)
+    assert whole[0].entry_id == second  # what the ranking alone would answer
+    result = ask(bank, question)
+    assert result.decision == answers.ANSWER and result.entry_id == first
+    assert result.candidates[0]["entry_id"] == first  # logged as answered
+    assert f"ENTRY:{second}" in [c.payload for c in result.reply.choices]
+
+
+def test_one_question_with_context_around_it_is_not_split(bank):
+    from bot.answers.asks import asked_parts
+
+    assert asked_parts("Chào ad, em ở Vĩnh Châu cũ. Cho em hỏi lãnh hải rộng bao nhiêu hải lý, cảm ơn ad") == [
+        "Cho em hỏi lãnh hải rộng bao nhiêu hải lý"
+    ]
+    assert asked_parts("Hoàng Sa cách Lý Sơn bao xa vậy ad? vùng biển Hoàng Sa rộng bn km2") == [
+        "Hoàng Sa cách Lý Sơn bao xa vậy ad",
+        "vùng biển Hoàng Sa rộng bn km2",
+    ]
+    # a quoted name keeps its comma; a part ending in "hả" asks
+    assert asked_parts("chương trình 'Vì biển, đảo quê hương' là gì, xã em có làm không") == [
+        "chương trình 'Vì biển  đảo quê hương' là gì",
+        "xã em có làm không",
+    ]
+    assert asked_parts("lãnh hải rộng bn hải lý, còn đặc quyền kinh tế là 200 hải lý hả ad")[1:] == [
+        "còn đặc quyền kinh tế là 200 hải lý hả ad"
+    ]
+    result = ask(bank, "Chào ad, em ở Vĩnh Châu cũ. Cho em hỏi lãnh hải rộng bao nhiêu hải lý, cảm ơn ad")
+    assert result.decision == answers.ANSWER and result.entry_id == "vung-bien-lanh-hai"
