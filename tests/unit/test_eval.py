@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.answers.bank import ContentBank
 from bot.answers.evaluation import (
@@ -81,6 +82,12 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # judged 0.973, 4/139 (2.9%), 6/148 (4.1%), 0/24 (of the 8 label-wrong answers the judges rate 3 full, 3 partial,
 # 2 no; aggregates only were read).  Accuracy@1 by the labels meets the target again; the wrong-answer target does
 # not, by either count.
+# Stop 26, three fresh fact-sheet rounds (6-8, written and judged blind, now in the fact-sheet set): a message asking
+# two things is answered for its first ask when that ask's entry ranks close (bot/answers/asks.py, built on round 6
+# and the older dev sets, tuned on round 7, checked on round 8: 4 wrong before and after there); two variants and
+# one answer sentence made precise.  One run: 0.941, 8/144 (5.6%), 6/153 (3.9%), 0/24; judged 0.973, 4/139 (2.9%),
+# 6/148 (4.1%), 0/24: unchanged, because no test question's top entry or decision changed (compared, as a count
+# only, with the stop-25 engine).  The old set: unchanged too.
 MEASURED_JUDGED_ACCURACY = 0.97
 MEASURED_JUDGED_WRONG = 0.03
 MEASURED_ACCURACY = 0.94
@@ -92,8 +99,10 @@ MEASURED_OFFTOPIC = 0.0
 # wrong on round 2, which it was built from, 2 -> 3 on round 3); round 4 only to keep the 65 variants above.
 # Stop 24: round 5 (201 new questions, 825 in all) rejected two matching signals; after the content gap work:
 # 0.967 (647 right of 726 with a full answer), wrong 11/658 (1.7%), suggestions 53/726 (7.3%).
-FACTS_WRONG = 0.02
-FACTS_SUGGESTIONS = 0.08
+# Stop 26, rounds 2-5: 0.972, wrong 7/658 (1.1%), suggestions 53/726 (7.3%).  Rounds 6-8 (527 new questions, more of
+# them long, rambling or asking two things): wrong 9/368 (2.4%), suggestions 63/452 (13.9%); with the stop-25 engine,
+# round 6 was 5/128 wrong, round 7 7/135 and round 8 4/116.
+FACTS_FLOORS = {(2, 3, 4, 5): (0.02, 0.08), (6, 7, 8): (0.03, 0.15)}  # rounds: (wrong, suggestions)
 
 
 @pytest.fixture(scope="module")
@@ -101,11 +110,12 @@ def bank() -> ContentBank:
     return ContentBank.load(ROOT / "content")
 
 
-def _report(bank, path, split, judgments=None):
+def _report(bank, path, split, judgments=None, keep=None):
+    """The report on ``path``'s ``split`` (only the questions whose text is in ``keep``, when given)."""
     defaults = load_config({})  # the shipped thresholds
     return evaluate(
         bank,
-        load_eval_questions(path, split),
+        [q for q in load_eval_questions(path, split) if keep is None or q.q in keep],
         answer_threshold=defaults["ANSWER_THRESHOLD"],
         suggest_threshold=defaults["SUGGEST_THRESHOLD"],
         split=split,
@@ -190,14 +200,18 @@ def test_every_answer_the_engine_gives_has_a_current_judgment(bank, path, judgme
     assert report.unjudged == 0, format_report(report)
 
 
-def test_fact_sheet_questions_do_not_regress(bank):
+@pytest.mark.parametrize("rounds", list(FACTS_FLOORS), ids=["rounds-2-5", "rounds-6-8"])
+def test_fact_sheet_questions_do_not_regress(bank, rounds):
     """The second dev set (members' questions written from the fact sheet, judged blind): tuned on, so a floor
-    under the measured figures, not a held-out claim."""
-    report = _report(bank, FACTS_FILE, "dev", load_judgments(FACTS_JUDGMENTS_FILE, bank))
+    under the measured figures, not a held-out claim.  Each group of writing rounds has its own floor."""
+    written = yaml.safe_load(FACTS_FILE.read_text(encoding="utf-8"))["questions"]
+    keep = {q["q"] for q in written if q["round"] in rounds}
+    report = _report(bank, FACTS_FILE, "dev", load_judgments(FACTS_JUDGMENTS_FILE, bank), keep)
     summary = format_report(report)
+    wrong, suggestions = FACTS_FLOORS[rounds]
     assert report.answerable >= 300 and report.offtopic == 0
-    assert report.wrong_share <= FACTS_WRONG, summary
-    assert report.suggestion_share <= FACTS_SUGGESTIONS, summary
+    assert report.wrong_share <= wrong, summary
+    assert report.suggestion_share <= suggestions, summary
 
 
 def test_blind_test_split_with_judged_labels_does_not_regress(bank):
