@@ -4,8 +4,10 @@ Members often put two questions in one message: "Hoàng Sa cách Lý Sơn bao xa
 Hoàng Sa rộng bn km2", "Sóc Trăng cũ có những huyện nào giáp biển? Cù Lao Dung có tính không".
 The whole message may then fit the entry of the *last* ask best (its words are more specific),
 while the member's main question, and the one judges hold the answer to, is the first.  When the
-first ask has an entry of its own, clearly (it leads that ask's ranking) and closely (it ranks
-near the top for the whole message), that entry is answered and the other offered beside it.
+first ask has an entry of its own, clearly (it fits that ask and leads its ranking) and closely
+(it ranks near the top for the whole message), that entry is answered and the other offered
+beside it.  Only the first and the last ask are compared; a middle ask is left to the related
+questions.
 
 Pure: the matcher's search on parts of the text; no state.  Built on the dev sets (the blind dev
 split, fact-sheet rounds 2-6), its share and the particle tuned on round 7, then checked on round 8,
@@ -15,53 +17,62 @@ written and judged afterwards, where it fixed one answer and lost one; see tests
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.answers import normalize as textnorm
 from bot.answers.signals import content_words
 
-# Folded syllables that make a part of a message a question ("bao nhiêu", "nào", "gì/j", "ko").
+# What makes a part of a message a question: a question word, written with its marks or with none
+# ("nào" or "nao"; "đầu", "máy", "chứa" are not "đâu", "mấy", "chưa"), or a closing particle.
 _ASKING = re.compile(
-    r"\b(bao nhieu|bn|bao xa|bao lau|may|nao|gi|j|ai|dau|sao|ntn|the nao|khong|ko|k|hong|chua|phai)\b"
+    r"\b(bao nhiêu|bao nhieu|bn|bao xa|bao lâu|bao lau|mấy|may|nào|nao|gì|gi|j|ai|đâu|dau|sao|ntn|thế nào|the nao"
+    r"|không(?! (?:gian|phận|quân|khí)\b)|khong(?! (?:gian|phan|quan|khi)\b)|ko|k|hông|hong|chưa|chua|phải|phai)\b"
 )
-# A part ending in a question particle asks too ("còn vùng đặc quyền kinh tế là 200 hải lý hả ad").
-_PARTICLE = re.compile(r"\b(hả|hở|nhỉ|chăng|ha)(\s+(ad|chị|chi|c|ạ|a|em))?$")
-# Where one question ends and another may begin: ? ! ; a comma or a full stop before a space; a
-# quoted name is kept whole.
-_BREAK = re.compile(r"[?;!]+|,\s+|\.\s+")
+_PARTICLE = re.compile(r"\b(hả|hở|nhỉ|chăng|ha)(\s+(ad|chị|chi|c|ạ|a|em|ơi|oi))*\W*$")
+# Where one question ends and another may begin: ? ! ; … a line break, a colon between words, a comma
+# or a full stop before a space (not after a capital: "TP. Cần Thơ"); a quoted name is kept whole.
+_BREAK = re.compile(r"[?;!…\n]+|(?<!\d):(?!\d)|,\s+|(?<![A-ZĐ])\.\s+")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|“[^”]*”|‘[^’]*’")
-MIN_WORDS = 2  # content syllables an ask needs to name its own topic ("số hiệu là j" has one)
+_KEPT = "\x1f"  # stands for a comma inside a quoted name while the message is split
+MIN_WORDS = 2  # content syllables an ask needs to name a topic of its own ("ở đâu vậy ad" has none)
 FIRST_ASK_SHARE = 0.5  # the first ask's entry ranks at least this share of the top rank
-FIRST_ASK_LEAD = 0.5  # and leads the first ask's own ranking by this much
+FIRST_ASK_LEAD = 0.5  # and leads the first ask's own ranking by this much (rank units, about 1-5)
 
 
 class _Ranked(Protocol):
     entry_id: str
     rank: float
+    score: float
+    uncounted: bool
 
 
 class _Searcher(Protocol):
     def search(self, text: str, k: int = 5) -> Sequence[_Ranked]: ...
 
 
+def asks(part: str) -> bool:
+    """Whether ``part`` (lower case) asks something."""
+    return bool(_ASKING.search(part) or _PARTICLE.search(part))
+
+
 def asked_parts(text: str) -> list[str]:
-    """The parts of ``text`` that ask something and name a topic, in order.  A quoted name
-    ("chương trình 'Vì chủ quyền biển, đảo của Tổ quốc'") is not split at its comma."""
-    text = _QUOTED.sub(lambda m: m.group(0).replace(",", " "), text)
+    """The parts of ``text`` that ask something and name a topic, in order, as the member wrote them."""
+    text = unicodedata.normalize("NFC", text)
+    masked = _QUOTED.sub(lambda m: m.group(0).replace(",", _KEPT), text)
     parts = []
-    for part in _BREAK.split(text):
-        folded = " ".join(textnorm.fold(part).split())
-        asking = _ASKING.search(folded) or _PARTICLE.search(" ".join(part.lower().split()))
-        if content_words(part) >= MIN_WORDS and asking:
-            parts.append(part.strip())
+    for part in _BREAK.split(masked):
+        part = part.replace(_KEPT, ",").strip()
+        if content_words(part) >= MIN_WORDS and asks(" ".join(part.lower().split())):
+            parts.append(part)
     return parts
 
 
-def first_asked(matcher: _Searcher, text: str, ranked: Sequence[_Ranked]) -> int | None:
+def first_asked(matcher: _Searcher, text: str, ranked: Sequence[_Ranked], *, min_score: float) -> int | None:
     """The index in ``ranked`` (the whole message's ranking) of the entry to answer instead of
     the top one, or None: when ``text`` asks two things, the top entry is the last ask's, and
-    the first ask's own entry leads that ask clearly and ranks close to the top here."""
+    the first ask's own entry fits that ask (coverage at least ``min_score``, nothing counted that
+    it never names), leads its ranking clearly and ranks close to the top here."""
     parts = asked_parts(text)
     if len(parts) < 2 or not ranked:
         return None
@@ -69,7 +80,7 @@ def first_asked(matcher: _Searcher, text: str, ranked: Sequence[_Ranked]) -> int
     if not last or ranked[0].entry_id != last[0].entry_id:
         return None
     first = matcher.search(parts[0], 3)
-    if not first or first[0].entry_id == last[0].entry_id:
+    if not first or first[0].entry_id == last[0].entry_id or first[0].score < min_score or first[0].uncounted:
         return None
     if len(first) > 1 and first[0].rank - first[1].rank < FIRST_ASK_LEAD:
         return None

@@ -353,7 +353,7 @@ def answer(
     # a lead alone does not answer a question with a word the bank has nowhere ("xổ số": about something else)
     confident = words > 0 and not top.uncounted and (strong or (lead and not snap.matcher.unknown_words(text)))
     if confident and not ambiguous:
-        first = first_asked(snap.matcher, text, [c for c, _ in ranked])
+        first = first_asked(snap.matcher, text, [c for c, _ in ranked], min_score=suggest_threshold)
         if first is not None:  # a message asking two things is answered for the first; the other is offered
             (top, entry), close = ranked[first], [entry, *(e for e in close if e is not ranked[first][1])]
             candidates.insert(0, candidates.pop(first))
