@@ -87,7 +87,9 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # and the older dev sets, tuned on round 7, checked on round 8: 4 wrong before and after there); two variants and
 # one answer sentence made precise.  One run: 0.941, 8/144 (5.6%), 6/153 (3.9%), 0/24; judged 0.973, 4/139 (2.9%),
 # 6/148 (4.1%), 0/24: unchanged, because no test question's top entry or decision changed (compared, as a count
-# only, with the stop-25 engine).  The old set: unchanged too.
+# only, with the stop-25 engine).  The old set: unchanged too.  Run a second time after a review's mends to the rule
+# (question words matched with their marks, the first ask's entry must fit its ask) and one answer reworded and
+# re-judged: the same figures, and still no test decision changed.
 MEASURED_JUDGED_ACCURACY = 0.97
 MEASURED_JUDGED_WRONG = 0.03
 MEASURED_ACCURACY = 0.94
@@ -100,8 +102,11 @@ MEASURED_OFFTOPIC = 0.0
 # Stop 24: round 5 (201 new questions, 825 in all) rejected two matching signals; after the content gap work:
 # 0.967 (647 right of 726 with a full answer), wrong 11/658 (1.7%), suggestions 53/726 (7.3%).
 # Stop 26, rounds 2-5: 0.972, wrong 7/658 (1.1%), suggestions 53/726 (7.3%).  Rounds 6-8 (527 new questions, more of
-# them long, rambling or asking two things): wrong 9/368 (2.4%), suggestions 63/452 (13.9%); with the stop-25 engine,
-# round 6 was 5/128 wrong, round 7 7/135 and round 8 4/116.
+# them long, rambling or asking two things): wrong 9/368 (2.4%; round 6 1/122, round 7 4/130, round 8 4/116),
+# suggestions 63/452 (13.9%).  With the stop-25 engine, judged from the pools of the day, round 6 had 5/128 wrong,
+# round 7 7/135 and round 8 4/116.  The first-ask rule (bot/answers/asks.py) differs from stop 23's rejected "about
+# the first" rule: it acts only on a message the engine already answers, when the top entry is the last ask's own
+# and the first ask's entry fits and leads that ask; on round 8, its only untuned check, it was neutral all the same.
 FACTS_FLOORS = {(2, 3, 4, 5): (0.02, 0.08), (6, 7, 8): (0.03, 0.15)}  # rounds: (wrong, suggestions)
 
 
@@ -200,11 +205,12 @@ def test_every_answer_the_engine_gives_has_a_current_judgment(bank, path, judgme
     assert report.unjudged == 0, format_report(report)
 
 
-@pytest.mark.parametrize("rounds", list(FACTS_FLOORS), ids=["rounds-2-5", "rounds-6-8"])
+@pytest.mark.parametrize("rounds", list(FACTS_FLOORS), ids=[f"rounds-{r[0]}-{r[-1]}" for r in FACTS_FLOORS])
 def test_fact_sheet_questions_do_not_regress(bank, rounds):
     """The second dev set (members' questions written from the fact sheet, judged blind): tuned on, so a floor
     under the measured figures, not a held-out claim.  Each group of writing rounds has its own floor."""
     written = yaml.safe_load(FACTS_FILE.read_text(encoding="utf-8"))["questions"]
+    assert {q["round"] for q in written} == set().union(*FACTS_FLOORS)  # a new round needs its floor
     keep = {q["q"] for q in written if q["round"] in rounds}
     report = _report(bank, FACTS_FILE, "dev", load_judgments(FACTS_JUDGMENTS_FILE, bank), keep)
     summary = format_report(report)
