@@ -54,8 +54,10 @@ def start_server(env_overrides: dict[str, str], tmp_path) -> tuple[subprocess.Po
 
 
 def stop(proc: subprocess.Popen) -> None:
+    """Stop the server as systemctl does (SIGTERM).  Not SIGINT: a test run started in the background
+    (nohup, `&` in a script) passes SIGINT on ignored, and each stop then waited out its 10 seconds."""
     if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
