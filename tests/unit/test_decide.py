@@ -192,6 +192,9 @@ def test_a_count_of_something_the_entry_never_names_is_not_answered(bank):
          "hs-ts-truong-sa-khoang-cach"),
         ("Sóc Trăng cũ mấy huyện giáp biển vậy chị, Cù Lao Dung có tính ko", "dia-phuong-soc-trang-truoc-2025",
          "can-tho-cu-lao-dung"),
+        # three asks; the top entry is the middle one's, not the last one's
+        ("Công ước Luật biển năm 1982 được ký ở đâu vậy chị, nước mình phê chuẩn khi nào, có phải năm 1994 ko",
+         "phap-luat-unclos-1982", "phap-luat-viet-nam-phe-chuan-unclos"),
     ],
 )
 def test_a_message_asking_two_things_is_answered_for_the_first(bank, question, first, second):
@@ -230,6 +233,10 @@ def test_a_context_part_is_not_an_ask(bank):
         ("Cho em hỏi TP. Cần Thơ có biển không", ["Cho em hỏi TP. Cần Thơ có biển không"]),  # not cut after "TP."
         ("không gian biển là gì, không quân có tuần tra không", ["không gian biển là gì", "không quân có tuần tra không"]),
         ("lãnh hải rộng bn hải lý, ở đâu vậy ad", ["lãnh hải rộng bn hải lý"]),  # a part naming no topic
+        # "phải" asks only as "có phải": "em phải đi thi" is context
+        ("mai em phải đi thi tìm hiểu pháp luật ở xã, luật biên giới quốc gia thông qua năm nào",
+         ["luật biên giới quốc gia thông qua năm nào"]),
+        ("có phải Trường Sa thuộc Khánh Hòa, cách Cam Ranh bao xa", ["có phải Trường Sa thuộc Khánh Hòa", "cách Cam Ranh bao xa"]),
     ],
 )
 def test_the_parts_that_ask(message, parts):
@@ -269,8 +276,9 @@ FIRST, LAST = "Trường Sa gồm bao nhiêu đảo", "cách Cam Ranh bao xa v�
         # it fits the first ask poorly, or counts something it never names
         ([_Found("a", 3.0, score=0.2)], [_Found("b", 4.0), _Found("a", 3.9)], None),
         ([_Found("a", 3.0, uncounted=True)], [_Found("b", 4.0), _Found("a", 3.9)], None),
-        # the top entry is not the last ask's, or both asks find the same entry
-        ([_Found("a", 3.0)], [_Found("c", 4.0), _Found("a", 3.9)], None),
+        # the top entry need not be the last ask's ("c" shares words with both asks)
+        ([_Found("a", 3.0)], [_Found("c", 4.0), _Found("a", 3.9)], 1),
+        # the first ask's entry is the top entry already
         ([_Found("b", 3.0)], [_Found("b", 4.0), _Found("a", 3.9)], None),
         # it is not among the message's candidates
         ([_Found("z", 3.0)], [_Found("b", 4.0), _Found("a", 3.9)], None),

@@ -107,7 +107,14 @@ MEASURED_OFFTOPIC = 0.0
 # round 7 7/135 and round 8 4/116.  The first-ask rule (bot/answers/asks.py) differs from stop 23's rejected "about
 # the first" rule: it acts only on a message the engine already answers, when the top entry is the last ask's own
 # and the first ask's entry fits and leads that ask; on round 8, its only untuned check, it was neutral all the same.
-FACTS_FLOORS = {(2, 3, 4, 5): (0.02, 0.08), (6, 7, 8): (0.03, 0.15)}  # rounds: (wrong, suggestions)
+# Stop 27, two fresh rounds (9 and 10, 355 new questions).  Round 9, written and judged before any change of this
+# stop, with the stop-26 engine: wrong 6/123 (4.9%), suggestions 11/151.  The first-ask rule widened on round 9 (the top
+# entry need not be the last ask's; "phải" asks only as "có phải") and checked on round 10, written and judged
+# afterwards: 3 -> 2 wrong there (124 right instead of 123), suggestions 25/162 both.  Then two content edits from
+# every round's recurring questions (Cù Lao Dung is one of the former province's three coastal areas; registering for
+# a self-managed security team), re-judged: rounds 2-5, 5/659 wrong (0.8%), 52/726 suggestions (7.2%); rounds 6-8,
+# 7/368 (1.9%), 63/452 (13.9%); rounds 9-10, 4/244 (1.6%; round 9 3/122, round 10 1/122), 36/308 (11.7%).
+FACTS_FLOORS = {(2, 3, 4, 5): (0.02, 0.08), (6, 7, 8): (0.03, 0.15), (9, 10): (0.025, 0.13)}  # rounds: (wrong, suggestions)
 
 
 @pytest.fixture(scope="module")
