@@ -26,12 +26,14 @@ from typing import Protocol
 from bot.answers.signals import content_words
 
 # What makes a part of a message a question: a question word, written with its marks or with none
-# ("nào" or "nao"; "đầu", "máy", "chứa" are not "đâu", "mấy", "chưa"), or a closing particle.
+# ("nào" or "nao"; "đầu", "máy", "chứa" are not "đâu", "mấy", "chưa"), or a closing particle.  "phải" asks
+# only as "có phải", "phải chăng", "phải hem/hok" or at the end ("mai em phải đi thi" is context).
 _ASKING = re.compile(
     r"\b(bao nhiêu|bao nhieu|bn|bao xa|bao lâu|bao lau|mấy|may|nào|nao|gì|gi|j|ai|đâu|dau|sao|ntn|thế nào|the nao"
-    r"|không(?! (?:gian|phận|quân|khí)\b)|khong(?! (?:gian|phan|quan|khi)\b)|ko|k|hông|hong|chưa|chua|có phải|co phai)\b"
+    r"|không(?! (?:gian|phận|quân|khí)\b)|khong(?! (?:gian|phan|quan|khi)\b)|ko|k|hông|hong|hok|chưa|chua"
+    r"|(?:có|co) (?:phải|phai)|(?:phải|phai) (?:chăng|chang|hem|hăm))\b"
 )
-_PARTICLE = re.compile(r"\b(hả|hở|nhỉ|chăng|ha)(\s+(ad|chị|chi|c|ạ|a|em|ơi|oi))*\W*$")
+_PARTICLE = re.compile(r"\b(hả|hở|nhỉ|chăng|ha|phải|phai)(\s+(ad|chị|chi|c|ạ|a|em|ơi|oi))*\W*$")
 # Where one question ends and another may begin: ? ! ; … a line break, a colon between words, a comma
 # or a full stop before a space (not after a capital: "TP. Cần Thơ"); a quoted name is kept whole.
 _BREAK = re.compile(r"[?;!…\n]+|(?<!\d):(?!\d)|,\s+|(?<![A-ZĐ])\.\s+")

@@ -9,7 +9,7 @@ candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`
   as choices; candidates ranking close to the top one are offered first among the
   related entries ("lãnh hải" answered, "vùng tiếp giáp lãnh hải" offered); a message
   asking two things is answered for the first ask when its entry ranks close
-  (:mod:`bot.answers.asks`), the other offered;
+  (:mod:`bot.answers.asks`), the whole message's top entry offered;
 - ``suggest``  coverage >= suggest_threshold, or a genuinely ambiguous question (a word
   or two that fits several entries, "biển"; or several candidates all but tied):
   "Có phải chị muốn hỏi:" with up to three likely questions to tap;
@@ -354,7 +354,7 @@ def answer(
     confident = words > 0 and not top.uncounted and (strong or (lead and not snap.matcher.unknown_words(text)))
     if confident and not ambiguous:
         first = first_asked(snap.matcher, text, [c for c, _ in ranked], min_score=suggest_threshold)
-        if first is not None:  # a message asking two things is answered for the first; the other is offered
+        if first is not None:  # a message asking two things is answered for the first; the top entry is offered
             (top, entry), close = ranked[first], [entry, *(e for e in close if e is not ranked[first][1])]
             candidates.insert(0, candidates.pop(first))
         # a close runner-up ("vùng tiếp giáp lãnh hải" for "lãnh hải") is offered as a related question

@@ -31,14 +31,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env_overrides: dict[str, str], tmp_path) -> tuple[subprocess.Popen, str]:
+def start_server(env_overrides: dict[str, str], tmp_path, *, ctrl_c: bool = False) -> tuple[subprocess.Popen, str]:
+    """``python app.py`` with these settings, serving on a free port once /healthz answers.  ``ctrl_c``: SIGINT
+    reaches it as from a terminal (a run started in the background would pass it on ignored)."""
     env = {k: v for k, v in os.environ.items() if k not in {s.name for s in SETTINGS}}
     port = free_port()
     env.update({"PORT": str(port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"})
     env.update({k: str(v) for k, v in env_overrides.items()})
     tmp_path.mkdir(exist_ok=True)
     log = open(tmp_path / f"server-{port}.log", "wb")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if ctrl_c else None,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 20
     while time.time() < deadline:
@@ -59,10 +64,23 @@ def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(10)
+            proc.wait(25)  # in-flight sends get up to HTTP_TIMEOUT_SECONDS + 5 to finish
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_ctrl_c_in_a_terminal_stops_the_server_cleanly(tmp_path):
+    proc, base = start_server({"DATABASE_PATH": str(tmp_path / "bot.db")}, tmp_path, ctrl_c=True)
+    try:
+        assert requests.get(base + "/healthz", timeout=5).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(25) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = next(tmp_path.glob("server-*.log")).read_text(encoding="utf-8")
+    assert "Traceback" not in log
 
 
 def test_first_start_without_any_settings_serves_simulator_and_health(tmp_path):

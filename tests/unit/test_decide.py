@@ -217,6 +217,9 @@ def test_a_context_part_is_not_an_ask(bank):
     assert result.decision == answers.ANSWER and result.entry_id == "vung-bien-lanh-hai"
     result = ask(bank, "Chào ad, em ở Vĩnh Châu cũ. Cho em hỏi lãnh hải rộng bao nhiêu hải lý, cảm ơn ad")
     assert result.decision == answers.ANSWER and result.entry_id == "vung-bien-lanh-hai"
+    # "phải" = must: read as a question, the context would be answered with the entry on the main laws
+    result = ask(bank, "mai em phải đi thi tìm hiểu pháp luật ở xã, cho em hỏi luật biên giới quốc gia được thông qua năm nào")
+    assert result.decision == answers.ANSWER and result.entry_id == "phap-luat-luat-bien-gioi-2003"
 
 
 @pytest.mark.parametrize(
@@ -237,6 +240,12 @@ def test_a_context_part_is_not_an_ask(bank):
         ("mai em phải đi thi tìm hiểu pháp luật ở xã, luật biên giới quốc gia thông qua năm nào",
          ["luật biên giới quốc gia thông qua năm nào"]),
         ("có phải Trường Sa thuộc Khánh Hòa, cách Cam Ranh bao xa", ["có phải Trường Sa thuộc Khánh Hòa", "cách Cam Ranh bao xa"]),
+        ("phải chăng Trường Sa thuộc Khánh Hòa, cách Cam Ranh bao xa",
+         ["phải chăng Trường Sa thuộc Khánh Hòa", "cách Cam Ranh bao xa"]),
+        ("co phải Trường Sa thuộc Khánh Hòa, cách Cam Ranh bao xa", ["co phải Trường Sa thuộc Khánh Hòa", "cách Cam Ranh bao xa"]),
+        ("Trường Sa thuộc Khánh Hòa phải hem, cách Cam Ranh bao xa", ["Trường Sa thuộc Khánh Hòa phải hem", "cách Cam Ranh bao xa"]),
+        ("Trường Sa thuộc Khánh Hòa phải ad, cách Cam Ranh bao xa", ["Trường Sa thuộc Khánh Hòa phải ad", "cách Cam Ranh bao xa"]),
+        ("cần thơ có biển hok, bờ biển dài bao nhiêu km", ["cần thơ có biển hok", "bờ biển dài bao nhiêu km"]),
     ],
 )
 def test_the_parts_that_ask(message, parts):
@@ -262,7 +271,7 @@ class _Stub:
 
 
 TWO_ASKS = "Trường Sa gồm bao nhiêu đảo, cách Cam Ranh bao xa vậy chị"
-FIRST, LAST = "Trường Sa gồm bao nhiêu đảo", "cách Cam Ranh bao xa vậy chị"
+FIRST = "Trường Sa gồm bao nhiêu đảo"
 
 
 @pytest.mark.parametrize(
@@ -285,7 +294,7 @@ FIRST, LAST = "Trường Sa gồm bao nhiêu đảo", "cách Cam Ranh bao xa v�
     ],
 )
 def test_when_the_first_ask_is_answered(first_part, whole, expected):
-    matcher = _Stub({FIRST: first_part, LAST: [_Found("b", 3.0)]})
+    matcher = _Stub({FIRST: first_part})  # only the first ask is searched: a search of another part fails
     assert first_asked(matcher, TWO_ASKS, whole, min_score=0.25) == expected
 
 
