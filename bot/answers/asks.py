@@ -7,7 +7,9 @@ or one that shares words with both asks; while the member's main question, and t
 hold the answer to, is the first.  When the first ask has an entry of its own, clearly (it fits
 that ask and leads its ranking) and closely (it ranks near the top for the whole message), that
 entry is answered and the whole message's top entry offered beside it.  Later asks are left to
-the related questions.
+the related questions.  The first ask is the first part with a question word and two content
+syllables: a sentence of context with a question word in it ("con em hỏi mà em không biết trả lời
+sao") takes that place and, fitting no entry clearly, leaves the message to the ranking.
 
 Pure: the matcher's search on parts of the text; no state.  Built at stop 26 on the dev sets (the
 blind dev split, fact-sheet rounds 2-6), its share and the particle tuned on round 7, then checked
