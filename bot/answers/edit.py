@@ -13,8 +13,7 @@ The YAML files stay the source of truth.  Saving an entry:
 4. validates the whole bank with the new file in a temporary copy
    (:func:`bot.answers.bank.check_content`) and refuses the save when it would add
    an error;
-5. writes a temporary file next to the real one and renames it over (``os.replace``),
-   so a reader sees the old file or the new one, never half of one.
+5. writes a temporary file next to the real one and renames it over (``os.replace``): a reader sees one whole file.
 
 The caller then reloads the bank and writes the audit log (bot.console.content.publish).
 """
@@ -35,6 +34,7 @@ from typing import Any
 import yaml
 
 from bot.answers.bank import ENTRY_FIELDS, ContentIssue, bank_files, check_content
+from bot.answers.yaml_reader import BankLoader
 from bot.answers.yaml_writer import (
     ContentEditError,
     digest,
@@ -112,7 +112,7 @@ def _line_start(text: str, index: int) -> int:
 
 def entry_spans(text: str) -> tuple[list[tuple[dict[str, Any], int, int, int]], int | None]:
     """(data, start, end, line) of every entry mapping, and where a new entry goes (None: no block list)."""
-    loader = yaml.SafeLoader(text)
+    loader = BankLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

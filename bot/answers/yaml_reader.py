@@ -17,11 +17,12 @@ _YEAR = re.compile(r"^\d{4}$")
 
 
 # libyaml's parser (PyYAML's wheels include it) reads the bank about five times faster than the pure-Python one; the
-# bank is parsed at every start and every reload, and by every `flask content` command.
-_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# bank is parsed at every start and every reload, and by every `flask content` command.  Whatever reads a bank file
+# uses this one parser, so the checker and the editor never disagree on a file (libyaml takes a tab after a value).
+BankLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class LenientLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
+class LenientLoader(BankLoader):  # type: ignore[misc,valid-type]
     """SafeLoader whose impossible dates (2026-13-45) stay text, so the checker can report them."""
 
 
@@ -54,6 +55,8 @@ def parse_yaml(path: str, issues: list[ContentIssue], text: str | None = None) -
         problem = " ".join(p for p in (exc.context, exc.problem) if p)
         if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
             problem += f" (phần bắt đầu ở dòng {exc.context_mark.line + 1})"  # e.g. an unclosed [
+        if "\t" in (text.splitlines()[line - 1 : line] or [""])[0]:  # libyaml's message does not name the tab
+            problem += " (dòng này có ký tự tab; YAML cần dấu cách)"
         issues.append(ContentIssue(path, line, None, f"lỗi cú pháp YAML: {problem}"))
         return None, None
     except (yaml.YAMLError, ValueError, TypeError) as exc:

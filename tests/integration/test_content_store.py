@@ -132,3 +132,17 @@ def test_a_comment_above_the_next_entry_is_kept_when_an_entry_is_saved(folder):
     after = open(path, encoding="utf-8").read()
     assert comment + "  - id: bien-gioi-viet-trung" in after
     assert "Lào dài 2.337,459 km." in after
+
+
+def test_the_editor_reads_a_file_as_the_checker_does(folder):
+    """A tab after a value is accepted by the bank's YAML parser (libyaml); the editor reads the file with the same
+    parser, so it neither loses the file's entries nor fails to save one the checker accepts."""
+    path = os.path.join(folder, "bank", "bien-gioi.yaml")
+    text = open(path, encoding="utf-8").read()
+    assert "status: approved\n" in text
+    open(path, "w", encoding="utf-8").write(text.replace("status: approved\n", "status: approved\t\n", 1))
+    checked = {e.id for e in parse_content(folder)[1]}
+    assert {r.id for r in cs.read_entries(folder)} == checked
+    record = _record(folder, "bien-gioi-viet-lao")
+    cs.save_entry(folder, dict(record.data, answer="Việt Nam – Lào: 2.337,459 km."), original_id=record.id, version=record.version)
+    assert _record(folder, "bien-gioi-viet-lao").data["answer"] == "Việt Nam – Lào: 2.337,459 km."

@@ -404,3 +404,11 @@ def test_a_judgment_made_against_an_older_answer_is_not_counted(tmp_path):
     )
     assert load_judgments(judgments, bank) == {"vn co bn hon dao": {"bien-dao-so-dao": "full"}}
     assert load_judgments(judgments)["vn co bn hon dao"] == {"bien-dao-so-dao": "full", "bien-gioi-viet-lao": "no"}
+
+
+def test_a_tab_indenting_a_line_is_named_in_the_syntax_error():
+    from bot.answers.yaml_reader import parse_yaml
+
+    issues = []
+    assert parse_yaml("bank/x.yaml", issues, "entries:\n\t- id: a\n") == (None, None)
+    assert [(i.line, "lỗi cú pháp YAML" in i.message, "tab" in i.message) for i in issues] == [(2, True, True)]
