@@ -220,6 +220,9 @@ def test_a_context_part_is_not_an_ask(bank):
     # "phải" = must: read as a question, the context would be answered with the entry on the main laws
     result = ask(bank, "mai em phải đi thi tìm hiểu pháp luật ở xã, cho em hỏi luật biên giới quốc gia được thông qua năm nào")
     assert result.decision == answers.ANSWER and result.entry_id == "phap-luat-luat-bien-gioi-2003"
+    # "không" as a negation is context; read as a question, the first part would be answered
+    result = ask(bank, "Tàu chồng em không lắp thiết bị giám sát hành trình, ra khơi có bị phạt không")
+    assert result.decision == answers.ANSWER and result.entry_id == "iuu-thao-thiet-bi-phat"
 
 
 @pytest.mark.parametrize(
@@ -246,6 +249,12 @@ def test_a_context_part_is_not_an_ask(bank):
         ("Trường Sa thuộc Khánh Hòa phải hem, cách Cam Ranh bao xa", ["Trường Sa thuộc Khánh Hòa phải hem", "cách Cam Ranh bao xa"]),
         ("Trường Sa thuộc Khánh Hòa phải ad, cách Cam Ranh bao xa", ["Trường Sa thuộc Khánh Hòa phải ad", "cách Cam Ranh bao xa"]),
         ("cần thơ có biển hok, bờ biển dài bao nhiêu km", ["cần thơ có biển hok", "bờ biển dài bao nhiêu km"]),
+        # "không" and "chưa" ask at the end of a part or beside "hay", not as a negation
+        ("tàu em không lắp thiết bị giám sát, ra khơi có bị phạt không vậy ad", ["ra khơi có bị phạt không vậy ad"]),
+        ("hội phụ nữ tỉnh Sóc Trăng còn không hay đã nhập, chủ tịch hội là ai",
+         ["hội phụ nữ tỉnh Sóc Trăng còn không hay đã nhập", "chủ tịch hội là ai"]),
+        ("Luật Biển có hiệu lực từ bao giờ, Trường Sa thuộc Khánh Hòa à",
+         ["Luật Biển có hiệu lực từ bao giờ", "Trường Sa thuộc Khánh Hòa à"]),
     ],
 )
 def test_the_parts_that_ask(message, parts):
