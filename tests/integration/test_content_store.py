@@ -12,7 +12,10 @@ import yaml
 
 from bot.answers import edit as cs
 from bot.answers.bank import parse_content
+from bot.core.config import load_config
 from tests.conftest import DATA, ROOT
+
+TZ = load_config({})["TIMEZONE"]  # review dates are the union's calendar days
 
 
 @pytest.fixture
@@ -49,12 +52,13 @@ def test_saving_an_entry_rewrites_only_its_lines(folder):
     assert not [n for n in os.listdir(os.path.dirname(record.file)) if n.endswith(".tmp")]  # no temporary file left
 
 
-def test_a_new_entry_is_appended_to_its_topic_file(folder):
+def test_a_new_entry_is_appended_to_its_topic_file(folder, clock):
+    reviewed = clock.today(TZ) - dt.timedelta(days=6)
     data = {
         "id": "bien-gioi-moi", "topic": "bien-gioi", "question": "Câu hỏi mới: có dấu hai chấm?",
         "variants": ["cau hoi moi", "câu hỏi mới nè", "hỏi mới"], "keywords": ["1,852 km", "mới"],
         "answer": "Câu trả lời mới.\n\nĐoạn thứ hai.", "sources": [{"name": "Nguồn: có dấu hai chấm", "number": "18/2012/QH13", "date": "2012-06-21"}],
-        "status": "draft", "reviewed": dt.date(2026, 11, 29),
+        "status": "draft", "reviewed": reviewed,
     }
     result = cs.save_entry(folder, data)
     assert result.created and result.file.endswith("bien-gioi.yaml")
@@ -63,6 +67,7 @@ def test_a_new_entry_is_appended_to_its_topic_file(folder):
     entry = next(e for e in parse_content(folder)[1] if e.id == "bien-gioi-moi")
     assert entry.keywords == ("1,852 km", "mới") and entry.answer == "Câu trả lời mới.\n\nĐoạn thứ hai."
     assert entry.sources[0].number == "18/2012/QH13" and entry.sources[0].date == "2012-06-21"
+    assert entry.reviewed == reviewed
 
 
 def test_an_edit_of_the_same_entry_since_loading_is_refused(folder):
@@ -107,16 +112,17 @@ def test_a_duplicate_id_and_a_bad_file_name_are_refused(folder):
     assert "file" in info.value.fields
 
 
-def test_approving_needs_a_source_then_sets_the_status_and_the_review_date(folder):
+def test_approving_needs_a_source_then_sets_the_status_and_the_review_date(folder, clock):
+    today = clock.today(TZ)
     draft = _record(folder, "bot-huong-dan-nhap")
     assert draft.data["status"] == "draft" and not draft.data.get("sources")
     with pytest.raises(cs.ContentInvalid) as info:
-        cs.approve_entry(folder, draft.id, version=draft.version, today=dt.date(2026, 12, 1))
+        cs.approve_entry(folder, draft.id, version=draft.version, today=today)
     assert any("nguồn" in m for messages in info.value.fields.values() for m in messages)
     cs.save_entry(folder, dict(draft.data, sources=[{"name": "Hướng dẫn sử dụng"}]), original_id=draft.id, version=draft.version)
-    cs.approve_entry(folder, draft.id, version=None, today=dt.date(2026, 12, 1))
+    cs.approve_entry(folder, draft.id, version=None, today=today)
     entry = next(e for e in parse_content(folder)[1] if e.id == draft.id)
-    assert entry.status == "approved" and entry.reviewed == dt.date(2026, 12, 1)
+    assert entry.status == "approved" and entry.reviewed == today
 
 
 def test_a_comment_above_the_next_entry_is_kept_when_an_entry_is_saved(folder):
