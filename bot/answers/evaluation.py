@@ -18,6 +18,7 @@ import yaml
 
 from bot.answers import reply as answers
 from bot.answers.bank import BankSnapshot, ContentBank
+from bot.answers.yaml_reader import BankLoader
 from bot.core.paths import PROJECT_ROOT
 
 EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "blind_questions.yaml"
@@ -131,7 +132,7 @@ def read_list(path: Path, key: str, missing: str) -> tuple[dict[str, Any], list[
     if not path.is_file():
         raise EvalFileError(missing)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=BankLoader)  # noqa: S506 - a safe loader (libyaml)
     except yaml.YAMLError as exc:
         raise EvalFileError(f"{path}: YAML không hợp lệ: {exc}") from None
     items = data.get(key) if isinstance(data, dict) else None

@@ -18,7 +18,8 @@ _YEAR = re.compile(r"^\d{4}$")
 
 # libyaml's parser (PyYAML's wheels include it) reads the bank about five times faster than the pure-Python one; the
 # bank is parsed at every start and every reload, and by every `flask content` command.  Whatever reads a bank file
-# uses this one parser, so the checker and the editor never disagree on a file (libyaml takes a tab after a value).
+# uses this one parser, so the checker and the editor never disagree on a file (libyaml takes a tab after a value);
+# the evaluation sets and their judgments are read with it too.
 BankLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

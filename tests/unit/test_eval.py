@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.answers.bank import ContentBank
 from bot.answers.evaluation import (
@@ -135,15 +134,15 @@ def bank() -> ContentBank:
 def report(bank):
     """``report(path, split, judgments file=None, rounds=None)``: the report with the shipped thresholds, computed
     once per module (several tests read the same one); ``rounds`` keeps the fact-sheet rounds named."""
-    defaults, reports, judged = load_config({}), {}, {}
+    defaults, reports, judged, round_of = load_config({}), {}, {}, {}
 
     def get(path, split, judgments=None, rounds=None):
         if (path, split, judgments, rounds) not in reports:
             questions = load_eval_questions(path, split)
             if rounds is not None:
-                written = yaml.safe_load(Path(path).read_text(encoding="utf-8"))["questions"]
-                keep = {q["q"] for q in written if q["round"] in rounds}
-                questions = [q for q in questions if q.q in keep]
+                if path not in round_of:
+                    round_of[path] = {q["q"]: q["round"] for q in read_list(Path(path), "questions", str(path))[1]}
+                questions = [q for q in questions if round_of[path][q.q] in rounds]
             if judgments is not None and judgments not in judged:
                 judged[judgments] = load_judgments(judgments, bank)
             reports[(path, split, judgments, rounds)] = evaluate(
@@ -234,7 +233,7 @@ def test_every_answer_the_engine_gives_has_a_current_judgment(report, split):
 
 
 def test_the_fact_sheet_floors_cover_every_round():
-    written = yaml.safe_load(FACTS_FILE.read_text(encoding="utf-8"))["questions"]
+    _, written = read_list(FACTS_FILE, "questions", str(FACTS_FILE))
     assert {q["round"] for q in written} == set().union(*FACTS_FLOORS)  # a new round needs its floor
 
 
