@@ -47,7 +47,10 @@ _PARTICLE = re.compile(
 _BREAK = re.compile(r"[?;!…\n]+|(?<!\d):(?!\d)|,\s+|(?<![A-ZĐ])\.\s+")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|“[^”]*”|‘[^’]*’")
 _KEPT = "\x1f"  # stands for a comma inside a quoted name while the message is split
-MIN_WORDS = 2  # content syllables an ask needs to name a topic of its own ("ở đâu vậy ad" has none)
+MIN_WORDS = 2  # content syllables the first ask needs to name a topic of its own ("ở đâu vậy ad" has none)
+# A later ask needs one ("…, tới giờ gỡ dc chưa ad": "gỡ" the yellow card); it only makes the message one of
+# two asks, and the first ask is still the one searched.
+LATER_MIN_WORDS = 1
 FIRST_ASK_SHARE = 0.5  # the first ask's entry ranks at least this share of the top rank
 FIRST_ASK_LEAD = 0.5  # and leads the first ask's own ranking by this much (rank units, about 1-5)
 
@@ -69,13 +72,14 @@ def asks(part: str) -> bool:
 
 
 def asked_parts(text: str) -> list[str]:
-    """The parts of ``text`` that ask something and name a topic, in order, as the member wrote them."""
+    """The parts of ``text`` that ask something and name a topic, in order, as the member wrote them (the
+    first with ``MIN_WORDS`` content syllables, a later one with ``LATER_MIN_WORDS``)."""
     text = unicodedata.normalize("NFC", text)
     masked = _QUOTED.sub(lambda m: m.group(0).replace(",", _KEPT), text)
     parts = []
     for part in _BREAK.split(masked):
         part = part.replace(_KEPT, ",").strip()
-        if content_words(part) >= MIN_WORDS and asks(" ".join(part.lower().split())):
+        if content_words(part) >= (LATER_MIN_WORDS if parts else MIN_WORDS) and asks(" ".join(part.lower().split())):
             parts.append(part)
     return parts
 

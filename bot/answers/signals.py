@@ -176,24 +176,31 @@ UNIT_BONUS = 0.45  # added to the rank of an entry whose phrasings name what the
 
 # Multipliers and classifiers between the question word and what it counts.
 _COUNT_FILLERS = frozenset({"ngan", "nghin", "tram", "chuc", "trieu", "ty", "hon", "cai", "chiec", "con"})
+# Closing words after the question word: "… diện tích bao nhiêu luôn ạ" counts nothing.
+_COUNT_CLOSERS = frozenset({"luon", "nua", "a", "ha", "v", "z"})
+# A count stops at the end of its clause: "luật số mấy, quốc hội thông qua …" does not count "quốc hội".
+_CLAUSE = re.compile(r"[,;:?!\n]+|\.(?:\s|$)")
 
 
 def counted(text: str) -> tuple[str, ...]:
     """The folded features naming what ``text`` counts: the syllable after "bao nhiêu"/"mấy" and its
-    bigram with the next one ("mấy huyện đảo" → ("huyen", "huyen_dao")); empty when nothing is counted."""
-    tokens = [t.folded for t in textnorm.analyze(text)]
+    bigram with the next one ("mấy huyện đảo" → ("huyen", "huyen_dao")); empty when nothing is counted.
+    "máy" (a machine) is not "mấy", and a count never reaches into the next clause."""
     out: list[str] = []
-    for i in range(len(tokens)):
-        for words in _COUNT_WORDS:
-            j = i + len(words)
-            if tuple(tokens[i:j]) != words:
-                continue
-            while j < len(tokens) and tokens[j] in _COUNT_FILLERS:  # "mấy ngàn hòn đảo" counts đảo
-                j += 1
-            if j < len(tokens) and tokens[j] not in FUNCTION_SYLLABLES:
-                out.append(tokens[j])
-                if j + 1 < len(tokens) and tokens[j + 1] not in FUNCTION_SYLLABLES:
-                    out.append(f"{tokens[j]}_{tokens[j + 1]}")
+    for clause in _CLAUSE.split(text):
+        tokens = textnorm.analyze(clause)
+        folded = [t.folded for t in tokens]
+        for i in range(len(tokens)):
+            for words in _COUNT_WORDS:
+                j = i + len(words)
+                if tuple(folded[i:j]) != words or (words == ("may",) and tokens[i].text not in ("mấy", "may")):
+                    continue
+                while j < len(folded) and folded[j] in _COUNT_FILLERS:  # "mấy ngàn hòn đảo" counts đảo
+                    j += 1
+                if j < len(folded) and folded[j] not in FUNCTION_SYLLABLES and folded[j] not in _COUNT_CLOSERS:
+                    out.append(folded[j])
+                    if j + 1 < len(folded) and folded[j + 1] not in FUNCTION_SYLLABLES:
+                        out.append(f"{folded[j]}_{folded[j + 1]}")
     return tuple(dict.fromkeys(out))
 
 

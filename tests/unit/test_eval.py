@@ -96,10 +96,17 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # review's mends ("phải chăng", "phải hem" and a closing "phải" ask again; the Cù Lao Dung sentence reworded without a
 # count and re-judged): the same figures, and still no test decision changed.  A last mend ("không" asks only at a
 # part's end) changed no test decision either (a count only, against the stop-26 engine).
+# Stop 28, a fresh round of the blind set's own kind (round 2: 298 messages, dev only, labelled by three labellers and
+# judged), scored before any change: wrong 11/192 (5.7%), suggestions 36/242 (14.9%) by the labels, the same share of
+# wrong answers as the test split.  Three rules chosen on half of it (by key) and checked on the other half (a later ask
+# of one content word makes two asks; a near-tie with one runner-up, 0.95 of the top rank, is a suggestion; a few words
+# the bank has nowhere, a quarter of the content words at most, no longer veto a lead), "mấy"/"máy" and clause ends in
+# what a count question counts, four variants.  One run: 0.941, 7/145 (4.8%), 5/153 (3.3%), 0/24; judged 0.973,
+# 4/140 (2.9%), 5/148 (3.4%), 0/24; the old set 0.975, 2/156, 5/163, 3/39.
 MEASURED_JUDGED_ACCURACY = 0.97
 MEASURED_JUDGED_WRONG = 0.03
 MEASURED_ACCURACY = 0.94
-MEASURED_WRONG = 0.06
+MEASURED_WRONG = 0.05
 MEASURED_SUGGESTIONS = 0.06
 MEASURED_OFFTOPIC = 0.0
 # The fact-sheet set (624 questions in three rounds, judged only), stop 23: 0.968, wrong 6/449 (1.3%), suggestions
@@ -141,7 +148,7 @@ def report(bank):
             questions = load_eval_questions(path, split)
             if rounds is not None:
                 if path not in round_of:
-                    round_of[path] = {q["q"]: q["round"] for q in read_list(Path(path), "questions", str(path))[1]}
+                    round_of[path] = {q["q"]: q.get("round", 1) for q in read_list(Path(path), "questions", str(path))[1]}
                 questions = [q for q in questions if round_of[path][q.q] in rounds]
             if judgments is not None and judgments not in judged:
                 judged[judgments] = load_judgments(judgments, bank)
@@ -205,8 +212,8 @@ def test_blind_test_split_meets_the_targets(report):
 
 
 @pytest.mark.xfail(
-    reason="issue 13: wrong answers are 5.6% of the answers given (8/144) on the blind test split, over the 2% target "
-    "(2.9%, 4/139, with the independent judgments)",
+    reason="issue 13: wrong answers are 4.8% of the answers given (7/145) on the blind test split, over the 2% target "
+    "(2.9%, 4/140, with the independent judgments)",
     strict=True,  # when the figure reaches the target this fails, and the mark must go
 )
 def test_blind_test_split_wrong_answers_meet_the_target(report):
@@ -247,6 +254,21 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
     wrong, suggestions = FACTS_FLOORS[rounds]
     assert result.unjudged == 0, summary
     assert result.answerable >= 300 and result.offtopic == 0
+    assert result.wrong_share <= wrong, summary
+    assert result.suggestion_share <= suggestions, summary
+
+
+# Round 2 of the blind set (dev), stop 28, after the rules chosen on it: wrong 5/195 (2.6%), suggestions 35/242
+# (14.5%); judged 3/177 (1.7%), 32/220 (14.5%).  Tuned on (half of it), so a floor, not a held-out claim.
+BLIND_ROUND_2_FLOORS = {"labels": (0.035, 0.16), "judged": (0.025, 0.16)}  # (wrong, suggestions)
+
+
+@pytest.mark.parametrize("labels", list(BLIND_ROUND_2_FLOORS))
+def test_blind_round_2_does_not_regress(report, labels):
+    result = report(EVAL_FILE, "dev", JUDGMENTS_FILE if labels == "judged" else None, (2,))
+    summary = format_report(result)
+    wrong, suggestions = BLIND_ROUND_2_FLOORS[labels]
+    assert result.answerable >= 200 and result.offtopic >= 40 and result.unjudged == 0, summary
     assert result.wrong_share <= wrong, summary
     assert result.suggestion_share <= suggestions, summary
 
