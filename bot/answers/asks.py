@@ -16,7 +16,9 @@ blind dev split, fact-sheet rounds 2-6), its share and the particle tuned on rou
 on round 8, where it fixed one answer and lost one.  Widened at stop 27 on round 9 (the top entry
 need not be the last ask's; "phải" = must is not a question word), then checked on round 10,
 written and judged afterwards; after a review, "không" and "chưa" ask only at a part's end or beside
-"hay" (no dev decision changed); see tests/unit/test_eval.py.
+"hay" (no dev decision changed).  At stop 28 a later ask needs only one content syllable ("…, tới giờ gỡ dc
+chưa ad"), chosen on half of the blind set's second round and checked on the other half; see
+tests/unit/test_eval.py.
 """
 
 from __future__ import annotations

@@ -123,6 +123,17 @@ def test_a_runner_up_all_but_tied_makes_a_suggestion(bank):
     assert result.decision == answers.ANSWER and result.entry_id == "vung-bien-lanh-hai"
 
 
+def test_a_long_message_with_a_clear_lead_is_answered(bank):
+    # written for this test: the question ("có số trung tâm cứu nạn trên biển ko") is a small part of the message,
+    # which covers under half of the entry's closest phrasing, but no other entry comes near
+    question = "chồng em đi ghe lưới ngoài khơi, lỡ ghe hư máy trôi giữa biển thì ở nhà báo ai, có số trung tâm cứu nạn trên biển ko chị"
+    ranked = bank.snapshot().matcher.search(question, 2)
+    assert answers.CLEAR_MIN_PRECISION <= ranked[0].precision < answers.LEAD_MIN_PRECISION
+    assert ranked[0].rank - ranked[1].rank >= answers.CLEAR_MARGIN
+    result = ask(bank, question)
+    assert result.decision == answers.ANSWER and result.entry_id == "khan-cap-tren-bien"
+
+
 def test_a_word_the_bank_has_nowhere_needs_a_strong_fit(bank):
     # "xổ số" (lottery) is nowhere in the bank: a lead on "Sóc Trăng" alone is not enough to answer
     question = "xổ số sóc trăng hôm nay ra số mấy"

@@ -258,17 +258,27 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
     assert result.suggestion_share <= suggestions, summary
 
 
-# Round 2 of the blind set (dev), stop 28, after the rules chosen on it: wrong 5/195 (2.6%), suggestions 35/242
-# (14.5%); judged 3/177 (1.7%), 32/220 (14.5%).  Tuned on (half of it), so a floor, not a held-out claim.
-BLIND_ROUND_2_FLOORS = {"labels": (0.035, 0.16), "judged": (0.025, 0.16)}  # (wrong, suggestions)
+# Rounds 2 and 3 of the blind set (dev), stop 28.  Round 2, after the rules chosen on it: wrong 5/198 (2.5%),
+# suggestions 32/242 (13.2%); judged 3/180 (1.7%), 29/220 (13.2%).  Round 3, written, labelled and judged after those
+# rules were built, scored before any further change (the clean check): the stop-27 engine 8/193 wrong (4.1%), 39/247
+# suggestions (15.8%), judged 3/173 (1.7%), 37/223; this stop's 4/199 (2.0%), 34/247 (13.8%), judged 1/180 (0.6%),
+# 31/223; then, with CLEAR_MIN_PRECISION chosen on round 2 and checked there, 4/202, 32/247, judged 1/183, 29/223.
+# Off-topic answered 0/47 and 0/46.  Tuned on now, so floors, not held-out claims.
+BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
+    (2, "labels"): (0.035, 0.15),
+    (2, "judged"): (0.025, 0.15),
+    (3, "labels"): (0.03, 0.15),
+    (3, "judged"): (0.015, 0.15),
+}
 
 
-@pytest.mark.parametrize("labels", list(BLIND_ROUND_2_FLOORS))
-def test_blind_round_2_does_not_regress(report, labels):
-    result = report(EVAL_FILE, "dev", JUDGMENTS_FILE if labels == "judged" else None, (2,))
+@pytest.mark.parametrize(("round_", "labels"), list(BLIND_ROUND_FLOORS), ids=[f"round-{r}-{k}" for r, k in BLIND_ROUND_FLOORS])
+def test_later_blind_rounds_do_not_regress(report, round_, labels):
+    result = report(EVAL_FILE, "dev", JUDGMENTS_FILE if labels == "judged" else None, (round_,))
     summary = format_report(result)
-    wrong, suggestions = BLIND_ROUND_2_FLOORS[labels]
+    wrong, suggestions = BLIND_ROUND_FLOORS[(round_, labels)]
     assert result.answerable >= 200 and result.offtopic >= 40 and result.unjudged == 0, summary
+    assert result.offtopic_answered == 0, summary
     assert result.wrong_share <= wrong, summary
     assert result.suggestion_share <= suggestions, summary
 
