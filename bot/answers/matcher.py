@@ -60,6 +60,7 @@ from bot.answers.signals import (  # noqa: F401  (content_words, intents, docume
     FUNCTION_SYLLABLES,
     INTENT_BONUS,
     UNIT_BONUS,
+    WITHHELD_MIN_PRECISION,
     bound_syllable,
     content_words,
     contrast_penalty,
@@ -74,6 +75,7 @@ from bot.answers.signals import (  # noqa: F401  (content_words, intents, docume
     same_document,
     single_names,
     unnamed_kinds,
+    withholds_figures,
 )
 
 logger = logging.getLogger(__name__)
@@ -112,7 +114,8 @@ class Candidate:
     rank: float = 0.0
     named: bool = False  # the question names the document this entry is about ("01/CT-TTg")
     precision: float = 0.0  # how much of the entry's closest phrasing the question covers (0..1)
-    # the question counts something ("bao nhiêu dân") that the entry names nowhere, answer included
+    # the question counts something ("bao nhiêu dân") that the entry names nowhere, answer included, and the
+    # answer does not say that a figure is not officially known
     uncounted: bool = False
 
 
@@ -159,6 +162,7 @@ class Matcher:
         self._documents: list[frozenset[tuple[str, str]]] = []  # document numbers in its phrasings and keywords
         self._main_documents: list[frozenset[tuple[str, str]]] = []  # ...in its canonical question
         self._answer_sets: list[frozenset[str]] = []  # folded features of its answer
+        self._withheld: list[bool] = []  # its answer says a figure is not officially known
         self._eras: list[str | None] = []  # the side of the 2025 reform its canonical question is about
         self._singles: list[frozenset[int]] = []  # the CONTRASTS kinds its canonical question names one of
         self._spelled: list[frozenset[str]] = []  # folded features it also has written with marks
@@ -183,6 +187,7 @@ class Matcher:
                 self._singles.append(single_names(self._phrasings[-1][0]))
                 self._spelled.append(spelled_features(feature_set))
                 self._answer_sets.append(frozenset(answer))
+                self._withheld.append(withholds_figures(entry.answer))
                 self._df.update(feature_set)
                 self._postings.update(feature_set.union(answer))
                 self._conn.execute(
@@ -338,7 +343,9 @@ class Matcher:
                 rank += DOC_BONUS
             elif documents and self._main_documents[rowid]:
                 rank -= DOC_OTHER_PENALTY  # about another document, which it may only mention
-            uncounted = bool(units) and units[0] not in self._feature_sets[rowid] and units[0] not in self._answer_sets[rowid]
+            uncounted = (
+                bool(units) and units[0] not in self._feature_sets[rowid] and units[0] not in self._answer_sets[rowid]
+            ) and not (self._withheld[rowid] and precision >= WITHHELD_MIN_PRECISION)
             pool.append(Candidate(self.ids[rowid], coverage, -r, rank, named, precision, uncounted))
         pool.sort(key=lambda c: c.rank, reverse=True)
         return pool[:k]

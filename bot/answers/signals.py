@@ -177,7 +177,9 @@ UNIT_BONUS = 0.45  # added to the rank of an entry whose phrasings name what the
 # Multipliers and classifiers between the question word and what it counts.
 _COUNT_FILLERS = frozenset({"ngan", "nghin", "tram", "chuc", "trieu", "ty", "hon", "cai", "chiec", "con"})
 # Closing words after the question word: "… diện tích bao nhiêu luôn ạ" counts nothing.
-_COUNT_CLOSERS = frozenset({"luon", "nua", "a", "ha", "v", "z"})
+_COUNT_CLOSERS = frozenset({"luon", "nua", "a", "v", "z"})  # not "ha": "bao nhiêu ha rừng" counts hectares
+# Words that fold to "may" but are not "mấy" ("máy" a machine, "mây" a cloud); "mâý" is "mấy" misspelt.
+_NOT_MAY = frozenset({"máy", "mây", "mày", "mảy", "mãy", "mạy", "mầy", "mẩy", "mẫy", "mậy"})
 # A count stops at the end of its clause: "luật số mấy, quốc hội thông qua …" does not count "quốc hội".
 _CLAUSE = re.compile(r"[,;:?!\n]+|\.(?:\s|$)")
 
@@ -193,7 +195,7 @@ def counted(text: str) -> tuple[str, ...]:
         for i in range(len(tokens)):
             for words in _COUNT_WORDS:
                 j = i + len(words)
-                if tuple(folded[i:j]) != words or (words == ("may",) and tokens[i].text not in ("mấy", "may")):
+                if tuple(folded[i:j]) != words or (words == ("may",) and tokens[i].text in _NOT_MAY):
                     continue
                 while j < len(folded) and folded[j] in _COUNT_FILLERS:  # "mấy ngàn hòn đảo" counts đảo
                     j += 1
@@ -202,6 +204,17 @@ def counted(text: str) -> tuple[str, ...]:
                     if j + 1 < len(folded) and folded[j + 1] not in FUNCTION_SYLLABLES:
                         out.append(f"{folded[j]}_{folded[j + 1]}")
     return tuple(dict.fromkeys(out))
+
+
+# An answer that says a figure is not officially known ("… chưa có số liệu từ nguồn chính thống; Hội sẽ cập nhật khi
+# có thông tin chính thức") speaks to a count question even where it never names what is counted.
+_WITHHELD = re.compile(r"chưa có số liệu|chưa có thông tin|hội sẽ cập nhật", re.IGNORECASE)
+WITHHELD_MIN_PRECISION = 0.8  # and only when the question fits one of the entry's phrasings this closely
+
+
+def withholds_figures(answer: str) -> bool:
+    """Whether ``answer`` says that a figure or fact is not officially known yet."""
+    return bool(_WITHHELD.search(answer))
 
 
 # Which side of the 2025 reform (34 provinces, no district level from 1/7/2025) a text is about.

@@ -184,7 +184,9 @@ def test_what_a_count_question_counts(bank):
     assert counted("luật đó là luật số mấy, quốc hội thông qua khi nào") == ()  # a count ends with its clause
     assert counted("ghe chết máy giữa biển thì gọi số nào") == ()  # "máy" is a machine, not "mấy"
     assert counted("diện tích bao nhiêu luôn ạ") == ()
-    assert counted("may huyen dao") == ("huyen", "huyen_dao")  # "mấy" typed without marks
+    assert counted("may huyen dao") == ("huyen", "huyen_dao")  # "mấy" typed without marks still counts
+    assert counted("sóc trăng có mâý huyện") == ("huyen",)  # and "mấy" with its tone misplaced
+    assert counted("Cù Lao Dung có bao nhiêu ha rừng ngập mặn")[0] == "ha"  # hectares, not the particle "hả"
 
 
 @pytest.mark.parametrize(
@@ -215,6 +217,23 @@ def test_a_count_of_something_the_entry_never_names_is_not_answered(bank):
     assert ask(bank, "trung quốc có bao nhiêu dân").decision != answers.ANSWER
     # the islands entry names what is counted, with "ngàn hòn" in between
     assert ask(bank, "mọi người ơi nước mình có mấy ngàn hòn đảo vậy").decision == answers.ANSWER
+
+
+
+def test_an_answer_that_says_the_figure_is_not_known_answers_a_count_question(bank):
+    # written for this test: the ten-year review entry never names "tổ" but says the national figures are not
+    # officially known yet ("Hội sẽ cập nhật"), which is the answer to "bao nhiêu tổ tự quản"
+    from bot.answers.signals import withholds_figures
+
+    entry = bank.snapshot().entry("phong-trao-tong-ket-10-nam")
+    assert withholds_figures(entry.answer) and "tổ" not in entry.answer.lower().split()
+    result = ask(bank, "tổng kết 10 năm chỉ thị 01 thì cả nước có bao nhiêu tổ tự quản vậy chị")
+    assert result.decision == answers.ANSWER and result.entry_id == "phong-trao-tong-ket-10-nam"
+    assert not withholds_figures(bank.snapshot().entry("bien-gioi-viet-trung").answer)
+    # only for a question that fits one of the entry's phrasings closely: the old province's entry says its exact
+    # census figure is not officially known, which does not answer the price of a lottery ticket
+    assert withholds_figures(bank.snapshot().entry("dia-phuong-soc-trang-truoc-2025").answer)
+    assert ask(bank, "vé số sóc trăng bao nhiêu tiền một tờ").decision != answers.ANSWER
 
 
 @pytest.mark.parametrize(
@@ -258,7 +277,7 @@ def test_a_context_part_is_not_an_ask(bank):
     question = "Tàu chồng em không lắp thiết bị giám sát hành trình, ra khơi có bị phạt không"
     assert asked_parts(question) == ["ra khơi có bị phạt không"]
     result = ask(bank, question)  # all but tied with the monitoring entry: the member chooses, the fine first
-    assert result.decision != answers.ANSWER or result.entry_id == "iuu-thao-thiet-bi-phat"
+    assert result.decision == answers.SUGGEST or (result.decision == answers.ANSWER and result.entry_id == "iuu-thao-thiet-bi-phat")
     assert result.candidates[0]["entry_id"] == "iuu-thao-thiet-bi-phat"
 
 
