@@ -102,7 +102,10 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # of one content word makes two asks; a near-tie with one runner-up, 0.95 of the top rank, is a suggestion; a few words
 # the bank has nowhere, a quarter of the content words at most, no longer veto a lead), "mấy"/"máy" and clause ends in
 # what a count question counts, four variants.  One run: 0.941, 7/145 (4.8%), 5/153 (3.3%), 0/24; judged 0.973,
-# 4/140 (2.9%), 5/148 (3.4%), 0/24; the old set 0.975, 2/156, 5/163, 3/39.
+# 4/140 (2.9%), 5/148 (3.4%), 0/24; the old set 0.975, 2/156, 5/163, 3/39.  Run a second time after rounds 3 and 4,
+# the review's mends (an entry that says a figure is not known may answer a count question it fits closely;
+# CLEAR_MIN_PRECISION 0.4) and two variants from round 4: 0.948, 6/145 (4.1%), 5/153 (3.3%), 0/24; judged 0.973,
+# 4/140 (2.9%), 5/148 (3.4%), 0/24; the old set unchanged.
 MEASURED_JUDGED_ACCURACY = 0.97
 MEASURED_JUDGED_WRONG = 0.03
 MEASURED_ACCURACY = 0.94
@@ -212,7 +215,7 @@ def test_blind_test_split_meets_the_targets(report):
 
 
 @pytest.mark.xfail(
-    reason="issue 13: wrong answers are 4.8% of the answers given (7/145) on the blind test split, over the 2% target "
+    reason="issue 13: wrong answers are 4.1% of the answers given (6/145) on the blind test split, over the 2% target "
     "(2.9%, 4/140, with the independent judgments)",
     strict=True,  # when the figure reaches the target this fails, and the mark must go
 )
@@ -258,17 +261,24 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
     assert result.suggestion_share <= suggestions, summary
 
 
-# Rounds 2 and 3 of the blind set (dev), stop 28.  Round 2, after the rules chosen on it: wrong 5/198 (2.5%),
-# suggestions 32/242 (13.2%); judged 3/180 (1.7%), 29/220 (13.2%).  Round 3, written, labelled and judged after those
-# rules were built, scored before any further change (the clean check): the stop-27 engine 8/193 wrong (4.1%), 39/247
-# suggestions (15.8%), judged 3/173 (1.7%), 37/223; this stop's 4/199 (2.0%), 34/247 (13.8%), judged 1/180 (0.6%),
-# 31/223; then, with CLEAR_MIN_PRECISION chosen on round 2 and checked there, 4/202, 32/247, judged 1/183, 29/223.
-# Off-topic answered 0/47 and 0/46.  Tuned on now, so floors, not held-out claims.
+# Rounds 2-4 of the blind set (dev), stop 28.  Round 2 was scored before any change (wrong 11/192, 5.7%; suggestions
+# 36/242, 14.9%) and the rules were chosen on half of it.  Round 3, written, labelled and judged after those rules were
+# built and scored before any further change (the clean check): the stop-27 engine 8/193 wrong (4.1%), 39/247
+# suggestions (15.8%), judged 3/173 (1.7%), 37/223; a57c5f1 4/199 (2.0%), 34/247 (13.8%), judged 1/180 (0.6%), 31/223.
+# CLEAR_MIN_PRECISION, chosen on round 2, was checked there: 3 more right answers, no wrong one.  Round 4, scored after
+# the review's mends and before any change made on it (the second clean check): the stop-27 engine 9/198 (4.5%),
+# 32/243 (13.2%), judged 6/175 (3.4%), 28/213; 8b38b85 8/202 (4.0%), 29/243 (11.9%), judged 6/178 (3.4%), 26/213.
+# The two rounds together: 17/391 wrong (4.3%) with the stop-27 engine, 12/401 (3.0%) with this stop's; judged 9/348
+# (2.6%) and 7/358 (2.0%).  Now, with two variants from round 4's recurring questions: round 2 5/202 (2.5%), 28/242,
+# judged 3/182, 27/220; round 3 3/204 (1.5%), 30/247, judged 1/185, 28/224; round 4 6/203 (3.0%), 28/243, judged
+# 5/178 (2.8%), 26/214.  Off-topic answered 0/47, 0/46, 0/45.  Tuned on now, so floors, not held-out claims.
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
-    (2, "labels"): (0.035, 0.15),
-    (2, "judged"): (0.025, 0.15),
-    (3, "labels"): (0.03, 0.15),
-    (3, "judged"): (0.015, 0.15),
+    (2, "labels"): (0.03, 0.13),
+    (2, "judged"): (0.02, 0.14),
+    (3, "labels"): (0.025, 0.14),
+    (3, "judged"): (0.015, 0.14),
+    (4, "labels"): (0.035, 0.13),
+    (4, "judged"): (0.035, 0.13),
 }
 
 
