@@ -364,9 +364,11 @@ def answer(
         or (top.named and top.score >= low and margin >= NAMED_MARGIN)
         or (top.score >= LEAD_MIN_SHARE * answer_threshold and margin >= LEAD_MARGIN and top.precision >= LEAD_MIN_PRECISION)
     )
-    # a lead alone does not answer a question with words the bank has nowhere ("xổ số": about something else)
-    unknown = len(snap.matcher.unknown_words(text)) > UNKNOWN_MAX_SHARE * words
-    confident = words > 0 and not top.uncounted and (strong or (lead and not unknown))
+    # a lead alone does not answer a question with words the bank has nowhere ("xổ số": about something else);
+    # they are looked up only when a lead is what would answer
+    confident = words > 0 and not top.uncounted and (
+        strong or (lead and len(snap.matcher.unknown_words(text)) <= UNKNOWN_MAX_SHARE * words)
+    )
     if confident and not ambiguous:
         first = first_asked(snap.matcher, text, [c for c, _ in ranked], min_score=suggest_threshold)
         if first is not None:  # a message asking two things is answered for the first; the top entry is offered
