@@ -377,10 +377,13 @@ class Store(
         )
 
     def outbound_after(self, channel: str, recipient: str, after_id: int) -> list[dict[str, Any]]:
-        """Messages to ``recipient`` newer than ``after_id`` that have left (simulator)."""
+        """Messages to ``recipient`` newer than ``after_id`` that have left (simulator, web chat), each with
+        ``reply_to``: the event key of the message it answers (None for a broadcast or a purged inbox row)."""
         return self._rows(
-            "SELECT id, message, status FROM outbox WHERE channel = ? AND recipient = ? AND id > ?"
-            " AND status IN ('sent', 'failed', 'skipped') ORDER BY id",
+            "SELECT o.id, o.message, o.status, i.event_key AS reply_to FROM outbox o"
+            " LEFT JOIN inbox i ON i.id = o.inbox_id"
+            " WHERE o.channel = ? AND o.recipient = ? AND o.id > ?"
+            " AND o.status IN ('sent', 'failed', 'skipped') ORDER BY o.id",
             [channel, recipient, after_id],
         )
 

@@ -90,7 +90,7 @@ def _messages(store, user: str, after: int) -> list[dict]:
     out = []
     for row in store.outbound_after("simulator", user, after):
         message = json.loads(row["message"])
-        out.append({"id": row["id"], **message})
+        out.append({"id": row["id"], "reply_to": row["reply_to"], **message})
     return out
 
 
@@ -124,7 +124,9 @@ def send():
     while not messages and time.monotonic() < deadline:
         time.sleep(0.05)
         messages = _messages(store, user, after)
-    return jsonify({"messages": messages})
+    # ``key``: the page opens this message's replies at their first one, whichever response brings them;
+    # ``after``: where the outbox stood, so that the page's polls do not skip a late part
+    return jsonify({"key": event.event_key, "after": after, "messages": messages})
 
 
 @bp.get("/simulator/api/messages")

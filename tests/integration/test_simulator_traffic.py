@@ -68,6 +68,25 @@ def test_simulator_is_open_on_a_fresh_install(tmp_path, monkeypatch):
     assert client.post("/simulator/api/send", json={"user": "u1", "text": "menu"}).status_code == 200
 
 
+def test_simulator_replies_name_the_message_they_answer(tmp_path, monkeypatch):
+    """The page orders and scrolls by these: a reply to an earlier message that reaches the page late
+    is told apart from the answer to the member's latest one, and a poll from ``after`` finds both."""
+    from bot.core.config import SETTINGS
+
+    for s in SETTINGS:
+        monkeypatch.delenv(s.name, raising=False)
+    client = create_app({"TESTING": True, "DATABASE_PATH": str(tmp_path / "bot.db")}).test_client()
+    first = client.post("/simulator/api/send", json={"user": "u1", "text": "chào"}).get_json()
+    second = client.post("/simulator/api/send", json={"user": "u1", "text": "cảm ơn"}).get_json()
+    assert first["key"] != second["key"]
+    assert first["messages"] and {m["reply_to"] for m in first["messages"]} == {first["key"]}
+    assert second["messages"] and {m["reply_to"] for m in second["messages"]} == {second["key"]}
+    polled = client.get(f"/simulator/api/messages?user=u1&after={first['after']}").get_json()["messages"]
+    assert [m["id"] for m in polled] == sorted(m["id"] for m in first["messages"] + second["messages"])
+    assert [m["reply_to"] for m in polled] == [first["key"]] * len(first["messages"]) + [second["key"]] * len(
+        second["messages"])
+
+
 def test_simulator_needs_a_staff_login_once_a_platform_is_configured(httpserver, db_path):
     configured = create_app(platform_config(httpserver.url_for("/"), db_path))
     client = configured.test_client()
