@@ -3,6 +3,8 @@ and the simulator is open only on a fresh install (no platform settings), else b
 
 from __future__ import annotations
 
+import pytest
+
 from app import create_app
 from tests.conftest import platform_config
 from tests.integration.test_participation_import import login
@@ -68,14 +70,19 @@ def test_simulator_is_open_on_a_fresh_install(tmp_path, monkeypatch):
     assert client.post("/simulator/api/send", json={"user": "u1", "text": "menu"}).status_code == 200
 
 
-def test_simulator_replies_name_the_message_they_answer(tmp_path, monkeypatch):
+@pytest.mark.engines
+def test_simulator_replies_name_the_message_they_answer(db_path, monkeypatch):
     """The page orders and scrolls by these: a reply to an earlier message that reaches the page late
     is told apart from the answer to the member's latest one, and a poll from ``after`` finds both."""
     from bot.core.config import SETTINGS
 
     for s in SETTINGS:
         monkeypatch.delenv(s.name, raising=False)
-    client = create_app({"TESTING": True, "DATABASE_PATH": str(tmp_path / "bot.db")}).test_client()
+    if db_path.startswith("postgresql"):
+        database = {"DATABASE_URL": db_path, "SECRET_KEY": "test-secret-key-for-postgresql"}
+    else:
+        database = {"DATABASE_PATH": db_path}
+    client = create_app({"TESTING": True, **database}).test_client()
     first = client.post("/simulator/api/send", json={"user": "u1", "text": "chào"}).get_json()
     second = client.post("/simulator/api/send", json={"user": "u1", "text": "cảm ơn"}).get_json()
     assert first["key"] != second["key"]
