@@ -106,6 +106,15 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # the review's mends (an entry that says a figure is not known may answer a count question it fits closely;
 # CLEAR_MIN_PRECISION 0.4) and two variants from round 4: 0.948, 6/145 (4.1%), 5/153 (3.3%), 0/24; judged 0.973,
 # 4/140 (2.9%), 5/148 (3.4%), 0/24; the old set unchanged.
+# Stop 29, content only (three answers say what members ask with them: since when the yellow card, the Cambodian
+# border's length beside its demarcation, that no official rank of the coastline is known; variants for the kinds of
+# question that several dev rounds ask and the bank missed), chosen on the dev rounds and checked on three fresh
+# rounds (6-8, below). One run: 0.948, 6/144 (4.2%), 6/153 (3.9%), 0/24; judged 0.973, 4/139 (2.9%), 6/148 (4.1%),
+# 0/24; the old set 0.982, 1/156, 5/163, 3/39. Against the stop-28 engine (a count only), one test question's decision
+# changed (an answer became a suggestion) and no top entry; in the old set two top entries changed. Run a second time
+# after the variants that stood closest to dev questions' wording were rewritten in other words or dropped (the
+# README's rule: no variant is written from an evaluation question; no test figure was read in between): the blind
+# test split the same; the old set 0.975, 2/156, 5/163, 3/39 (one of the two top entries changed back).
 MEASURED_JUDGED_ACCURACY = 0.97
 MEASURED_JUDGED_WRONG = 0.03
 MEASURED_ACCURACY = 0.94
@@ -132,6 +141,8 @@ MEASURED_OFFTOPIC = 0.0
 # province; registering for a self-managed security team), re-judged: rounds 2-5, 5/658 wrong (0.8%), 53/726
 # suggestions (7.3%); rounds 6-8, 7/369 (1.9%), 62/452 (13.7%); rounds 9-10, 4/244 (1.6%; round 9 3/122, round 10
 # 1/122), 36/308 (11.7%).
+# Stop 29, after the content edits (the changed answers re-judged): rounds 2-5 4/660 wrong (0.6%), 51/726 suggestions
+# (7.0%); rounds 6-8 3/367 (0.8%), 65/452 (14.4%); rounds 9-10 2/252 (0.8%), 29/308 (9.4%).
 FACTS_FLOORS = {(2, 3, 4, 5): (0.02, 0.08), (6, 7, 8): (0.03, 0.15), (9, 10): (0.025, 0.13)}  # rounds: (wrong, suggestions)
 
 
@@ -215,8 +226,8 @@ def test_blind_test_split_meets_the_targets(report):
 
 
 @pytest.mark.xfail(
-    reason="issue 13: wrong answers are 4.1% of the answers given (6/145) on the blind test split, over the 2% target "
-    "(2.9%, 4/140, with the independent judgments)",
+    reason="issue 13: wrong answers are 4.2% of the answers given (6/144) on the blind test split, over the 2% target "
+    "(2.9%, 4/139, with the independent judgments)",
     strict=True,  # when the figure reaches the target this fails, and the mark must go
 )
 def test_blind_test_split_wrong_answers_meet_the_target(report):
@@ -276,6 +287,18 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # judged 3/188 (1.6%), 19/215 (8.8%).  The three clean rounds, each against the engine of its day: 20/589 wrong (3.4%)
 # with the stop-27 engine, 14/606 (2.3%) with this stop's; judged 13/530 (2.5%) and 10/546 (1.8%).
 # Off-topic answered 0/47, 0/46, 0/45, 0/42.  Tuned on now, so floors, not held-out claims.
+# Stop 29, three fresh rounds written to a new brief (one persona per writer; some asked for long messages and two
+# questions in one), each scored before any change made on it.  Round 6, with the stop-28 engine: 18/200 wrong (9.0%),
+# 31/239 suggestions (13.0%); with this stop's first content edits, the same.  Round 7, the clean check of the changes
+# chosen on round 6: the stop-28 engine 20/185 (10.8%), 29/226 (12.8%); the engine of the day 21/187 (11.2%), 27/226.
+# Round 8, the clean check of everything this stop: the stop-28 engine 17/204 (8.3%), 24/236 (10.2%); the final engine
+# 17/204 (8.3%), 25/236 (10.6%); judged 13/195 (6.7%), 24/226 (the stop-28 engine's 19/195 counts 8 of its answers
+# no judge has rated).  Neutral on fresh messages, then, by the labels: most wrong answers in these rounds answer one
+# ask of a message that asks two things, where the labellers chose the entry answering both or the main one.  With the
+# final engine (variants too close to dev wording rewritten): round 2 4/202, 29/242, judged 3/182; round 3 3/205,
+# 29/247, judged 1/186; round 4 6/207, 25/243, judged 3/182; round 5 3/206, 20/238, judged 3/189; round 6 14/199,
+# 32/239, judged 7/194; round 7 16/183, 31/226, judged 15/173, 28/213; round 8 17/205, 24/236, judged 13/196, 23/226.
+# Off-topic answered 0/51, 0/50, 0/51.
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (2, "labels"): (0.03, 0.13),
     (2, "judged"): (0.02, 0.14),
@@ -285,6 +308,12 @@ BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (4, "judged"): (0.035, 0.13),
     (5, "labels"): (0.02, 0.10),
     (5, "judged"): (0.025, 0.10),
+    (6, "labels"): (0.075, 0.14),
+    (6, "judged"): (0.04, 0.14),
+    (7, "labels"): (0.09, 0.14),
+    (7, "judged"): (0.09, 0.14),
+    (8, "labels"): (0.085, 0.11),
+    (8, "judged"): (0.07, 0.11),
 }
 
 
