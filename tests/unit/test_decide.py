@@ -110,11 +110,13 @@ def test_weather_and_time_questions_are_not_answered(bank, question):
 
 
 def test_a_runner_up_all_but_tied_makes_a_suggestion(bank):
-    # written for this test: the entry on what the chatbot stores and the one on the law's rights rank within 5%;
-    # answering either is a coin toss, so the member chooses
-    result = ask(bank, "họ tên, sđt có tính là dữ liệu cá nhân ko chị")
-    ranked = bank.snapshot().matcher.search("họ tên, sđt có tính là dữ liệu cá nhân ko chị", 2)
-    assert ranked[1].rank >= answers.NEAR_TIE_RATIO * ranked[0].rank
+    # written for this test: the entry on the law's rights and the one on what the chatbot stores rank within 5%
+    # (closer than the threshold of a tie of three, AMBIGUOUS_RATIO); answering either is a coin toss, so the
+    # member chooses
+    question = "du lieu ca nhan la nhung gi"
+    result = ask(bank, question)
+    ranked = bank.snapshot().matcher.search(question, 3)
+    assert answers.NEAR_TIE_RATIO * ranked[0].rank <= ranked[1].rank < answers.AMBIGUOUS_RATIO * ranked[0].rank
     assert result.decision == answers.SUGGEST
     payloads = [c.payload for c in result.reply.choices]
     assert "ENTRY:bot-du-lieu-luu-tru" in payloads and "ENTRY:bot-quyen-du-lieu" in payloads
