@@ -291,8 +291,8 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # questions in one), each scored before any change made on it.  Round 6, with the stop-28 engine: 18/200 wrong (9.0%),
 # 31/239 suggestions (13.0%); with this stop's first content edits, the same.  Round 7, the clean check of the changes
 # chosen on round 6: the stop-28 engine 20/185 (10.8%), 29/226 (12.8%); the engine of the day 21/187 (11.2%), 27/226.
-# Round 8, the clean check of everything this stop: the stop-28 engine 17/204 (8.3%), 24/236 (10.2%); the final engine
-# 17/204 (8.3%), 25/236 (10.6%); judged 13/195 (6.7%), 24/226 (the stop-28 engine's 19/195 counts 8 of its answers
+# Round 8, the clean check of everything this stop: the stop-28 engine 17/204 (8.3%), 24/236 (10.2%); the engine of
+# the day 17/204 (8.3%), 25/236 (10.6%); judged 13/195 (6.7%), 24/226 (the stop-28 engine's 19/195 counts 8 of its answers
 # no judge has rated).  Neutral on fresh messages, then, by the labels: most wrong answers in these rounds answer one
 # ask of a message that asks two things, where the labellers chose the entry answering both or the main one.  With the
 # final engine (variants too close to dev wording rewritten): round 2 4/202, 29/242, judged 3/182; round 3 3/205,
