@@ -42,18 +42,21 @@ def sign_zalo(body: bytes, app_id: str = ZALO_APP_ID, key: str = ZALO_OA_SECRET)
     return f"mac={mac}"
 
 
-def platform_config(base_url: str, db_path: str, **extra: Any) -> dict[str, Any]:
-    """Settings for an app whose three platforms are the fake server at ``base_url``.
-
-    ``db_path`` is a SQLite file, or a PostgreSQL URL (the ``engines`` pass): then it is
+def database_config(db_path: str) -> dict[str, Any]:
+    """``db_path`` as settings: a SQLite file is DATABASE_PATH; a PostgreSQL URL (the ``engines`` pass) is
     DATABASE_URL, with the SECRET_KEY that DATABASE_URL requires."""
-    base = base_url.rstrip("/")
-    database: dict[str, Any] = {"DATABASE_PATH": db_path}
     if db_path.startswith("postgresql://"):
-        database = {"DATABASE_URL": db_path, "SECRET_KEY": "test-secret-key-for-postgresql"}
+        return {"DATABASE_URL": db_path, "SECRET_KEY": "test-secret-key-for-postgresql"}
+    return {"DATABASE_PATH": db_path}
+
+
+def platform_config(base_url: str, db_path: str, **extra: Any) -> dict[str, Any]:
+    """Settings for an app whose three platforms are the fake server at ``base_url``, on the database
+    ``db_path`` (:func:`database_config`)."""
+    base = base_url.rstrip("/")
     config: dict[str, Any] = {
         "TESTING": True,
-        **database,
+        **database_config(db_path),
         "CONTENT_DIR": str(ROOT / "content"),
         "MESSENGER_APP_SECRET": MESSENGER_SECRET,
         "MESSENGER_VERIFY_TOKEN": MESSENGER_VERIFY,

@@ -124,9 +124,8 @@ def send():
     while not messages and time.monotonic() < deadline:
         time.sleep(0.05)
         messages = _messages(store, user, after)
-    # ``key``: the page opens this message's replies at their first one, whichever response brings them;
-    # ``after``: where the outbox stood, so that the page's polls do not skip a late part
-    return jsonify({"key": event.event_key, "after": after, "messages": messages})
+    # ``key``: the page opens this message's replies at their first one, whichever response brings them
+    return jsonify({"key": event.event_key, "messages": messages})
 
 
 @bp.get("/simulator/api/messages")
