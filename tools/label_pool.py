@@ -1,13 +1,16 @@
 """Keep the blind set's labels in step with the bank: check every question against the entries the
-labeller never saw.
+labeller never saw, and against the answers that changed since.
 
 The blind set's ``expect`` labels name the approved entry (or entries, equally full) that answers
 each question, chosen by a labeller who read the bank as it was.  An entry added later was never a
-choice, so a label can go stale without anyone being wrong.  ``labelled_entries:`` in the question
-file lists the entries the labels were checked against; ``tests/unit/test_eval.py`` fails while an
-approved entry is missing from it.  To bring the labels up to date:
+choice, and an answer edited later (a fact added that members ask with another) was read as it
+was, so a label can go stale without anyone being wrong.  ``labelled_entries:`` in the question
+file maps each entry the labels were checked against to the fingerprint of the answer the labellers
+read (:func:`bot.answers.evaluation.answer_fingerprint`; a plain list of ids, the older form, records
+no answer); ``tests/unit/test_eval.py`` fails while an approved entry is missing from it or its answer
+is not the one checked.  To bring the labels up to date:
 
-    .venv/bin/python tools/label_pool.py pool --out /tmp/label        # the new entries and every question
+    .venv/bin/python tools/label_pool.py pool --out /tmp/label        # those entries and every question
     # two labellers, each alone, read pool.md (and content/bank/*.yaml for the current labels' texts),
     # never the engine's output, the code or the other evaluation files, and each writes a file:
     #   labels:
@@ -16,9 +19,16 @@ approved entry is missing from it.  To bring the labels up to date:
     #     - {key: '9c0d1e2f', entry: new-entry-id, verdict: answers}  # a question with no label: it answers it
     .venv/bin/python tools/label_pool.py merge /tmp/label/labeller-1.yaml /tmp/label/labeller-2.yaml
 
-The merge changes a label only where both labellers agree (better and equal together count as
-equal), so one labeller's view never moves a label; off-topic questions are not pooled.  The pool
-shows no split, no rank, score or decision of the engine.
+With ``--chunks N`` the questions are split over pool-1.md … pool-N.md (each with the entries); two
+labellers per chunk, and each of the two arguments of ``merge`` is one labeller's files, one per chunk
+in order, joined with commas (``a-1.yaml,a-2.yaml b-1.yaml,b-2.yaml``).  ``pool`` also writes pool.yaml:
+the answers it showed and each chunk's questions.  ``merge`` (``--pool``: that folder, by default the
+first file's) records exactly those answers as checked, and refuses to run when one of them has changed
+since (write the pool again).  It changes a label only where both labellers agree (better and equal
+together count as equal), so one labeller's view never moves a label: ``equal`` adds the entry to the
+label, ``better`` replaces it.  No verdict says that an entry no longer answers: an edit that takes a fact
+out of an answer needs a whole relabelling (below), which does not touch ``labelled_entries:``.
+Off-topic questions are not pooled.  The pool shows no split, no rank, score or decision of the engine.
 
 A whole second labelling (the bank's answers change too, and one labeller's choice is one view):
 
@@ -54,15 +64,19 @@ from bot.answers.evaluation import (
     EVAL_ORG,
     EvalFileError,
     EvalQuestion,
+    answer_fingerprint,
     load_eval_questions,
     read_list,
 )
+from bot.answers.yaml_reader import BankLoader
 from bot.core.config import load_config
 from tools.judge_pool import pool_entry, question_key, read_key
 
 VERDICTS = ("better", "equal", "answers")
 _EXPECT = re.compile(r"expect: .*\}\s*$")
-_LABELLED = re.compile(r"^labelled_entries:\n(?:  - .*\n)*", re.MULTILINE)
+_LABELLED = re.compile(r"^labelled_entries:[ \t]*\n(?:(?:  |- ).*\n)*", re.MULTILINE)
+_FINGERPRINT = re.compile(r"^[0-9a-f]{10}$")
+MANIFEST = "pool.yaml"  # written by ``pool`` beside the pool files: what ``merge`` records as checked
 _LATER = re.compile(r", later: \[[^\]]*\]")
 
 
@@ -71,37 +85,74 @@ def on_topic(path: Path) -> list[EvalQuestion]:
     return [q for q in load_eval_questions(path, "all") if q.expect is not None or not q.answerable]
 
 
-def labelled_entries(path: Path) -> list[str]:
-    """The entry ids the labels were checked against (``labelled_entries:`` in the question file)."""
+def labelled_entries(path: Path) -> dict[str, str | None]:
+    """{entry id: fingerprint of the answer the labels were checked against, or None when not recorded}
+    (``labelled_entries:`` in the question file: a mapping, or a list of ids in the older form)."""
     data, _ = read_list(path, "questions", f"Chưa có tệp đánh giá {path}.")
     ids = data.get("labelled_entries")
-    if not isinstance(ids, list):
-        raise EvalFileError(f"{path}: cần danh sách 'labelled_entries:' (các mục người gán nhãn đã xét)")
-    return [str(e) for e in ids]
+    if isinstance(ids, list):
+        return {str(e): None for e in ids}
+    if not isinstance(ids, dict):
+        raise EvalFileError(f"{path}: cần bảng 'labelled_entries:' (các mục người gán nhãn đã xét: id: fingerprint)")
+    bad = [str(e) for e, fp in ids.items() if not isinstance(e, str) or not isinstance(fp, str) or not _FINGERPRINT.match(fp)]
+    if bad:
+        raise EvalFileError(f"{path}: labelled_entries: id và fingerprint (10 chữ số hex) phải là chuỗi trong ngoặc: {', '.join(bad[:3])}")
+    return dict(ids)
 
 
 def unlabelled_entries(path: Path, content: Path | BankSnapshot) -> list[str]:
-    """Approved entries of the bank (a content folder or a loaded snapshot) the labels were never checked against."""
+    """Approved entries of the bank (a content folder or a loaded snapshot) the labels were never checked against,
+    or whose answer is not the one they were checked against."""
     snap = content if isinstance(content, BankSnapshot) else ContentBank.load(content).snapshot()
-    seen = set(labelled_entries(path))
-    return sorted(e.id for e in snap.approved if e.id not in seen)
+    seen = labelled_entries(path)
+    return sorted(
+        e.id
+        for e in snap.approved
+        if e.id not in seen or seen[e.id] not in (None, answer_fingerprint(e.answer))
+    )
 
 
-def write_pool(path: Path, content: Path, out: Path) -> tuple[int, int]:
-    """pool.md under ``out``: the entries never checked, then every on-topic question with its labels."""
+def write_pool(path: Path, content: Path, out: Path, chunks: int = 1) -> tuple[int, int]:
+    """pool.md under ``out`` (pool-1.md … with ``chunks`` > 1): the entries never checked or with a new answer,
+    then every on-topic question (its share of them) with its labels; and pool.yaml, what ``merge`` records: the
+    answers shown (fingerprints) and the question keys of each chunk."""
+    if chunks < 1:
+        raise EvalFileError("--chunks cần từ 1 trở lên")
     snap = ContentBank.load(content).snapshot()
     org = {**load_config({}), **EVAL_ORG}
     new = unlabelled_entries(path, snap)
-    lines = ["# Các mục mới (người gán nhãn chưa từng thấy)\n", *(pool_entry(snap.get(e), org) for e in new)]
+    head = ["# Các mục mới hoặc có câu trả lời mới (người gán nhãn chưa xét)\n", *(pool_entry(snap.get(e), org) for e in new)]
     questions = on_topic(path)
     random.Random(13).shuffle(questions)
-    lines.append("\n# Các câu hỏi và nhãn hiện tại\n")
-    for q in questions:
-        label = ", ".join(f"`{e}`" for e in q.acceptable) or "(không mục nào trả lời)"
-        lines.append(f"### {question_key(q.q)}\nQUESTION: {q.q}\nLABEL: {label}\n")
+    size = max(1, -(-len(questions) // chunks))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "pool.md").write_text("\n".join(lines), encoding="utf-8")
+    keys = []
+    for n in range(chunks):
+        part = questions[n * size : (n + 1) * size]
+        keys.append([question_key(q.q) for q in part])
+        lines = [*head, "\n# Các câu hỏi và nhãn hiện tại\n"]
+        for q in part:
+            label = ", ".join(f"`{e}`" for e in q.acceptable) or "(không mục nào trả lời)"
+            lines.append(f"### {question_key(q.q)}\nQUESTION: {q.q}\nLABEL: {label}\n")
+        (out / ("pool.md" if chunks == 1 else f"pool-{n + 1}.md")).write_text("\n".join(lines), encoding="utf-8")
+    manifest = {"entries": {e: answer_fingerprint(snap.get(e).answer) for e in new}, "chunks": keys}
+    (out / MANIFEST).write_text(
+        "# tools/label_pool.py pool: the answers shown and each chunk's questions (merge reads it)\n"
+        + yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
     return len(new), len(questions)
+
+
+def read_manifest(folder: Path) -> tuple[dict[str, str], list[set[str]]]:
+    """The pool's answers shown ({entry id: fingerprint}) and its chunks' question keys; EvalFileError when missing."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise EvalFileError(f"Không có {path}: chạy 'pool' trước, rồi 'merge' với --pool là thư mục đó.")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), dict) or not isinstance(data.get("chunks"), list):
+        raise EvalFileError(f"{path}: không phải tệp do 'pool' viết")
+    return {str(e): str(fp) for e, fp in data["entries"].items()}, [set(map(str, keys)) for keys in data["chunks"]]
 
 
 def _distinct(files: list[Path]) -> None:
@@ -120,6 +171,28 @@ def read_verdicts(path: Path) -> dict[tuple[str, str], str]:
         if pair in verdicts:
             raise EvalFileError(f"{path}: mục thứ {n} lặp lại key {pair[0]} với mục {pair[1]}")
         verdicts[pair] = item["verdict"]
+    return verdicts
+
+
+def labeller_files(argument: Path) -> list[Path]:
+    """One labeller's files: a path, or several joined with commas (one per chunk of a chunked pool, in order)."""
+    files = [Path(part) for part in str(argument).split(",") if part]
+    if not files:
+        raise EvalFileError(f"'{argument}': không có tệp nào của người gán nhãn")
+    return files
+
+
+def read_labeller(files: list[Path], chunks: list[set[str]]) -> dict[tuple[str, str], tuple[str, Path]]:
+    """{(question key, entry id): (verdict, the file it came from)} of one labeller, one file per chunk of the pool
+    (``chunks``: each chunk's question keys, in order); a key outside its file's chunk is refused."""
+    if len(files) != len(chunks):
+        raise EvalFileError(f"mỗi người gán nhãn cần đúng {len(chunks)} tệp, theo thứ tự các phần của pool; có {len(files)}")
+    verdicts: dict[tuple[str, str], tuple[str, Path]] = {}
+    for file, keys in zip(files, chunks):
+        for pair, verdict in read_verdicts(file).items():
+            if pair[0] not in keys:
+                raise EvalFileError(f"{file}: không có câu hỏi nào mang key {pair[0]} trong phần pool của tệp này")
+            verdicts[pair] = (verdict, file)
     return verdicts
 
 
@@ -168,33 +241,55 @@ def _relabelled(path: Path, labels: dict[str, list[str]]) -> str:
     return "".join(lines)
 
 
-def merge(path: Path, content: Path, files: list[Path], record: Path | None = None) -> dict[str, int]:
-    """Apply the verdicts both labellers agree on to ``path``; every approved entry becomes labelled.
-    A changed label is noted as ``later:`` on its question's line in ``record`` (the labellers' choices)."""
-    _distinct(files)
-    first, second = (read_verdicts(f) for f in files)
+def merge(
+    path: Path, content: Path, labellers: list[list[Path]], pool: Path, record: Path | None = None
+) -> dict[str, int]:
+    """Apply the verdicts both labellers (each one file per chunk of ``pool``) agree on to ``path``, and record
+    the answers the pool showed as checked (``labelled_entries:``).  Refused, with nothing written, when an answer
+    shown has changed since the pool was written.  A changed label is noted as ``later:`` on its question's line in
+    ``record`` (the labellers' choices)."""
+    if len(labellers) != 2:
+        raise EvalFileError(f"cần đúng hai người gán nhãn; có {len(labellers)}")
+    _distinct([f for files in labellers for f in files])
+    shown, chunks = read_manifest(pool)
+    first, second = (read_labeller(files, chunks) for files in labellers)
     questions = {question_key(q.q): q for q in on_topic(path)}
     snap = ContentBank.load(content).snapshot()
-    new = set(unlabelled_entries(path, snap))
-    for file, verdicts in zip(files, (first, second)):
-        for key, entry in verdicts:
-            if key not in questions:
-                raise EvalFileError(f"{file}: không có câu hỏi nào mang key {key}")
-            if entry not in new:
-                raise EvalFileError(f"{file}: '{entry}' không phải mục mới nào của lần gán nhãn này ({', '.join(sorted(new))})")
-    both = agreed(first, second)
+    moved = sorted(e for e, fp in shown.items() if snap.get(e) is None or answer_fingerprint(snap.get(e).answer) != fp)
+    if moved:
+        raise EvalFileError(f"câu trả lời của {', '.join(moved)} đã đổi (hoặc mục đã bỏ) sau khi viết pool: viết lại pool")
+    for (key, entry), (_, file) in (*first.items(), *second.items()):
+        if key not in questions:
+            raise EvalFileError(f"{file}: không có câu hỏi nào mang key {key}")
+        if entry not in shown:
+            raise EvalFileError(f"{file}: '{entry}' không phải mục mới hoặc có câu trả lời mới của pool này ({', '.join(sorted(shown))})")
+    both = agreed({p: v for p, (v, _) in first.items()}, {p: v for p, (v, _) in second.items()})
     by_key: dict[str, dict[str, str]] = {}
     for (key, entry), verdict in both.items():
         by_key.setdefault(key, {})[entry] = verdict
     later = {k: ids for k, q in questions.items() if (ids := relabel(q, by_key.get(k, {}))) is not None}
-    text = _relabelled(path, later)
+    checked = {e: fp or answer_fingerprint(snap.get(e).answer) for e, fp in labelled_entries(path).items() if snap.get(e)}
+    checked.update(shown)  # an older list of ids takes the answers as they are now
+    text = _with_labelled(path, _relabelled(path, later), checked)
     if later and record is not None:
         if not record.is_file():
             raise EvalFileError(f"Không có tệp {record} (ghi lại lựa chọn của người gán nhãn); nhãn chưa được đổi.")
         _note_later(record, later)
-    ids = "".join(f"  - {e.id}\n" for e in sorted(snap.approved, key=lambda e: e.id))
-    path.write_text(_LABELLED.sub(lambda _: f"labelled_entries:\n{ids}", text, count=1), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return {"agreed": len(both), "disagreed": len(first.keys() | second.keys()) - len(both), "changed": len(later)}
+
+
+def _with_labelled(path: Path, text: str, checked: dict[str, str]) -> str:
+    """``text`` (the question file) with its ``labelled_entries:`` block replaced by ``checked``, ids and
+    fingerprints quoted; EvalFileError unless there is exactly one block and the result reads back as meant."""
+    block = "labelled_entries:\n" + "".join(f"  '{e}': '{fp}'\n" for e, fp in sorted(checked.items()))
+    updated, found = _LABELLED.subn(lambda _: block, text if text.endswith("\n") else text + "\n")
+    if found != 1:
+        raise EvalFileError(f"{path}: cần đúng một khối 'labelled_entries:' dạng khối (mỗi mục một dòng); nhãn chưa được đổi")
+    data = yaml.load(updated, Loader=BankLoader)
+    if data.get("labelled_entries") != checked or len(data.get("questions") or []) != len(read_list(path, "questions", "")[1]):
+        raise EvalFileError(f"{path}: viết lại khối 'labelled_entries:' không như mong đợi; nhãn chưa được đổi")
+    return updated
 
 
 def _note_later(record: Path, later: dict[str, list[str]]) -> None:
@@ -291,34 +386,48 @@ def relabel_merge(path: Path, content: Path, files: list[Path], record: Path) ->
     return {"questions": len(firsts), "changed": len(labels), "kept without a majority": kept}
 
 
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("cần một số từ 1 trở lên")
+    return n
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("pool", "merge", "relabel-pool", "relabel-merge"))
-    parser.add_argument("files", nargs="*", type=Path, help="merge: the two labellers' files")
-    parser.add_argument("--out", type=Path, help="pool: folder for pool.md")
+    parser.add_argument(
+        "files", nargs="*", type=Path, help="merge: the two labellers' files (each a file, or one per chunk joined with commas)"
+    )
+    parser.add_argument("--out", type=Path, help="pool, relabel-pool: folder for the pool files")
+    parser.add_argument("--pool", type=Path, help="merge: the folder 'pool' wrote (default: the first file's folder)")
     parser.add_argument("--questions", type=Path, default=EVAL_FILE)
     parser.add_argument("--content", type=Path, default=ROOT / "content")
-    parser.add_argument("--chunks", type=int, default=2, help="relabel-pool: question files")
+    parser.add_argument("--chunks", type=_positive, default=None, help="pool: question files (default 1); relabel-pool: 2")
     parser.add_argument("--record", type=Path, default=ROOT / "tests" / "eval" / "blind_labels.yaml")
     args = parser.parse_args(argv)
     try:
         if args.command == "pool":
             if args.out is None:
                 parser.error("pool cần --out")
-            new, questions = write_pool(args.questions, args.content, args.out)
-            print(f"{new} new entries, {questions} questions, in {args.out / 'pool.md'}")
+            chunks = args.chunks or 1
+            new, questions = write_pool(args.questions, args.content, args.out, chunks)
+            print(f"{new} new or changed entries, {questions} questions, in {chunks} file(s) under {args.out}")
         elif args.command == "relabel-pool":
             if args.out is None:
                 parser.error("relabel-pool cần --out")
-            entries, questions = write_relabel_pool(args.questions, args.content, args.out, args.chunks)
-            print(f"{entries} entries in bank.md, {questions} questions in {args.chunks} file(s) under {args.out}")
+            chunks = args.chunks or 2
+            entries, questions = write_relabel_pool(args.questions, args.content, args.out, chunks)
+            print(f"{entries} entries in bank.md, {questions} questions in {chunks} file(s) under {args.out}")
         elif args.command == "relabel-merge":
             counts = relabel_merge(args.questions, args.content, args.files, args.record)
             print(", ".join(f"{v} {k}" for k, v in counts.items()))
         else:
             if len(args.files) != 2:
-                parser.error("merge cần đúng hai tệp của hai người gán nhãn")
-            counts = merge(args.questions, args.content, args.files, args.record)
+                parser.error("merge cần đúng hai tệp (hoặc hai nhóm tệp nối bằng dấu phẩy) của hai người gán nhãn")
+            labellers = [labeller_files(f) for f in args.files]
+            pool = args.pool or labellers[0][0].parent
+            counts = merge(args.questions, args.content, labellers, pool, args.record)
             print(f"{counts['agreed']} agreed, {counts['disagreed']} disagreed (left as they were), {counts['changed']} labels changed")
     except EvalFileError as exc:
         sys.exit(str(exc))
