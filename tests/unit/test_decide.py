@@ -223,13 +223,13 @@ def test_a_count_of_something_the_entry_never_names_is_not_answered(bank):
 
 
 def test_an_answer_that_says_the_figure_is_not_known_answers_a_count_question(bank):
-    # written for this test: the ten-year review entry never names "tổ" but says the national figures are not
-    # officially known yet ("Hội sẽ cập nhật"), which is the answer to "bao nhiêu tổ tự quản"
+    # written for this test: the ten-year review entry never names "mô hình" but says the national figures are not
+    # officially known yet ("Hội sẽ cập nhật"), which is the answer to "bao nhiêu mô hình tự quản"
     from bot.answers.signals import withholds_figures
 
     entry = bank.snapshot().entry("phong-trao-tong-ket-10-nam")
-    assert withholds_figures(entry.answer) and "tổ" not in entry.answer.lower().split()
-    result = ask(bank, "tổng kết 10 năm chỉ thị 01 thì cả nước có bao nhiêu tổ tự quản vậy chị")
+    assert withholds_figures(entry.answer) and "mô" not in entry.answer.lower().split()
+    result = ask(bank, "tổng kết 10 năm chỉ thị 01 thì cả nước có bao nhiêu mô hình tự quản vậy chị")
     assert result.decision == answers.ANSWER and result.entry_id == "phong-trao-tong-ket-10-nam"
     assert not withholds_figures(bank.snapshot().entry("bien-gioi-viet-trung").answer)
     # only for a question that fits one of the entry's phrasings closely: the old province's entry says its exact

@@ -115,10 +115,19 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # after the variants that stood closest to dev questions' wording were rewritten in other words or dropped (the
 # README's rule: no variant is written from an evaluation question; no test figure was read in between): the blind
 # test split the same; the old set 0.975, 2/156, 5/163, 3/39 (one of the two top entries changed back).
-MEASURED_JUDGED_ACCURACY = 0.97
-MEASURED_JUDGED_WRONG = 0.03
-MEASURED_ACCURACY = 0.94
-MEASURED_WRONG = 0.05
+# Stop 30, content only: 33 answers say the fact members ask with theirs (Trường Sa's province in Hoàng Sa's answer,
+# the coast guard's day in its law's, the 10-year figures of Lai Hòa and Vĩnh Tân in the 10-year review's ...), chosen
+# on the dev rounds' wrong answers, reviewed against the fact sheet and re-judged; the labels then checked against
+# every answer edited since they were made (tools/label_pool.py pool/merge, two labellers who must agree, three
+# checks): 545 labels changed, 30 of them in this split (entries added; 7 replaced by one answering more fully; 7
+# unanswerable questions given an entry).  Four runs (aggregates only): after the first 20 answers, 6/144 wrong by
+# the labels, judged 2/139 (1.4%); after their label check, 5/144 (3.5%); after the other 13 answers and a review's
+# corrections, each with its label check, 0.961, 4/144 (2.8%), 6/153 (3.9%), 0/24; judged 0.980, 3/140 (2.1%),
+# 6/149 (4.0%), 0/24.  The old set 0.975, 2/156, 5/163, 3/39 each time.  Both are one answer above the target.
+MEASURED_JUDGED_ACCURACY = 0.975
+MEASURED_JUDGED_WRONG = 0.025
+MEASURED_ACCURACY = 0.95
+MEASURED_WRONG = 0.04
 MEASURED_SUGGESTIONS = 0.06
 MEASURED_OFFTOPIC = 0.0
 # The fact-sheet set (624 questions in three rounds, judged only), stop 23: 0.968, wrong 6/449 (1.3%), suggestions
@@ -143,6 +152,8 @@ MEASURED_OFFTOPIC = 0.0
 # 1/122), 36/308 (11.7%).
 # Stop 29, after the content edits (the changed answers re-judged): rounds 2-5 4/660 wrong (0.6%), 51/726 suggestions
 # (7.0%); rounds 6-8 3/367 (0.8%), 65/452 (14.4%); rounds 9-10 2/252 (0.8%), 29/308 (9.4%).
+# Stop 30, after the answers that say what members ask with them (re-judged): rounds 2-5 4/659 (0.6%), 55/729 (7.5%);
+# rounds 6-8 1/371 (0.3%), 66/458 (14.4%); rounds 9-10 2/252 (0.8%), 30/309 (9.7%).
 FACTS_FLOORS = {(2, 3, 4, 5): (0.02, 0.08), (6, 7, 8): (0.03, 0.15), (9, 10): (0.025, 0.13)}  # rounds: (wrong, suggestions)
 
 
@@ -186,8 +197,9 @@ def test_every_expected_entry_exists_and_is_approved(bank, path):
 
 
 def test_blind_labels_were_checked_against_every_approved_entry():
-    """An entry added after the labelling was never a choice for the labeller, so its answers count as wrong by the
-    labels even where they are right: check the labels against it first (tools/label_pool.py, two labellers)."""
+    """An entry added after the labelling was never a choice for the labeller, and an answer edited since was read as
+    it was, so its answers count as wrong by the labels even where they are right: check the labels against it first
+    (tools/label_pool.py, two labellers)."""
     assert unlabelled_entries(EVAL_FILE, ROOT / "content") == []
 
 
@@ -226,8 +238,8 @@ def test_blind_test_split_meets_the_targets(report):
 
 
 @pytest.mark.xfail(
-    reason="issue 13: wrong answers are 4.2% of the answers given (6/144) on the blind test split, over the 2% target "
-    "(2.9%, 4/139, with the independent judgments)",
+    reason="issue 13: wrong answers are 2.8% of the answers given (4/144) on the blind test split, over the 2% target "
+    "(2.1%, 3/140, with the independent judgments)",
     strict=True,  # when the figure reaches the target this fails, and the mark must go
 )
 def test_blind_test_split_wrong_answers_meet_the_target(report):
@@ -303,23 +315,39 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # 25/208 (12.0%), 24/239 by the labels; off-topic 0/50.  804 more phrasings written from the bank alone (four
 # writers, four per entry, aimed at siblings) were tried before round 9 and dropped: on the dev rounds they gave more
 # answers and more wrong ones (65 -> 78 by the labels, 9 -> 13 on the fact-sheet set), with no threshold that undid it.
+# Stop 30.  Round 10 (four new writers and personas, three labellers), labelled against stop 29's bank and scored
+# after this stop's first 20 answer edits, chosen on rounds 6-9: judged 10/186 wrong (5.4%) with stop 29's answers
+# (judged for the occasion), 6/186 (3.2%) with the edited ones; by its labels 22/193 and 23/193, the labels then
+# naming the entries as they read before the edits.  The 13 edits after were chosen on rounds 1-10 (round 10 too).
+# Round 11, written, labelled and judged after the 33 edits and before the review's corrections (the clean check):
+# judged 10/177 (5.6%) with stop 29's answers, 8/176 (4.5%) with this stop's; by the labels 11/183 and 11/182,
+# suggestions 37/234 and 38/234; the same after the corrections.  The label check of edited answers (above,
+# MEASURED_*) moved rounds 1-10: by the labels rounds 6-10 went from 14, 17, 17, 22, 23 wrong to 2, 3, 4, 3, 3.
+# Not used: answering each ask of a two-ask message with its own entry (at most 22 of 87 dev wrong answers right by
+# the labels even with every message given a second answer, and about 1 in 5 second answers beside the point), a
+# linear reranker over the engine's own signals trained on the other rounds (96 -> 114 wrong, leave one round out),
+# and preferring a candidate whose answer covers every ask (43 -> 43..49 wrong on the dev rounds).
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (2, "labels"): (0.03, 0.13),
-    (2, "judged"): (0.02, 0.14),
+    (2, "judged"): (0.025, 0.14),
     (3, "labels"): (0.025, 0.14),
-    (3, "judged"): (0.015, 0.14),
+    (3, "judged"): (0.02, 0.14),
     (4, "labels"): (0.035, 0.13),
     (4, "judged"): (0.035, 0.13),
     (5, "labels"): (0.02, 0.10),
-    (5, "judged"): (0.025, 0.10),
-    (6, "labels"): (0.075, 0.14),
-    (6, "judged"): (0.04, 0.14),
-    (7, "labels"): (0.09, 0.14),
-    (7, "judged"): (0.09, 0.14),
-    (8, "labels"): (0.085, 0.11),
-    (8, "judged"): (0.07, 0.11),
-    (9, "labels"): (0.11, 0.12),
-    (9, "judged"): (0.105, 0.12),
+    (5, "judged"): (0.03, 0.10),
+    (6, "labels"): (0.02, 0.15),
+    (6, "judged"): (0.015, 0.145),
+    (7, "labels"): (0.02, 0.14),
+    (7, "judged"): (0.025, 0.14),
+    (8, "labels"): (0.03, 0.115),
+    (8, "judged"): (0.02, 0.115),
+    (9, "labels"): (0.03, 0.12),
+    (9, "judged"): (0.02, 0.12),
+    (10, "labels"): (0.02, 0.165),
+    (10, "judged"): (0.015, 0.16),
+    (11, "labels"): (0.065, 0.165),
+    (11, "judged"): (0.05, 0.16),
 }
 
 
