@@ -27,7 +27,7 @@ first file's) records exactly those answers as checked, and refuses to run when 
 since (write the pool again).  It changes a label only where both labellers agree (better and equal
 together count as equal), so one labeller's view never moves a label: ``equal`` adds the entry to the
 label, ``better`` replaces it.  No verdict says that an entry no longer answers: an edit that takes a fact
-out of an answer needs a whole relabelling (below), which does not touch ``labelled_entries:``.
+out of an answer needs a whole relabelling (below); its pool.yaml records every approved answer as checked.
 Off-topic questions are not pooled.  The pool shows no split, no rank, score or decision of the engine.
 
 A whole second labelling (the bank's answers change too, and one labeller's choice is one view):
@@ -135,24 +135,50 @@ def write_pool(path: Path, content: Path, out: Path, chunks: int = 1) -> tuple[i
             label = ", ".join(f"`{e}`" for e in q.acceptable) or "(không mục nào trả lời)"
             lines.append(f"### {question_key(q.q)}\nQUESTION: {q.q}\nLABEL: {label}\n")
         (out / ("pool.md" if chunks == 1 else f"pool-{n + 1}.md")).write_text("\n".join(lines), encoding="utf-8")
-    manifest = {"entries": {e: answer_fingerprint(snap.get(e).answer) for e in new}, "chunks": keys}
-    (out / MANIFEST).write_text(
-        "# tools/label_pool.py pool: the answers shown and each chunk's questions (merge reads it)\n"
-        + yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False),
-        encoding="utf-8",
-    )
+    _write_manifest(out, "check", {e: answer_fingerprint(snap.get(e).answer) for e in new}, keys)
     return len(new), len(questions)
 
 
-def read_manifest(folder: Path) -> tuple[dict[str, str], list[set[str]]]:
-    """The pool's answers shown ({entry id: fingerprint}) and its chunks' question keys; EvalFileError when missing."""
+def _write_manifest(out: Path, kind: str, entries: dict[str, str], chunks: list[list[str]]) -> None:
+    manifest = {"kind": kind, "entries": entries, "chunks": chunks}
+    (out / MANIFEST).write_text(
+        f"# tools/label_pool.py {'pool' if kind == 'check' else 'relabel-pool'}: the answers shown and each chunk's "
+        "questions (the merge reads it)\n" + yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+
+
+def read_manifest(folder: Path, kind: str = "check") -> tuple[dict[str, str], list[set[str]]]:
+    """The answers a pool showed ({entry id: fingerprint}) and its chunks' question keys (``kind``: "check" for
+    ``pool``, "relabel" for ``relabel-pool``); EvalFileError when missing or of the other kind."""
     path = folder / MANIFEST
+    command = "pool" if kind == "check" else "relabel-pool"
     if not path.is_file():
-        raise EvalFileError(f"Không có {path}: chạy 'pool' trước, rồi 'merge' với --pool là thư mục đó.")
+        raise EvalFileError(f"Không có {path}: chạy '{command}' trước, rồi gộp với --pool là thư mục đó.")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or not isinstance(data.get("entries"), dict) or not isinstance(data.get("chunks"), list):
-        raise EvalFileError(f"{path}: không phải tệp do 'pool' viết")
+    if (
+        not isinstance(data, dict)
+        or data.get("kind") != kind
+        or not isinstance(data.get("entries"), dict)
+        or not isinstance(data.get("chunks"), list)
+    ):
+        raise EvalFileError(f"{path}: không phải tệp do '{command}' viết")
     return {str(e): str(fp) for e, fp in data["entries"].items()}, [set(map(str, keys)) for keys in data["chunks"]]
+
+
+def _unchanged(shown: dict[str, str], snap: BankSnapshot) -> None:
+    """EvalFileError when an answer a pool showed has changed (or its entry is gone) since the pool was written."""
+    moved = sorted(e for e, fp in shown.items() if snap.get(e) is None or answer_fingerprint(snap.get(e).answer) != fp)
+    if moved:
+        raise EvalFileError(f"câu trả lời của {', '.join(moved)} đã đổi (hoặc mục đã bỏ) sau khi viết pool: viết lại pool")
+
+
+def _checked(path: Path, snap: BankSnapshot, shown: dict[str, str]) -> dict[str, str]:
+    """``labelled_entries:`` after a merge: what it held (an older list of ids takes the answers as they are now,
+    entries no longer approved left out), with the answers the pool showed."""
+    checked = {e: fp or answer_fingerprint(snap.get(e).answer) for e, fp in labelled_entries(path).items() if snap.get(e)}
+    checked.update(shown)
+    return checked
 
 
 def _distinct(files: list[Path]) -> None:
@@ -255,9 +281,7 @@ def merge(
     first, second = (read_labeller(files, chunks) for files in labellers)
     questions = {question_key(q.q): q for q in on_topic(path)}
     snap = ContentBank.load(content).snapshot()
-    moved = sorted(e for e, fp in shown.items() if snap.get(e) is None or answer_fingerprint(snap.get(e).answer) != fp)
-    if moved:
-        raise EvalFileError(f"câu trả lời của {', '.join(moved)} đã đổi (hoặc mục đã bỏ) sau khi viết pool: viết lại pool")
+    _unchanged(shown, snap)
     for (key, entry), (_, file) in (*first.items(), *second.items()):
         if key not in questions:
             raise EvalFileError(f"{file}: không có câu hỏi nào mang key {key}")
@@ -268,9 +292,7 @@ def merge(
     for (key, entry), verdict in both.items():
         by_key.setdefault(key, {})[entry] = verdict
     later = {k: ids for k, q in questions.items() if (ids := relabel(q, by_key.get(k, {}))) is not None}
-    checked = {e: fp or answer_fingerprint(snap.get(e).answer) for e, fp in labelled_entries(path).items() if snap.get(e)}
-    checked.update(shown)  # an older list of ids takes the answers as they are now
-    text = _with_labelled(path, _relabelled(path, later), checked)
+    text = _with_labelled(path, _relabelled(path, later), _checked(path, snap, shown))
     if later and record is not None:
         if not record.is_file():
             raise EvalFileError(f"Không có tệp {record} (ghi lại lựa chọn của người gán nhãn); nhãn chưa được đổi.")
@@ -318,10 +340,13 @@ def write_relabel_pool(path: Path, content: Path, out: Path, chunks: int) -> tup
     questions = on_topic(path)
     random.Random(25).shuffle(questions)
     size = -(-len(questions) // chunks)
+    keys = []
     for n in range(chunks):
         part = questions[n * size : (n + 1) * size]
+        keys.append([question_key(q.q) for q in part])
         text = "".join(f"### {question_key(q.q)}\nQUESTION: {q.q}\n\n" for q in part)
         (out / f"questions-{n + 1}.md").write_text(text, encoding="utf-8")
+    _write_manifest(out, "relabel", {e.id: answer_fingerprint(e.answer) for e in snap.approved}, keys)
     return len(snap.approved), len(questions)
 
 
@@ -355,11 +380,17 @@ def majority(votes: list[tuple[str, ...]]) -> tuple[str, ...] | None:
     return () if counted.get("", 0) >= 2 else None
 
 
-def relabel_merge(path: Path, content: Path, files: list[Path], record: Path) -> dict[str, int]:
-    """Majority labels from the first labelling and the new labellers' files (two per question)."""
+def relabel_merge(path: Path, content: Path, files: list[Path], record: Path, pool: Path | None = None) -> dict[str, int]:
+    """Majority labels from the first labelling and the new labellers' files (two per question).  With ``pool``
+    (the folder ``relabel-pool`` wrote) the answers it showed, every approved one, are recorded as checked in
+    ``labelled_entries:``; refused when one has changed since.  Without, ``labelled_entries:`` is left as it is."""
     _distinct(files)
     firsts = {question_key(q.q): q.acceptable if q.answerable else () for q in on_topic(path)}
-    entries = {e.id for e in ContentBank.load(content).snapshot().approved}
+    snap = ContentBank.load(content).snapshot()
+    shown = read_manifest(pool, "relabel")[0] if pool is not None else None
+    if shown is not None:
+        _unchanged(shown, snap)
+    entries = {e.id for e in snap.approved}
     new: dict[str, list[tuple[str, ...]]] = {}
     for file in files:
         for key, ids in read_choices(file, set(firsts), entries).items():
@@ -369,7 +400,10 @@ def relabel_merge(path: Path, content: Path, files: list[Path], record: Path) ->
         raise EvalFileError(f"mỗi câu hỏi cần đúng hai người gán nhãn mới; {len(short)} câu không đủ, ví dụ {short[0]}")
     decided = {key: majority([first, *new[key]]) for key, first in firsts.items()}
     labels = {k: list(ids) for k, ids in decided.items() if ids is not None and set(ids) != set(firsts[k])}
-    path.write_text(_relabelled(path, labels), encoding="utf-8")
+    text = _relabelled(path, labels)
+    if shown is not None:
+        text = _with_labelled(path, text, _checked(path, snap, shown))
+    path.write_text(text, encoding="utf-8")
     record.write_text(
         "# Every labeller's choice for each on-topic question of the blind set (tools/label_pool.py relabel-merge):\n"
         "# first = the first labelling (with the later checks of new entries); then the two new labellers.\n"
@@ -386,6 +420,14 @@ def relabel_merge(path: Path, content: Path, files: list[Path], record: Path) ->
     return {"questions": len(firsts), "changed": len(labels), "kept without a majority": kept}
 
 
+def _is_manifest(folder: Path, kind: str) -> bool:
+    try:
+        read_manifest(folder, kind)
+    except EvalFileError:
+        return False
+    return True
+
+
 def _positive(value: str) -> int:
     n = int(value)
     if n < 1:
@@ -400,7 +442,9 @@ def main(argv: list[str] | None = None) -> None:
         "files", nargs="*", type=Path, help="merge: the two labellers' files (each a file, or one per chunk joined with commas)"
     )
     parser.add_argument("--out", type=Path, help="pool, relabel-pool: folder for the pool files")
-    parser.add_argument("--pool", type=Path, help="merge: the folder 'pool' wrote (default: the first file's folder)")
+    parser.add_argument(
+        "--pool", type=Path, help="merge, relabel-merge: the folder the pool command wrote (default: the first file's folder)"
+    )
     parser.add_argument("--questions", type=Path, default=EVAL_FILE)
     parser.add_argument("--content", type=Path, default=ROOT / "content")
     parser.add_argument("--chunks", type=_positive, default=None, help="pool: question files (default 1); relabel-pool: 2")
@@ -420,7 +464,10 @@ def main(argv: list[str] | None = None) -> None:
             entries, questions = write_relabel_pool(args.questions, args.content, args.out, chunks)
             print(f"{entries} entries in bank.md, {questions} questions in {chunks} file(s) under {args.out}")
         elif args.command == "relabel-merge":
-            counts = relabel_merge(args.questions, args.content, args.files, args.record)
+            pool = args.pool or (args.files[0].parent if args.files else None)
+            if args.pool is None and (pool is None or not _is_manifest(pool, "relabel")):
+                pool = None  # an older relabelling, with no pool.yaml: labelled_entries is left as it is
+            counts = relabel_merge(args.questions, args.content, args.files, args.record, pool)
             print(", ".join(f"{v} {k}" for k, v in counts.items()))
         else:
             if len(args.files) != 2:

@@ -344,7 +344,38 @@ def test_chunks_must_be_a_positive_number(questions, tmp_path, chunks, capsys):
 
 def test_relabel_pool_writes_two_question_files_by_default(questions, tmp_path):
     label_pool.main(["relabel-pool", "--out", str(tmp_path / "r"), "--questions", str(questions), "--content", str(SMALL)])
-    assert sorted(f.name for f in (tmp_path / "r").iterdir()) == ["bank.md", "questions-1.md", "questions-2.md"]
+    assert sorted(f.name for f in (tmp_path / "r").iterdir()) == ["bank.md", "pool.yaml", "questions-1.md", "questions-2.md"]
+
+
+def test_a_whole_relabelling_records_every_answer_it_showed(questions, tmp_path):
+    content = _bank_copy(tmp_path)
+    _fingerprinted(questions, content, changed="bien-gioi-viet-trung")
+    out = tmp_path / "r"
+    label_pool.write_relabel_pool(questions, content, out, 1)
+    a = _choices(out / "a.yaml", {Q1: "[bien-dao-so-dao]", Q2: "[bien-gioi-viet-lao]", Q3: "null"})
+    b = _choices(out / "b.yaml", {Q1: "[bien-dao-so-dao]", Q2: "[bien-gioi-viet-lao]", Q3: "null"})
+    _edit_answer(content, "bien-dao-so-dao", "Thêm một câu.")  # after the pool: refused, nothing written
+    before = questions.read_bytes()
+    with pytest.raises(SystemExit, match="bien-dao-so-dao đã đổi"):
+        label_pool.main(["relabel-merge", str(a), str(b), "--questions", str(questions), "--content", str(content),
+                         "--record", str(tmp_path / "labels.yaml")])  # fmt: skip
+    assert questions.read_bytes() == before
+    label_pool.write_relabel_pool(questions, content, out, 1)
+    label_pool.main(["relabel-merge", str(a), str(b), "--questions", str(questions), "--content", str(content),
+                     "--record", str(tmp_path / "labels.yaml")])  # fmt: skip
+    assert label_pool.unlabelled_entries(questions, content) == []  # the edited answer was shown to every labeller
+    assert {q.q: q.acceptable for q in load_eval_questions(questions)}[Q2] == ("bien-gioi-viet-lao",)
+
+
+def test_a_relabelling_without_its_pool_file_leaves_the_checked_answers_alone(questions, tmp_path):
+    _fingerprinted(questions, SMALL, changed="bien-gioi-viet-trung")
+    a = _choices(tmp_path / "a.yaml", {Q1: "null", Q2: "null", Q3: "null"})  # tmp_path holds the check pool's pool.yaml
+    b = _choices(tmp_path / "b.yaml", {Q1: "null", Q2: "null", Q3: "null"})
+    label_pool.main(["relabel-merge", str(a), str(b), "--questions", str(questions), "--content", str(SMALL),
+                     "--record", str(tmp_path / "labels.yaml")])  # fmt: skip
+    assert label_pool.unlabelled_entries(questions, SMALL) == ["bien-gioi-viet-trung"]
+    with pytest.raises(EvalFileError, match="không phải tệp do 'relabel-pool' viết"):
+        label_pool.relabel_merge(questions, SMALL, [a, b], tmp_path / "labels.yaml", tmp_path)
 
 
 @pytest.mark.parametrize(
