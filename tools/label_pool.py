@@ -124,11 +124,9 @@ def write_pool(path: Path, content: Path, out: Path, chunks: int = 1) -> tuple[i
     head = ["# Các mục mới hoặc có câu trả lời mới (người gán nhãn chưa xét)\n", *(pool_entry(snap.get(e), org) for e in new)]
     questions = on_topic(path)
     random.Random(13).shuffle(questions)
-    size = max(1, -(-len(questions) // chunks))
     out.mkdir(parents=True, exist_ok=True)
     keys = []
-    for n in range(chunks):
-        part = questions[n * size : (n + 1) * size]
+    for n, part in enumerate(_split(questions, chunks)):
         keys.append([question_key(q.q) for q in part])
         lines = [*head, "\n# Các câu hỏi và nhãn hiện tại\n"]
         for q in part:
@@ -137,6 +135,12 @@ def write_pool(path: Path, content: Path, out: Path, chunks: int = 1) -> tuple[i
         (out / ("pool.md" if chunks == 1 else f"pool-{n + 1}.md")).write_text("\n".join(lines), encoding="utf-8")
     _write_manifest(out, "check", {e: answer_fingerprint(snap.get(e).answer) for e in new}, keys)
     return len(new), len(questions)
+
+
+def _split(questions: list[EvalQuestion], chunks: int) -> list[list[EvalQuestion]]:
+    """``questions`` in ``chunks`` consecutive parts of (nearly) equal size."""
+    size = max(1, -(-len(questions) // chunks))
+    return [questions[n * size : (n + 1) * size] for n in range(chunks)]
 
 
 def _write_manifest(out: Path, kind: str, entries: dict[str, str], chunks: list[list[str]]) -> None:
@@ -339,10 +343,8 @@ def write_relabel_pool(path: Path, content: Path, out: Path, chunks: int) -> tup
     (out / "bank.md").write_text("\n".join(lines), encoding="utf-8")
     questions = on_topic(path)
     random.Random(25).shuffle(questions)
-    size = -(-len(questions) // chunks)
     keys = []
-    for n in range(chunks):
-        part = questions[n * size : (n + 1) * size]
+    for n, part in enumerate(_split(questions, chunks)):
         keys.append([question_key(q.q) for q in part])
         text = "".join(f"### {question_key(q.q)}\nQUESTION: {q.q}\n\n" for q in part)
         (out / f"questions-{n + 1}.md").write_text(text, encoding="utf-8")
@@ -464,9 +466,9 @@ def main(argv: list[str] | None = None) -> None:
             entries, questions = write_relabel_pool(args.questions, args.content, args.out, chunks)
             print(f"{entries} entries in bank.md, {questions} questions in {chunks} file(s) under {args.out}")
         elif args.command == "relabel-merge":
-            pool = args.pool or (args.files[0].parent if args.files else None)
-            if args.pool is None and (pool is None or not _is_manifest(pool, "relabel")):
-                pool = None  # an older relabelling, with no pool.yaml: labelled_entries is left as it is
+            pool = args.pool
+            if pool is None and args.files and _is_manifest(args.files[0].parent, "relabel"):
+                pool = args.files[0].parent  # else an older relabelling: labelled_entries is left as it is
             counts = relabel_merge(args.questions, args.content, args.files, args.record, pool)
             print(", ".join(f"{v} {k}" for k, v in counts.items()))
         else:

@@ -59,11 +59,16 @@ def test_a_tester_still_sees_a_rank_in_the_simulator(app, store, population):  #
     assert "Xếp hạng trong" in tester.text  # among the unit's members and itself; they never see it
 
 
-def test_simulator_is_open_on_a_fresh_install(tmp_path, monkeypatch):
+@pytest.fixture
+def no_settings(monkeypatch):
+    """A fresh install: no setting from the environment (no platform configured)."""
     from bot.core.config import SETTINGS
 
     for s in SETTINGS:
         monkeypatch.delenv(s.name, raising=False)
+
+
+def test_simulator_is_open_on_a_fresh_install(tmp_path, no_settings):
     fresh = create_app({"TESTING": True, "DATABASE_PATH": str(tmp_path / "bot.db")})
     client = fresh.test_client()
     assert client.get("/simulator").status_code == 200
@@ -71,13 +76,9 @@ def test_simulator_is_open_on_a_fresh_install(tmp_path, monkeypatch):
 
 
 @pytest.mark.engines
-def test_simulator_replies_name_the_message_they_answer(db_path, monkeypatch):
+def test_simulator_replies_name_the_message_they_answer(db_path, no_settings):
     """The page orders and scrolls by these: a reply to an earlier message that reaches the page late
     is told apart from the answer to the member's latest one, and a poll finds both in the order sent."""
-    from bot.core.config import SETTINGS
-
-    for s in SETTINGS:
-        monkeypatch.delenv(s.name, raising=False)
     client = create_app({"TESTING": True, **database_config(db_path)}).test_client()
     first = client.post("/simulator/api/send", json={"user": "u1", "text": "chào"}).get_json()
     second = client.post("/simulator/api/send", json={"user": "u1", "text": "cảm ơn"}).get_json()
@@ -109,11 +110,7 @@ def test_simulator_needs_a_staff_login_once_a_platform_is_configured(httpserver,
     assert client.post("/simulator/api/send", json={"user": "u1", "text": "menu"}).status_code == 200
 
 
-def test_one_platform_setting_is_enough_to_close_the_simulator(tmp_path, monkeypatch):
-    from bot.core.config import SETTINGS
-
-    for s in SETTINGS:
-        monkeypatch.delenv(s.name, raising=False)
+def test_one_platform_setting_is_enough_to_close_the_simulator(tmp_path, no_settings):
     half = create_app({"TESTING": True, "DATABASE_PATH": str(tmp_path / "bot.db"), "ZALO_BOT_TOKEN": "123:abc"})
     assert half.test_client().get("/simulator").status_code == 302
 

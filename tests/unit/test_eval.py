@@ -327,6 +327,9 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # the labels even with every message given a second answer, and about 1 in 5 second answers beside the point), a
 # linear reranker over the engine's own signals trained on the other rounds (96 -> 114 wrong, leave one round out),
 # and preferring a candidate whose answer covers every ask (43 -> 43..49 wrong on the dev rounds).
+# Floors after stop 30: three judged floors rose to the new figures, rounds 2, 3 and 5 (stop 29 3/182, 1/186, 3/189
+# wrong; now 4/184, 3/188, 4/191): pairs judged again after their answers changed, e.g. the island-count answer now
+# rated partial for a question asking whether it is "hơn" or "gần" 3.000.  The others held or were lowered.
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (2, "labels"): (0.03, 0.13),
     (2, "judged"): (0.025, 0.14),
