@@ -154,6 +154,8 @@ MEASURED_OFFTOPIC = 0.0
 # (7.0%); rounds 6-8 3/367 (0.8%), 65/452 (14.4%); rounds 9-10 2/252 (0.8%), 29/308 (9.4%).
 # Stop 30, after the answers that say what members ask with them (re-judged): rounds 2-5 4/659 (0.6%), 55/729 (7.5%);
 # rounds 6-8 1/371 (0.3%), 66/458 (14.4%); rounds 9-10 2/252 (0.8%), 30/309 (9.7%).
+# Stop 31, eight answers edited and re-judged: rounds 2-5 4/667 (0.6%), 55/733 (7.5%); rounds 6-8 1/373 (0.3%),
+# 67/461 (14.5%); rounds 9-10 3/256 (1.2%), 31/315 (9.8%).
 FACTS_FLOORS = {(2, 3, 4, 5): (0.02, 0.08), (6, 7, 8): (0.03, 0.15), (9, 10): (0.025, 0.13)}  # rounds: (wrong, suggestions)
 
 
@@ -330,6 +332,15 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # Floors after stop 30: three judged floors rose to the new figures, rounds 2, 3 and 5 (stop 29 3/182, 1/186, 3/189
 # wrong; now 4/184, 3/188, 4/191): pairs judged again after their answers changed, e.g. the island-count answer now
 # rated partial for a question asking whether it is "hơn" or "gần" 3.000.  The others held or were lowered.
+# Stop 31, content only: eight answers say a fact asked with theirs in several dev rounds (Sóc Trăng's merger names
+# Nghị quyết 202/2025/QH15 and its date; the island-district answer how many communes, wards and special zones there
+# are; "Triệu phần quà" the union's "Mẹ đỡ đầu" of the same year ...), reviewed, re-judged and label-checked (155
+# labels changed).  Round 12 (four new writers, three labellers), written before the edits were chosen and labelled
+# and judged after them, is their clean check: the engine's decisions on it are the same with and without the edits
+# (7/183 wrong by its labels, 31/230 suggestions); with the edited answers judged 2/181 (1.1%), 30/227; after the
+# label check 5/183 (2.7%).  Round 11 went from 11/182 to 6/180 by the labels and 8/176 to 6/175 judged, its
+# suggestions from 38 to 40 of 234 (two answers became suggestions: an edited answer ranks a little lower against a
+# sibling).
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (2, "labels"): (0.03, 0.13),
     (2, "judged"): (0.025, 0.14),
@@ -349,8 +360,10 @@ BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (9, "judged"): (0.02, 0.12),
     (10, "labels"): (0.02, 0.165),
     (10, "judged"): (0.015, 0.16),
-    (11, "labels"): (0.065, 0.165),
-    (11, "judged"): (0.05, 0.16),
+    (11, "labels"): (0.035, 0.175),
+    (11, "judged"): (0.035, 0.17),
+    (12, "labels"): (0.03, 0.14),
+    (12, "judged"): (0.015, 0.135),
 }
 
 
