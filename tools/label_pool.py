@@ -11,8 +11,9 @@ no answer); ``tests/unit/test_eval.py`` fails while an approved entry is missing
 is not the one checked.  To bring the labels up to date:
 
     .venv/bin/python tools/label_pool.py pool --out /tmp/label        # those entries and every question
-    # two labellers, each alone, read pool.md (and content/bank/*.yaml for the current labels' texts),
-    # never the engine's output, the code or the other evaluation files, and each writes a file:
+    # two labellers, each alone, read pool.md and bank.md (every approved entry as members read it, so the
+    # current labels' texts too), never the engine's output, the code or the other evaluation files, and each
+    # writes a file:
     #   labels:
     #     - {key: '1a2b3c4d', entry: new-entry-id, verdict: better}   # answers it more fully than the label
     #     - {key: '5e6f7a8b', entry: new-entry-id, verdict: equal}    # answers it as fully as the label
@@ -112,19 +113,36 @@ def unlabelled_entries(path: Path, content: Path | BankSnapshot) -> list[str]:
     )
 
 
+def _org() -> dict[str, Any]:
+    """The settings the answers are shown with: the defaults and the evaluation's organisation."""
+    return {**load_config({}), **EVAL_ORG}
+
+
+def write_bank(snap: BankSnapshot, org: dict[str, Any], out: Path) -> None:
+    """bank.md under ``out``: every approved entry as a member reads it, by topic."""
+    lines = ["# Kho câu trả lời (các mục đã duyệt)\n"]
+    groups: dict[str, list[Any]] = {t.title: [e for e in snap.approved if e.topic == t.id] for t in snap.topics}
+    known = {t.id for t in snap.topics}
+    groups["Khác"] = [e for e in snap.approved if e.topic not in known]  # every approved entry is shown
+    for title, entries in ((t, es) for t, es in groups.items() if es):
+        lines += [f"## {title}\n", *(pool_entry(entry, org) for entry in entries)]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bank.md").write_text("\n".join(lines), encoding="utf-8")
+
+
 def write_pool(path: Path, content: Path, out: Path, chunks: int = 1) -> tuple[int, int]:
     """pool.md under ``out`` (pool-1.md … with ``chunks`` > 1): the entries never checked or with a new answer,
-    then every on-topic question (its share of them) with its labels; and pool.yaml, what ``merge`` records: the
-    answers shown (fingerprints) and the question keys of each chunk."""
+    then every on-topic question (its share of them) with its labels; bank.md (:func:`write_bank`); and pool.yaml,
+    what ``merge`` records: the answers shown (fingerprints) and the question keys of each chunk."""
     if chunks < 1:
         raise EvalFileError("--chunks cần từ 1 trở lên")
     snap = ContentBank.load(content).snapshot()
-    org = {**load_config({}), **EVAL_ORG}
+    org = _org()
     new = unlabelled_entries(path, snap)
     head = ["# Các mục mới hoặc có câu trả lời mới (người gán nhãn chưa xét)\n", *(pool_entry(snap.get(e), org) for e in new)]
     questions = on_topic(path)
     random.Random(13).shuffle(questions)
-    out.mkdir(parents=True, exist_ok=True)
+    write_bank(snap, org, out)  # what the current labels' entries say
     keys = []
     for n, part in enumerate(_split(questions, chunks)):
         keys.append([question_key(q.q) for q in part])
@@ -330,17 +348,9 @@ def _note_later(record: Path, later: dict[str, list[str]]) -> None:
 
 
 def write_relabel_pool(path: Path, content: Path, out: Path, chunks: int) -> tuple[int, int]:
-    """bank.md (every approved entry as a member reads it, by topic) and questions-N.md (no labels)."""
+    """bank.md (:func:`write_bank`) and questions-N.md (no labels)."""
     snap = ContentBank.load(content).snapshot()
-    org = {**load_config({}), **EVAL_ORG}
-    lines = ["# Kho câu trả lời (các mục đã duyệt)\n"]
-    groups: dict[str, list[Any]] = {t.title: [e for e in snap.approved if e.topic == t.id] for t in snap.topics}
-    known = {t.id for t in snap.topics}
-    groups["Khác"] = [e for e in snap.approved if e.topic not in known]  # every approved entry is shown
-    for title, entries in ((t, es) for t, es in groups.items() if es):
-        lines += [f"## {title}\n", *(pool_entry(entry, org) for entry in entries)]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "bank.md").write_text("\n".join(lines), encoding="utf-8")
+    write_bank(snap, _org(), out)
     questions = on_topic(path)
     random.Random(25).shuffle(questions)
     keys = []

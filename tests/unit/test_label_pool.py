@@ -53,6 +53,9 @@ def test_the_entries_the_labeller_never_saw_are_pooled_with_every_on_topic_quest
     assert "entry `bien-dao-so-dao`" in pool and "entry `bien-gioi-viet-lao`" in pool
     assert Q1 in pool and Q3 in pool and OFF not in pool  # off-topic stays off-topic
     assert "split" not in pool and "dev" not in pool  # the labeller never learns which split a question is in
+    bank = (tmp_path / "pool" / "bank.md").read_text(encoding="utf-8")  # what the current labels' entries say
+    assert "entry `bien-dao-bo-bien`" in bank and "entry `bien-gioi-khu-vuc`" in bank
+    assert "entry `bot-huong-dan-nhap`" not in bank and "Bản nháp" not in bank  # a draft: members never read it
 
 
 def test_merge_changes_a_label_only_where_both_labellers_agree(questions, tmp_path):
