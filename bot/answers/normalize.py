@@ -10,9 +10,10 @@ turns it into the index/query features used by :mod:`bot.answers.matcher`:
 - accent-exact syllables and bigrams prefixed with ``_`` (``_biển``,
   ``_vùng_biển``), because folding makes different words collide (biển/biên,
   đại dương/dài đường).  Documents always get them; a query gets them only where
-  the member typed diacritics.
+  the member typed diacritics, or typed a pair that only one word spells ("bien gioi").
 
-The original text is never changed by this module: callers keep it for display.
+The words (shorthand, filler, such pairs) are in :mod:`bot.answers.lexicon`.  The original
+text is never changed by this module: callers keep it for display.
 """
 
 from __future__ import annotations
@@ -22,86 +23,21 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.answers.lexicon import (
+    ABBREVIATIONS,
+    ACRONYMS,
+    CASED_ABBREVIATIONS,
+    FILLER_PHRASES,
+    FILLER_WORDS,
+    MARKED_PHRASES,
+    OTHER_WORD_AFTER,
+    PHRASE_ABBREVIATIONS,
+    TRAILING_PARTICLES,
+    UNAMBIGUOUS_COMPOUNDS,
+)
 from bot.core.text import fold, nfc
 
 ACCENT_PREFIX = "_"  # accent-exact features: "_biển"; "_" is a token char of the FTS5 index
-
-# Chat abbreviations, keyed by the lower-case NFC token as typed (after squeezing
-# repeated letters).  Keys are exact: "hông" → không, but not "hong" (sông Hồng).
-ABBREVIATIONS: dict[str, str] = {
-    # không
-    "ko": "không", "k": "không", "kh": "không", "hok": "không", "hông": "không", "hổng": "không",
-    "khong": "không", "kô": "không", "hk": "không", "khg": "không",
-    # được
-    "dc": "được", "đc": "được", "dk": "được", "dduoc": "được", "đươc": "được",
-    # bao nhiêu
-    "bn": "bao nhiêu", "bnh": "bao nhiêu", "bnhiu": "bao nhiêu", "bnhieu": "bao nhiêu", "nhiu": "bao nhiêu",
-    # question words
-    "j": "gì", "gi": "gì", "ji": "gì", "ntn": "như thế nào", "bh": "bao giờ", "bgio": "bao giờ",
-    "bjo": "bao giờ",  # "sao" stays "sao" (vì sao, tại sao)
-    # pronouns and common words
-    "e": "em", "mk": "mình", "mik": "mình", "mh": "mình", "mn": "mọi người", "ng": "người",
-    "ngta": "người ta", "cx": "cũng", "cg": "cũng", "dag": "đang", "đag": "đang", "trc": "trước",
-    "ms": "mới", "bít": "biết", "bik": "biết", "bjk": "biết", "lm": "làm", "vs": "với",
-    "r": "rồi", "nhìu": "nhiều", "thg": "tháng", "sdt": "số điện thoại", "sđt": "số điện thoại",
-    "đt": "điện thoại", "tl": "trả lời",  # not "dt": diện tích is asked about here
-    # names and organisations
-    "vn": "việt nam", "vnam": "việt nam", "vietnam": "việt nam", "việtnam": "việt nam",
-    "tq": "trung quốc", "cpc": "campuchia", "bđbp": "bộ đội biên phòng",
-    "bdbp": "bộ đội biên phòng", "bp": "biên phòng", "hlhpn": "hội liên hiệp phụ nữ",
-    "lhpn": "liên hiệp phụ nữ", "hpn": "hội phụ nữ", "pn": "phụ nữ", "lhq": "liên hợp quốc",
-    "tp": "thành phố", "tphcm": "thành phố hồ chí minh", "hcm": "hồ chí minh",
-    "qđ": "quần đảo", "qd": "quần đảo", "bqp": "bộ quốc phòng", "bca": "bộ công an",
-    "ubnd": "ủy ban nhân dân", "hđnd": "hội đồng nhân dân", "hdnd": "hội đồng nhân dân",
-    "qh": "quốc hội", "cp": "chính phủ", "ttg": "thủ tướng", "nđ": "nghị định", "nq": "nghị quyết",
-    "ct": "chỉ thị", "hd": "hướng dẫn", "mttq": "mặt trận tổ quốc", "ctv": "cộng tác viên",
-    # spelling variants (tone placement, hoà/hòa, is handled by tone_placement)
-    "kampuchia": "campuchia",
-    # seen in members' questions (tests/eval/blind_questions.yaml dev split, the unanswered log)
-    "c": "chị", "ctr": "chương trình", "ctrinh": "chương trình", "nhg": "những", "nhữg": "những", "hem": "không",
-    "hum": "không", "tw": "trung ương", "csb": "cảnh sát biển", "hq": "hải quân", "ubtvqh": "ủy ban thường vụ quốc hội",
-    "qđnd": "quân đội nhân dân", "qdnd": "quân đội nhân dân", "hđbt": "hội đồng bộ trưởng", "vô": "vào",
-    "ktế": "kinh tế", "đqkt": "đặc quyền kinh tế", "dqkt": "đặc quyền kinh tế", "btc": "ban tổ chức",
-    "mún": "muốn", "hỏng": "không", "hôg": "không", "khum": "không", "khôg": "không", "tụi": "chúng",
-}
-
-# Multi-token abbreviations, keyed by folded tokens; matched before ABBREVIATIONS.
-PHRASE_ABBREVIATIONS: dict[tuple[str, ...], str] = {
-    ("bao", "nhiu"): "bao nhiêu",
-    ("hs", "ts"): "hoàng sa trường sa",
-    ("hs", "va", "ts"): "hoàng sa và trường sa",
-    ("tp", "hcm"): "thành phố hồ chí minh",
-    ("cam", "pu", "chia"): "campuchia",
-    ("cam", "bu", "chia"): "campuchia",
-    # paraphrases members use for the bank's words (both sides are normalised alike)
-    ("ban", "hanh"): "thông qua",  # "luật … ban hành năm nào" asks when it was passed
-    ("ky", "ban", "hanh"): "thông qua",
-}
-
-# Filler phrases dropped wherever they occur (after abbreviations).  A word typed
-# with marks must match exactly ("cho hội" is not "cho hỏi"); one typed without
-# marks matches on its folded form.
-FILLER_PHRASES: tuple[tuple[str, ...], ...] = tuple(
-    tuple(p.split())
-    for p in (
-        "cho em hỏi", "cho mình hỏi", "cho tôi hỏi", "cho chị hỏi", "cho cháu hỏi", "cho con hỏi",
-        "cho cô hỏi", "cho hỏi", "xin hỏi", "em muốn hỏi", "mình muốn hỏi", "tôi muốn hỏi",
-        "chị muốn hỏi", "em hỏi", "cho em biết", "cho mình biết", "cho tôi biết", "cho chị biết",
-        "em muốn biết", "mình muốn biết", "tôi muốn biết", "chị muốn biết", "xin chào", "chào ad",
-        "chào admin", "chào bạn", "chào em", "bot ơi", "chatbot ơi", "làm ơn", "giúp em",
-        "giúp mình", "giúp tôi", "giải đáp giúp", "trả lời giúp", "hỏi chút", "hỏi xíu",
-        "cảm ơn", "cám ơn", "xin cảm ơn", "em cảm ơn", "cảm ơn nhiều", "chào anh chị", "chào chị", "chào anh",
-        "em chào", "chào mọi người", "chào cả nhà", "mọi người ơi", "anh chị ơi", "chị ơi", "giùm em", "giùm",
-        "giúp em với", "em hỏi hoài", "tìm hoài", "hoài", "nha ad", "nha chị", "nhen",
-    )
-)
-# Single fillers dropped anywhere, matched exactly as typed: unmarked "o" is "ở" and
-# unmarked "da" may be "đã", so only the spellings listed here are filler.
-FILLER_WORDS = frozenset({"ad", "admin", "ạ", "ơi", "oi", "dạ", "uh", "uhm", "ừ", "ờ", "hihi", "hic"})
-# Sentence-final particles: dropped only at the end ("biên giới với Lào" keeps its "với").
-TRAILING_PARTICLES = frozenset(
-    {"vậy", "nhỉ", "với", "nhé", "nha", "ạ", "à", "hả", "thế", "z", "v", "nhen", "hen", "nè", "ak", "ah", "ơi"}
-)
 
 _WORD = re.compile(r"[^\W_]+")
 _THOUSANDS_DOT = re.compile(r"(?<=\d)\.(?=\d{3}(?!\d))")  # 1.449,566 -> 1449,566
@@ -175,8 +111,6 @@ def squeeze(word: str) -> str:
     return "".join(out)
 
 
-# Abbreviations read only as typed in capitals: "HS", "TS" are the archipelagos, "hs" may be học sinh.
-CASED_ABBREVIATIONS = {"HS": "hoàng sa", "TS": "trường sa"}
 _CASED = re.compile(r"\b(" + "|".join(CASED_ABBREVIATIONS) + r")\b")
 
 
@@ -184,7 +118,10 @@ def tokenize(text: str) -> list[Token]:
     """NFC, lower-case, punctuation stripped, stretched letters squeezed."""
     text = _CASED.sub(lambda m: CASED_ABBREVIATIONS[m.group(1)], nfc(text))
     text = _THOUSANDS_DOT.sub("", text.lower())
-    return [_token(word) for word in _WORD.findall(text)]
+    tokens: list[Token] = []
+    for word in _WORD.findall(text):
+        tokens.extend(_expansion(ACRONYMS[word]) if word in ACRONYMS else [_token(word)])  # "eez" before squeezing
+    return tokens
 
 
 def tone_placement(word: str) -> str:
@@ -219,6 +156,7 @@ def _token(word: str) -> Token:
 
 
 _PHRASE_FIRST = frozenset(k[0] for k in PHRASE_ABBREVIATIONS)
+_MARKED_FIRST = frozenset(k[0] for k in MARKED_PHRASES)
 _PHRASE_LONGEST = max(len(k) for k in PHRASE_ABBREVIATIONS)
 
 
@@ -231,6 +169,11 @@ def expand_abbreviations(tokens: list[Token]) -> list[Token]:
     out: list[Token] = []
     i = 0
     while i < len(tokens):
+        marked = MARKED_PHRASES.get(tuple(t.text for t in tokens[i : i + 2])) if tokens[i].text in _MARKED_FIRST else None
+        if marked:  # matched on the member's marks: read as typed with them
+            out.extend(Token(w, fold(w)) for w in marked.split())
+            i += 2
+            continue
         sizes = range(_PHRASE_LONGEST, 1, -1) if tokens[i].folded in _PHRASE_FIRST else ()
         for size in sizes:
             key = tuple(t.folded for t in tokens[i : i + size])
@@ -331,7 +274,8 @@ def features_of_tokens(tokens: list[Token], *, accents: str = "auto", diacritise
     (``_biển``, ``_vùng_biển``) where spelling is known.  ``accents``: ``"always"``
     (documents), ``"never"``, or ``"auto"`` (queries): every syllable when the text
     is diacritised, otherwise only syllables typed with marks (expansions are then
-    left out: "ko" says nothing about how the member spells "không").
+    left out: "ko" says nothing about how the member spells "không") and the unmarked pairs
+    whose spelling only one word has ("bien gioi": ``_biên_giới``; see the lexicon).
     """
     folded = [t.folded for t in tokens]
     feats = list(folded)
@@ -343,14 +287,30 @@ def features_of_tokens(tokens: list[Token], *, accents: str = "auto", diacritise
         exact = [every or (t.typed and t.marked) for t in tokens]
     else:
         return feats
-    exact = [e and not t.text.isdigit() for e, t in zip(exact, tokens)]
-    feats.extend(ACCENT_PREFIX + t.text for t, e in zip(tokens, exact) if e)
+    texts = [t.text for t in tokens]
+    if accents == "auto":
+        _restore_compounds(tokens, texts, exact)
+    exact = [e and not t.isdigit() for e, t in zip(exact, texts)]
+    feats.extend(ACCENT_PREFIX + t for t, e in zip(texts, exact) if e)
     feats.extend(
-        f"{ACCENT_PREFIX}{a.text}_{b.text}"
-        for a, b, ea, eb in zip(tokens, tokens[1:], exact, exact[1:])
+        f"{ACCENT_PREFIX}{a}_{b}"
+        for a, b, ea, eb in zip(texts, texts[1:], exact, exact[1:])
         if ea and eb
     )
     return feats
+
+
+
+
+def _restore_compounds(tokens: list[Token], texts: list[str], exact: list[bool]) -> None:
+    """Give the unmarked pairs of :data:`UNAMBIGUOUS_COMPOUNDS` their spelling, in place."""
+    for i in range(len(tokens) - 1):
+        a, b = tokens[i], tokens[i + 1]
+        spelled = UNAMBIGUOUS_COMPOUNDS.get((a.folded, b.folded))
+        after = tokens[i + 2].folded if i + 2 < len(tokens) else ""
+        if spelled and not a.marked and not b.marked and after not in OTHER_WORD_AFTER[b.folded]:
+            texts[i], texts[i + 1] = spelled
+            exact[i] = exact[i + 1] = True
 
 
 # Clause breaks: a bigram never joins the last word of one clause to the first of the next

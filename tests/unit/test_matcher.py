@@ -199,6 +199,28 @@ def test_a_word_typed_with_marks_counts_against_an_entry_that_spells_it_otherwis
     assert m.search("Luật Biển thông qua khi nào", 1)[0].entry_id == "luat-bien"
 
 
+def test_an_unmarked_border_compound_does_not_count_for_a_coastal_entry():
+    # "bien gioi" typed without marks can only be "biên giới": the coastal entry's "biển" is not the
+    # member's word, and the border entry covers more of the message than the coastal one
+    docs = [
+        _Doc(
+            "tinh-ven-bien",
+            "Sau sáp nhập năm 2025, cả nước còn bao nhiêu tỉnh có biển?",
+            ["sau sáp nhập còn mấy tỉnh có biển", "tỉnh nào giáp biển"],
+        ),
+        _Doc("tinh-bien-gioi", "Sau sáp nhập, các tỉnh biên giới đất liền thay đổi thế nào?", ["tỉnh biên giới bây giờ"]),
+    ]
+    m = Matcher(docs)
+
+    def cover(question):
+        return {c.entry_id: c.score for c in m.search(question, 2)}
+
+    border = cover("sap nhap xong con may tinh co bien gioi")
+    assert border["tinh-bien-gioi"] > border["tinh-ven-bien"]
+    sea = cover("sap nhap xong con may tinh co bien")  # "bien" alone may be the sea
+    assert sea["tinh-ven-bien"] > sea["tinh-bien-gioi"]
+
+
 def test_an_everyday_word_matches_only_inside_its_compound():
     docs = [
         _Doc("mai-moi", "Có người mai mối lấy chồng nước ngoài, cần lưu ý gì?", ["mai moi lay chong nuoc ngoai"]),

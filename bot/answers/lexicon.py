@@ -1,0 +1,105 @@
+"""The Vietnamese lexicon the matcher reads members' messages with: chat shorthand, paraphrases, filler.
+
+Data only, grown from real phrasings (the unanswered log and the evaluation sets' dev splits): what
+members type ("bn", "ko", "hs ts", "EEZ", "Hội mình") and what the bank says for it.  The rules that
+apply it are in :mod:`bot.answers.normalize`; both sides of a match (bank texts and members' messages)
+are read with the same lexicon.
+"""
+
+from __future__ import annotations
+
+# Chat abbreviations, keyed by the lower-case NFC token as typed (after squeezing
+# repeated letters).  Keys are exact: "hông" → không, but not "hong" (sông Hồng).
+ABBREVIATIONS: dict[str, str] = {
+    # không
+    "ko": "không", "k": "không", "kh": "không", "hok": "không", "hông": "không", "hổng": "không",
+    "khong": "không", "kô": "không", "hk": "không", "khg": "không",
+    # được
+    "dc": "được", "đc": "được", "dk": "được", "dduoc": "được", "đươc": "được",
+    # bao nhiêu
+    "bn": "bao nhiêu", "bnh": "bao nhiêu", "bnhiu": "bao nhiêu", "bnhieu": "bao nhiêu", "nhiu": "bao nhiêu",
+    # question words
+    "j": "gì", "gi": "gì", "ji": "gì", "ntn": "như thế nào", "bh": "bao giờ", "bgio": "bao giờ",
+    "bjo": "bao giờ",  # "sao" stays "sao" (vì sao, tại sao)
+    # pronouns and common words
+    "e": "em", "mk": "mình", "mik": "mình", "mh": "mình", "mn": "mọi người", "ng": "người",
+    "ngta": "người ta", "cx": "cũng", "cg": "cũng", "dag": "đang", "đag": "đang", "trc": "trước",
+    "ms": "mới", "bít": "biết", "bik": "biết", "bjk": "biết", "lm": "làm", "vs": "với",
+    "r": "rồi", "nhìu": "nhiều", "thg": "tháng", "sdt": "số điện thoại", "sđt": "số điện thoại",
+    "đt": "điện thoại", "tl": "trả lời",  # not "dt": diện tích is asked about here
+    # names and organisations
+    "vn": "việt nam", "vnam": "việt nam", "vietnam": "việt nam", "việtnam": "việt nam",
+    "tq": "trung quốc", "cpc": "campuchia", "bđbp": "bộ đội biên phòng",
+    "bdbp": "bộ đội biên phòng", "bp": "biên phòng", "hlhpn": "hội liên hiệp phụ nữ",
+    "lhpn": "liên hiệp phụ nữ", "hpn": "hội phụ nữ", "pn": "phụ nữ", "lhq": "liên hợp quốc",
+    "tp": "thành phố", "tphcm": "thành phố hồ chí minh", "hcm": "hồ chí minh",
+    "qđ": "quần đảo", "qd": "quần đảo", "bqp": "bộ quốc phòng", "bca": "bộ công an",
+    "ubnd": "ủy ban nhân dân", "hđnd": "hội đồng nhân dân", "hdnd": "hội đồng nhân dân",
+    "qh": "quốc hội", "cp": "chính phủ", "ttg": "thủ tướng", "nđ": "nghị định", "nq": "nghị quyết",
+    "ct": "chỉ thị", "hd": "hướng dẫn", "mttq": "mặt trận tổ quốc", "ctv": "cộng tác viên",
+    # spelling variants (tone placement, hoà/hòa, is handled by tone_placement)
+    "kampuchia": "campuchia",
+    # seen in members' questions (tests/eval/blind_questions.yaml dev split, the unanswered log)
+    "c": "chị", "ctr": "chương trình", "ctrinh": "chương trình", "nhg": "những", "nhữg": "những", "hem": "không",
+    "hum": "không", "tw": "trung ương", "csb": "cảnh sát biển", "hq": "hải quân", "ubtvqh": "ủy ban thường vụ quốc hội",
+    "qđnd": "quân đội nhân dân", "qdnd": "quân đội nhân dân", "hđbt": "hội đồng bộ trưởng", "vô": "vào",
+    "ktế": "kinh tế", "đqkt": "đặc quyền kinh tế", "dqkt": "đặc quyền kinh tế", "btc": "ban tổ chức",
+    "mún": "muốn", "hỏng": "không", "hôg": "không", "khum": "không", "khôg": "không", "tụi": "chúng",
+}
+
+# Multi-token abbreviations, keyed by folded tokens; matched before ABBREVIATIONS.
+PHRASE_ABBREVIATIONS: dict[tuple[str, ...], str] = {
+    ("bao", "nhiu"): "bao nhiêu",
+    ("hs", "ts"): "hoàng sa trường sa",
+    ("hs", "va", "ts"): "hoàng sa và trường sa",
+    ("tp", "hcm"): "thành phố hồ chí minh",
+    ("cam", "pu", "chia"): "campuchia",
+    ("cam", "bu", "chia"): "campuchia",
+    # paraphrases members use for the bank's words (both sides are normalised alike)
+    ("ban", "hanh"): "thông qua",  # "luật … ban hành năm nào" asks when it was passed
+    ("ky", "ban", "hanh"): "thông qua",
+}
+
+# Filler phrases dropped wherever they occur (after abbreviations).  A word typed
+# with marks must match exactly ("cho hội" is not "cho hỏi"); one typed without
+# marks matches on its folded form.
+FILLER_PHRASES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.split())
+    for p in (
+        "cho em hỏi", "cho mình hỏi", "cho tôi hỏi", "cho chị hỏi", "cho cháu hỏi", "cho con hỏi",
+        "cho cô hỏi", "cho hỏi", "xin hỏi", "em muốn hỏi", "mình muốn hỏi", "tôi muốn hỏi",
+        "chị muốn hỏi", "em hỏi", "cho em biết", "cho mình biết", "cho tôi biết", "cho chị biết",
+        "em muốn biết", "mình muốn biết", "tôi muốn biết", "chị muốn biết", "xin chào", "chào ad",
+        "chào admin", "chào bạn", "chào em", "bot ơi", "chatbot ơi", "làm ơn", "giúp em",
+        "giúp mình", "giúp tôi", "giải đáp giúp", "trả lời giúp", "hỏi chút", "hỏi xíu",
+        "cảm ơn", "cám ơn", "xin cảm ơn", "em cảm ơn", "cảm ơn nhiều", "chào anh chị", "chào chị", "chào anh",
+        "em chào", "chào mọi người", "chào cả nhà", "mọi người ơi", "anh chị ơi", "chị ơi", "giùm em", "giùm",
+        "giúp em với", "em hỏi hoài", "tìm hoài", "hoài", "nha ad", "nha chị", "nhen",
+    )
+)
+# Single fillers dropped anywhere, matched exactly as typed: unmarked "o" is "ở" and
+# unmarked "da" may be "đã", so only the spellings listed here are filler.
+FILLER_WORDS = frozenset({"ad", "admin", "ạ", "ơi", "oi", "dạ", "uh", "uhm", "ừ", "ờ", "hihi", "hic"})
+# Sentence-final particles: dropped only at the end ("biên giới với Lào" keeps its "với").
+TRAILING_PARTICLES = frozenset(
+    {"vậy", "nhỉ", "với", "nhé", "nha", "ạ", "à", "hả", "thế", "z", "v", "nhen", "hen", "nè", "ak", "ah", "ơi"}
+)
+
+# Abbreviations read only as typed in capitals: "HS", "TS" are the archipelagos, "hs" may be học sinh.
+CASED_ABBREVIATIONS = {"HS": "hoàng sa", "TS": "trường sa"}
+# Acronyms read before stretched letters are squeezed ("eez" would become "ez", which is also chat for "easy").
+ACRONYMS = {"eez": "vùng đặc quyền kinh tế"}
+# Phrases expanded only as typed with their marks: "hội mình" is the union, "hoi minh" may be "hỏi mình".
+MARKED_PHRASES = {("hội", "mình"): "hội phụ nữ"}
+
+# Compounds whose spelling an unmarked pair gives away: "bien gioi" can only be "biên giới", so the
+# member's "bien" is not the "biển" of a coastal entry.  Only pairs with a single reading belong here.
+UNAMBIGUOUS_COMPOUNDS: dict[tuple[str, str], tuple[str, str]] = {
+    ("bien", "gioi"): ("biên", "giới"),
+    ("bien", "phong"): ("biên", "phòng"),
+}
+# ...unless the next syllable makes the second one part of another word: "biển giới hạn", "biển phong phú"
+OTHER_WORD_AFTER: dict[str, set[str]] = {
+    "gioi": {"han", "thieu"},  # giới hạn, giới thiệu
+    "phong": {"phu", "chong", "ngua", "canh", "toa", "trao", "tuc", "thuy", "cach"},  # phong phú, phòng chống ...
+}
