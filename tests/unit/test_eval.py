@@ -344,6 +344,14 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # label check 5/183 (2.7%).  Round 11 went from 11/182 to 6/180 by the labels and 8/176 to 6/175 judged, its
 # suggestions from 38 to 40 of 234 (two answers became suggestions: an edited answer ranks a little lower against a
 # sibling).
+# Stop 32.  Round 13 (four new writers and personas, three labellers), written, labelled and judged before any change
+# of this stop, is the clean check: stop 31's engine and this stop's decide every round-13 question alike, 10/190
+# wrong by its labels (5.3%), 28/229 suggestions, judged 1/184 (0.5%), 27/222; off-topic 0/48.  The three lexicon
+# entries (an unmarked "bien gioi" / "bien phong" read as "biên giới" / "biên phòng", "EEZ", a marked "Hội mình")
+# were chosen on rounds 1-12: labels 37 -> 34 wrong, judged 30 -> 26, the fact-sheet set unchanged (8); suggestions up
+# by one each in rounds 8 and 12 (a wrong answer and a fallback became suggestions), and one round-1 dev question
+# answered where it was suggested (judged partial).  The ratification answer now says when UNCLOS was signed (asked
+# beside it in rounds 11 and 13); after its label check (12 labels) round 13 reads 8/190 by its labels.
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (2, "labels"): (0.03, 0.13),
     (2, "judged"): (0.025, 0.14),
@@ -357,7 +365,7 @@ BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (6, "judged"): (0.015, 0.145),
     (7, "labels"): (0.02, 0.14),
     (7, "judged"): (0.025, 0.14),
-    (8, "labels"): (0.03, 0.115),
+    (8, "labels"): (0.03, 0.12),
     (8, "judged"): (0.02, 0.115),
     (9, "labels"): (0.03, 0.12),
     (9, "judged"): (0.02, 0.12),
@@ -366,7 +374,9 @@ BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (11, "labels"): (0.035, 0.175),
     (11, "judged"): (0.035, 0.17),
     (12, "labels"): (0.03, 0.14),
-    (12, "judged"): (0.015, 0.135),
+    (12, "judged"): (0.015, 0.14),
+    (13, "labels"): (0.045, 0.13),
+    (13, "judged"): (0.01, 0.13),
 }
 
 
