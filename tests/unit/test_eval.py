@@ -354,7 +354,10 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # were chosen on rounds 1-12: labels 37 -> 34 wrong, judged 30 -> 26, the fact-sheet set unchanged (8); suggestions up
 # by one each in rounds 8 and 12 (a wrong answer and a fallback became suggestions), and one round-1 dev question
 # answered where it was suggested (judged partial).  The ratification answer now says when UNCLOS was signed (asked
-# beside it in rounds 11 and 13); after its label check (12 labels) round 13 reads 8/190 by its labels.
+# beside it in rounds 11 and 13); after its label check (12 labels) round 13 reads 8/190 by its labels.  Round 14
+# (four more writers and personas, three labellers), written, labelled and judged after all of it, scored once with
+# this stop's final engine and bank (the second clean check): 7/183 wrong by its labels (3.8%), 32/238 suggestions
+# (13.4%), judged 4/182 (2.2%), 31/236; off-topic 0/48.  Rounds 13 and 14 together, judged: 5/366 (1.4%).
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (2, "labels"): (0.03, 0.13),
     (2, "judged"): (0.025, 0.14),
@@ -380,6 +383,8 @@ BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (12, "judged"): (0.015, 0.14),
     (13, "labels"): (0.045, 0.13),
     (13, "judged"): (0.01, 0.13),
+    (14, "labels"): (0.04, 0.14),
+    (14, "judged"): (0.025, 0.135),
 }
 
 
