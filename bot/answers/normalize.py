@@ -157,7 +157,7 @@ def _token(word: str) -> Token:
 
 _PHRASE_FIRST = frozenset(k[0] for k in PHRASE_ABBREVIATIONS)
 _MARKED_FIRST = frozenset(k[0] for k in MARKED_PHRASES)
-_PHRASE_LONGEST = max(len(k) for k in PHRASE_ABBREVIATIONS)
+_PHRASE_LONGEST = max(len(k) for k in (*PHRASE_ABBREVIATIONS, *MARKED_PHRASES))
 
 
 def _expansion(text: str) -> list[Token]:
@@ -169,18 +169,18 @@ def expand_abbreviations(tokens: list[Token]) -> list[Token]:
     out: list[Token] = []
     i = 0
     while i < len(tokens):
-        marked = MARKED_PHRASES.get(tuple(t.text for t in tokens[i : i + 2])) if tokens[i].text in _MARKED_FIRST else None
-        if marked:  # matched on the member's marks: read as typed with them
-            out.extend(Token(w, fold(w)) for w in marked.split())
-            i += 2
-            continue
-        sizes = range(_PHRASE_LONGEST, 1, -1) if tokens[i].folded in _PHRASE_FIRST else ()
-        for size in sizes:
-            key = tuple(t.folded for t in tokens[i : i + size])
-            if len(key) == size and key in PHRASE_ABBREVIATIONS:
+        phrase = tokens[i].folded in _PHRASE_FIRST or tokens[i].text in _MARKED_FIRST
+        for size in range(_PHRASE_LONGEST, 1, -1) if phrase else ():
+            part = tokens[i : i + size]
+            marked = MARKED_PHRASES.get(tuple(t.text for t in part))
+            if marked:  # matched on the member's marks: read as typed with them
+                out.extend(Token(w, fold(w)) for w in marked.split())
+            elif len(part) == size and (key := tuple(t.folded for t in part)) in PHRASE_ABBREVIATIONS:
                 out.extend(_expansion(PHRASE_ABBREVIATIONS[key]))
-                i += size
-                break
+            else:
+                continue
+            i += size
+            break
         else:
             token = tokens[i]
             expansion = ABBREVIATIONS.get(token.text)
@@ -300,15 +300,15 @@ def features_of_tokens(tokens: list[Token], *, accents: str = "auto", diacritise
     return feats
 
 
-
-
 def _restore_compounds(tokens: list[Token], texts: list[str], exact: list[bool]) -> None:
     """Give the unmarked pairs of :data:`UNAMBIGUOUS_COMPOUNDS` their spelling, in place."""
     for i in range(len(tokens) - 1):
         a, b = tokens[i], tokens[i + 1]
         spelled = UNAMBIGUOUS_COMPOUNDS.get((a.folded, b.folded))
+        if not spelled or a.marked or b.marked:
+            continue
         after = tokens[i + 2].folded if i + 2 < len(tokens) else ""
-        if spelled and not a.marked and not b.marked and after not in OTHER_WORD_AFTER[b.folded]:
+        if after not in OTHER_WORD_AFTER.get(b.folded, ()):
             texts[i], texts[i + 1] = spelled
             exact[i] = exact[i + 1] = True
 
