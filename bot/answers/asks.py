@@ -28,15 +28,16 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.answers.signals import content_words
+from bot.answers.signals import asks_with_may, content_words
 
 # What makes a part of a message a question: a question word, written with its marks or with none
-# ("nào" or "nao"; "đầu", "máy", "chứa" are not "đâu", "mấy", "chưa"), or a closing word.  "phải" asks only
+# ("nào" or "nao"; "đầu", "chứa" are not "đâu", "chưa"), or a closing word; "mấy" asks unless it means "those" or
+# "these" ("mấy ông trong xóm", "mấy bữa nay") or is "máy" (signals.asks_with_may).  "phải" asks only
 # as "có phải", "phải chăng", "phải hem" or at the end ("mai em phải đi thi" is context); "không" and "chưa"
 # only at the end or beside "hay" ("tàu em không lắp thiết bị" is context; "… có bị phạt không" and "còn không
 # hay nhập rồi" ask).
 _ASKING = re.compile(
-    r"\b(bao nhiêu|bao nhieu|bn|bao xa|bao lâu|bao lau|bao giờ|bao gio|mấy|may|nào|nao|gì|gi|j|ai|đâu|dau|sao|ntn"
+    r"\b(bao nhiêu|bao nhieu|bn|bao xa|bao lâu|bao lau|bao giờ|bao gio|nào|nao|gì|gi|j|ai|đâu|dau|sao|ntn"
     r"|thế nào|the nao|(?:có|co) (?:phải|phai)|(?:phải|phai) (?:chăng|chang|hem|hăm)"
     r"|(?:không|khong|ko|k|chưa|chua) hay|hay (?:không|khong|ko|k|chưa|chua))\b"
 )
@@ -70,7 +71,7 @@ class _Searcher(Protocol):
 
 def asks(part: str) -> bool:
     """Whether ``part`` (lower case) asks something."""
-    return bool(_ASKING.search(part) or _PARTICLE.search(part))
+    return bool(_ASKING.search(part) or _PARTICLE.search(part) or asks_with_may(part))
 
 
 def asked_parts(text: str) -> list[str]:

@@ -41,6 +41,7 @@ ACCENT_PREFIX = "_"  # accent-exact features: "_biển"; "_" is a token char of 
 
 _WORD = re.compile(r"[^\W_]+")
 _THOUSANDS_DOT = re.compile(r"(?<=\d)\.(?=\d{3}(?!\d))")  # 1.449,566 -> 1449,566
+_SUPERSCRIPTS = str.maketrans("²³", "23")  # the bank writes "km²", members type "km2"
 # oa, oe, uy at the end of a syllable: old style marks the second vowel, new style the first
 _NEW_TONE = {
     "o" + second: first + plain
@@ -64,7 +65,7 @@ class Token:
         return self.text != self.folded
 
 
-class _WordSet:
+class WordSet:
     """Words matched exactly when typed with marks, by folded form when typed without."""
 
     def __init__(self, words: frozenset[str] | set[str]):
@@ -75,10 +76,10 @@ class _WordSet:
         return token.text in self.exact or (not token.marked and token.folded in self.folded)
 
 
-_TRAILING = _WordSet(TRAILING_PARTICLES)
-_FILLER_BY_FIRST: dict[str, list[tuple[_WordSet, ...]]] = {}
+_TRAILING = WordSet(TRAILING_PARTICLES)
+_FILLER_BY_FIRST: dict[str, list[tuple[WordSet, ...]]] = {}
 for _phrase in sorted(FILLER_PHRASES, key=len, reverse=True):  # longest first
-    _FILLER_BY_FIRST.setdefault(fold(_phrase[0]), []).append(tuple(_WordSet({w}) for w in _phrase))
+    _FILLER_BY_FIRST.setdefault(fold(_phrase[0]), []).append(tuple(WordSet({w}) for w in _phrase))
 
 
 @lru_cache(maxsize=4096)
@@ -117,7 +118,7 @@ _CASED = re.compile(r"\b(" + "|".join(CASED_ABBREVIATIONS) + r")\b")
 def tokenize(text: str) -> list[Token]:
     """NFC, lower-case, punctuation stripped, stretched letters squeezed."""
     text = _CASED.sub(lambda m: CASED_ABBREVIATIONS[m.group(1)], nfc(text))
-    text = _THOUSANDS_DOT.sub("", text.lower())
+    text = _THOUSANDS_DOT.sub("", text.lower()).translate(_SUPERSCRIPTS)
     tokens: list[Token] = []
     for word in _WORD.findall(text):
         tokens.extend(_expansion(ACRONYMS[word]) if word in ACRONYMS else [_token(word)])  # "eez" before squeezing

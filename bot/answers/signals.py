@@ -34,7 +34,7 @@ ACCENT_WEIGHT = 0.3  # chosen on the dev split of tests/eval/blind_questions.yam
 # phrasings ask for a date, "bao nhiêu" one that asks for a number, "ai" a person or body.
 INTENTS: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"\b(nam nao|ngay nao|thang nao|khi nao|bao gio|hoi nao|luc nao|tu nam|tu bao gio|tu khi nao|tu hoi nao|nam bao nhieu|thoi gian nao)\b"),
-    "number": re.compile(r"\b(bao nhieu|may|bn|so luong|dai bao|rong bao)\b"),
+    "number": re.compile(r"\b(bao nhieu|bn|so luong|dai bao|rong bao)\b"),  # and "mấy" that counts
     "who": re.compile(r"\b(ai|la ai|co quan nao|don vi nao|luc luong nao|to chuc nao|nguoi nao)\b"),
 }
 INTENT_BONUS = 0.3  # added to the rank of an entry that asks what the question asks
@@ -59,7 +59,16 @@ def intents(text: str) -> frozenset[str]:
     """The kinds of answer ``text`` asks for ("date", "number", "who")."""
     folded = " ".join(textnorm.fold(text).split())
     folded = re.sub(r"[^\w\s/-]", " ", folded)
-    return frozenset(name for name, pattern in INTENTS.items() if pattern.search(folded))
+    found = {name for name, pattern in INTENTS.items() if pattern.search(folded)}
+    tokens = textnorm.analyze(text)
+    for i, token in enumerate(tokens):
+        if token.folded == "may":
+            reading = _may_reading(tokens, i)
+            if reading == "count":
+                found.add("number")
+            elif reading == "which" and tokens[i - 1].folded != "so":  # "năm mấy", "ngày mấy": a date
+                found.add("date")
+    return frozenset(found)
 
 
 def document_numbers(text: str) -> frozenset[tuple[str, str]]:
@@ -177,9 +186,23 @@ UNIT_BONUS = 0.45  # added to the rank of an entry whose phrasings name what the
 # Multipliers and classifiers between the question word and what it counts.
 _COUNT_FILLERS = frozenset({"ngan", "nghin", "tram", "chuc", "trieu", "ty", "hon", "cai", "chiec", "con"})
 # Closing words after the question word: "… diện tích bao nhiêu luôn ạ" counts nothing.
-_COUNT_CLOSERS = frozenset({"luon", "nua", "a", "v", "z"})  # not "ha": "bao nhiêu ha rừng" counts hectares
+_COUNT_CLOSERS = frozenset({"luon", "nua", "a", "v", "z", "kia"})  # not "ha": "bao nhiêu ha rừng" counts hectares
 # Words that fold to "may" but are not "mấy" ("máy" a machine, "mây" a cloud); "mâý" is "mấy" misspelt.
 _NOT_MAY = frozenset({"máy", "mây", "mày", "mảy", "mãy", "mạy", "mầy", "mẩy", "mẫy", "mậy"})
+# "mấy" that asks no count ("có mấy huyện", "đi mấy ngày mới tới" do):
+# - before people it means "those": "mấy ông trong xóm", "mấy đứa nhỏ", "mấy chú biên phòng" (not "thằng": its
+#   unmarked spelling is "tháng", and "mấy tháng" counts);
+_MAY_PEOPLE = textnorm.WordSet(
+    {"ông", "ổng", "bà", "bả", "anh", "ảnh", "chị", "em", "cô", "chú", "dì", "bác", "cậu", "mợ", "thím", "dượng",
+     "đứa", "cháu", "bé", "bạn", "ả", "nhỏ"}
+)
+# - before a time word and "nay", "trước", "rồi", "qua" it means "these": "mấy bữa nay", "mấy hôm trước";
+_MAY_TIME = frozenset({"bua", "hom", "ngay", "tuan", "thang", "nam"})
+_MAY_TIME_AFTER = frozenset({"nay", "truoc", "roi", "qua", "hom", "bua"})
+# - after "năm", "ngày", "tháng", "số" it asks which one: "năm mấy", "ngày mấy tháng mấy", "nghị quyết số mấy";
+_MAY_WHICH = frozenset({"nam", "ngay", "thang", "so"})
+# - typed without marks after "hư", "nhà", "chết", "tắt" it is "máy": "ghe hu may troi", "gan nha may".
+_MACHINE_BEFORE = frozenset({"hu", "nha", "chet", "tat"})
 # A count stops at the end of its clause: "luật số mấy, quốc hội thông qua …" does not count "quốc hội".
 _CLAUSE = re.compile(r"[,;:?!\n]+|\.(?:\s|$)")
 
@@ -187,7 +210,8 @@ _CLAUSE = re.compile(r"[,;:?!\n]+|\.(?:\s|$)")
 def counted(text: str) -> tuple[str, ...]:
     """The folded features naming what ``text`` counts: the syllable after "bao nhiêu"/"mấy" and its
     bigram with the next one ("mấy huyện đảo" → ("huyen", "huyen_dao")); empty when nothing is counted.
-    "máy" (a machine) is not "mấy", and a count never reaches into the next clause."""
+    "máy" (a machine) is not "mấy", nor is "mấy" meaning "those" or "these" ("mấy ông trong xóm", "mấy bữa nay"), and a
+    count never reaches into the next clause."""
     out: list[str] = []
     for clause in _CLAUSE.split(text):
         tokens = textnorm.analyze(clause)
@@ -195,15 +219,38 @@ def counted(text: str) -> tuple[str, ...]:
         for i in range(len(tokens)):
             for words in _COUNT_WORDS:
                 j = i + len(words)
-                if tuple(folded[i:j]) != words or (words == ("may",) and tokens[i].text in _NOT_MAY):
+                if tuple(folded[i:j]) != words or (words == ("may",) and _may_reading(tokens, i) != "count"):
                     continue
                 while j < len(folded) and folded[j] in _COUNT_FILLERS:  # "mấy ngàn hòn đảo" counts đảo
                     j += 1
-                if j < len(folded) and folded[j] not in FUNCTION_SYLLABLES and folded[j] not in _COUNT_CLOSERS:
+                if folded[j : j + 2] == ["cay", "so"]:  # "mấy trăm cây số": kilometres
+                    out.append("km")
+                elif j < len(folded) and folded[j] not in FUNCTION_SYLLABLES and folded[j] not in _COUNT_CLOSERS:
                     out.append(folded[j])
                     if j + 1 < len(folded) and folded[j + 1] not in FUNCTION_SYLLABLES:
                         out.append(f"{folded[j]}_{folded[j + 1]}")
     return tuple(dict.fromkeys(out))
+
+
+def _may_reading(tokens: Sequence[textnorm.Token], i: int) -> str | None:
+    """How the "may" at ``tokens[i]`` reads: "count" ("có mấy huyện"), "which" ("năm mấy", "số mấy"), or None
+    when it asks nothing ("máy", "mấy ông trong xóm", "mấy bữa nay"; see _MAY_PEOPLE and below)."""
+    before = tokens[i - 1].folded if i else ""
+    if tokens[i].text in _NOT_MAY or (not tokens[i].marked and before in _MACHINE_BEFORE):
+        return None
+    if before in _MAY_WHICH:
+        return "which"
+    after = tokens[i + 1] if i + 1 < len(tokens) else None
+    later = tokens[i + 2].folded if i + 2 < len(tokens) else ""
+    if after is not None and (after in _MAY_PEOPLE or (after.folded in _MAY_TIME and later in _MAY_TIME_AFTER)):
+        return None
+    return "count"
+
+
+def asks_with_may(text: str) -> bool:
+    """Whether a "mấy" (or "may" typed without marks) in ``text`` asks something."""
+    tokens = textnorm.analyze(text)
+    return any(t.folded == "may" and _may_reading(tokens, i) for i, t in enumerate(tokens))
 
 
 # An answer that says a figure is not officially known ("… chưa có số liệu từ nguồn chính thống; Hội sẽ cập nhật khi

@@ -214,6 +214,55 @@ def test_a_count_question_skips_multipliers_and_classifiers():
     assert counted("nước mình có mấy ngàn hòn đảo vậy")[0] == "dao"
 
 
+def test_mấy_that_asks_no_count():
+    from bot.answers.signals import counted, intents
+
+    # "those", "these", "which one" and "máy" typed without marks count nothing
+    assert counted("mấy chị trong tổ nói lãnh hải rộng 12 hải lý") == ()
+    assert counted("may ong trong ap noi vay") == ()
+    assert counted("mấy hôm nay ghe không ra khơi được") == ()
+    assert counted("luật đó ban hành năm mấy") == ()
+    assert counted("ghe bi hu may ngoai khoi") == ()
+    assert counted("nhà em gần nhà may") == ()
+    assert counted("mấy cái kia em quên rồi") == ()
+    # a count still counts, and "cây số" is a kilometre
+    assert counted("may thang thi het han") == ("thang",)  # "tháng", not "thằng"
+    assert counted("ngoài đó cách bờ mấy trăm cây số") == ("km",)
+    assert intents("mấy anh biên phòng nói lãnh hải là gì") == frozenset()
+    assert intents("luật đó ban hành năm mấy") == {"date"}
+    assert intents("tỉnh mình có mấy xã ven biển") == {"number"}
+
+
+def test_a_sentence_of_context_with_mấy_is_not_an_ask():
+    from bot.answers.asks import asks
+
+    assert not asks("mấy chị trong chi hội nhờ em hỏi giùm")
+    assert not asks("mấy bữa nay em lo quá")
+    assert asks("huyện đảo có mấy xã")
+    assert asks("luật đó ban hành năm mấy")
+
+
+@pytest.mark.parametrize(
+    "question, entry",
+    [
+        # written for this test: the context around the question names people or days with "mấy"
+        ("mấy bữa nay em nghe nói nhiều, hải quân nhân dân việt nam thành lập năm mấy vậy", "ngay-7-5-hai-quan"),
+        ("may ong trong ap hoi vung tiep giap lanh hai rong bn hai ly", "vung-bien-tiep-giap-lanh-hai"),
+        ("mấy đứa nhỏ trong xóm hỏi hải quân nhân dân việt nam thành lập ngày nào", "ngay-7-5-hai-quan"),
+        ("mấy anh biên phòng nói phải có thiết bị giám sát hành trình, tàu cá nào phải lắp vậy", "iuu-thiet-bi-giam-sat"),
+    ],
+)
+def test_mấy_around_a_question_does_not_stop_its_answer(bank, question, entry):
+    result = ask(bank, question)
+    assert (result.decision, result.entry_id) == (answers.ANSWER, entry)
+
+
+def test_km2_reads_as_km_squared():
+    from bot.answers.normalize import analyze
+
+    assert [t.folded for t in analyze("1 triệu km²")] == [t.folded for t in analyze("1 triệu km2")]
+
+
 def test_a_count_of_something_the_entry_never_names_is_not_answered(bank):
     # the land-border entry with China matches "trung quốc … bao nhiêu", but says nothing of its people
     assert ask(bank, "trung quốc có bao nhiêu dân").decision != answers.ANSWER
