@@ -82,7 +82,7 @@ FILLER_PHRASES: tuple[tuple[str, ...], ...] = tuple(
 FILLER_WORDS = frozenset({"ad", "admin", "ạ", "ơi", "oi", "dạ", "uh", "uhm", "ừ", "ờ", "hihi", "hic"})
 # Sentence-final particles: dropped only at the end ("biên giới với Lào" keeps its "với").
 TRAILING_PARTICLES = frozenset(
-    {"vậy", "nhỉ", "với", "nhé", "nha", "ạ", "à", "hả", "thế", "z", "v", "nhen", "hen", "nè", "ak", "ah", "ơi"}
+    {"vậy", "dị", "nhỉ", "với", "nhé", "nha", "ạ", "à", "hả", "thế", "z", "v", "nhen", "hen", "nè", "ak", "ah", "ơi"}
 )
 
 # Abbreviations read only as typed in capitals: "HS", "TS" are the archipelagos, "hs" may be học sinh.

@@ -60,14 +60,11 @@ def intents(text: str) -> frozenset[str]:
     folded = " ".join(textnorm.fold(text).split())
     folded = re.sub(r"[^\w\s/-]", " ", folded)
     found = {name for name, pattern in INTENTS.items() if pattern.search(folded)}
-    tokens = textnorm.analyze(text)
-    for i, token in enumerate(tokens):
-        if token.folded == "may":
-            reading = _may_reading(tokens, i)
-            if reading == "count":
-                found.add("number")
-            elif reading == "which" and tokens[i - 1].folded != "so":  # "năm mấy", "ngày mấy": a date
-                found.add("date")
+    readings = {_may_reading(tokens, i) for tokens in _clauses(text) for i, t in enumerate(tokens) if t.folded == "may"}
+    if "count" in readings:
+        found.add("number")
+    if "date" in readings:
+        found.add("date")
     return frozenset(found)
 
 
@@ -186,23 +183,30 @@ UNIT_BONUS = 0.45  # added to the rank of an entry whose phrasings name what the
 # Multipliers and classifiers between the question word and what it counts.
 _COUNT_FILLERS = frozenset({"ngan", "nghin", "tram", "chuc", "trieu", "ty", "hon", "cai", "chiec", "con"})
 # Closing words after the question word: "… diện tích bao nhiêu luôn ạ" counts nothing.
-_COUNT_CLOSERS = frozenset({"luon", "nua", "a", "v", "z", "kia"})  # not "ha": "bao nhiêu ha rừng" counts hectares
+_COUNT_CLOSERS = frozenset({"luon", "nua", "a", "v", "z"})  # not "ha": "bao nhiêu ha rừng" counts hectares
 # Words that fold to "may" but are not "mấy" ("máy" a machine, "mây" a cloud); "mâý" is "mấy" misspelt.
 _NOT_MAY = frozenset({"máy", "mây", "mày", "mảy", "mãy", "mạy", "mầy", "mẩy", "mẫy", "mậy"})
-# "mấy" that asks no count ("có mấy huyện", "đi mấy ngày mới tới" do):
-# - before people it means "those": "mấy ông trong xóm", "mấy đứa nhỏ", "mấy chú biên phòng" (not "thằng": its
-#   unmarked spelling is "tháng", and "mấy tháng" counts);
-_MAY_PEOPLE = textnorm.WordSet(
-    {"ông", "ổng", "bà", "bả", "anh", "ảnh", "chị", "em", "cô", "chú", "dì", "bác", "cậu", "mợ", "thím", "dượng",
-     "đứa", "cháu", "bé", "bạn", "ả", "nhỏ"}
+# "mấy" asks a count ("có mấy huyện", "đi mấy ngày mới tới") unless:
+# - before people it means "those": "mấy ông trong xóm", "mấy đứa nhỏ", "mấy chú biên phòng".  Typed without marks,
+#   only the pronouns that no count noun shares a spelling with ("may chi thi" is "mấy chỉ thị", "may cau cang" "mấy
+#   cầu cảng", "may thang" "mấy tháng");
+_MAY_PEOPLE = frozenset(
+    {"ông", "ổng", "bà", "bả", "anh", "chị", "em", "cô", "chú", "dì", "bác", "cậu", "mợ", "thím", "dượng", "đứa",
+     "cháu", "bé", "bạn", "nhỏ", "thằng", "cụ", "thầy"}
 )
-# - before a time word and "nay", "trước", "rồi", "qua" it means "these": "mấy bữa nay", "mấy hôm trước";
-_MAY_TIME = frozenset({"bua", "hom", "ngay", "tuan", "thang", "nam"})
-_MAY_TIME_AFTER = frozenset({"nay", "truoc", "roi", "qua", "hom", "bua"})
-# - after "năm", "ngày", "tháng", "số" it asks which one: "năm mấy", "ngày mấy tháng mấy", "nghị quyết số mấy";
-_MAY_WHICH = frozenset({"nam", "ngay", "thang", "so"})
-# - typed without marks after "hư", "nhà", "chết", "tắt" it is "máy": "ghe hu may troi", "gan nha may".
-_MACHINE_BEFORE = frozenset({"hu", "nha", "chet", "tat"})
+_MAY_PEOPLE_UNMARKED = frozenset({"ong", "ba", "anh", "em", "dua"})
+# - in a time phrase it means "these": "mấy nay", "mấy bữa nay", "mấy hôm trước", "mấy ngày qua", "mấy lâu nay"
+#   ("mấy ngày trước khi ra khơi" counts);
+_MAY_TIME = frozenset({"bua", "hom", "ngay", "tuan", "thang", "nam", "lau"})
+_MAY_TIME_AFTER = frozenset({"nay", "ray", "truoc", "qua"})
+# - at a clause's end or before a function word, after "năm", "ngày", "tháng" it asks a date ("năm mấy", "ngày mấy
+#   tháng mấy"), after "số" which number ("nghị quyết số mấy"); "một ngày mấy chuyến" and "Việt Nam mấy tỉnh" count;
+_MAY_DATE = textnorm.WordSet({"năm", "ngày", "tháng"})
+_MAY_NUMBER = textnorm.WordSet({"số"})
+# - typed without marks it is "máy" after "hư", "chết", "tắt" ("ghe hu may troi"; not before a classifier or "người":
+#   "chet may nguoi" counts) and before "định vị", "phát", "bay" ("mat may dinh vi").
+_MACHINE_BEFORE = frozenset({"hu", "chet", "tat"})
+_MACHINE_AFTER = frozenset({"dinh", "phat", "bay"})
 # A count stops at the end of its clause: "luật số mấy, quốc hội thông qua …" does not count "quốc hội".
 _CLAUSE = re.compile(r"[,;:?!\n]+|\.(?:\s|$)")
 
@@ -213,8 +217,7 @@ def counted(text: str) -> tuple[str, ...]:
     "máy" (a machine) is not "mấy", nor is "mấy" meaning "those" or "these" ("mấy ông trong xóm", "mấy bữa nay"), and a
     count never reaches into the next clause."""
     out: list[str] = []
-    for clause in _CLAUSE.split(text):
-        tokens = textnorm.analyze(clause)
+    for tokens in _clauses(text):
         folded = [t.folded for t in tokens]
         for i in range(len(tokens)):
             for words in _COUNT_WORDS:
@@ -233,24 +236,50 @@ def counted(text: str) -> tuple[str, ...]:
 
 
 def _may_reading(tokens: Sequence[textnorm.Token], i: int) -> str | None:
-    """How the "may" at ``tokens[i]`` reads: "count" ("có mấy huyện"), "which" ("năm mấy", "số mấy"), or None
-    when it asks nothing ("máy", "mấy ông trong xóm", "mấy bữa nay"; see _MAY_PEOPLE and below)."""
-    before = tokens[i - 1].folded if i else ""
-    if tokens[i].text in _NOT_MAY or (not tokens[i].marked and before in _MACHINE_BEFORE):
-        return None
-    if before in _MAY_WHICH:
-        return "which"
+    """What the "may" at ``tokens[i]`` (one clause's tokens) asks: "count" ("có mấy huyện"), "date" ("năm mấy"),
+    "number" ("số mấy"), or None: nothing ("máy", "mấy ông trong xóm", "mấy bữa nay"; see _MAY_PEOPLE and below)."""
+    before = tokens[i - 1] if i else None
     after = tokens[i + 1] if i + 1 < len(tokens) else None
-    later = tokens[i + 2].folded if i + 2 < len(tokens) else ""
-    if after is not None and (after in _MAY_PEOPLE or (after.folded in _MAY_TIME and later in _MAY_TIME_AFTER)):
+    if tokens[i].text in _NOT_MAY or _machine(before, tokens[i], after):
         return None
-    return "count"
+    if before is not None and (after is None or after.folded in FUNCTION_SYLLABLES | _COUNT_CLOSERS or after in _MAY_DATE):
+        if before in _MAY_DATE:
+            return "date"
+        if before in _MAY_NUMBER:
+            return "number"
+    j = i + 1
+    while j < len(tokens) and tokens[j].folded in _COUNT_FILLERS:  # "mấy con nhỏ", "mấy cái kia"
+        j += 1
+    if j == len(tokens):
+        return "count"
+    word = tokens[j]
+    next_words = [t.folded for t in tokens[j + 1 : j + 3]]  # "mấy bữa nay"; "mấy ngày trước khi" counts
+    people = word.text in _MAY_PEOPLE or (not word.marked and word.folded in _MAY_PEOPLE_UNMARKED)
+    these = word.folded in {"nay", "ray"} or (
+        word.folded in _MAY_TIME
+        and bool(next_words)
+        and next_words[0] in _MAY_TIME_AFTER
+        and next_words != ["truoc", "khi"]
+    )
+    return None if people or these or word.folded == "kia" else "count"
+
+
+def _machine(before: textnorm.Token | None, token: textnorm.Token, after: textnorm.Token | None) -> bool:
+    """Whether ``token``, "may" typed without marks, is "máy" (see _MACHINE_BEFORE)."""
+    if token.marked or after is None:
+        return False
+    if after.folded in _MACHINE_AFTER:
+        return True
+    return before is not None and before.folded in _MACHINE_BEFORE and after.folded not in _COUNT_FILLERS | {"nguoi"}
+
+
+def _clauses(text: str) -> list[list[textnorm.Token]]:
+    return [textnorm.analyze(clause) for clause in _CLAUSE.split(text)]
 
 
 def asks_with_may(text: str) -> bool:
     """Whether a "mấy" (or "may" typed without marks) in ``text`` asks something."""
-    tokens = textnorm.analyze(text)
-    return any(t.folded == "may" and _may_reading(tokens, i) for i, t in enumerate(tokens))
+    return any(t.folded == "may" and _may_reading(tokens, i) for tokens in _clauses(text) for i, t in enumerate(tokens))
 
 
 # An answer that says a figure is not officially known ("… chưa có số liệu từ nguồn chính thống; Hội sẽ cập nhật khi

@@ -265,3 +265,7 @@ def test_archipelago_initials_in_capitals_are_read_and_lower_case_ones_are_not()
     assert normalize("HS cách bờ bn km vậy ad") == "hoàng sa cách bờ bao nhiêu km"
     assert normalize("TS có bn đảo") == "trường sa có bao nhiêu đảo"
     assert normalize("hs lớp 9 thi được ko") == "hs lớp 9 thi được không"  # học sinh, maybe
+
+
+def test_km2_reads_as_km_squared():
+    assert [t.folded for t in textnorm.analyze("1 triệu km²")] == [t.folded for t in textnorm.analyze("1 triệu km2")]
