@@ -358,6 +358,13 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # (four more writers and personas, three labellers), written, labelled and judged after all of it, scored once with
 # this stop's final engine and bank (the second clean check): 7/183 wrong by its labels (3.8%), 32/238 suggestions
 # (13.4%), judged 4/182 (2.2%), 31/236; off-topic 0/48.  Rounds 13 and 14 together, judged: 5/366 (1.4%).
+# Stop 33.  "mấy" read as "those" or "these" ("mấy ông trong xóm", "mấy bữa nay"), as "which" ("năm mấy"), or as
+# "máy" (bot/answers/signals.py), chosen on rounds 1-14 and the fact-sheet rounds: by the labels 46 -> 44 wrong with 17
+# more answers and 17 fewer suggestions, judged 30 -> 30 with 16 more answers, the fact-sheet set 8 -> 9 with 7 more.
+# Round 15 (four new writers and personas, three labellers), written while the rule was being chosen and labelled and
+# judged before it was scored, then scored once with the final engine (the clean check): 9/191 wrong by its labels
+# (4.7%), 29/237 suggestions (12.2%), judged 6/185 (3.2%), 29/230; stop 32's engine 9/188, 33/237, judged 6/182,
+# 33/230.  Off-topic 0/48 both.
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (2, "labels"): (0.03, 0.13),
     (2, "judged"): (0.025, 0.14),
@@ -385,6 +392,8 @@ BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (13, "judged"): (0.01, 0.13),
     (14, "labels"): (0.04, 0.14),
     (14, "judged"): (0.025, 0.135),
+    (15, "labels"): (0.05, 0.125),
+    (15, "judged"): (0.035, 0.13),
 }
 
 
