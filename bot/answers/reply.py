@@ -89,7 +89,9 @@ FIT_MIN = 0.75
 # a long message around a question the bank fits are chatter.
 UNKNOWN_MAX_SHARE = 0.25
 # A close runner-up whose own phrasing the question fits this much better than the top entry's
-# makes the question ambiguous ("sóc trăng sáp nhập vào đâu": the province or its women's union?).
+# makes the question ambiguous ("sóc trăng sáp nhập vào đâu": the province or its women's union?),
+# unless the two entries name each other as related: then the top one is answered and the runner-up
+# offered beside it (dev rounds 1-15: 21 more answers, one more wrong by the labels, none judged).
 CLOSER_PHRASING = 0.2
 MENU_CHOICE = Choice("Menu", "MENU")
 STAFF_CHOICE = Choice("Gặp cán bộ", "GAP_CAN_BO")  # opens a conversation with staff (bot.handoff)
@@ -251,6 +253,11 @@ def short_title(entry: Entry, *, limit: int = TITLE_LIMIT, taken: Sequence[str] 
     return _cut(entry.question.rstrip("?"), limit)
 
 
+def _related(entry: Entry, other: Entry | None) -> bool:
+    """Whether either entry lists the other among its related questions."""
+    return other is not None and (other.id in entry.related or entry.id in other.related)
+
+
 def _snapshot(bank: ContentBank | BankSnapshot) -> BankSnapshot:
     return bank.snapshot()
 
@@ -349,12 +356,12 @@ def answer(
     margin = top.rank - (ranked[1][0].rank if len(ranked) > 1 else 0.0)
     # genuinely ambiguous: a question of a word or two that fits several entries ("biển"),
     # several entries ranking all but equal, or a close runner-up whose phrasing the question
-    # fits clearly better; otherwise the top entry is the one asked about
+    # fits clearly better (and that is not a related entry); otherwise the top entry is the one asked about
     words = content_words(text)  # syllables that name something: "mấy giờ rồi ad" has none
     ambiguous = bool(close) and (
         words <= VAGUE_WORDS
         or len(tied) >= 2
-        or any(c.precision > top.precision + CLOSER_PHRASING for c in runners)
+        or any(c.precision > top.precision + CLOSER_PHRASING and not _related(entry, snap.get(c.entry_id)) for c in runners)
     )
     low = CLEAR_MIN_SHARE * suggest_threshold
     strong = top.score >= answer_threshold and top.score + top.precision >= FIT_MIN

@@ -4,6 +4,7 @@ question asks for (a date, a number, a person) and the document number it names.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,9 +96,27 @@ def test_a_long_question_with_a_fair_lead_is_answered(bank, question):
     assert result.score < 0.40  # below the answer threshold: the lead and the phrasing decided
 
 
-def test_a_close_runner_up_whose_phrasing_fits_better_makes_a_suggestion(bank):
-    # the province or its women's union? Both are offered
+def test_a_close_runner_up_that_is_related_is_offered_beside_the_answer(bank):
+    # the province or its women's union?  The two entries name each other: the union's answer (its members now
+    # belong to the city's union) is given and the city's entry offered beside it
     result = ask(bank, "sóc trăng sáp nhập vào đâu vậy ad")
+    assert (result.decision, result.entry_id) == (answers.ANSWER, "dia-phuong-hoi-phu-nu-soc-trang")
+    assert "ENTRY:dia-phuong-can-tho-moi" in [c.payload for c in result.reply.choices]
+
+
+def test_a_close_runner_up_whose_phrasing_fits_better_makes_a_suggestion(tmp_path):
+    # the same bank, but the two entries no longer name each other: the member chooses
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    path = tmp_path / "content" / "bank" / "dia-phuong.yaml"
+    text = path.read_text(encoding="utf-8")
+    for related in (
+        "[dia-phuong-can-tho-103-xa, dia-phuong-nghi-quyet-202, dia-phuong-hoi-phu-nu-soc-trang]",
+        "[dia-phuong-hoi-lhpn-can-tho, dia-phuong-can-tho-moi]",
+    ):
+        assert text.count(related) == 1
+        text = text.replace(related, related.replace(", dia-phuong-hoi-phu-nu-soc-trang", "").replace(", dia-phuong-can-tho-moi", ""))
+    path.write_text(text, encoding="utf-8")
+    result = ask(ContentBank.load(tmp_path / "content"), "sóc trăng sáp nhập vào đâu vậy ad")
     assert result.decision == answers.SUGGEST
     payloads = [c.payload for c in result.reply.choices]
     assert "ENTRY:dia-phuong-can-tho-moi" in payloads and "ENTRY:dia-phuong-hoi-phu-nu-soc-trang" in payloads
