@@ -12,7 +12,9 @@ candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`
   asking two things is answered for the first ask when its entry ranks close
   (:mod:`bot.answers.asks`), the whole message's top entry offered;
 - ``suggest``  coverage >= suggest_threshold, or a genuinely ambiguous question (a word
-  or two that fits several entries, "biển"; or a runner-up all but tied with the top one):
+  or two that fits several entries, "biển"; a runner-up all but tied with the top one; or a
+  close runner-up whose phrasing the question fits clearly better, unless either of the two
+  entries lists the other as related):
   "Có phải chị muốn hỏi:" with up to three likely questions to tap;
 - ``fallback`` otherwise: say plainly that there is no verified answer yet, that
   staff will see the question, what the bot can answer, and how to reach staff.
@@ -89,9 +91,10 @@ FIT_MIN = 0.75
 # a long message around a question the bank fits are chatter.
 UNKNOWN_MAX_SHARE = 0.25
 # A close runner-up whose own phrasing the question fits this much better than the top entry's
-# makes the question ambiguous ("sóc trăng sáp nhập vào đâu": the province or its women's union?),
-# unless the two entries name each other as related: then the top one is answered and the runner-up
-# offered beside it (dev rounds 1-15: 21 more answers, one more wrong by the labels, none judged).
+# makes the question ambiguous, unless either entry lists the other as related: then the top one is
+# answered and the runner-up offered first beside it ("thẻ vàng IUU là gì, gỡ được chưa": the yellow
+# card answered, its lifting offered).  Dev rounds 1-15: 21 more answers, one more wrong by the labels,
+# none judged.
 CLOSER_PHRASING = 0.2
 MENU_CHOICE = Choice("Menu", "MENU")
 STAFF_CHOICE = Choice("Gặp cán bộ", "GAP_CAN_BO")  # opens a conversation with staff (bot.handoff)
@@ -253,9 +256,9 @@ def short_title(entry: Entry, *, limit: int = TITLE_LIMIT, taken: Sequence[str] 
     return _cut(entry.question.rstrip("?"), limit)
 
 
-def _related(entry: Entry, other: Entry | None) -> bool:
+def _related(entry: Entry, other: Entry) -> bool:
     """Whether either entry lists the other among its related questions."""
-    return other is not None and (other.id in entry.related or entry.id in other.related)
+    return other.id in entry.related or entry.id in other.related
 
 
 def _snapshot(bank: ContentBank | BankSnapshot) -> BankSnapshot:
@@ -350,18 +353,18 @@ def answer(
     if not ranked:
         return Answer(FALLBACK, fallback_reply(snap, org), None, 0.0, candidates)
     top, entry = ranked[0]
-    runners = [c for c, _ in ranked[1:] if c.rank >= CLOSE_RATIO * top.rank and c.score >= suggest_threshold]
-    close = [snap.get(c.entry_id) for c in runners]
+    runners = [(c, e) for c, e in ranked[1:] if c.rank >= CLOSE_RATIO * top.rank and c.score >= suggest_threshold]
+    close = [e for _, e in runners]
     tied = [e for c, e in ranked[1:] if c.rank >= AMBIGUOUS_RATIO * top.rank]
     margin = top.rank - (ranked[1][0].rank if len(ranked) > 1 else 0.0)
     # genuinely ambiguous: a question of a word or two that fits several entries ("biển"),
     # several entries ranking all but equal, or a close runner-up whose phrasing the question
-    # fits clearly better (and that is not a related entry); otherwise the top entry is the one asked about
+    # fits clearly better and that neither entry lists as related; otherwise the top entry is the one asked about
     words = content_words(text)  # syllables that name something: "mấy giờ rồi ad" has none
     ambiguous = bool(close) and (
         words <= VAGUE_WORDS
         or len(tied) >= 2
-        or any(c.precision > top.precision + CLOSER_PHRASING and not _related(entry, snap.get(c.entry_id)) for c in runners)
+        or any(c.precision > top.precision + CLOSER_PHRASING and not _related(entry, e) for c, e in runners)
     )
     low = CLEAR_MIN_SHARE * suggest_threshold
     strong = top.score >= answer_threshold and top.score + top.precision >= FIT_MIN
@@ -381,7 +384,7 @@ def answer(
         if first is not None:  # a message asking two things is answered for the first; the top entry is offered
             (top, entry), close = ranked[first], [entry, *(e for e in close if e is not ranked[first][1])]
             candidates.insert(0, candidates.pop(first))
-        elif any(c.rank >= NEAR_TIE_RATIO * top.rank for c in runners):
+        elif any(c.rank >= NEAR_TIE_RATIO * top.rank for c, _ in runners):
             ambiguous = True  # all but tied with one runner-up: the member chooses
         if not ambiguous:
             # a close runner-up ("vùng tiếp giáp lãnh hải" for "lãnh hải") is offered as a related question

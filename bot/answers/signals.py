@@ -203,8 +203,9 @@ _MAY_TIME_AFTER = frozenset({"nay", "ray", "truoc", "qua"})
 #   tháng mấy"), after "số" which number ("nghị quyết số mấy"); "một ngày mấy chuyến" and "Việt Nam mấy tỉnh" count;
 _MAY_DATE = textnorm.WordSet({"năm", "ngày", "tháng"})
 _MAY_NUMBER = textnorm.WordSet({"số"})
-# - typed without marks it is "máy" after "hư", "chết", "tắt" ("ghe hu may troi"; not before a classifier or "người":
-#   "chet may nguoi" counts) and before "định vị", "phát", "bay" ("mat may dinh vi").
+# - typed without marks it is "máy" after "hư", "chết", "tắt" ("ghe hu may troi"; not before a classifier or "người",
+#   nor "chết" at a clause's end: "chet may nguoi", "vu do chet may" count) and before "định vị", "phát", "bay"
+#   ("mat may dinh vi").
 _MACHINE_BEFORE = frozenset({"hu", "chet", "tat"})
 _MACHINE_AFTER = frozenset({"dinh", "phat", "bay"})
 # A count stops at the end of its clause: "luật số mấy, quốc hội thông qua …" does not count "quốc hội".
@@ -237,7 +238,7 @@ def counted(text: str) -> tuple[str, ...]:
 
 def _may_reading(tokens: Sequence[textnorm.Token], i: int) -> str | None:
     """What the "may" at ``tokens[i]`` (one clause's tokens) asks: "count" ("có mấy huyện"), "date" ("năm mấy"),
-    "number" ("số mấy"), or None: nothing ("máy", "mấy ông trong xóm", "mấy bữa nay"; see _MAY_PEOPLE and below)."""
+    "which" ("số mấy"), or None: nothing ("máy", "mấy ông trong xóm", "mấy bữa nay"; see _MAY_PEOPLE and below)."""
     before = tokens[i - 1] if i else None
     after = tokens[i + 1] if i + 1 < len(tokens) else None
     if tokens[i].text in _NOT_MAY or _machine(before, tokens[i], after):
@@ -246,7 +247,7 @@ def _may_reading(tokens: Sequence[textnorm.Token], i: int) -> str | None:
         if before in _MAY_DATE:
             return "date"
         if before in _MAY_NUMBER:
-            return "number"
+            return "which"
     j = i + 1
     while j < len(tokens) and tokens[j].folded in _COUNT_FILLERS:  # "mấy con nhỏ", "mấy cái kia"
         j += 1
@@ -266,8 +267,10 @@ def _may_reading(tokens: Sequence[textnorm.Token], i: int) -> str | None:
 
 def _machine(before: textnorm.Token | None, token: textnorm.Token, after: textnorm.Token | None) -> bool:
     """Whether ``token``, "may" typed without marks, is "máy" (see _MACHINE_BEFORE)."""
-    if token.marked or after is None:
+    if token.marked:
         return False
+    if after is None:  # "ghe bi hu may", "tat may"; "vu do chet may" asks how many died
+        return before is not None and before.folded in _MACHINE_BEFORE - {"chet"}
     if after.folded in _MACHINE_AFTER:
         return True
     return before is not None and before.folded in _MACHINE_BEFORE and after.folded not in _COUNT_FILLERS | {"nguoi"}
