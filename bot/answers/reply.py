@@ -92,9 +92,10 @@ FIT_MIN = 0.75
 UNKNOWN_MAX_SHARE = 0.25
 # A close runner-up whose own phrasing the question fits this much better than the top entry's
 # makes the question ambiguous, unless either entry lists the other as related: then the top one is
-# answered and the runner-up offered first beside it ("thẻ vàng IUU là gì, gỡ được chưa": the yellow
-# card answered, its lifting offered).  Dev rounds 1-15: 21 more answers, one more wrong by the labels,
-# none judged.
+# answered and the runner-up offered beside it, first when it is the closest ("thẻ vàng IUU là gì, gỡ
+# được chưa": the yellow card answered, its lifting offered).  Dev rounds 1-15: 21 more answers, one
+# more wrong by the labels (judged full), none more by the judgments.  Answering the better-fitting
+# runner-up instead changed 9 dev answers, 2 more of them wrong by the labels.
 CLOSER_PHRASING = 0.2
 MENU_CHOICE = Choice("Menu", "MENU")
 STAFF_CHOICE = Choice("Gặp cán bộ", "GAP_CAN_BO")  # opens a conversation with staff (bot.handoff)
@@ -359,7 +360,8 @@ def answer(
     margin = top.rank - (ranked[1][0].rank if len(ranked) > 1 else 0.0)
     # genuinely ambiguous: a question of a word or two that fits several entries ("biển"),
     # several entries ranking all but equal, or a close runner-up whose phrasing the question
-    # fits clearly better and that neither entry lists as related; otherwise the top entry is the one asked about
+    # fits clearly better and is not linked to the top entry by related either way; otherwise the top entry is the
+    # one asked about
     words = content_words(text)  # syllables that name something: "mấy giờ rồi ad" has none
     ambiguous = bool(close) and (
         words <= VAGUE_WORDS

@@ -33,8 +33,9 @@ ACCENT_WEIGHT = 0.3  # chosen on the dev split of tests/eval/blind_questions.yam
 # What the question asks for.  A question that asks "năm nào" prefers an entry whose own
 # phrasings ask for a date, "bao nhiêu" one that asks for a number, "ai" a person or body.
 INTENTS: dict[str, re.Pattern[str]] = {
+    # and "năm mấy", "ngày mấy" (_may_reading)
     "date": re.compile(r"\b(nam nao|ngay nao|thang nao|khi nao|bao gio|hoi nao|luc nao|tu nam|tu bao gio|tu khi nao|tu hoi nao|nam bao nhieu|thoi gian nao)\b"),
-    "number": re.compile(r"\b(bao nhieu|bn|so luong|dai bao|rong bao)\b"),  # and "mấy" that counts
+    "number": re.compile(r"\b(bao nhieu|bn|so luong|dai bao|rong bao)\b"),  # and "mấy" that counts (_may_reading)
     "who": re.compile(r"\b(ai|la ai|co quan nao|don vi nao|luc luong nao|to chuc nao|nguoi nao)\b"),
 }
 INTENT_BONUS = 0.3  # added to the rank of an entry that asks what the question asks
@@ -188,8 +189,8 @@ _COUNT_CLOSERS = frozenset({"luon", "nua", "a", "v", "z"})  # not "ha": "bao nhi
 _NOT_MAY = frozenset({"máy", "mây", "mày", "mảy", "mãy", "mạy", "mầy", "mẩy", "mẫy", "mậy"})
 # "mấy" asks a count ("có mấy huyện", "đi mấy ngày mới tới") unless:
 # - before people it means "those": "mấy ông trong xóm", "mấy đứa nhỏ", "mấy chú biên phòng".  Typed without marks,
-#   only the pronouns that no count noun shares a spelling with ("may chi thi" is "mấy chỉ thị", "may cau cang" "mấy
-#   cầu cảng", "may thang" "mấy tháng");
+#   only the pronouns least likely to be a counted noun ("may chi thi" is "mấy chỉ thị", "may cau cang" "mấy cầu
+#   cảng", "may thang" "mấy tháng"; "có mấy đứa con" is read as "those" too);
 _MAY_PEOPLE = frozenset(
     {"ông", "ổng", "bà", "bả", "anh", "chị", "em", "cô", "chú", "dì", "bác", "cậu", "mợ", "thím", "dượng", "đứa",
      "cháu", "bé", "bạn", "nhỏ", "thằng", "cụ", "thầy"}
@@ -207,7 +208,7 @@ _MAY_NUMBER = textnorm.WordSet({"số"})
 #   nor "chết" at a clause's end: "chet may nguoi", "vu do chet may" count) and before "định vị", "phát", "bay"
 #   ("mat may dinh vi").
 _MACHINE_BEFORE = frozenset({"hu", "chet", "tat"})
-_MACHINE_AFTER = frozenset({"dinh", "phat", "bay"})
+_MACHINE_AFTER = (("dinh", "vi"), ("phat",), ("bay",))
 # A count stops at the end of its clause: "luật số mấy, quốc hội thông qua …" does not count "quốc hội".
 _CLAUSE = re.compile(r"[,;:?!\n]+|\.(?:\s|$)")
 
@@ -241,9 +242,9 @@ def _may_reading(tokens: Sequence[textnorm.Token], i: int) -> str | None:
     "which" ("số mấy"), or None: nothing ("máy", "mấy ông trong xóm", "mấy bữa nay"; see _MAY_PEOPLE and below)."""
     before = tokens[i - 1] if i else None
     after = tokens[i + 1] if i + 1 < len(tokens) else None
-    if tokens[i].text in _NOT_MAY or _machine(before, tokens[i], after):
+    if tokens[i].text in _NOT_MAY or _machine(tokens, i):
         return None
-    if before is not None and (after is None or after.folded in FUNCTION_SYLLABLES | _COUNT_CLOSERS or after in _MAY_DATE):
+    if before is not None and (after is None or after.folded in FUNCTION_SYLLABLES or after in _MAY_DATE):
         if before in _MAY_DATE:
             return "date"
         if before in _MAY_NUMBER:
@@ -265,15 +266,17 @@ def _may_reading(tokens: Sequence[textnorm.Token], i: int) -> str | None:
     return None if people or these or word.folded == "kia" else "count"
 
 
-def _machine(before: textnorm.Token | None, token: textnorm.Token, after: textnorm.Token | None) -> bool:
-    """Whether ``token``, "may" typed without marks, is "máy" (see _MACHINE_BEFORE)."""
-    if token.marked:
+def _machine(tokens: Sequence[textnorm.Token], i: int) -> bool:
+    """Whether ``tokens[i]``, "may" typed without marks, is "máy" (see _MACHINE_BEFORE)."""
+    if tokens[i].marked:
         return False
-    if after is None:  # "ghe bi hu may", "tat may"; "vu do chet may" asks how many died
-        return before is not None and before.folded in _MACHINE_BEFORE - {"chet"}
-    if after.folded in _MACHINE_AFTER:
+    before = tokens[i - 1].folded if i else ""
+    after = [t.folded for t in tokens[i + 1 : i + 3]]
+    if not after:  # "ghe bi hu may", "tat may"; "vu do chet may" asks how many died
+        return before in _MACHINE_BEFORE - {"chet"}
+    if any(after[: len(words)] == list(words) for words in _MACHINE_AFTER):
         return True
-    return before is not None and before.folded in _MACHINE_BEFORE and after.folded not in _COUNT_FILLERS | {"nguoi"}
+    return before in _MACHINE_BEFORE and after[0] not in _COUNT_FILLERS | {"nguoi"}
 
 
 def _clauses(text: str) -> list[list[textnorm.Token]]:

@@ -259,6 +259,7 @@ def test_a_count_question_skips_multipliers_and_classifiers():
         # "máy" typed without marks
         "ghe bi hu may ngoai khoi",
         "tau em mat may dinh vi",
+        "tau hu may phat roi",
         "ghe nha em bi hu may",
         # "those things"
         "mấy cái kia em quên rồi",
@@ -299,6 +300,7 @@ def test_mấy_before_a_noun_spelt_like_a_pronoun_counts():
     from bot.answers.signals import intents
 
     assert "number" in intents("co may chi thi ve chong khai thac iuu") and asks("co may chi thi ve chong khai thac iuu")
+    assert "number" in intents("co may dinh muc phat")  # "định mức", not "định vị": a count
 
 
 def test_mấy_that_asks_which():
@@ -308,7 +310,8 @@ def test_mấy_that_asks_which():
     assert intents("hải quân thành lập ngày mấy tháng mấy") == {"date"}
     assert intents("luật dân quân tự vệ là năm mấy dị ad") == {"date"}  # "dị" is "vậy"
     assert intents("nghị quyết số mấy") == frozenset()  # which number: not a date, not a count
-    assert intents("em đi biển 10 năm, mấy ông trong xóm nói vậy") == frozenset()  # a clause ends a reading
+    assert intents("tàu đóng được 3 năm, mấy tháng nữa thì đăng kiểm lại") == {"number"}  # a clause ends a reading
+    assert intents("ngày mấy là ngày truyền thống hải quân") == {"date"}  # before a function word
 
 
 def test_a_sentence_of_context_with_mấy_is_not_an_ask():

@@ -131,8 +131,9 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # decision: the same again, 0.961, 4/144, 6/153, 0/24; judged 0.980, 3/140, 6/149, 0/24; the old set 0.975, 3/157,
 # 4/163, 3/39.
 # Stop 33 ("mấy" read as "those", "these", "which" or "máy"; a related runner-up offered beside the answer instead of
-# a suggestion; one answer edited, 25 labels checked), read twice, each time after the decisions before it: the same
-# both times, 0.961, 4/144, 6/153, 0/24; judged 0.980, 3/140, 6/149, 0/24; the old set 0.975, 3/157, 4/163, 3/39.
+# a suggestion; one answer edited, 25 labels checked), read three times, each after the decisions before it (the last
+# after review mends that changed no dev decision): the same each time, 0.961, 4/144, 6/153, 0/24; judged 0.980,
+# 3/140, 6/149, 0/24; the old set 0.975, 3/157, 4/163, 3/39.
 MEASURED_JUDGED_ACCURACY = 0.975
 MEASURED_JUDGED_WRONG = 0.025
 MEASURED_ACCURACY = 0.95
@@ -375,7 +376,8 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # labellers), written after the first rule and labelled and judged before either was scored, scored once with the
 # final engine and bank (the clean check): 7/177 wrong by its labels (4.0%), 33/228 suggestions (14.5%), judged 5/173
 # (2.9%), 33/223; stop 32's engine and bank 5/169, 40/228, judged 6/166, 39/223 (one answer unjudged).  One off-topic
-# message answered with both engines.
+# message answered with both engines.  Round 15 now: 9/196 wrong by its labels, 24/237 suggestions, judged 7/190,
+# 24/230 (6/185 when first scored, 6/190 with the runner-up rule, 7/190 after the edited answer was re-judged).
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (2, "labels"): (0.03, 0.13),
     (2, "judged"): (0.025, 0.14),
@@ -403,8 +405,8 @@ BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (13, "judged"): (0.01, 0.13),
     (14, "labels"): (0.04, 0.14),
     (14, "judged"): (0.025, 0.135),
-    (15, "labels"): (0.05, 0.125),
-    (15, "judged"): (0.04, 0.13),  # 6/185 when first scored; 7/190 after the edited union answer was re-judged
+    (15, "labels"): (0.05, 0.105),
+    (15, "judged"): (0.04, 0.11),
     (16, "labels"): (0.04, 0.145),
     (16, "judged"): (0.03, 0.15),
 }
