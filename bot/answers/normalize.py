@@ -66,11 +66,12 @@ class Token:
 
 
 class WordSet:
-    """Words matched exactly when typed with marks, by folded form when typed without."""
+    """Words matched exactly when typed with marks, by folded form when typed without; ``unmarked``, when
+    given, limits the folded matches to those words (the others match only as spelled)."""
 
-    def __init__(self, words: frozenset[str] | set[str]):
+    def __init__(self, words: frozenset[str] | set[str], *, unmarked: frozenset[str] | set[str] | None = None):
         self.exact = frozenset(words)
-        self.folded = frozenset(fold(w) for w in words)
+        self.folded = frozenset(fold(w) for w in (words if unmarked is None else unmarked))
 
     def __contains__(self, token: Token) -> bool:
         return token.text in self.exact or (not token.marked and token.folded in self.folded)

@@ -191,11 +191,11 @@ _NOT_MAY = frozenset({"máy", "mây", "mày", "mảy", "mãy", "mạy", "mầy",
 # - before people it means "those": "mấy ông trong xóm", "mấy đứa nhỏ", "mấy chú biên phòng".  Typed without marks,
 #   only the pronouns least likely to be a counted noun ("may chi thi" is "mấy chỉ thị", "may cau cang" "mấy cầu
 #   cảng", "may thang" "mấy tháng"; "có mấy đứa con" is read as "those" too);
-_MAY_PEOPLE = frozenset(
+_MAY_PEOPLE = textnorm.WordSet(
     {"ông", "ổng", "bà", "bả", "anh", "chị", "em", "cô", "chú", "dì", "bác", "cậu", "mợ", "thím", "dượng", "đứa",
-     "cháu", "bé", "bạn", "nhỏ", "thằng", "cụ", "thầy"}
+     "cháu", "bé", "bạn", "nhỏ", "thằng", "cụ", "thầy"},
+    unmarked={"ông", "bà", "anh", "em", "đứa"},
 )
-_MAY_PEOPLE_UNMARKED = frozenset({"ong", "ba", "anh", "em", "dua"})
 # - in a time phrase it means "these": "mấy nay", "mấy bữa nay", "mấy hôm trước", "mấy ngày qua", "mấy lâu nay"
 #   ("mấy ngày trước khi ra khơi" counts);
 _MAY_TIME = frozenset({"bua", "hom", "ngay", "tuan", "thang", "nam", "lau"})
@@ -256,7 +256,7 @@ def _may_reading(tokens: Sequence[textnorm.Token], i: int) -> str | None:
         return "count"
     word = tokens[j]
     next_words = [t.folded for t in tokens[j + 1 : j + 3]]  # "mấy bữa nay"; "mấy ngày trước khi" counts
-    people = word.text in _MAY_PEOPLE or (not word.marked and word.folded in _MAY_PEOPLE_UNMARKED)
+    people = word in _MAY_PEOPLE
     these = word.folded in {"nay", "ray"} or (
         word.folded in _MAY_TIME
         and bool(next_words)

@@ -269,3 +269,11 @@ def test_archipelago_initials_in_capitals_are_read_and_lower_case_ones_are_not()
 
 def test_km2_reads_as_km_squared():
     assert [t.folded for t in textnorm.analyze("1 triệu km²")] == [t.folded for t in textnorm.analyze("1 triệu km2")]
+
+
+def test_a_word_set_can_limit_which_words_match_without_marks():
+    people = textnorm.WordSet({"anh", "cậu"}, unmarked={"anh"})
+    cau_unmarked, cau, anh = textnorm.analyze("cau cậu anh")
+    assert cau in people and anh in people  # "cậu" as spelled; "anh" has no marks to type
+    assert cau_unmarked not in people  # "cau" typed without marks may be "cầu"
+    assert cau_unmarked in textnorm.WordSet({"anh", "cậu"})  # without the limit it matches
