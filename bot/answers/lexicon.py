@@ -3,7 +3,8 @@
 Data only, grown from real phrasings (the unanswered log and the evaluation sets' dev splits): what
 members type ("bn", "ko", "hs ts", "EEZ", "Hội mình") and what the bank says for it.  The rules that
 apply it are in :mod:`bot.answers.normalize`; both sides of a match (bank texts and members' messages)
-are read with the same lexicon.
+are read with the same lexicon.  ``UNRELATED_SUBJECTS`` alone is read on members' messages only
+(:func:`bot.answers.signals.unrelated_subject`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ ABBREVIATIONS: dict[str, str] = {
     "qđnd": "quân đội nhân dân", "qdnd": "quân đội nhân dân", "hđbt": "hội đồng bộ trưởng", "vô": "vào",
     "ktế": "kinh tế", "đqkt": "đặc quyền kinh tế", "dqkt": "đặc quyền kinh tế", "btc": "ban tổ chức",
     "mún": "muốn", "hỏng": "không", "hôg": "không", "khum": "không", "khôg": "không", "tụi": "chúng",
+    # seen in rounds 2-17 ("ck" may be chuyển khoản, "phog" phong, "dum" dụm); "tui" is the South's "tôi", "nc mình" "nước mình"
+    "tui": "tôi", "nc": "nước", "phòg": "phòng", "dùm": "giùm",
 }
 
 # Multi-token abbreviations, keyed by folded tokens; matched before ABBREVIATIONS.
@@ -59,6 +62,14 @@ PHRASE_ABBREVIATIONS: dict[tuple[str, ...], str] = {
     ("ban", "hanh"): "thông qua",  # "luật … ban hành năm nào" asks when it was passed
     ("ky", "ban", "hanh"): "thông qua",
 }
+
+# Subjects members bring to the union's bot that the bank never covers, and whose words match its entries by
+# accident: "xổ số Sóc Trăng chiều nay về số mấy" shares "Sóc Trăng" and "số" (dân số) with the old province's
+# entry.  A message naming one gets the no-answer reply unless one entry fits it strongly with a clear lead
+# ("trúng xổ số, bắt chuyển tiền phí nhận thưởng" is the scam entry's).  Dev rounds 2-17: 46 lottery messages; 26
+# got suggestions of Sóc Trăng entries and round 17's was answered.  Each phrase as spelled, and whether it may be
+# typed without marks: unmarked "ve so" is as likely "về số" as "vé số".
+UNRELATED_SUBJECTS: tuple[tuple[str, bool], ...] = (("xổ số", True), ("vé số", False))
 
 # Filler phrases dropped wherever they occur (after abbreviations).  A word typed
 # with marks must match exactly ("cho hội" is not "cho hỏi"); one typed without

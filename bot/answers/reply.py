@@ -5,8 +5,7 @@ candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`
 
 - ``answer``   coverage >= answer_threshold (or a lower coverage with a clear lead over
   the second candidate, unless more than a quarter of the question's words are ones the bank
-  has nowhere, "xổ số"):
-  the entry's answer, its source line, related entries and "Menu"
+  has nowhere, "nấu canh chua"): the entry's answer, its source line, related entries and "Menu"
   as choices; candidates ranking close to the top one are offered first among the
   related entries ("lãnh hải" answered, "vùng tiếp giáp lãnh hải" offered); a message
   asking two things is answered for the first ask when its entry ranks close
@@ -16,8 +15,9 @@ candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`
   close runner-up whose phrasing the question fits clearly better, unless either of the two
   entries lists the other as related):
   "Có phải chị muốn hỏi:" with up to three likely questions to tap;
-- ``fallback`` otherwise: say plainly that there is no verified answer yet, that
-  staff will see the question, what the bot can answer, and how to reach staff.
+- ``fallback`` otherwise, and for a message naming a subject the bank never covers ("xổ số") unless
+  one entry fits it strongly with a clear lead (a lottery scam): say plainly that there is no verified answer yet, that staff will see the question, what the bot can
+  answer, and how to reach staff.
 
 ``bank`` is a :class:`bot.answers.bank.ContentBank` or one of its snapshots; one
 snapshot is used for the whole answer, so a reload cannot mix two versions.
@@ -35,6 +35,7 @@ from bot.answers.asks import first_asked
 from bot.answers.bank import BankSnapshot, ContentBank, Entry, Source
 from bot.answers.check_sources import MAX_SOURCE_NAME
 from bot.answers.matcher import content_words
+from bot.answers.signals import unrelated_subject
 from bot.answers.sources import SourceRules
 from bot.core.models import Choice, Reply
 from bot.core.privacy_notice import data_notice, data_rights
@@ -87,7 +88,7 @@ CLEAR_MIN_PRECISION = 0.4
 # "bây giờ là mấy giờ": 0.60 + 0.09).  The dev splits' answerable questions score 0.83 or more.
 FIT_MIN = 0.75
 # Words the bank has nowhere veto an answer on a lead only when they are more than this share of the
-# question's content words: "xổ số sóc trăng hôm nay" is about something else, but "hôm", "trời", "fb" in
+# question's content words: "cách nấu canh chua cá lóc" is about something else, but "hôm", "trời", "fb" in
 # a long message around a question the bank fits are chatter.
 UNKNOWN_MAX_SHARE = 0.25
 # A close runner-up whose own phrasing the question fits this much better than the top entry's
@@ -370,13 +371,15 @@ def answer(
     )
     low = CLEAR_MIN_SHARE * suggest_threshold
     strong = top.score >= answer_threshold and top.score + top.precision >= FIT_MIN
+    if unrelated_subject(text) and not (strong and margin >= CLEAR_MARGIN):  # "xổ số": unless one entry fits clearly
+        return Answer(FALLBACK, fallback_reply(snap, org), None, top.score, candidates)
     lead = (
         (top.score >= low and margin >= CLEAR_MARGIN and top.precision >= CLEAR_MIN_PRECISION)
         # the question names the document the entry is about ("Chỉ thị 01/CT-TTg …"), with a lead
         or (top.named and top.score >= low and margin >= NAMED_MARGIN)
         or (top.score >= LEAD_MIN_SHARE * answer_threshold and margin >= LEAD_MARGIN and top.precision >= LEAD_MIN_PRECISION)
     )
-    # a lead alone does not answer a question with words the bank has nowhere ("xổ số": about something else);
+    # a lead alone does not answer a question with words the bank has nowhere ("nấu canh chua": about something else);
     # they are looked up only when a lead is what would answer
     confident = words > 0 and not top.uncounted and (
         strong or (lead and len(snap.matcher.unknown_words(text)) <= UNKNOWN_MAX_SHARE * words)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from bot.answers import normalize as textnorm
+from bot.answers.lexicon import UNRELATED_SUBJECTS
 
 # Question and function syllables (folded).  They say what kind of answer is wanted, not
 # which entry: "luật biển được quốc hội thông qua ngày nào" must not go to another law
@@ -321,3 +322,25 @@ def era(text: str) -> str | None:
     folded = " ".join(re.sub(r"[^\w\s/]", " ", textnorm.fold(text)).split())
     found = [name for name, pattern in ERAS.items() if pattern.search(folded)]
     return found[0] if len(found) == 1 else None
+
+
+
+# UNRELATED_SUBJECTS as typed: with the phrase's marks, or (where it may be) with none at all; "lò xo số" is not "xổ số"
+_UNRELATED = [(tuple(phrase.split()), tuple(textnorm.fold(phrase).split()), unmarked) for phrase, unmarked in UNRELATED_SUBJECTS]
+
+
+def _names(tokens: Sequence[textnorm.Token], words: tuple[str, ...], folded: tuple[str, ...], unmarked: bool) -> bool:
+    return tuple(t.text for t in tokens) == words or (
+        unmarked and not any(t.marked for t in tokens) and tuple(t.folded for t in tokens) == folded
+    )
+
+
+def unrelated_subject(text: str) -> bool:
+    """Whether ``text`` names a subject the bank never covers ("xổ số"; :data:`bot.answers.lexicon.UNRELATED_SUBJECTS`),
+    its words together within one clause ("sóng xô, số ngư dân" is not "xổ số")."""
+    return any(
+        _names(tokens[i : i + len(words)], words, folded, unmarked)
+        for tokens in _clauses(text)
+        for words, folded, unmarked in _UNRELATED
+        for i in range(len(tokens) - len(words) + 1)
+    )

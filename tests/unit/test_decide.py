@@ -181,6 +181,50 @@ def test_a_word_the_bank_has_nowhere_needs_a_strong_fit(bank):
     assert result.decision == answers.ANSWER and result.entry_id == "hs-ts-hai-chien-1974"
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["xổ số Sóc Trăng chiều nay ra số mấy", "chiều nay xổ số Sóc Trăng về số mấy", "kết quả xổ số Sóc Trăng", "dò vé số Sóc Trăng"],
+)
+def test_a_subject_the_bank_never_covers_gets_the_no_answer_reply(bank, question):
+    # written for this test: "Sóc Trăng" and "số" (dân số) fit the old province's entry and "chiều" is a word the bank
+    # has, so neither the unknown-word veto nor a low coverage keeps a lottery question from an answer or a suggestion
+    result = ask(bank, question)
+    assert result.decision == answers.FALLBACK and result.entry_id is None
+    assert "chưa có câu trả lời" in result.reply.text
+
+
+def test_a_question_that_fits_an_entry_clearly_is_answered_even_if_it_names_such_a_subject(bank):
+    # written for this test: a lottery scam is the scam entry's
+    result = ask(bank, "có người gọi điện báo em trúng xổ số, bắt chuyển tiền phí nhận thưởng thì phải làm gì")
+    assert result.decision == answers.ANSWER and result.entry_id == "lua-dao-dang-dien-ra"
+    # "tự vệ số mấy" and the province's own figures are no lottery
+    result = ask(bank, "luật dân quân tự vệ số mấy")
+    assert result.decision == answers.ANSWER and result.entry_id == "phap-luat-dan-quan-tu-ve-2019"
+    result = ask(bank, "dân số Sóc Trăng cũ bao nhiêu người")
+    assert result.decision == answers.ANSWER and result.entry_id == "dia-phuong-soc-trang-truoc-2025"
+
+
+def test_an_unrelated_subject_is_its_phrase_as_typed_within_one_clause():
+    from bot.answers.signals import unrelated_subject
+
+    assert unrelated_subject("Xổ số Sóc Trăng hôm nay") and unrelated_subject("XO SO CAN THO HOM NAY")
+    assert unrelated_subject("dò vé số đài Hậu Giang")
+    assert not unrelated_subject("ve so may")  # unmarked "ve so" may be "về số"
+    assert not unrelated_subject("tàu cá bị sóng xô, số ngư dân mất tích")  # two clauses
+    assert not unrelated_subject("lò xo số 5")  # typed with marks: this "xo" is no "xổ"
+    assert not unrelated_subject("xơ sợi")
+
+
+def test_no_entry_is_about_an_unrelated_subject(bank):
+    # an entry phrased with one would be reachable only through a clear lead: the subject belongs in the bank then,
+    # not in lexicon.UNRELATED_SUBJECTS
+    from bot.answers.signals import unrelated_subject
+
+    for entry in bank.snapshot().approved:
+        for text in (entry.question, *entry.variants, *entry.keywords):
+            assert not unrelated_subject(text), (entry.id, text)
+
+
 @pytest.mark.parametrize("question", ["trước kia hoàng sa do tỉnh nào quản lý", "hoang sa do tinh nao quan ly vay ad"])
 def test_a_question_naming_hoang_sa_does_not_get_a_truong_sa_entry(bank, question):
     # "Trường Sa thuộc tỉnh nào" shares every other word; an entry that names only the other

@@ -91,6 +91,9 @@ def test_squeeze(word, expected):
         ("hoi minh co cuoc thi nao", "hoi minh co cuoc thi nao"),  # unmarked: may be "hỏi mình"
         ("cho em hỏi mình đăng ký ở đâu", "mình đăng kí ở đâu"),  # "hỏi mình" is not the union
         ("vì sao", "vì sao"),  # "sao" is kept
+        ("tui ở gần biển", "tôi ở gần biển"),  # the South's "tôi"
+        ("bờ biển nc mình", "bờ biển nước mình"),
+        ("biên phòg", "biên phòng"),
     ],
 )
 def test_abbreviations(text, expected):
