@@ -378,6 +378,24 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # (2.9%), 33/223; stop 32's engine and bank 5/169, 40/228, judged 6/166, 39/223 (one answer unjudged).  One off-topic
 # message answered with both engines.  Round 15 now: 9/196 wrong by its labels, 24/237 suggestions, judged 7/190,
 # 24/230 (6/185 when first scored, 6/190 with the runner-up rule, 7/190 after the edited answer was re-judged).
+# Stop 34.  Five answers say a fact members ask with theirs in several dev rounds (the exclusive economic zone's answer
+# the territorial sea's 12 hải lý, the coastal provinces after 2025 the unchanged 3.260 km of coast, Nghị quyết 202 the
+# new city's 103 communes and wards, Hoàng Sa's size that it is Đà Nẵng's special zone) or lead with what is asked
+# (the land-border provinces after 2025: no official total yet), each fact-checked, re-judged and label-checked (151
+# labels changed).  Round 17 (four new writers and personas, three labellers), written before any of it and judged
+# before it was scored, is the clean check of the first three edits: 10/184 wrong by its labels (5.4%), 28/229
+# suggestions (12.2%), judged 4/181 (2.2%), 28/225; stop 33's bank decides every question alike.  It answered a
+# lottery message with the old province's entry; the rule for subjects the bank never covers (lexicon.UNRELATED_SUBJECTS)
+# and four chat abbreviations ("tui", "nc", "phòg", "dùm") were then chosen on rounds 1-17.  Round 18 (four more),
+# written, labelled and judged before they and the land-border answer were scored, is their clean check: 3/188 wrong
+# (1.6%), 28/227 suggestions (12.3%), judged 4/183 (2.2%), 25/218; stop 33's engine and bank 3/187, 27/227, judged
+# 5/180 (two answers unjudged), 24/215.  Round 19 (four more), written before the Hoàng Sa edit and labelled and judged
+# after it, scored once with the final engine and bank: 2/198 wrong (1.0%), 24/235 suggestions (10.2%), judged 2/195
+# (1.0%), 23/229; stop 33's engine and bank 2/195, 26/235, judged 6/188 (four answers unjudged).  Rounds 17-19 as first
+# read: judged 10/559 wrong (1.8%), by the labels 15/570 (2.6%), suggestions 80/691 (11.6%).  Rounds 1-16 and the
+# fact-sheet set against stop 33: labels 61 -> 57 wrong (9 more answers), judged 43 -> 36 (9 more), the fact-sheet set
+# 9 -> 7.  Round 14's suggestion floors rose by 0.01: three of its no-answer replies became suggestions ("tui" read as
+# "tôi").
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (2, "labels"): (0.03, 0.13),
     (2, "judged"): (0.025, 0.14),
@@ -403,16 +421,24 @@ BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (12, "judged"): (0.015, 0.14),
     (13, "labels"): (0.045, 0.13),
     (13, "judged"): (0.01, 0.13),
-    (14, "labels"): (0.04, 0.14),
-    (14, "judged"): (0.025, 0.135),
-    (15, "labels"): (0.05, 0.105),
-    (15, "judged"): (0.04, 0.11),
-    (16, "labels"): (0.04, 0.145),
-    (16, "judged"): (0.03, 0.15),
+    (14, "labels"): (0.04, 0.15),
+    (14, "judged"): (0.025, 0.145),
+    (15, "labels"): (0.04, 0.105),
+    (15, "judged"): (0.03, 0.11),
+    (16, "labels"): (0.03, 0.13),
+    (16, "judged"): (0.02, 0.135),
+    (17, "labels"): (0.065, 0.12),
+    (17, "judged"): (0.025, 0.12),
+    (18, "labels"): (0.02, 0.125),
+    (18, "judged"): (0.02, 0.115),
+    (19, "labels"): (0.015, 0.105),
+    (19, "judged"): (0.015, 0.105),
 }
 # Off-topic messages answered, where a fresh round found one (0 elsewhere): round 16's "đăng ký tạm trú trên VNeID"
-# gets the sea-border area's temporary-residence entry, with stop 32's engine too.
-BLIND_ROUND_OFFTOPIC_ANSWERED = {16: 1}
+# gets the sea-border area's temporary-residence entry, with stop 32's engine too; round 18's "luong co so nam 2026 la
+# bao nhieu" (the base salary) the Border Guard's anniversary count ("năm 2026 … bao nhiêu năm"), with stop 33's too;
+# round 19's "xe máy biển số 83 của Sóc Trăng cũ có phải đổi biển số" the union's Sóc Trăng entry, with stop 33's too.
+BLIND_ROUND_OFFTOPIC_ANSWERED = {16: 1, 18: 1, 19: 1}
 
 
 @pytest.mark.parametrize(("round_", "labels"), list(BLIND_ROUND_FLOORS), ids=[f"round-{r}-{k}" for r, k in BLIND_ROUND_FLOORS])
