@@ -3,21 +3,20 @@
 Pure: no Flask, no HTTP, no SQL.  :func:`answer` asks the bank's matcher for
 candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`):
 
-- ``answer``   coverage >= answer_threshold (or a lower coverage with a clear lead over
-  the second candidate, unless more than a quarter of the question's words are ones the bank
-  has nowhere, "nấu canh chua"): the entry's answer, its source line, related entries and "Menu"
-  as choices; candidates ranking close to the top one are offered first among the
-  related entries ("lãnh hải" answered, "vùng tiếp giáp lãnh hải" offered); a message
-  asking two things is answered for the first ask when its entry ranks close
-  (:mod:`bot.answers.asks`), the whole message's top entry offered;
-- ``suggest``  coverage >= suggest_threshold, or a genuinely ambiguous question (a word
-  or two that fits several entries, "biển"; a runner-up all but tied with the top one; or a
-  close runner-up whose phrasing the question fits clearly better, unless either of the two
-  entries lists the other as related):
-  "Có phải chị muốn hỏi:" with up to three likely questions to tap;
-- ``fallback`` otherwise, and for a message naming a subject the bank never covers ("xổ số") unless
-  one entry fits it strongly with a clear lead (a lottery scam): say plainly that there is no verified answer yet, that staff will see the question, what the bot can
-  answer, and how to reach staff.
+- ``answer``   coverage >= answer_threshold (or a lower coverage with a clear lead over the second
+  candidate, unless more than a quarter of the question's words are ones the bank has nowhere,
+  "nấu canh chua"): the entry's answer, its source line, related entries and "Menu" as choices;
+  candidates ranking close to the top one are offered first among the related entries ("lãnh hải"
+  answered, "vùng tiếp giáp lãnh hải" offered); a message asking two things is answered for the
+  first ask when its entry ranks close (:mod:`bot.answers.asks`), the whole message's top entry offered;
+- ``suggest``  coverage >= suggest_threshold, or a genuinely ambiguous question (a word or two that
+  fits several entries, "biển"; a runner-up all but tied with the top one; or a close runner-up
+  whose phrasing the question fits clearly better, unless either of the two entries lists the
+  other as related): "Có phải chị muốn hỏi:" with up to three likely questions to tap;
+- ``fallback`` otherwise, and for a message about a subject the bank never covers ("xổ số"; one whose
+  other clauses ask something is decided on those) unless one entry fits it strongly with a clear
+  lead (a lottery scam): say plainly that there is no verified answer yet, that staff
+  will see the question, what the bot can answer, and how to reach staff.
 
 ``bank`` is a :class:`bot.answers.bank.ContentBank` or one of its snapshots; one
 snapshot is used for the whole answer, so a reload cannot mix two versions.
@@ -35,7 +34,7 @@ from bot.answers.asks import first_asked
 from bot.answers.bank import BankSnapshot, ContentBank, Entry, Source
 from bot.answers.check_sources import MAX_SOURCE_NAME
 from bot.answers.matcher import content_words
-from bot.answers.signals import unrelated_subject
+from bot.answers.signals import unrelated_rest
 from bot.answers.sources import SourceRules
 from bot.core.models import Choice, Reply
 from bot.core.privacy_notice import data_notice, data_rights
@@ -349,8 +348,8 @@ def answer(
 ) -> Answer:
     """Answer, suggest or fall back for the member's ``text`` (see the module docstring)."""
     snap = _snapshot(bank)
-    ranked = [(c, snap.get(c.entry_id)) for c in snap.matcher.search(text, CANDIDATES)]
-    ranked = [(c, e) for c, e in ranked if e is not None]
+    rest = unrelated_rest(text)  # None unless the message names a subject the bank never covers ("xổ số")
+    ranked = [(c, e) for c in snap.matcher.search(text, CANDIDATES) if (e := snap.get(c.entry_id)) is not None]
     candidates = [{"entry_id": c.entry_id, "score": round(c.score, 4)} for c, _ in ranked]
     if not ranked:
         return Answer(FALLBACK, fallback_reply(snap, org), None, 0.0, candidates)
@@ -359,10 +358,9 @@ def answer(
     close = [e for _, e in runners]
     tied = [e for c, e in ranked[1:] if c.rank >= AMBIGUOUS_RATIO * top.rank]
     margin = top.rank - (ranked[1][0].rank if len(ranked) > 1 else 0.0)
-    # genuinely ambiguous: a question of a word or two that fits several entries ("biển"),
-    # several entries ranking all but equal, or a close runner-up whose phrasing the question
-    # fits clearly better and is not linked to the top entry by related either way; otherwise the top entry is the
-    # one asked about
+    # genuinely ambiguous: a question of a word or two that fits several entries ("biển"), several entries ranking all
+    # but equal, or a close runner-up whose phrasing the question fits clearly better and is not linked to the top
+    # entry by related either way; otherwise the top entry is the one asked about
     words = content_words(text)  # syllables that name something: "mấy giờ rồi ad" has none
     ambiguous = bool(close) and (
         words <= VAGUE_WORDS
@@ -371,7 +369,9 @@ def answer(
     )
     low = CLEAR_MIN_SHARE * suggest_threshold
     strong = top.score >= answer_threshold and top.score + top.precision >= FIT_MIN
-    if unrelated_subject(text) and not (strong and margin >= CLEAR_MARGIN):  # "xổ số": unless one entry fits clearly
+    if rest is not None and not (strong and margin >= CLEAR_MARGIN):  # "xổ số", and no entry fits it clearly: the
+        if rest:  # message's other clauses are decided on, if it has some
+            return answer(rest, snap, org=org, answer_threshold=answer_threshold, suggest_threshold=suggest_threshold)
         return Answer(FALLBACK, fallback_reply(snap, org), None, top.score, candidates)
     lead = (
         (top.score >= low and margin >= CLEAR_MARGIN and top.precision >= CLEAR_MIN_PRECISION)

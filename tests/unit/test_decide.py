@@ -197,11 +197,31 @@ def test_a_question_that_fits_an_entry_clearly_is_answered_even_if_it_names_such
     # written for this test: a lottery scam is the scam entry's
     result = ask(bank, "có người gọi điện báo em trúng xổ số, bắt chuyển tiền phí nhận thưởng thì phải làm gì")
     assert result.decision == answers.ANSWER and result.entry_id == "lua-dao-dang-dien-ra"
+    # a clear lead on a weak fit is not enough: the lottery is what the message is about
+    question = "xổ số kiến thiết gia đình 5 không 3 sạch là gì"
+    top, second = bank.snapshot().matcher.search(question, 2)
+    assert top.rank - second.rank >= answers.CLEAR_MARGIN and top.score < 0.40  # the answer threshold in ask()
+    assert ask(bank, question).decision == answers.FALLBACK
     # "tự vệ số mấy" and the province's own figures are no lottery
     result = ask(bank, "luật dân quân tự vệ số mấy")
     assert result.decision == answers.ANSWER and result.entry_id == "phap-luat-dan-quan-tu-ve-2019"
     result = ask(bank, "dân số Sóc Trăng cũ bao nhiêu người")
     assert result.decision == answers.ANSWER and result.entry_id == "dia-phuong-soc-trang-truoc-2025"
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("hôm qua em đi mua vé số, cho em hỏi lãnh hải rộng bao nhiêu hải lý", "vung-bien-lanh-hai"),
+        ("tui bán vé số dạo, nghe nói có người dụ qua Campuchia làm việc nhẹ lương cao, có thật ko", "viec-nhe-luong-cao-dau-hieu"),
+    ],
+)
+def test_the_other_clauses_of_a_message_that_names_such_a_subject_are_answered(bank, question, entry_id):
+    # written for this test: selling or buying lottery tickets is context, the question is in another clause
+    result = ask(bank, question)
+    assert result.decision == answers.ANSWER and result.entry_id == entry_id
+    # ... unless the other clauses name nothing to ask about
+    assert ask(bank, "xổ số Sóc Trăng hôm nay, ra số mấy vậy ad").decision == answers.FALLBACK
 
 
 def test_an_unrelated_subject_is_its_phrase_as_typed_within_one_clause():
@@ -210,7 +230,7 @@ def test_an_unrelated_subject_is_its_phrase_as_typed_within_one_clause():
     assert unrelated_subject("Xổ số Sóc Trăng hôm nay") and unrelated_subject("XO SO CAN THO HOM NAY")
     assert unrelated_subject("dò vé số đài Hậu Giang")
     assert not unrelated_subject("ve so may")  # unmarked "ve so" may be "về số"
-    assert not unrelated_subject("tàu cá bị sóng xô, số ngư dân mất tích")  # two clauses
+    assert not unrelated_subject("tau ca bi song xo, so ngu dan mat tich")  # two clauses: "xo, so" is no "xo so"
     assert not unrelated_subject("lò xo số 5")  # typed with marks: this "xo" is no "xổ"
     assert not unrelated_subject("xơ sợi")
 
@@ -387,7 +407,6 @@ def test_a_count_of_something_the_entry_never_names_is_not_answered(bank):
     assert ask(bank, "trung quốc có bao nhiêu dân").decision != answers.ANSWER
     # the islands entry names what is counted, with "ngàn hòn" in between
     assert ask(bank, "mọi người ơi nước mình có mấy ngàn hòn đảo vậy").decision == answers.ANSWER
-
 
 
 def test_an_answer_that_says_the_figure_is_not_known_answers_a_count_question(bank):

@@ -380,22 +380,26 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # 24/230 (6/185 when first scored, 6/190 with the runner-up rule, 7/190 after the edited answer was re-judged).
 # Stop 34.  Five answers say a fact members ask with theirs in several dev rounds (the exclusive economic zone's answer
 # the territorial sea's 12 hải lý, the coastal provinces after 2025 the unchanged 3.260 km of coast, Nghị quyết 202 the
-# new city's 103 communes and wards, Hoàng Sa's size that it is Đà Nẵng's special zone) or lead with what is asked
-# (the land-border provinces after 2025: no official total yet), each fact-checked, re-judged and label-checked (151
-# labels changed).  Round 17 (four new writers and personas, three labellers), written before any of it and judged
-# before it was scored, is the clean check of the first three edits: 10/184 wrong by its labels (5.4%), 28/229
-# suggestions (12.2%), judged 4/181 (2.2%), 28/225; stop 33's bank decides every question alike.  It answered a
-# lottery message with the old province's entry; the rule for subjects the bank never covers (lexicon.UNRELATED_SUBJECTS)
-# and four chat abbreviations ("tui", "nc", "phòg", "dùm") were then chosen on rounds 1-17.  Round 18 (four more),
-# written, labelled and judged before they and the land-border answer were scored, is their clean check: 3/188 wrong
-# (1.6%), 28/227 suggestions (12.3%), judged 4/183 (2.2%), 25/218; stop 33's engine and bank 3/187, 27/227, judged
-# 5/180 (two answers unjudged), 24/215.  Round 19 (four more), written before the Hoàng Sa edit and labelled and judged
-# after it, scored once with the final engine and bank: 2/198 wrong (1.0%), 24/235 suggestions (10.2%), judged 2/195
-# (1.0%), 23/229; stop 33's engine and bank 2/195, 26/235, judged 6/188 (four answers unjudged).  Rounds 17-19 as first
-# read: judged 10/559 wrong (1.8%), by the labels 15/570 (2.6%), suggestions 80/691 (11.6%).  Rounds 1-16 and the
-# fact-sheet set against stop 33: labels 61 -> 57 wrong (9 more answers), judged 43 -> 36 (9 more), the fact-sheet set
-# 9 -> 7.  Round 14's suggestion floors rose by 0.01: three of its no-answer replies became suggestions ("tui" read as
-# "tôi").
+# new city's 103 communes and wards, Hoàng Sa's size that it is Đà Nẵng's special zone) or lead with what is asked (the
+# land-border provinces after 2025: no official total yet), each fact-checked, re-judged and label-checked (151 label
+# changes on 142 questions; 4 of them test-split questions, each gaining an edited entry).  Round 17 (four new writers
+# and personas, three labellers), written before any of it and judged before it was scored, is the clean check of the
+# first three edits: 10/184 wrong by its labels (5.4%), 28/229 suggestions (12.2%), judged 4/181 (2.2%), 28/225; stop
+# 33's bank decides every question alike.  It answered a lottery message with the old province's entry; the rule for
+# subjects the bank never covers (lexicon.UNRELATED_SUBJECTS) and four chat abbreviations ("tui", "nc", "phòg", "dùm")
+# were then chosen on rounds 1-17.  Round 18 (four more), written, labelled and judged before they and the land-border
+# answer were scored, is their clean check: 3/188 wrong (1.6%), 28/227 suggestions (12.3%), judged 4/183 (2.2%), 25/218;
+# stop 33's engine and bank 3/187, 27/227, judged 5/180 (two answers unjudged), 24/215.  Round 19 (four more), written
+# before the Hoàng Sa edit and labelled and judged after it, scored once with the final engine and bank: 2/198 wrong
+# (1.0%), 24/235 suggestions (10.2%), judged 2/195 (1.0%), 23/229; stop 33's engine and bank 2/195, 26/235, judged 6/188
+# (four answers unjudged).  Rounds 17-19 as first read: judged 10/559 wrong (1.8%) and 76/672 suggestions (11.3%); by
+# the labels 15/570 (2.6%) and 80/691 (11.6%).  Rounds 1-16 and the fact-sheet set against stop 33: labels 61 -> 57
+# wrong (9 more answers), judged 43 -> 36 (9 more), the fact-sheet set 9 -> 7.  Round 14's suggestion floors rose by
+# 0.01: three of its no-answer replies became suggestions ("tui" read as "tôi").  Now, by the labels and judged: round
+# 15 7/196, 24/237, 5/190, 24/230; round 16 4/181, 29/228, 3/177, 29/223; round 17 12/188 (11/185 with its first
+# decisions and today's labels; the abbreviations, chosen on it too, add three answers, one wrong by its labels and
+# rated full by the judges), 27/230, 4/185, 27/226; round 18 3/188, 28/227, 3/183 (the Hoàng Sa edit, chosen on rounds
+# 16 and 18), 25/218; round 19 as first read.
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (2, "labels"): (0.03, 0.13),
     (2, "judged"): (0.025, 0.14),

@@ -94,6 +94,7 @@ def test_squeeze(word, expected):
         ("tui ở gần biển", "tôi ở gần biển"),  # the South's "tôi"
         ("bờ biển nc mình", "bờ biển nước mình"),
         ("biên phòg", "biên phòng"),
+        ("viết dùm em cái đơn", "viết cái đơn"),  # "dùm em" is filler, as "giùm em"
     ],
 )
 def test_abbreviations(text, expected):
