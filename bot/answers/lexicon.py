@@ -66,8 +66,8 @@ PHRASE_ABBREVIATIONS: dict[tuple[str, ...], str] = {
 # Subjects members bring to the union's bot that the bank never covers, and whose words match its entries by
 # accident: "xổ số Sóc Trăng chiều nay về số mấy" shares "Sóc Trăng" and "số" (dân số) with the old province's
 # entry.  A message naming one gets the no-answer reply unless one entry fits it strongly with a clear lead
-# ("trúng xổ số, bắt chuyển tiền phí nhận thưởng" is the scam entry's); a message whose other clauses ask something
-# is decided on those.  Dev rounds 2-17: 44 lottery messages; 25 got suggestions of Sóc Trăng entries and one of
+# ("trúng xổ số, bắt chuyển tiền phí nhận thưởng" is the scam entry's), even where the subject is only its context
+# ("em bán vé số, …").  Dev rounds 2-17: 44 lottery messages; 25 got suggestions of Sóc Trăng entries and one of
 # round 17's was answered.  Each phrase as spelled, and whether it may be typed without marks: unmarked "ve so" is as
 # likely "về số" as "vé số".
 UNRELATED_SUBJECTS: tuple[tuple[str, bool], ...] = (("xổ số", True), ("vé số", False))

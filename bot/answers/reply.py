@@ -13,10 +13,10 @@ candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`
   fits several entries, "biển"; a runner-up all but tied with the top one; or a close runner-up
   whose phrasing the question fits clearly better, unless either of the two entries lists the
   other as related): "Có phải chị muốn hỏi:" with up to three likely questions to tap;
-- ``fallback`` otherwise, and for a message about a subject the bank never covers ("xổ số"; one whose
-  other clauses ask something is decided on those) unless one entry fits it strongly with a clear
-  lead (a lottery scam): say plainly that there is no verified answer yet, that staff
-  will see the question, what the bot can answer, and how to reach staff.
+- ``fallback`` otherwise, and for a message naming a subject the bank never covers ("xổ số") unless
+  one entry fits it strongly with a clear lead (a lottery scam): say plainly that there is no
+  verified answer yet, that staff will see the question, what the bot can answer, and how to
+  reach staff.
 
 ``bank`` is a :class:`bot.answers.bank.ContentBank` or one of its snapshots; one
 snapshot is used for the whole answer, so a reload cannot mix two versions.
@@ -34,7 +34,7 @@ from bot.answers.asks import first_asked
 from bot.answers.bank import BankSnapshot, ContentBank, Entry, Source
 from bot.answers.check_sources import MAX_SOURCE_NAME
 from bot.answers.matcher import content_words
-from bot.answers.signals import unrelated_rest
+from bot.answers.signals import unrelated_subject
 from bot.answers.sources import SourceRules
 from bot.core.models import Choice, Reply
 from bot.core.privacy_notice import data_notice, data_rights
@@ -348,7 +348,6 @@ def answer(
 ) -> Answer:
     """Answer, suggest or fall back for the member's ``text`` (see the module docstring)."""
     snap = _snapshot(bank)
-    rest = unrelated_rest(text)  # None unless the message names a subject the bank never covers ("xổ số")
     ranked = [(c, e) for c in snap.matcher.search(text, CANDIDATES) if (e := snap.get(c.entry_id)) is not None]
     candidates = [{"entry_id": c.entry_id, "score": round(c.score, 4)} for c, _ in ranked]
     if not ranked:
@@ -369,9 +368,7 @@ def answer(
     )
     low = CLEAR_MIN_SHARE * suggest_threshold
     strong = top.score >= answer_threshold and top.score + top.precision >= FIT_MIN
-    if rest is not None and not (strong and margin >= CLEAR_MARGIN):  # "xổ số", and no entry fits it clearly: the
-        if rest:  # message's other clauses are decided on, if it has some
-            return answer(rest, snap, org=org, answer_threshold=answer_threshold, suggest_threshold=suggest_threshold)
+    if unrelated_subject(text) and not (strong and margin >= CLEAR_MARGIN):  # "xổ số": unless one entry fits clearly
         return Answer(FALLBACK, fallback_reply(snap, org), None, top.score, candidates)
     lead = (
         (top.score >= low and margin >= CLEAR_MARGIN and top.precision >= CLEAR_MIN_PRECISION)

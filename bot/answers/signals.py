@@ -326,7 +326,6 @@ def era(text: str) -> str | None:
 
 # UNRELATED_SUBJECTS as typed: with the phrase's marks, or (where it may be) with none at all; "lò xo số" is not "xổ số"
 _UNRELATED = [(tuple(phrase.split()), tuple(textnorm.fold(phrase).split()), unmarked) for phrase, unmarked in UNRELATED_SUBJECTS]
-REST_MIN_WORDS = 2  # content syllables the other clauses need to be decided on ("…, ra số mấy" has one)
 
 
 def _names(tokens: Sequence[textnorm.Token], words: tuple[str, ...], folded: tuple[str, ...], unmarked: bool) -> bool:
@@ -345,17 +344,7 @@ def _names_unrelated(tokens: Sequence[textnorm.Token]) -> bool:
 
 def unrelated_subject(text: str) -> bool:
     """Whether ``text`` names a subject the bank never covers ("xổ số"; :data:`bot.answers.lexicon.UNRELATED_SUBJECTS`),
-    its words together within one clause ("song xo, so ngu dan" is not "xổ số")."""
+    its words together within one clause ("song xo, so ngu dan" is not "xổ số").  The whole message is then about it:
+    "em bán vé số, …" too (the other clauses are not decided on alone: "xổ số hôm nay, Sóc Trăng về số mấy")."""
     return any(_names_unrelated(tokens) for tokens in _clauses(text))
 
-
-def unrelated_rest(text: str) -> str | None:
-    """``text`` without its clauses that name a subject the bank never covers, or None when it names none: "" when
-    what is left has fewer than REST_MIN_WORDS content syllables ("xổ số Sóc Trăng hôm nay, ra số mấy").  "em bán vé
-    số, muốn vào hội thì làm sao" is asked about joining the union."""
-    clauses = [clause for clause in _CLAUSE.split(text) if clause.strip()]
-    rest = [clause for clause in clauses if not _names_unrelated(textnorm.analyze(clause))]
-    if len(rest) == len(clauses):
-        return None
-    kept = ", ".join(clause.strip() for clause in rest)
-    return kept if content_words(kept) >= REST_MIN_WORDS else ""

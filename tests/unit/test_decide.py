@@ -210,18 +210,13 @@ def test_a_question_that_fits_an_entry_clearly_is_answered_even_if_it_names_such
 
 
 @pytest.mark.parametrize(
-    ("question", "entry_id"),
-    [
-        ("hôm qua em đi mua vé số, cho em hỏi lãnh hải rộng bao nhiêu hải lý", "vung-bien-lanh-hai"),
-        ("tui bán vé số dạo, nghe nói có người dụ qua Campuchia làm việc nhẹ lương cao, có thật ko", "viec-nhe-luong-cao-dau-hieu"),
-    ],
+    "question",
+    ["xổ số hôm qua, Cần Thơ về số mấy", "em là ngư dân ở Trần Đề, xổ số Sóc Trăng hôm nay về số mấy"],
 )
-def test_the_other_clauses_of_a_message_that_names_such_a_subject_are_answered(bank, question, entry_id):
-    # written for this test: selling or buying lottery tickets is context, the question is in another clause
-    result = ask(bank, question)
-    assert result.decision == answers.ANSWER and result.entry_id == entry_id
-    # ... unless the other clauses name nothing to ask about
-    assert ask(bank, "xổ số Sóc Trăng hôm nay, ra số mấy vậy ad").decision == answers.FALLBACK
+def test_a_message_about_such_a_subject_is_not_decided_on_its_other_clauses(bank, question):
+    # written for this test: a place in another clause, or a sentence about herself, is no question of its own; decided
+    # on alone they got a Sóc Trăng or Border Guard entry
+    assert ask(bank, question).decision == answers.FALLBACK
 
 
 def test_an_unrelated_subject_is_its_phrase_as_typed_within_one_clause():
