@@ -46,7 +46,8 @@ ABBREVIATIONS: dict[str, str] = {
     "qđnd": "quân đội nhân dân", "qdnd": "quân đội nhân dân", "hđbt": "hội đồng bộ trưởng", "vô": "vào",
     "ktế": "kinh tế", "đqkt": "đặc quyền kinh tế", "dqkt": "đặc quyền kinh tế", "btc": "ban tổ chức",
     "mún": "muốn", "hỏng": "không", "hôg": "không", "khum": "không", "khôg": "không", "tụi": "chúng",
-    # seen in rounds 2-17 ("ck" may be chuyển khoản, "phog" phong, "dum" dụm); "tui" is the South's "tôi", "nc mình" "nước mình"
+    # seen in rounds 2-17: "tui" is the South's "tôi", "nc mình" is "nước mình" (not "ck", which may be chuyển khoản,
+    # "phog", which may be phong, or "dum", which may be dụm)
     "tui": "tôi", "nc": "nước", "phòg": "phòng", "dùm": "giùm",
 }
 
