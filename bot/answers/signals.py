@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from bot.answers import normalize as textnorm
 from bot.answers.lexicon import UNRELATED_SUBJECTS
@@ -280,8 +281,11 @@ def _machine(tokens: Sequence[textnorm.Token], i: int) -> bool:
     return before in _MACHINE_BEFORE and after[0] not in _COUNT_FILLERS | {"nguoi"}
 
 
-def _clauses(text: str) -> list[list[textnorm.Token]]:
-    return [textnorm.analyze(clause) for clause in _CLAUSE.split(text)]
+@lru_cache(maxsize=1024)
+def _clauses(text: str) -> tuple[tuple[textnorm.Token, ...], ...]:
+    """Each clause of ``text`` analysed.  One answer asks this of the same message three or four times (intents,
+    counted, unrelated_subject): the tokens are frozen, so the analysis is kept for recent messages."""
+    return tuple(tuple(textnorm.analyze(clause)) for clause in _CLAUSE.split(text))
 
 
 def asks_with_may(text: str) -> bool:
