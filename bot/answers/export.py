@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.answers import reply as answers
+from bot.answers.citation import short_date
 from bot.core.cells import safe_cell
 
 EXPORT_HEADERS = (
@@ -26,7 +27,7 @@ def _source_reference(source: Any) -> str:
     if source.number and source.number.lower() not in " ".join(parts).lower():
         parts.append(f"số {source.number}")
     if source.date:
-        parts.append(answers.short_date(source.date))
+        parts.append(short_date(source.date))
     text = ", ".join(parts)
     return f"{text} – {source.url}" if source.url else text
 

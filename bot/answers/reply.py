@@ -31,11 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.answers.asks import first_asked
-from bot.answers.bank import BankSnapshot, ContentBank, Entry, Source
-from bot.answers.check_sources import MAX_SOURCE_NAME
-from bot.answers.matcher import content_words
+from bot.answers.bank import BankSnapshot, ContentBank, Entry
+from bot.answers.citation import cut, source_line
+from bot.answers.matcher import Candidate, content_words
 from bot.answers.signals import unrelated_subject
-from bot.answers.sources import SourceRules
 from bot.core.models import Choice, Reply
 from bot.core.privacy_notice import data_notice, data_rights
 
@@ -45,12 +44,9 @@ ANSWER, SUGGEST, FALLBACK = "answer", "suggest", "fallback"
 TITLE_LIMIT = 20  # Messenger quick-reply titles are cut at 20 characters
 MAX_RELATED = 3
 MAX_SUGGESTIONS = 3
-MAX_SOURCES_SHOWN = 2  # the full list stays in the entry for staff
 # The answer and its source line fit a phone screen: a second source's web address is shown
 # only while the two stay within this many characters (the first source always has its link).
 SOURCE_LINK_BUDGET = 600
-# a short name that already ends with its date or year: "…, 2025", "…, 3/2025", "… (2019)"
-_ENDS_WITH_DATE = re.compile(r"(?:^|[\s,/(.-])(?:1[89]|20)\d{2}\)?$")
 CANDIDATES = 5  # candidates ranked and logged per question
 # Near-tie: when the second candidate ranks this close to the first, the question is
 # ambiguous ("biển" alone fits every sea entry) and the member chooses instead.
@@ -143,97 +139,6 @@ def fill_placeholders(text: str, org: Mapping[str, Any]) -> str:
     return text
 
 
-def format_date(value: str | None) -> str:
-    """ "2015-01-09" → "ngày 09/01/2015"; "2015" → "năm 2015"."""
-    if not value:
-        return ""
-    if len(value) == 4:
-        return f"năm {value}"
-    year, month, day = value.split("-")
-    return f"ngày {day}/{month}/{year}"
-
-
-def format_source(source: Source) -> str:
-    """ "<name>, số <number>, ngày <dd/mm/yyyy> – <url>" (missing parts left out)."""
-    text = source.name
-    if source.number and source.number.lower() not in source.name.lower():
-        text += f", số {source.number}"
-    if source.date:
-        text += f", {format_date(source.date)}"
-    if source.url:
-        text += f" – {source.url}"
-    return text
-
-
-def short_date(value: str | None) -> str:
-    """ "2015-01-09" → "9/1/2015"; "2015" → "2015" (dates as members read them: d/m/yyyy)."""
-    if not value:
-        return ""
-    if len(value) == 4:
-        return value
-    year, month, day = value.split("-")
-    return f"{int(day)}/{int(month)}/{year}"
-
-
-def short_source(source: Source, *, link: bool = True) -> str:
-    """What a member sees of one source: its short name (at most 60 characters), its date unless
-    the name already ends with one ("Báo Biên phòng, 3/2025"), and its link where the channel shows
-    links.  The full reference (title, number) stays in the entry for staff."""
-    text = _cut(source.name, MAX_SOURCE_NAME)
-    if source.date and not _ENDS_WITH_DATE.search(text):
-        text += f", {short_date(source.date)}"
-    if link and source.url:
-        text += f" – {source.url}"
-    return text
-
-
-def shown_sources(entry: Entry, rules: SourceRules | None = None, limit: int = MAX_SOURCES_SHOWN) -> list[Source]:
-    """The first ``limit`` sources members may see, in the editor's order: never a T4 (staff
-    cross-checking only) or forbidden one (content/sources.yaml)."""
-    sources = [s for s in entry.sources if rules is None or rules.shown(s.url)]
-    return sources[:limit]
-
-
-def source_line(
-    entry: Entry,
-    *,
-    rules: SourceRules | None = None,
-    links: bool = True,
-    limit: int = MAX_SOURCES_SHOWN,
-    room: int | None = None,
-) -> str:
-    """ "Nguồn: …" for at most ``limit`` shown sources of the entry, joined with "; ".
-
-    With ``links``, the first source carries its link; each further source carries its
-    link only while the line stays within ``room`` characters (None: no limit), so a
-    long web address never doubles the length of a reply.
-    """
-    sources = shown_sources(entry, rules, limit)
-    if not sources:
-        return ""
-
-    def line(with_link: list[bool]) -> str:
-        return "Nguồn: " + "; ".join(short_source(s, link=w) for s, w in zip(sources, with_link))
-
-    with_link = [links and i == 0 for i in range(len(sources))]
-    for i in range(1, len(sources)):
-        if not links:
-            break
-        trial = with_link[:i] + [True] + with_link[i + 1 :]
-        if room is None or len(line(trial)) <= room:
-            with_link = trial
-    return line(with_link)
-
-
-def _cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    if " " in head:
-        head = head[: head.rfind(" ")]
-    return head.rstrip(" ,;:–-") + "…"
-
-
 def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -254,7 +159,7 @@ def short_title(entry: Entry, *, limit: int = TITLE_LIMIT, taken: Sequence[str] 
         title = _capitalise(keyword.strip())
         if len(title) <= limit and title.lower() not in used and _reads_as_title(title):
             return title
-    return _cut(entry.question.rstrip("?"), limit)
+    return cut(entry.question.rstrip("?"), limit)
 
 
 def _related(entry: Entry, other: Entry) -> bool:
@@ -338,6 +243,17 @@ def fallback_reply(bank: ContentBank | BankSnapshot, org: Mapping[str, Any]) -> 
 # -- deciding --------------------------------------------------------------------
 
 
+def _leads(top: Candidate, margin: float, answer_threshold: float, suggest_threshold: float) -> bool:
+    """Whether the top candidate leads the ranking enough to be answered below the answer threshold."""
+    low = CLEAR_MIN_SHARE * suggest_threshold
+    return (
+        (top.score >= low and margin >= CLEAR_MARGIN and top.precision >= CLEAR_MIN_PRECISION)
+        # the question names the document the entry is about ("Chỉ thị 01/CT-TTg …"), with a lead
+        or (top.named and top.score >= low and margin >= NAMED_MARGIN)
+        or (top.score >= LEAD_MIN_SHARE * answer_threshold and margin >= LEAD_MARGIN and top.precision >= LEAD_MIN_PRECISION)
+    )
+
+
 def answer(
     text: str,
     bank: ContentBank | BankSnapshot,
@@ -366,20 +282,15 @@ def answer(
         or len(tied) >= 2
         or any(c.precision > top.precision + CLOSER_PHRASING and not _related(entry, e) for c, e in runners)
     )
-    low = CLEAR_MIN_SHARE * suggest_threshold
     strong = top.score >= answer_threshold and top.score + top.precision >= FIT_MIN
     if unrelated_subject(text) and not (strong and margin >= CLEAR_MARGIN):  # "xổ số": unless one entry fits clearly
         return Answer(FALLBACK, fallback_reply(snap, org), None, top.score, candidates)
-    lead = (
-        (top.score >= low and margin >= CLEAR_MARGIN and top.precision >= CLEAR_MIN_PRECISION)
-        # the question names the document the entry is about ("Chỉ thị 01/CT-TTg …"), with a lead
-        or (top.named and top.score >= low and margin >= NAMED_MARGIN)
-        or (top.score >= LEAD_MIN_SHARE * answer_threshold and margin >= LEAD_MARGIN and top.precision >= LEAD_MIN_PRECISION)
-    )
-    # a lead alone does not answer a question with words the bank has nowhere ("nấu canh chua": about something else);
-    # they are looked up only when a lead is what would answer
+    # a lead (_leads) alone does not answer a question with words the bank has nowhere ("nấu canh chua": about
+    # something else); they are looked up only when a lead is what would answer
     confident = words > 0 and not top.uncounted and (
-        strong or (lead and len(snap.matcher.unknown_words(text)) <= UNKNOWN_MAX_SHARE * words)
+        strong
+        or (_leads(top, margin, answer_threshold, suggest_threshold)
+            and len(snap.matcher.unknown_words(text)) <= UNKNOWN_MAX_SHARE * words)
     )
     if confident and not ambiguous:
         first = first_asked(snap.matcher, text, [c for c, _ in ranked], min_score=suggest_threshold)

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from bot.answers.reply import source_line
+from bot.answers.citation import source_line
 from bot.answers.sources import SourcesFileError, load_rules
 from bot.conversation.dispatcher import Context, Handler
 from bot.conversation.flow import (
@@ -59,7 +59,7 @@ def answer_seconds(ctx: Context, attempt: dict[str, Any]) -> float:
 def cite(entry: Any) -> str:
     """'Nguồn: <short name>, <date> – <url>': the entry's first source members may see ('' without one).
 
-    Quiz feedback shows one short source, as :func:`bot.answers.reply.source_line` renders
+    Quiz feedback shows one short source, as :func:`bot.answers.citation.source_line` renders
     it; the full list stays in the entry for staff.
     """
     if entry is None or not entry.sources:

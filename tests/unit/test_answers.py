@@ -8,16 +8,15 @@ import pytest
 
 from bot.answers import reply as answers
 from bot.answers.bank import ContentBank, Source
+from bot.answers.citation import format_source, source_line
 from bot.answers.reply import (
     NO_CONTACTS,
     answer,
     entry_reply,
     fallback_reply,
     fill_placeholders,
-    format_source,
     render_contacts,
     short_title,
-    source_line,
 )
 
 SMALL = Path(__file__).resolve().parents[1] / "data" / "content_small"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.answers import citation
 from bot.answers import reply as answers
 from bot.answers.bank import ContentBank, Source, check_content, parse_content
 from bot.answers.check import due_for_review
@@ -218,7 +219,7 @@ def test_members_see_at_most_two_short_sources_never_a_t4_one():
         Source("Luật Biên giới quốc gia 2003", number="06/2003/QH11", date="2003-06-17"),
         Source("Báo Quân đội nhân dân", url="https://qdnd.vn/b"),
     )
-    line = answers.source_line(entry, rules=load_rules(ROOT / "content"))
+    line = citation.source_line(entry, rules=load_rules(ROOT / "content"))
     # the T4 source is skipped; the date is not repeated after a name that ends with one
     assert line == "Nguồn: Báo Biên phòng, 3/2025 – https://bienphong.com.vn/a; Luật Biên giới quốc gia 2003"
     text = answers.entry_reply(entry, bank, ORG).text
@@ -227,16 +228,16 @@ def test_members_see_at_most_two_short_sources_never_a_t4_one():
 
 def test_a_second_source_keeps_its_link_only_while_the_reply_stays_short():
     bank, entry = _entry(Source("Báo A", url="https://qdnd.vn/" + "a" * 80), Source("Báo B", url="https://qdnd.vn/" + "b" * 80))
-    assert answers.source_line(entry).count("https://") == 2
-    assert answers.source_line(entry, room=150).count("https://") == 1
-    assert "Báo B" in answers.source_line(entry, room=150)
-    assert "https://" not in answers.source_line(entry, links=False)
+    assert citation.source_line(entry).count("https://") == 2
+    assert citation.source_line(entry, room=150).count("https://") == 1
+    assert "Báo B" in citation.source_line(entry, room=150)
+    assert "https://" not in citation.source_line(entry, links=False)
     long_answer = entry.__class__(**{**entry.__dict__, "answer": "x " * 280})
     assert answers.entry_reply(long_answer, bank, ORG).text.count("https://") == 1
 
 
 def test_a_long_name_is_cut_to_60_characters():
-    shown = answers.short_source(Source("Một tên nguồn rất dài " * 5, date="2024-05-01"), link=False)
+    shown = citation.short_source(Source("Một tên nguồn rất dài " * 5, date="2024-05-01"), link=False)
     assert len(shown.split(", 1/5/2024")[0]) <= 60 and shown.endswith(", 1/5/2024")
 
 
