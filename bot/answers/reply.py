@@ -4,11 +4,12 @@ Pure: no Flask, no HTTP, no SQL.  :func:`answer` asks the bank's matcher for
 candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`):
 
 - ``answer``   coverage >= answer_threshold (or a lower coverage with a clear lead over the second
-  candidate, unless more than a quarter of the question's words are ones the bank has nowhere,
-  "nấu canh chua"): the entry's answer, its source line, related entries and "Menu" as choices;
-  candidates ranking close to the top one are offered first among the related entries ("lãnh hải"
-  answered, "vùng tiếp giáp lãnh hải" offered); a message asking two things is answered for the
-  first ask when its entry ranks close (:mod:`bot.answers.asks`), the whole message's top entry offered;
+  candidate, or a message whose one ask, wrapped in context, fits the entry strongly alone; unless
+  more than a quarter of the question's words are ones the bank has nowhere, "nấu canh chua"): the
+  entry's answer, its source line, related entries and "Menu" as choices; candidates ranking close
+  to the top one are offered first among the related entries ("lãnh hải" answered, "vùng tiếp giáp
+  lãnh hải" offered); a message asking two things is answered for the first ask when its entry ranks
+  close (:mod:`bot.answers.asks`), the whole message's top entry offered;
 - ``suggest``  coverage >= suggest_threshold, or a genuinely ambiguous question (a word or two that
   fits several entries, "biển"; a runner-up all but tied with the top one; or a close runner-up
   whose phrasing the question fits clearly better, unless either of the two entries lists the
@@ -30,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.answers.asks import first_asked
+from bot.answers.asks import first_asked, sole_ask_fits
 from bot.answers.bank import BankSnapshot, ContentBank, Entry
 from bot.answers.citation import cut, source_line
 from bot.answers.matcher import Candidate, content_words
@@ -285,12 +286,16 @@ def answer(
     strong = top.score >= answer_threshold and top.score + top.precision >= FIT_MIN
     if unrelated_subject(text) and not (strong and margin >= CLEAR_MARGIN):  # "xổ số": unless one entry fits clearly
         return Answer(FALLBACK, fallback_reply(snap, org), None, top.score, candidates)
-    # a lead (_leads) alone does not answer a question with words the bank has nowhere ("nấu canh chua": about
-    # something else); they are looked up only when a lead is what would answer
+    # a lower coverage answers on a lead (_leads), or when the message's one ask, wrapped in context, fits the top entry
+    # strongly alone (asks.sole_ask_fits); but not a question with words the bank has nowhere ("nấu canh chua": about
+    # something else): they are looked up only when a lead or the ask is what would answer
     confident = words > 0 and not top.uncounted and (
         strong
-        or (_leads(top, margin, answer_threshold, suggest_threshold)
-            and len(snap.matcher.unknown_words(text)) <= UNKNOWN_MAX_SHARE * words)
+        or (
+            (_leads(top, margin, answer_threshold, suggest_threshold) or (top.score >= suggest_threshold and sole_ask_fits(
+                snap.matcher, text, top.entry_id, min_score=answer_threshold, min_fit=FIT_MIN)))
+            and len(snap.matcher.unknown_words(text)) <= UNKNOWN_MAX_SHARE * words
+        )
     )
     if confident and not ambiguous:
         first = first_asked(snap.matcher, text, [c for c, _ in ranked], min_score=suggest_threshold)

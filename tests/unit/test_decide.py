@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.answers import reply as answers
-from bot.answers.asks import asked_parts, first_asked
+from bot.answers.asks import asked_parts, first_asked, sole_ask_fits
 from bot.answers.bank import ContentBank
 from bot.answers.matcher import content_words, document_numbers, intents
 
@@ -510,6 +510,7 @@ class _Found:
     rank: float
     score: float = 0.6
     uncounted: bool = False
+    precision: float = 0.5
 
 
 class _Stub:
@@ -561,3 +562,48 @@ def test_a_later_ask_of_one_word_makes_two_asks():
 def test_one_ask_is_never_reordered():
     matcher = _Stub({})  # never searched
     assert first_asked(matcher, "lãnh hải rộng bao nhiêu hải lý", [_Found("b", 4.0)], min_score=0.25) is None
+
+
+CONTEXT = "số gọi xe cấp cứu là số mấy vậy chị? ba em lớn tuổi hay mệt, em sợ lúc gấp lại quên"
+ITS_ASK = "số gọi xe cấp cứu là số mấy vậy chị"
+
+
+@pytest.mark.parametrize(
+    ("ranked", "expected"),
+    [
+        ([_Found("a", 3.0), _Found("x", 2.4)], True),
+        ([_Found("a", 3.0)], True),  # nothing else fits the ask
+        ([_Found("x", 3.0), _Found("a", 2.4)], False),  # another entry leads the ask
+        ([_Found("a", 3.0), _Found("x", 2.6)], False),  # a lead under SOLE_ASK_LEAD
+        ([_Found("a", 3.0, score=0.35, precision=0.9)], False),  # it covers under the answer threshold
+        ([_Found("a", 3.0, score=0.45, precision=0.2)], False),  # and fits none of the entry's phrasings closely
+        ([_Found("a", 3.0, uncounted=True)], False),  # it counts something the entry never names
+    ],
+)
+def test_when_a_message_s_one_ask_fits_alone(ranked, expected):
+    matcher = _Stub({ITS_ASK: ranked})
+    assert sole_ask_fits(matcher, CONTEXT, "a", min_score=0.4, min_fit=0.75) is expected
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "số gọi xe cấp cứu là số mấy vậy chị",  # nothing but its ask: the whole message is decided as it is
+        "số gọi xe cấp cứu là số mấy, còn số cứu hỏa là số nào vậy chị",  # two asks
+        "ba em lớn tuổi hay mệt, em sợ lúc gấp lại quên",  # no ask
+    ],
+)
+def test_only_one_ask_wrapped_in_context_is_searched_alone(message):
+    matcher = _Stub({})  # never searched
+    assert sole_ask_fits(matcher, message, "a", min_score=0.4, min_fit=0.75) is False
+
+
+def test_a_question_wrapped_in_context_is_answered_when_its_ask_fits_clearly(bank):
+    result = ask(bank, CONTEXT)
+    assert result.decision == answers.ANSWER and result.entry_id == "khan-cap-115", result.candidates
+
+
+def test_a_message_that_fits_no_entry_as_a_whole_is_not_answered_for_its_ask(bank):
+    # its ask ("có cần chở vô bệnh viện không") fits the ambulance entry, but the message is about a sick child
+    result = ask(bank, "bé nhà em sốt cao từ sáng, uống thuốc rồi chưa hạ, có cần chở vô bệnh viện không chị")
+    assert result.decision == answers.FALLBACK

@@ -399,7 +399,10 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # 15 7/196, 24/237, 5/190, 24/230; round 16 4/181, 29/228, 3/177, 29/223; round 17 12/188 (11/185 with its first
 # decisions and today's labels; the abbreviations, chosen on it too, add three answers, one wrong by its labels and
 # rated full by the judges), 27/230, 4/185, 27/226; round 18 3/188, 28/227, 3/183 (the Hoàng Sa edit, chosen on rounds
-# 16 and 18), 25/218; round 19 as first read.
+# 16 and 18), 25/218; round 19 as first read.  Stop 35 (a message's one ask searched alone, asks.sole_ask_fits; the
+# pre-2025 coastal answer says what is known after 2025; deletion said to be immediate), against stop 34's engine and
+# bank on today's labels and judgments: rounds 2-19 by the labels 71/3529 -> 71/3549 wrong, 492 -> 472 suggestions of
+# 4,248; judged 46/3390 -> 41/3411, 465 -> 446 of 4,068; the fact-sheet set 14/1314 -> 8/1323, 134 -> 130 of 1,514.
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (2, "labels"): (0.03, 0.13),
     (2, "judged"): (0.025, 0.14),
@@ -441,8 +444,10 @@ BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
 # Off-topic messages answered, where a fresh round found one (0 elsewhere): round 16's "đăng ký tạm trú trên VNeID"
 # gets the sea-border area's temporary-residence entry, with stop 32's engine too; round 18's "luong co so nam 2026 la
 # bao nhieu" (the base salary) the Border Guard's anniversary count ("năm 2026 … bao nhiêu năm"), with stop 33's too;
-# round 19's "xe máy biển số 83 của Sóc Trăng cũ có phải đổi biển số" the union's Sóc Trăng entry, with stop 33's too.
-BLIND_ROUND_OFFTOPIC_ANSWERED = {16: 1, 18: 1, 19: 1}
+# round 19's "xe máy biển số 83 của Sóc Trăng cũ có phải đổi biển số" the union's Sóc Trăng entry, with stop 33's too;
+# and since stop 35 its "Mai Cù Lao Dung có mưa không ad, em tính phơi lúa" the Cù Lao Dung entry: the message's one
+# ask, searched alone (asks.sole_ask_fits), is what stop 34's engine already answered typed alone.
+BLIND_ROUND_OFFTOPIC_ANSWERED = {16: 1, 18: 1, 19: 2}
 
 
 @pytest.mark.parametrize(("round_", "labels"), list(BLIND_ROUND_FLOORS), ids=[f"round-{r}-{k}" for r, k in BLIND_ROUND_FLOORS])
