@@ -4,12 +4,12 @@ Pure: no Flask, no HTTP, no SQL.  :func:`answer` asks the bank's matcher for
 candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`):
 
 - ``answer``   coverage >= answer_threshold (or a lower coverage with a clear lead over the second
-  candidate, or a message whose one ask, wrapped in context, fits the entry strongly alone; unless
-  more than a quarter of the question's words are ones the bank has nowhere, "nấu canh chua"): the
-  entry's answer, its source line, related entries and "Menu" as choices; candidates ranking close
-  to the top one are offered first among the related entries ("lãnh hải" answered, "vùng tiếp giáp
-  lãnh hải" offered); a message asking two things is answered for the first ask when its entry ranks
-  close (:mod:`bot.answers.asks`), the whole message's top entry offered;
+  candidate; or, for a message that would at least be a suggestion, whose one ask, wrapped in context,
+  fits the entry strongly alone; unless more than a quarter of the question's words are ones the bank
+  has nowhere, "nấu canh chua"): the entry's answer, its source line, related entries and "Menu" as
+  choices; candidates ranking close to the top one are offered first among the related entries ("lãnh
+  hải" answered, "vùng tiếp giáp lãnh hải" offered); a message asking two things is answered for the
+  first ask when its entry ranks close (:mod:`bot.answers.asks`), the whole message's top entry offered;
 - ``suggest``  coverage >= suggest_threshold, or a genuinely ambiguous question (a word or two that
   fits several entries, "biển"; a runner-up all but tied with the top one; or a close runner-up
   whose phrasing the question fits clearly better, unless either of the two entries lists the
@@ -255,6 +255,17 @@ def _leads(top: Candidate, margin: float, answer_threshold: float, suggest_thres
     )
 
 
+def _ask_fits_alone(
+    snap: BankSnapshot, text: str, top: Candidate, answer_threshold: float, suggest_threshold: float
+) -> bool:
+    """Whether a message that would at least be a suggestion asks one thing, wrapped in context, that fits the top
+    entry strongly alone (:func:`bot.answers.asks.sole_ask_fits`): "Luật Biên phòng có hiệu lực năm nào ad? chi
+    hội cô đang làm tuyên truyền"."""
+    return top.score >= suggest_threshold and sole_ask_fits(
+        snap.matcher, text, top.entry_id, min_score=answer_threshold, min_fit=FIT_MIN
+    )
+
+
 def answer(
     text: str,
     bank: ContentBank | BankSnapshot,
@@ -287,13 +298,13 @@ def answer(
     if unrelated_subject(text) and not (strong and margin >= CLEAR_MARGIN):  # "xổ số": unless one entry fits clearly
         return Answer(FALLBACK, fallback_reply(snap, org), None, top.score, candidates)
     # a lower coverage answers on a lead (_leads), or when the message's one ask, wrapped in context, fits the top entry
-    # strongly alone (asks.sole_ask_fits); but not a question with words the bank has nowhere ("nấu canh chua": about
+    # strongly alone (_ask_fits_alone); but not a question with words the bank has nowhere ("nấu canh chua": about
     # something else): they are looked up only when a lead or the ask is what would answer
     confident = words > 0 and not top.uncounted and (
         strong
         or (
-            (_leads(top, margin, answer_threshold, suggest_threshold) or (top.score >= suggest_threshold and sole_ask_fits(
-                snap.matcher, text, top.entry_id, min_score=answer_threshold, min_fit=FIT_MIN)))
+            (_leads(top, margin, answer_threshold, suggest_threshold)
+             or (not ambiguous and _ask_fits_alone(snap, text, top, answer_threshold, suggest_threshold)))
             and len(snap.matcher.unknown_words(text)) <= UNKNOWN_MAX_SHARE * words
         )
     )

@@ -78,7 +78,10 @@ def data_notice(config: Mapping[str, Any]) -> str:
 
 def erase_effect() -> str:
     """What XÓA DỮ LIỆU erases and keeps (the confirmation question says the same)."""
-    return f"Nếu chị xác nhận, trợ lý sẽ xóa ngay: {ERASED}. Chỉ giữ lại {KEPT}. Việc xóa không hoàn tác được."
+    return (
+        f"Nếu chị xác nhận, trợ lý sẽ xóa ngay: {ERASED}. Chỉ giữ lại {KEPT}. Việc xóa không hoàn tác được. "
+        "Các bản sao lưu định kỳ của hệ thống còn giữ dữ liệu này đến khi hết hạn lưu."
+    )
 
 
 def data_rights(config: Mapping[str, Any]) -> str:

@@ -574,7 +574,8 @@ ITS_ASK = "số gọi xe cấp cứu là số mấy vậy chị"
         ([_Found("a", 3.0), _Found("x", 2.4)], True),
         ([_Found("a", 3.0)], True),  # nothing else fits the ask
         ([_Found("x", 3.0), _Found("a", 2.4)], False),  # another entry leads the ask
-        ([_Found("a", 3.0), _Found("x", 2.6)], False),  # a lead under SOLE_ASK_LEAD
+        ([_Found("a", 3.0), _Found("x", 2.5)], True),  # a lead of exactly SOLE_ASK_LEAD
+        ([_Found("a", 3.0), _Found("x", 2.6)], False),  # a lead under it
         ([_Found("a", 3.0, score=0.35, precision=0.9)], False),  # it covers under the answer threshold
         ([_Found("a", 3.0, score=0.45, precision=0.2)], False),  # and fits none of the entry's phrasings closely
         ([_Found("a", 3.0, uncounted=True)], False),  # it counts something the entry never names
@@ -589,7 +590,9 @@ def test_when_a_message_s_one_ask_fits_alone(ranked, expected):
     "message",
     [
         "số gọi xe cấp cứu là số mấy vậy chị",  # nothing but its ask: the whole message is decided as it is
+        "Chị ơi, số gọi xe cấp cứu là số mấy vậy chị?!",  # its ask and greetings, punctuation: nothing else named
         "số gọi xe cấp cứu là số mấy, còn số cứu hỏa là số nào vậy chị",  # two asks
+        "gỡ chưa ad? số gọi xe cấp cứu là số mấy vậy chị, ba em lớn tuổi hay mệt",  # a short ask is an ask too
         "ba em lớn tuổi hay mệt, em sợ lúc gấp lại quên",  # no ask
     ],
 )
@@ -607,3 +610,8 @@ def test_a_message_that_fits_no_entry_as_a_whole_is_not_answered_for_its_ask(ban
     # its ask ("có cần chở vô bệnh viện không") fits the ambulance entry, but the message is about a sick child
     result = ask(bank, "bé nhà em sốt cao từ sáng, uống thuốc rồi chưa hạ, có cần chở vô bệnh viện không chị")
     assert result.decision == answers.FALLBACK
+
+
+def test_words_the_bank_has_nowhere_still_veto_an_answer_on_the_ask_alone(bank):
+    result = ask(bank, "số gọi xe cấp cứu là số mấy vậy chị? tiktok livestream karaoke pickleball zumba")
+    assert result.decision != answers.ANSWER, result.candidates
