@@ -134,12 +134,23 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # a suggestion; one answer edited, 25 labels checked), read three times, each after the decisions before it (the last
 # after review mends that changed no dev decision): the same each time, 0.961, 4/144, 6/153, 0/24; judged 0.980,
 # 3/140, 6/149, 0/24; the old set 0.975, 3/157, 4/163, 3/39.
-MEASURED_JUDGED_ACCURACY = 0.975
+# Stop 35: the test split enlarged.  Round 1's held-out half alone gives about 140 answers, so one answer moves the
+# wrong share by 0.7 points and a 2% target allows two.  At the start of the stop, before any labelling, judging or
+# scoring, two fresh rounds (20 and 21: 575 messages by eight new persona writers, written before any change of the
+# stop) were designated test, beside round 1's half; labelled by three labellers each and every top-5 pair judged
+# before any figure was computed; nothing tuned on them.  Read once after the last decision (aggregates only), by the
+# labels and judged: the enlarged split 0.933, 18/547 wrong (3.3%), 50/626 suggestions (8.0%, 0.0799), 1/120
+# off-topic (0.8%); judged 0.960, 13/533 (2.4%), 46/607 (7.6%), 1/120.  Round 1's half the same as stops 30-34
+# (0.961, 4/144, 6/153, 0/24; judged 0.980, 3/140, 6/149); rounds 20-21 alone 0.924, 14/403 (3.5%), 44/473 (9.3%),
+# 1/96; judged 0.954, 10/393 (2.5%), 40/458 (8.7%).  Stop 34's engine and bank on the same split, a count only: the
+# same wrong answers, three more suggestions (53/626, 8.5%; judged 49/607, 8.1%): the one-ask rule's three answers.
+# The wrong-answer target is not met by either count; the others are.
+MEASURED_JUDGED_ACCURACY = 0.955
 MEASURED_JUDGED_WRONG = 0.025
-MEASURED_ACCURACY = 0.95
-MEASURED_WRONG = 0.04
-MEASURED_SUGGESTIONS = 0.06
-MEASURED_OFFTOPIC = 0.0
+MEASURED_ACCURACY = 0.93
+MEASURED_WRONG = 0.035
+MEASURED_SUGGESTIONS = 0.08
+MEASURED_OFFTOPIC = 0.01
 # The fact-sheet set (624 questions in three rounds, judged only), stop 23: 0.968, wrong 6/449 (1.3%), suggestions
 # 39/497 (7.8%).  Round 3 was used only to reject a rule (a message asking two things is about the first: 3 -> 0
 # wrong on round 2, which it was built from, 2 -> 3 on round 3); round 4 only to keep the 65 variants above.
@@ -250,13 +261,15 @@ def test_blind_test_split_meets_the_targets(report):
 
 
 @pytest.mark.xfail(
-    reason="issue 13: wrong answers are 2.8% of the answers given (4/144) on the blind test split, over the 2% target "
-    "(2.1%, 3/140, with the independent judgments)",
-    strict=True,  # when the figure reaches the target this fails, and the mark must go
+    reason="issue 13: wrong answers are 3.3% of the answers given (18/547) on the blind test split (round 1's held-out "
+    "half and rounds 20-21), over the 2% target; 2.4% (13/533) with the independent judgments",
+    strict=True,  # when both figures reach the target this fails, and the mark must go
 )
 def test_blind_test_split_wrong_answers_meet_the_target(report):
     result = report(EVAL_FILE, "test")
     assert result.wrong_share <= TARGET_WRONG, format_report(result)
+    judged = report(EVAL_FILE, "test", JUDGMENTS_FILE)
+    assert judged.wrong_share <= TARGET_WRONG, format_report(judged)
 
 
 def test_blind_test_split_does_not_regress(report):
