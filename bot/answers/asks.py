@@ -132,8 +132,8 @@ def sole_ask_fits(matcher: _Searcher, text: str, entry_id: str, *, min_score: fl
     """Whether the one part of ``text`` that asks something, searched alone, fits ``entry_id`` strongly: it ranks
     first with coverage at least ``min_score``, coverage plus precision at least ``min_fit``, nothing counted that it
     never names, and a lead of ``SOLE_ASK_LEAD``.  Only for a message that asks one thing (no other part asks about
-    anything, "gỡ chưa" included) and says something besides (context with words that name something): the ask
-    alone is then searched."""
+    anything, "gỡ chưa" included) and has content words outside that ask (context; greetings and particles the
+    lexicon lists as filler do not count, others such as "alo" do and only cost a search)."""
     parts = [part for part in _parts(text) if content_words(part) >= LATER_MIN_WORDS and _asking(part)]
     if len(parts) != 1 or content_words(parts[0]) < MIN_WORDS or content_words(parts[0]) >= content_words(text):
         return False

@@ -114,5 +114,6 @@ def topic_reply(bank: Any, topic_id: str) -> Reply:
 
 
 def org_of(config: dict[str, Any]) -> dict[str, Any]:
-    # DATA_RETENTION_MONTHS: the {data_notice} placeholder says how long data is kept
-    return {k: config.get(k) for k in ("ORG_NAME", "ORG_PHONES", "ORG_EMAIL", "ORG_WEBSITE", "DATA_RETENTION_MONTHS")}
+    # DATA_RETENTION_MONTHS, BACKUP_KEEP: the {data_notice} and {data_rights} placeholders say how long data is kept
+    keys = ("ORG_NAME", "ORG_PHONES", "ORG_EMAIL", "ORG_WEBSITE", "DATA_RETENTION_MONTHS", "BACKUP_KEEP")
+    return {k: config.get(k) for k in keys}

@@ -132,7 +132,7 @@ def render_contacts(org: Mapping[str, Any]) -> str:
 def fill_placeholders(text: str, org: Mapping[str, Any]) -> str:
     """Replace {org_name}, {org_contacts}, {data_notice} and {data_rights}; any other brace is
     left as written.  {data_notice} and {data_rights} are the consent notice's own words
-    (:mod:`bot.core.privacy_notice`), filled from ORG_* and DATA_RETENTION_MONTHS."""
+    (:mod:`bot.core.privacy_notice`), filled from ORG_*, DATA_RETENTION_MONTHS and BACKUP_KEEP."""
     name = org.get("ORG_NAME") or "Hội Liên hiệp Phụ nữ"
     text = text.replace("{org_name}", name).replace("{org_contacts}", render_contacts(org))
     if "{data_" in text:

@@ -293,6 +293,8 @@ SETTINGS: tuple[Setting, ...] = (
             vi="Phiên bản thông báo đồng ý xử lý dữ liệu hội viên chấp nhận khi đăng ký; đổi khi nội dung thông báo thay đổi."),
     Setting("DATA_RETENTION_MONTHS", "24", _int_range(0, 600), "Personal data of members silent this long is erased by `flask privacy purge`. 0 switches it off.",
             vi="Dữ liệu cá nhân của hội viên không nhắn tin trong chừng này tháng sẽ bị xóa bởi lệnh flask privacy purge. 0 là tắt."),
+    Setting("BACKUP_KEEP", "14", _int_range(1, 3650), "Nightly database copies deploy/backup.sh keeps (chatbot-backup.timer makes one a night, so about this many days). Members asking to erase their data are told that backups keep it this long.",
+            vi="Số bản sao lưu cơ sở dữ liệu hằng đêm deploy/backup.sh giữ lại (mỗi đêm một bản, nên khoảng chừng ấy ngày). Hội viên yêu cầu xóa dữ liệu được báo bản sao lưu còn giữ dữ liệu trong chừng ấy ngày."),
     Setting("QUEUE_RETENTION_DAYS", "400", _int_range(0, 100_000), "Handled inbox events and finished outbox messages older than this are deleted by the nightly purge (reports over older periods lose them). 0 switches it off.",
             vi="Tin đến đã xử lý và tin đi đã xong cũ hơn chừng này ngày bị xóa trong lượt dọn dẹp hằng đêm. 0 là tắt."),
     Setting("FLOW_EXPIRY_MINUTES", "60", _float_min(0), "An unfinished registration, hái hoa or contest report is dropped after this long. 0 switches it off.",

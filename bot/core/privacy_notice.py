@@ -4,7 +4,7 @@ The consent notice (ĐĂNG KÝ), DỮ LIỆU CỦA TÔI, the XÓA DỮ LIỆU co
 content bank's answers about data (placeholders ``{data_notice}`` and ``{data_rights}``,
 filled by :func:`bot.answers.reply.fill_placeholders`) are all built from the texts
 here, so they cannot drift apart.  ``config`` is the app config, or any mapping with
-ORG_NAME, ORG_PHONES, ORG_EMAIL and DATA_RETENTION_MONTHS.
+ORG_NAME, ORG_PHONES, ORG_EMAIL, DATA_RETENTION_MONTHS and BACKUP_KEEP.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 DEFAULT_ORG_NAME = "Hội Liên hiệp Phụ nữ"
 DEFAULT_RETENTION_MONTHS = 24  # the DATA_RETENTION_MONTHS default (bot.core.config)
+DEFAULT_BACKUP_KEEP = 14  # the BACKUP_KEEP default: nightly copies kept by deploy/backup.sh
 
 STORED = (
     "họ và tên, đơn vị (chi hội, xã/phường), số điện thoại nếu chị cung cấp, kết quả thi, hái hoa và các cuộc thi "
@@ -76,11 +77,18 @@ def data_notice(config: Mapping[str, Any]) -> str:
     )
 
 
-def erase_effect() -> str:
-    """What XÓA DỮ LIỆU erases and keeps (the confirmation question says the same)."""
+def backup_days(config: Mapping[str, Any]) -> int:
+    value = config.get("BACKUP_KEEP")
+    return DEFAULT_BACKUP_KEEP if value is None or value == "" else int(value)
+
+
+def erase_effect(config: Mapping[str, Any]) -> str:
+    """What XÓA DỮ LIỆU erases and keeps, at once and in the nightly backups (the confirmation question says the
+    same)."""
     return (
         f"Nếu chị xác nhận, trợ lý sẽ xóa ngay: {ERASED}. Chỉ giữ lại {KEPT}. Việc xóa không hoàn tác được. "
-        "Các bản sao lưu định kỳ của hệ thống còn giữ dữ liệu này đến khi hết hạn lưu."
+        "Riêng các bản sao lưu hằng đêm của hệ thống (chỉ dùng để khôi phục khi có sự cố) còn giữ dữ liệu đã xóa "
+        f"thêm tối đa khoảng {backup_days(config)} ngày, sau đó tự động bị xóa."
     )
 
 
@@ -89,6 +97,6 @@ def data_rights(config: Mapping[str, Any]) -> str:
     with the same words as DỮ LIỆU CỦA TÔI and the XÓA DỮ LIỆU confirmation."""
     return (
         f"• Quyền của chị: {RIGHTS}.\n"
-        f"• Xóa dữ liệu: {erase_effect()}\n"
+        f"• Xóa dữ liệu: {erase_effect(config)}\n"
         f"• Thời gian lưu: {retention(config)}."
     )

@@ -105,7 +105,7 @@ class PrivacyHandler(Handler):
                 return True
             ctx.set_flow(FLOW, {"step": "confirm"}, expires_at=expiry(ctx, "FLOW_EXPIRY_MINUTES"))
             ctx.say(Reply(
-                f"Chị muốn xóa dữ liệu cá nhân? {erase_effect()} Chị xác nhận xóa?",
+                f"Chị muốn xóa dữ liệu cá nhân? {erase_effect(ctx.config)} Chị xác nhận xóa?",
                 [Choice("Đồng ý xóa", "ERASE_YES"), Choice("Không xóa", "ERASE_NO")],
             ))
             return True

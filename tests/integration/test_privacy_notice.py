@@ -17,7 +17,8 @@ from tests.participation_support import Chat, content_app, make_content
 @pytest.fixture
 def app(httpserver, db_path, tmp_path, clock):
     return content_app(httpserver, db_path, clock, make_content(tmp_path / "content"),
-                       ORG_NAME="Hội LHPN phường Phú Lợi", ORG_PHONES="0292 3821 234", DATA_RETENTION_MONTHS="18")
+                       ORG_NAME="Hội LHPN phường Phú Lợi", ORG_PHONES="0292 3821 234", DATA_RETENTION_MONTHS="18",
+                       BACKUP_KEEP="7")
 
 
 def test_the_stored_data_answer_is_the_consent_notice(app, store):
@@ -41,12 +42,12 @@ def test_the_see_and_erase_answer_uses_the_words_of_my_data_and_erase(app, store
     my_data = chat.text
     assert retention(config) in my_data and RIGHTS in my_data
     chat.send("XÓA DỮ LIỆU")
-    assert erase_effect() in chat.text
+    assert erase_effect(config) in chat.text and "tối đa khoảng 7 ngày" in chat.text  # as long as backups keep it
     chat.tap("Không xóa")
     chat.send("", payload="ENTRY:bot-xem-xoa-du-lieu")
     answer = chat.text
     assert data_rights(config) in answer
-    assert retention(config) in answer and RIGHTS in answer and erase_effect() in answer
+    assert retention(config) in answer and RIGHTS in answer and erase_effect(config) in answer
     assert "SỬA THÔNG TIN" in answer and "{" not in answer
 
 
