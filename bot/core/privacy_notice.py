@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.core.config import SETTINGS
+
 DEFAULT_ORG_NAME = "Hội Liên hiệp Phụ nữ"
-DEFAULT_RETENTION_MONTHS = 24  # the DATA_RETENTION_MONTHS default (bot.core.config)
-DEFAULT_BACKUP_KEEP = 14  # the BACKUP_KEEP default: nightly copies kept by deploy/backup.sh
 
 STORED = (
     "họ và tên, đơn vị (chi hội, xã/phường), số điện thoại nếu chị cung cấp, kết quả thi, hái hoa và các cuộc thi "
@@ -40,9 +40,16 @@ KEPT = "các con số thống kê ẩn danh theo chi hội (ví dụ: số lư�
 VOLUNTARY = "Việc đăng ký là tự nguyện: không đăng ký, chị vẫn hỏi đáp và thi bình thường."
 
 
+def _number(config: Mapping[str, Any], name: str) -> int:
+    """The setting ``name`` from ``config``, or its default (bot.core.config) where the mapping lacks it."""
+    value = config.get(name)
+    if value is None or value == "":
+        value = next(s.default for s in SETTINGS if s.name == name)
+    return int(value)
+
+
 def retention_months(config: Mapping[str, Any]) -> int:
-    value = config.get("DATA_RETENTION_MONTHS")
-    return DEFAULT_RETENTION_MONTHS if value is None or value == "" else int(value)
+    return _number(config, "DATA_RETENTION_MONTHS")
 
 
 def retention(config: Mapping[str, Any]) -> str:
@@ -77,18 +84,13 @@ def data_notice(config: Mapping[str, Any]) -> str:
     )
 
 
-def backup_days(config: Mapping[str, Any]) -> int:
-    value = config.get("BACKUP_KEEP")
-    return DEFAULT_BACKUP_KEEP if value is None or value == "" else int(value)
-
-
 def erase_effect(config: Mapping[str, Any]) -> str:
     """What XÓA DỮ LIỆU erases and keeps, at once and in the nightly backups (the confirmation question says the
     same)."""
     return (
         f"Nếu chị xác nhận, trợ lý sẽ xóa ngay: {ERASED}. Chỉ giữ lại {KEPT}. Việc xóa không hoàn tác được. "
         "Riêng các bản sao lưu hằng đêm của hệ thống (chỉ dùng để khôi phục khi có sự cố) còn giữ dữ liệu đã xóa "
-        f"thêm tối đa khoảng {backup_days(config)} ngày, sau đó tự động bị xóa."
+        f"thêm tối đa khoảng {_number(config, 'BACKUP_KEEP')} ngày, sau đó tự động bị xóa."
     )
 
 

@@ -102,7 +102,7 @@ ENTRY = """\
     sources:
 {sources}
     status: {status}
-    reviewed: 2026-01-01
+    reviewed: {reviewed}
 {extra}"""
 
 
@@ -111,8 +111,10 @@ def _source(url: str | None, name: str = "Nguồn") -> str:
 
 
 @pytest.fixture
-def bank_dir(tmp_path: Path):
-    """A copy of the small bank, plus a file of entries written by the test."""
+def bank_dir(tmp_path: Path, clock):
+    """A copy of the small bank, plus a file of entries written by the test (reviewed a month before the pinned
+    clock's today)."""
+    reviewed = clock.local("Asia/Ho_Chi_Minh").date() - dt.timedelta(days=30)
     target = tmp_path / "content"
     shutil.copytree(SMALL, target)
 
@@ -121,7 +123,8 @@ def bank_dir(tmp_path: Path):
         for item in entries:
             entry_id, urls, status = item[:3]
             extra = item[3] if len(item) > 3 else ""
-            blocks.append(ENTRY.format(id=entry_id, sources="".join(_source(u) for u in urls).rstrip("\n"), status=status, extra=extra))
+            blocks.append(ENTRY.format(id=entry_id, sources="".join(_source(u) for u in urls).rstrip("\n"), status=status,
+                                      reviewed=reviewed, extra=extra))
         (target / "bank" / "z-test.yaml").write_text("entries:\n" + "\n".join(blocks), encoding="utf-8")
         return target
 
