@@ -22,6 +22,9 @@ tests/unit/test_eval.py.
 
 A message with one ask wrapped in context ("Luật Biên phòng có hiệu lực năm nào ad? chi hội cô đang làm tuyên
 truyền") is the other case: its ask, searched alone, may fit the top entry strongly (:func:`sole_ask_fits`, stop 35).
+And where the first ask's own entry is the top one while a runner-up is all but tied with it ("thẻ vàng IUU là gì vậy
+chị, bao giờ gỡ được": the card and its lifting), the runner-up is taken to answer a later ask and the top entry is
+answered, not left to the member to choose (:func:`first_confirms`, stop 36).
 """
 
 from __future__ import annotations
@@ -109,23 +112,38 @@ def asked_parts(text: str) -> list[str]:
     return parts
 
 
-def first_asked(matcher: _Searcher, text: str, ranked: Sequence[_Ranked], *, min_score: float) -> int | None:
-    """The index in ``ranked`` (the whole message's ranking) of the entry to answer instead of
-    the top one, or None: when ``text`` asks two or more things, and the first ask's own entry
-    is not the top one here but fits that ask (coverage at least ``min_score``, nothing counted
-    that it never names), leads its ranking clearly and ranks close to the top here."""
+def first_ask_entry(matcher: _Searcher, text: str, *, min_score: float) -> str | None:
+    """The entry that ``text``'s first ask names on its own, or None: when ``text`` asks two or more things and
+    the first ask, searched alone, ranks an entry first with coverage at least ``min_score``, nothing counted that
+    it never names, and a rank at least ``FIRST_ASK_LEAD`` above the ask's second entry."""
     parts = asked_parts(text)
-    if len(parts) < 2 or not ranked:
+    if len(parts) < 2:
         return None
     first = matcher.search(parts[0], 2)
-    if not first or first[0].entry_id == ranked[0].entry_id or first[0].score < min_score or first[0].uncounted:
+    if not first or first[0].score < min_score or first[0].uncounted:
         return None
     if len(first) > 1 and first[0].rank - first[1].rank < FIRST_ASK_LEAD:
         return None
+    return first[0].entry_id
+
+
+def first_asked(matcher: _Searcher, text: str, ranked: Sequence[_Ranked], *, min_score: float) -> int | None:
+    """The index in ``ranked`` (the whole message's ranking) of the entry to answer instead of
+    the top one, or None: when the first ask's own entry (:func:`first_ask_entry`) is not the top
+    one here and ranks close to it."""
+    wanted = first_ask_entry(matcher, text, min_score=min_score) if ranked else None
+    if wanted is None or wanted == ranked[0].entry_id:
+        return None
     for index, candidate in enumerate(ranked[1:], 1):
-        if candidate.entry_id == first[0].entry_id:
+        if candidate.entry_id == wanted:
             return index if candidate.rank >= FIRST_ASK_SHARE * ranked[0].rank else None
     return None
+
+
+def first_confirms(matcher: _Searcher, text: str, entry_id: str, *, min_score: float) -> bool:
+    """Whether the first ask's own entry (:func:`first_ask_entry`) is ``entry_id``, the whole message's top entry:
+    a runner-up all but tied with it is then taken to answer a later ask."""
+    return first_ask_entry(matcher, text, min_score=min_score) == entry_id
 
 
 def sole_ask_fits(matcher: _Searcher, text: str, entry_id: str, *, min_score: float, min_fit: float) -> bool:

@@ -70,8 +70,33 @@ PHRASE_ABBREVIATIONS: dict[tuple[str, ...], str] = {
 # ("trúng xổ số, bắt chuyển tiền phí nhận thưởng" is the scam entry's), even where the subject is only its context
 # ("em bán vé số, …").  Dev rounds 2-17: 44 lottery messages; 25 got suggestions of Sóc Trăng entries and one of
 # round 17's was answered.  Each phrase as spelled, and whether it may be typed without marks: unmarked "ve so" is as
-# likely "về số" as "vé số".
-UNRELATED_SUBJECTS: tuple[tuple[str, bool], ...] = (("xổ số", True), ("vé số", False))
+# likely "về số" as "vé số".  A vehicle's number plate after the 2025 merger ("biển số xe 83 giờ sáp nhập có
+# phải đổi", "bien so xe hau giang 95") shares "biển", "Sóc Trăng" and "sáp nhập" with the coastal and old-province
+# entries: the blind dev rounds held 22 such messages (21 got suggestions, 1 an answer; 21 now get the no-answer
+# reply).  Only the plate as the question names it, changed or with a province's code or name: a plate is a detail
+# of reports the bank answers ("xe máy biển số lạ chở người ra bến ban đêm"), and "Luật Cảnh sát biển số mấy",
+# "Luật Biển số 18/2012/QH13" are the bank's own.
+_PLATE_OF = ("83", "95", "65", "sóc trăng", "hậu giang", "cần thơ")  # the three merged provinces' codes, names
+UNRELATED_SUBJECTS: tuple[tuple[str, bool], ...] = (
+    ("xổ số", True),
+    ("vé số", False),
+    ("đổi biển số", True),
+    *((f"{plate} {of}", True) for plate in ("biển số", "biển số xe") for of in _PLATE_OF),
+)
+# Signs that a message is about a scam, whose entries the bank has: a message naming one is decided as any other even
+# where an unrelated subject is its setting ("trúng xổ số, bắt chuyển tiền phí nhận thưởng"; "biển số xe 83 bị phạt
+# nguội, kêu chuyển tiền").  A demand or a deception, not a payment alone ("đại lý vé số chuyển khoản tiền thưởng"):
+# spelled as UNRELATED_SUBJECTS, "lừa" only with its marks ("lua" is as likely "lúa"), "lừa đảo" either way.
+SCAM_SIGNS: tuple[tuple[str, bool], ...] = (
+    ("lừa đảo", True),
+    ("lừa", False),
+    ("bắt chuyển", True),
+    ("kêu chuyển", True),
+    ("yêu cầu chuyển", True),
+    ("phí nhận thưởng", True),
+    ("giả danh", True),
+    ("mạo danh", True),
+)
 
 # Filler phrases dropped wherever they occur (after abbreviations).  A word typed
 # with marks must match exactly ("cho hội" is not "cho hỏi"); one typed without

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from bot.answers import normalize as textnorm
-from bot.answers.lexicon import UNRELATED_SUBJECTS
+from bot.answers.lexicon import SCAM_SIGNS, UNRELATED_SUBJECTS
 
 # Question and function syllables (folded).  They say what kind of answer is wanted, not
 # which entry: "luật biển được quốc hội thông qua ngày nào" must not go to another law
@@ -328,8 +328,16 @@ def era(text: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-# UNRELATED_SUBJECTS as typed: with the phrase's marks, or (where it may be) with none at all; "lò xo số" is not "xổ số"
-_UNRELATED = [(tuple(phrase.split()), tuple(textnorm.fold(phrase).split()), unmarked) for phrase, unmarked in UNRELATED_SUBJECTS]
+# UNRELATED_SUBJECTS and SCAM_SIGNS as typed: with the phrase's marks, or (where it may be) with none at all; "lò xo
+# số" is not "xổ số"
+_Phrases = list[tuple[tuple[str, ...], tuple[str, ...], bool]]
+
+
+def _phrases(listed: tuple[tuple[str, bool], ...]) -> _Phrases:
+    return [(tuple(phrase.split()), tuple(textnorm.fold(phrase).split()), unmarked) for phrase, unmarked in listed]
+
+
+_UNRELATED, _SCAM = _phrases(UNRELATED_SUBJECTS), _phrases(SCAM_SIGNS)
 
 
 def _names(tokens: Sequence[textnorm.Token], words: tuple[str, ...], folded: tuple[str, ...], unmarked: bool) -> bool:
@@ -338,10 +346,10 @@ def _names(tokens: Sequence[textnorm.Token], words: tuple[str, ...], folded: tup
     )
 
 
-def _names_unrelated(tokens: Sequence[textnorm.Token]) -> bool:
+def _names_any(tokens: Sequence[textnorm.Token], phrases: _Phrases) -> bool:
     return any(
         _names(tokens[i : i + len(words)], words, folded, unmarked)
-        for words, folded, unmarked in _UNRELATED
+        for words, folded, unmarked in phrases
         for i in range(len(tokens) - len(words) + 1)
     )
 
@@ -349,6 +357,10 @@ def _names_unrelated(tokens: Sequence[textnorm.Token]) -> bool:
 def unrelated_subject(text: str) -> bool:
     """Whether ``text`` names a subject the bank never covers ("xổ số"; :data:`bot.answers.lexicon.UNRELATED_SUBJECTS`),
     its words together within one clause ("song xo, so ngu dan" is not "xổ số").  The whole message is then about it:
-    "em bán vé số, …" too (the other clauses are not decided on alone: "xổ số hôm nay, Sóc Trăng về số mấy")."""
-    return any(_names_unrelated(tokens) for tokens in _clauses(text))
+    "em bán vé số, …" too (the other clauses are not decided on alone: "xổ số hôm nay, Sóc Trăng về số mấy"); unless
+    it names a scam (:data:`bot.answers.lexicon.SCAM_SIGNS`), which the bank answers: "… bắt chuyển tiền nộp phạt"."""
+    clauses = _clauses(text)
+    return any(_names_any(tokens, _UNRELATED) for tokens in clauses) and not any(
+        _names_any(tokens, _SCAM) for tokens in clauses
+    )
 
