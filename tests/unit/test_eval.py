@@ -146,11 +146,20 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # same wrong answers, three more suggestions (53/626, 8.5%; judged 49/607, 8.1%): the one-ask rule's three answers.
 # The wrong-answer target is not met by either count; the others are.  Read a second time after a review's mend to
 # the erase answer (it names how long backups keep the data; re-judged and its labels checked): the same figures.
-MEASURED_JUDGED_ACCURACY = 0.955
+# Stop 36 (a near-tie settled by the first of two asks, asks.first_confirms; a fair lead from the suggest threshold;
+# number plates a subject the bank never covers, scams excepted; four answers say a fact members ask with theirs, each
+# fact-checked, re-judged and label-checked: 208 labels gained an edited entry, 12 replacing one, 29 of them in this
+# split), read once after the last decision, aggregates only: the enlarged split 0.936, 18/559 wrong (3.2%), 38/626
+# suggestions (6.1%), 1/120 off-topic; judged 0.962, 13/545 (2.4%), 34/607 (5.6%), 1/120.  Round 1's half 0.961,
+# 4/145, 5/153, 0/24; judged 0.980, 3/141, 5/149; rounds 20-21 0.928, 14/414 (3.4%), 33/473 (7.0%), 1/96; judged
+# 0.956, 10/404 (2.5%), 29/458 (6.3%).  Twelve more answers and twelve fewer suggestions than at stop 35, with as many
+# wrong answers by either count.  The old set 0.975, 3/158, 3/163, 3/39.  The wrong-answer target is still not met by
+# either count; the others are.
+MEASURED_JUDGED_ACCURACY = 0.96
 MEASURED_JUDGED_WRONG = 0.025
 MEASURED_ACCURACY = 0.93
 MEASURED_WRONG = 0.035
-MEASURED_SUGGESTIONS = 0.08
+MEASURED_SUGGESTIONS = 0.065
 MEASURED_OFFTOPIC = 0.01
 # The fact-sheet set (624 questions in three rounds, judged only), stop 23: 0.968, wrong 6/449 (1.3%), suggestions
 # 39/497 (7.8%).  Round 3 was used only to reject a rule (a message asking two things is about the first: 3 -> 0
@@ -262,8 +271,8 @@ def test_blind_test_split_meets_the_targets(report):
 
 
 @pytest.mark.xfail(
-    reason="issue 13: wrong answers are 3.3% of the answers given (18/547) on the blind test split (round 1's held-out "
-    "half and rounds 20-21), over the 2% target; 2.4% (13/533) with the independent judgments",
+    reason="issue 13: wrong answers are 3.2% of the answers given (18/559) on the blind test split (round 1's held-out "
+    "half and rounds 20-21), over the 2% target; 2.4% (13/545) with the independent judgments",
     strict=True,  # when both figures reach the target this fails, and the mark must go
 )
 def test_blind_test_split_wrong_answers_meet_the_target(report):
@@ -418,6 +427,16 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # bank on today's labels and judgments: rounds 2-19 by the labels 70/3529 -> 70/3548 wrong, 492 -> 473 suggestions of
 # 4,248, off-topic answered 3 -> 4; judged 47/3390 -> 42/3410, 465 -> 447 of about 4,068; the fact-sheet set 14/1314
 # -> 7/1323, 134 -> 130 of about 1,510; round 1's dev half judged 3/135 -> 1/135 (by the labels 3/144 both).
+# Stop 36.  Rounds 22-23 (eight new writers and personas, three labellers each, all dev), scored first with stop 35's
+# engine and bank: by the labels 13/383 wrong (3.4%) and 64/471 suggestions (13.6%).  Chosen on them and rounds 1-19: a
+# near-tie settled by the first of two asks (asks.first_confirms), a fair lead from the suggest threshold, number plates
+# as a subject the bank never covers (scams excepted), four answers that say a fact members ask with theirs.  Rounds
+# 24-25 (eight more), written, labelled and judged before they were scored, are the clean check: stop 35's engine on
+# today's bank 10/380 wrong, 47/458 suggestions, judged 5/371, 46/446; now 12/386 (3.1%), 41/458 (9.0%), judged 5/377
+# (1.3%), 40/446.  Against stop 35's engine on today's bank and labels: rounds 2-19 by the labels 66/3546 -> 70/3601
+# wrong, 475 -> 420 suggestions of 4,248, off-topic answered 4 -> 3; judged 37/3411 -> 39/3464, 450 -> 397 of 4,072;
+# rounds 22-23 12/384 -> 13/396, 63 -> 51 of 471, judged 4/373 -> 4/385, 59 -> 47; the fact-sheet set 8/1325 -> 9/1340,
+# 130 -> 115 of 1,517; round 1's dev half 3/144 -> 3/146, 9 -> 7 suggestions (judged 1/135 -> 1/137).
 BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (2, "labels"): (0.03, 0.13),
     (2, "judged"): (0.025, 0.14),
@@ -455,14 +474,23 @@ BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
     (18, "judged"): (0.02, 0.115),
     (19, "labels"): (0.015, 0.105),
     (19, "judged"): (0.015, 0.105),
+    (22, "labels"): (0.025, 0.125),
+    (22, "judged"): (0.01, 0.125),
+    (23, "labels"): (0.045, 0.095),
+    (23, "judged"): (0.02, 0.085),
+    (24, "labels"): (0.045, 0.06),
+    (24, "judged"): (0.025, 0.055),
+    (25, "labels"): (0.025, 0.125),
+    (25, "judged"): (0.01, 0.125),
 }
 # Off-topic messages answered, where a fresh round found one (0 elsewhere): round 16's "đăng ký tạm trú trên VNeID"
 # gets the sea-border area's temporary-residence entry, with stop 32's engine too; round 18's "luong co so nam 2026 la
 # bao nhieu" (the base salary) the Border Guard's anniversary count ("năm 2026 … bao nhiêu năm"), with stop 33's too;
-# round 19's "xe máy biển số 83 của Sóc Trăng cũ có phải đổi biển số" the union's Sóc Trăng entry, with stop 33's too;
-# and since stop 35 its "Mai Cù Lao Dung có mưa không ad, em tính phơi lúa" the Cù Lao Dung entry: the message's one
-# ask, searched alone (asks.sole_ask_fits), is what stop 34's engine already answered typed alone.
-BLIND_ROUND_OFFTOPIC_ANSWERED = {16: 1, 18: 1, 19: 2}
+# round 19's "Mai Cù Lao Dung có mưa không ad, em tính phơi lúa" the Cù Lao Dung entry since stop 35 (the message's
+# one ask, searched alone, asks.sole_ask_fits, is what stop 34's engine already answered typed alone), and round 24's
+# "mai cu lao dung co mua ko ad, c tinh phoi lua" too.  Round 19's "xe máy biển số 83 của Sóc Trăng cũ có phải đổi biển
+# số" got the union's Sóc Trăng entry until stop 36: number plates are now a subject the bank never covers.
+BLIND_ROUND_OFFTOPIC_ANSWERED = {16: 1, 18: 1, 19: 1, 24: 1}
 
 
 @pytest.mark.parametrize(("round_", "labels"), list(BLIND_ROUND_FLOORS), ids=[f"round-{r}-{k}" for r, k in BLIND_ROUND_FLOORS])
