@@ -329,12 +329,17 @@ def era(text: str) -> str | None:
 
 
 # UNRELATED_SUBJECTS and SCAM_SIGNS as typed: with the phrase's marks, or (where it may be) with none at all; "lò xo
-# số" is not "xổ số"
-_Phrases = list[tuple[tuple[str, ...], tuple[str, ...], bool]]
+# số" is not "xổ số".  Keyed by the phrase's first word folded, so a message's words are looked up, not every phrase
+# tried at every word.
+_Phrase = tuple[tuple[str, ...], tuple[str, ...], bool]  # the words as spelled, folded, and whether unmarked counts
 
 
-def _phrases(listed: tuple[tuple[str, bool], ...]) -> _Phrases:
-    return [(tuple(phrase.split()), tuple(textnorm.fold(phrase).split()), unmarked) for phrase, unmarked in listed]
+def _phrases(listed: tuple[tuple[str, bool], ...]) -> dict[str, list[_Phrase]]:
+    by_first: dict[str, list[_Phrase]] = {}
+    for phrase, unmarked in listed:
+        folded = tuple(textnorm.fold(phrase).split())
+        by_first.setdefault(folded[0], []).append((tuple(phrase.split()), folded, unmarked))
+    return by_first
 
 
 _UNRELATED, _SCAM = _phrases(UNRELATED_SUBJECTS), _phrases(SCAM_SIGNS)
@@ -346,11 +351,11 @@ def _names(tokens: Sequence[textnorm.Token], words: tuple[str, ...], folded: tup
     )
 
 
-def _names_any(tokens: Sequence[textnorm.Token], phrases: _Phrases) -> bool:
+def _names_any(tokens: Sequence[textnorm.Token], phrases: dict[str, list[_Phrase]]) -> bool:
     return any(
         _names(tokens[i : i + len(words)], words, folded, unmarked)
-        for words, folded, unmarked in phrases
-        for i in range(len(tokens) - len(words) + 1)
+        for i, token in enumerate(tokens)
+        for words, folded, unmarked in phrases.get(token.folded, ())
     )
 
 
