@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import traceback
 
 import pytest
 
@@ -16,8 +17,8 @@ def _migrate(path: str, barrier, results) -> None:
     try:
         Store.open(path, migrate=True).close()
         results.put("ok")
-    except Exception as exc:  # noqa: BLE001 - reported to the test
-        results.put(f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - reported to the test, with where it was raised
+        results.put(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
 
 
 def test_four_processes_starting_on_a_new_database_all_migrate_it(tmp_path):
