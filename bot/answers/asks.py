@@ -24,7 +24,7 @@ A message with one ask wrapped in context ("Luật Biên phòng có hiệu lực
 truyền") is the other case: its ask, searched alone, may fit the top entry strongly (:func:`sole_ask_fits`, stop 35).
 And where the first ask's own entry is the top one while a runner-up is all but tied with it ("thẻ vàng IUU là gì vậy
 chị, bao giờ gỡ được": the card and its lifting), the runner-up is taken to answer a later ask and the top entry is
-answered, not left to the member to choose (:func:`first_confirms`, stop 36).
+answered, not left to the member to choose (stop 36; :func:`first_ask_entry` is the top entry).
 """
 
 from __future__ import annotations
@@ -127,23 +127,17 @@ def first_ask_entry(matcher: _Searcher, text: str, *, min_score: float) -> str |
     return first[0].entry_id
 
 
-def first_asked(matcher: _Searcher, text: str, ranked: Sequence[_Ranked], *, min_score: float) -> int | None:
+def first_asked(wanted: str | None, ranked: Sequence[_Ranked]) -> int | None:
     """The index in ``ranked`` (the whole message's ranking) of the entry to answer instead of
-    the top one, or None: when the first ask's own entry (:func:`first_ask_entry`) is not the top
-    one here and ranks close to it."""
-    wanted = first_ask_entry(matcher, text, min_score=min_score) if ranked else None
-    if wanted is None or wanted == ranked[0].entry_id:
+    the top one, or None: when ``wanted``, the first ask's own entry (:func:`first_ask_entry`), is not
+    the top one here and ranks close to it.  Where ``wanted`` is the top entry, a runner-up all but tied
+    with it is taken to answer a later ask (:func:`bot.answers.reply.answer`)."""
+    if wanted is None or not ranked or wanted == ranked[0].entry_id:
         return None
     for index, candidate in enumerate(ranked[1:], 1):
         if candidate.entry_id == wanted:
             return index if candidate.rank >= FIRST_ASK_SHARE * ranked[0].rank else None
     return None
-
-
-def first_confirms(matcher: _Searcher, text: str, entry_id: str, *, min_score: float) -> bool:
-    """Whether the first ask's own entry (:func:`first_ask_entry`) is ``entry_id``, the whole message's top entry:
-    a runner-up all but tied with it is then taken to answer a later ask."""
-    return first_ask_entry(matcher, text, min_score=min_score) == entry_id
 
 
 def sole_ask_fits(matcher: _Searcher, text: str, entry_id: str, *, min_score: float, min_fit: float) -> bool:

@@ -12,7 +12,7 @@ candidates and decides on the top one's coverage (see :mod:`bot.answers.matcher`
   first ask when its entry ranks close (:mod:`bot.answers.asks`), the whole message's top entry offered;
 - ``suggest``  coverage >= suggest_threshold, or a genuinely ambiguous question (a word or two that
   fits several entries, "biển"; a runner-up all but tied with the top one, unless the message's first
-  ask names the top one clearly on its own (:func:`bot.answers.asks.first_confirms`); or a close runner-up
+  ask names the top one clearly on its own (:func:`bot.answers.asks.first_ask_entry`); or a close runner-up
   whose phrasing the question fits clearly better, unless either of the two entries lists the
   other as related): "Có phải chị muốn hỏi:" with up to three likely questions to tap;
 - ``fallback`` otherwise, and for a message naming a subject the bank never covers ("xổ số") unless
@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.answers.asks import first_asked, first_confirms, sole_ask_fits
+from bot.answers.asks import first_ask_entry, first_asked, sole_ask_fits
 from bot.answers.bank import BankSnapshot, ContentBank, Entry
 from bot.answers.citation import cut, source_line
 from bot.answers.matcher import Candidate, content_words
@@ -58,7 +58,7 @@ AMBIGUOUS_RATIO = 0.97
 # fresh when it was scored, such near-ties were answered wrongly as often as rightly; on its third, the clean
 # check, the rule turned 1 right answer into a suggestion and avoided 3 wrong or partial ones.  On the
 # fact-sheet set, tuned on for many stops, it costs 34 right answers for 6 wrong or partial ones.  A message asking
-# two things whose first ask, searched alone, names the top entry clearly is answered all the same (asks.first_confirms,
+# two things whose first ask, searched alone, names the top entry clearly is still answered (asks.first_ask_entry;
 # stop 36: "thẻ vàng IUU là gì vậy chị, bao giờ gỡ được").  Chosen on the blind dev rounds 1-19 and 22-23, checked on
 # rounds 24-25 (written, labelled and judged before they were scored): by the labels 47 more answers on the first, 5 of
 # them wrong, and 5 on the second, 2 wrong; six of the seven answer the first ask where the labellers took a later one
@@ -321,13 +321,14 @@ def answer(
         )
     )
     if confident and not ambiguous:
-        first = first_asked(snap.matcher, text, [c for c, _ in ranked], min_score=suggest_threshold)
+        wanted = first_ask_entry(snap.matcher, text, min_score=suggest_threshold)  # the first of two asks' own entry
+        first = first_asked(wanted, [c for c, _ in ranked])
         if first is not None:  # a message asking two things is answered for the first; the top entry is offered
             (top, entry), close = ranked[first], [entry, *(e for e in close if e is not ranked[first][1])]
             candidates.insert(0, candidates.pop(first))
         elif any(c.rank >= NEAR_TIE_RATIO * top.rank for c, _ in runners):
             # all but tied with one runner-up: the member chooses, unless the first of two asks names the top entry
-            ambiguous = not first_confirms(snap.matcher, text, top.entry_id, min_score=suggest_threshold)
+            ambiguous = wanted != top.entry_id
         if not ambiguous:
             # a close runner-up ("vùng tiếp giáp lãnh hải" for "lãnh hải") is offered as a related question
             return Answer(ANSWER, entry_reply(entry, snap, org, also=close[:MAX_RELATED]), entry.id, top.score, candidates)

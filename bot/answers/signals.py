@@ -315,7 +315,7 @@ ERAS: dict[str, re.Pattern[str]] = {
     ),
     "after": re.compile(
         rf"\b(?:sau (?:khi |nam |thang |ngay )?(?:2025|1/7/2025|1/7|7/2025|{_MERGER})|hien nay|bay gio|hien tai"
-        rf"|34 tinh|tu (?:nam |ngay )?(?:2025|1/7/2025)|{_MERGER} roi|gio con|nay (?:con|da|la|thuoc))\b"
+        rf"|34 tinh|tu (?:nam |ngay )?(?:2025|1/7/2025)|{_MERGER} (?:roi|xong)|gio con|nay (?:con|da|la|thuoc))\b"
     ),
 }
 ERA_PENALTY = 1.0  # taken from an entry about the other side; held-out bank phrasings: 0.3 and 0.5 less, 2.0 alike
@@ -347,7 +347,8 @@ _UNRELATED, _SCAM = _phrases(UNRELATED_SUBJECTS), _phrases(SCAM_SIGNS)
 
 def _names(tokens: Sequence[textnorm.Token], words: tuple[str, ...], folded: tuple[str, ...], unmarked: bool) -> bool:
     return tuple(t.text for t in tokens) == words or (
-        unmarked and not any(t.marked for t in tokens) and tuple(t.folded for t in tokens) == folded
+        # marks the member typed: "ko" is "không" by the lexicon, not marked by her
+        unmarked and not any(t.marked and t.typed for t in tokens) and tuple(t.folded for t in tokens) == folded
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.answers import reply as answers
-from bot.answers.asks import asked_parts, first_asked, first_confirms, sole_ask_fits
+from bot.answers.asks import asked_parts, first_ask_entry, first_asked, sole_ask_fits
 from bot.answers.bank import ContentBank
 from bot.answers.matcher import Candidate, content_words, document_numbers, intents
 
@@ -201,6 +201,10 @@ def test_a_word_the_bank_has_nowhere_needs_a_strong_fit(bank):
         # a vehicle's number plate after the merger shares "biển" and "sáp nhập" with the coastal entries
         "xe máy của em mang biển số xe Hậu Giang cũ, sáp nhập rồi có cần làm lại không chị",
         "bien so xe soc trang cu con dung duoc khong chi",
+        # the weather: a place the bank knows (Cù Lao Dung, Vĩnh Châu) drew its entry
+        "tối nay Cù Lao Dung có mưa không chị, em định đi đám giỗ",
+        "thoi tiet vinh chau cuoi tuan the nao chi",
+        "lương cơ sở năm nay là bao nhiêu tiền",  # the base salary: entries with "năm nay … bao nhiêu" suggested
     ],
 )
 def test_a_subject_the_bank_never_covers_gets_the_no_answer_reply(bank, question):
@@ -287,6 +291,16 @@ def test_an_unrelated_subject_is_its_phrase_as_typed_within_one_clause():
     assert not unrelated_subject("tau ca bi song xo, so ngu dan mat tich")  # two clauses: "xo, so" is no "xo so"
     assert not unrelated_subject("lò xo số 5")  # typed with marks: this "xo" is no "xổ"
     assert not unrelated_subject("xơ sợi")
+    # the weather: "co mua" typed bare is a forecast only before "không", which the member may abbreviate ("ko" is not
+    # a mark she typed); marked, "có mua" is buying
+    assert unrelated_subject("mai có mưa không") and unrelated_subject("mai Vị Thanh mưa không em")
+    assert unrelated_subject("mai co mua ko chi") and unrelated_subject("mai co mua khong")
+    assert unrelated_subject("troi mua")
+    assert not unrelated_subject("co mua ban nguoi o vung bien khong")  # "có mua bán người …", trafficking
+    assert not unrelated_subject("có mua bán người không") and not unrelated_subject("mai can tho mua ko")
+    assert not unrelated_subject("mùa mưa bão nhà sập thì gọi số nào")
+    assert unrelated_subject("luong co so nam nay bao nhieu")
+    assert not unrelated_subject("việc nhẹ lương cao ở Campuchia")
 
 
 def test_no_entry_is_about_an_unrelated_subject(bank):
@@ -607,7 +621,7 @@ FIRST = "Trường Sa gồm bao nhiêu đảo"
 )
 def test_when_the_first_ask_is_answered(first_part, whole, expected):
     matcher = _Stub({FIRST: first_part})  # only the first ask is searched: a search of another part fails
-    assert first_asked(matcher, TWO_ASKS, whole, min_score=0.25) == expected
+    assert first_asked(first_ask_entry(matcher, TWO_ASKS, min_score=0.25), whole) == expected
 
 
 def test_a_later_ask_of_one_word_makes_two_asks():
@@ -615,12 +629,13 @@ def test_a_later_ask_of_one_word_makes_two_asks():
     first = "thẻ vàng thủy sản bị từ năm nào vậy ad"
     matcher = _Stub({first: [_Found("iuu-the-vang", 3.5), _Found("iuu-go-the-vang", 2.9)]})
     whole = [_Found("iuu-go-the-vang", 3.7), _Found("iuu-the-vang", 3.5)]
-    assert first_asked(matcher, f"{first}, nay gỡ chưa", whole, min_score=0.25) == 1
+    assert first_asked(first_ask_entry(matcher, f"{first}, nay gỡ chưa", min_score=0.25), whole) == 1
 
 
 def test_one_ask_is_never_reordered():
     matcher = _Stub({})  # never searched
-    assert first_asked(matcher, "lãnh hải rộng bao nhiêu hải lý", [_Found("b", 4.0)], min_score=0.25) is None
+    wanted = first_ask_entry(matcher, "lãnh hải rộng bao nhiêu hải lý", min_score=0.25)
+    assert wanted is None and first_asked(wanted, [_Found("b", 4.0)]) is None
 
 
 @pytest.mark.parametrize(
@@ -636,14 +651,16 @@ def test_one_ask_is_never_reordered():
         ([], False),
     ],
 )
-def test_when_the_first_ask_confirms_the_top_entry(first_part, expected):
+def test_when_the_first_ask_names_the_top_entry(first_part, expected):
+    # the whole message's top entry is "a": a runner-up all but tied with it is left to a later ask when the first
+    # ask names "a" clearly on its own
     matcher = _Stub({FIRST: first_part})
-    assert first_confirms(matcher, TWO_ASKS, "a", min_score=0.25) is expected
+    assert (first_ask_entry(matcher, TWO_ASKS, min_score=0.25) == "a") is expected
 
 
-def test_one_ask_never_confirms():
+def test_one_ask_names_no_first_ask_entry():
     matcher = _Stub({})  # never searched
-    assert first_confirms(matcher, "lãnh hải rộng bao nhiêu hải lý", "a", min_score=0.25) is False
+    assert first_ask_entry(matcher, "lãnh hải rộng bao nhiêu hải lý", min_score=0.25) is None
 
 
 def test_a_near_tie_on_the_shipped_bank_is_answered_for_the_first_ask(bank):

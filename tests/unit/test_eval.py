@@ -146,7 +146,7 @@ TARGET_OFFTOPIC = 0.03  # off-topic questions answered
 # same wrong answers, three more suggestions (53/626, 8.5%; judged 49/607, 8.1%): the one-ask rule's three answers.
 # The wrong-answer target is not met by either count; the others are.  Read a second time after a review's mend to
 # the erase answer (it names how long backups keep the data; re-judged and its labels checked): the same figures.
-# Stop 36 (a near-tie settled by the first of two asks, asks.first_confirms; a fair lead from the suggest threshold;
+# Stop 36 (a near-tie settled by the first of two asks, asks.first_ask_entry; a fair lead from the suggest threshold;
 # number plates a subject the bank never covers, scams excepted; four answers say a fact members ask with theirs, each
 # fact-checked, re-judged and label-checked: 208 labels gained an edited entry, 12 replacing one, 29 of them in this
 # split), read once after the last decision, aggregates only: the enlarged split 0.936, 18/559 wrong (3.2%), 38/626
@@ -429,7 +429,7 @@ def test_fact_sheet_questions_do_not_regress(report, rounds):
 # -> 7/1323, 134 -> 130 of about 1,510; round 1's dev half judged 3/135 -> 1/135 (by the labels 3/144 both).
 # Stop 36.  Rounds 22-23 (eight new writers and personas, three labellers each, all dev), scored first with stop 35's
 # engine and bank: by the labels 13/383 wrong (3.4%) and 64/471 suggestions (13.6%).  Chosen on them and rounds 1-19: a
-# near-tie settled by the first of two asks (asks.first_confirms), a fair lead from the suggest threshold, number plates
+# near-tie settled by the first of two asks (asks.first_ask_entry), a fair lead from the suggest threshold, plates
 # as a subject the bank never covers (scams excepted), four answers that say a fact members ask with theirs.  Rounds
 # 24-25 (eight more), written, labelled and judged before they were scored, are the clean check: stop 35's engine on
 # today's bank 10/380 wrong, 47/458 suggestions, judged 5/371, 46/446; now 12/386 (3.1%), 41/458 (9.0%), judged 5/377
@@ -485,12 +485,14 @@ BLIND_ROUND_FLOORS = {  # (round, labels): (wrong, suggestions)
 }
 # Off-topic messages answered, where a fresh round found one (0 elsewhere): round 16's "đăng ký tạm trú trên VNeID"
 # gets the sea-border area's temporary-residence entry, with stop 32's engine too; round 18's "luong co so nam 2026 la
-# bao nhieu" (the base salary) the Border Guard's anniversary count ("năm 2026 … bao nhiêu năm"), with stop 33's too;
+# bao nhieu" (the base salary) the Border Guard's anniversary count ("năm 2026 … bao nhiêu năm"), with stop 33's too,
+# until stop 37 (the base salary is a subject the bank never covers);
 # round 19's "Mai Cù Lao Dung có mưa không ad, em tính phơi lúa" the Cù Lao Dung entry since stop 35 (the message's
 # one ask, searched alone, asks.sole_ask_fits, is what stop 34's engine already answered typed alone), and round 24's
-# "mai cu lao dung co mua ko ad, c tinh phoi lua" too.  Round 19's "xe máy biển số 83 của Sóc Trăng cũ có phải đổi biển
-# số" got the union's Sóc Trăng entry until stop 36: number plates are now a subject the bank never covers.
-BLIND_ROUND_OFFTOPIC_ANSWERED = {16: 1, 18: 1, 19: 1, 24: 1}
+# "mai cu lao dung co mua ko ad, c tinh phoi lua" too, until stop 37: the weather is now a subject the bank never
+# covers (lexicon.WEATHER).  Round 19's "xe máy biển số 83 của Sóc Trăng cũ có phải đổi biển số" got the union's
+# Sóc Trăng entry until stop 36: number plates are a subject the bank never covers too.
+BLIND_ROUND_OFFTOPIC_ANSWERED = {16: 1}
 
 
 @pytest.mark.parametrize(("round_", "labels"), list(BLIND_ROUND_FLOORS), ids=[f"round-{r}-{k}" for r, k in BLIND_ROUND_FLOORS])
