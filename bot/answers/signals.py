@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from bot.answers import normalize as textnorm
-from bot.answers.lexicon import SCAM_SIGNS, UNRELATED_SUBJECTS
+from bot.answers.lexicon import EMERGENCY_SIGNS, SCAM_SIGNS, UNRELATED_SUBJECTS
 
 # Question and function syllables (folded).  They say what kind of answer is wanted, not
 # which entry: "luật biển được quốc hội thông qua ngày nào" must not go to another law
@@ -315,7 +315,8 @@ ERAS: dict[str, re.Pattern[str]] = {
     ),
     "after": re.compile(
         rf"\b(?:sau (?:khi |nam |thang |ngay )?(?:2025|1/7/2025|1/7|7/2025|{_MERGER})|hien nay|bay gio|hien tai"
-        rf"|34 tinh|tu (?:nam |ngay )?(?:2025|1/7/2025)|{_MERGER} (?:roi|xong)|gio con|nay (?:con|da|la|thuoc))\b"
+        rf"|34 tinh|tu (?:nam |ngay )?(?:2025|1/7/2025)|{_MERGER} roi|(?:sap nhap|sat nhap|hop nhat|nhap tinh) xong"
+        r"|gio con|nay (?:con|da|la|thuoc))\b"
     ),
 }
 ERA_PENALTY = 1.0  # taken from an entry about the other side; held-out bank phrasings: 0.3 and 0.5 less, 2.0 alike
@@ -328,8 +329,8 @@ def era(text: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-# UNRELATED_SUBJECTS and SCAM_SIGNS as typed: with the phrase's marks, or (where it may be) with none at all; "lò xo
-# số" is not "xổ số".  Keyed by the phrase's first word folded, so a message's words are looked up, not every phrase
+# UNRELATED_SUBJECTS, SCAM_SIGNS and EMERGENCY_SIGNS as typed: with the phrase's marks, or (where it may be) with no
+# mark the member typed ("co mua ko": "không" is the lexicon's for "ko"); "lò xo số" is not "xổ số".  Keyed by the phrase's first word folded, so a message's words are looked up, not every phrase
 # tried at every word.
 _Phrase = tuple[tuple[str, ...], tuple[str, ...], bool]  # the words as spelled, folded, and whether unmarked counts
 
@@ -342,7 +343,7 @@ def _phrases(listed: tuple[tuple[str, bool], ...]) -> dict[str, list[_Phrase]]:
     return by_first
 
 
-_UNRELATED, _SCAM = _phrases(UNRELATED_SUBJECTS), _phrases(SCAM_SIGNS)
+_UNRELATED, _SCAM, _EMERGENCY = _phrases(UNRELATED_SUBJECTS), _phrases(SCAM_SIGNS), _phrases(EMERGENCY_SIGNS)
 
 
 def _names(tokens: Sequence[textnorm.Token], words: tuple[str, ...], folded: tuple[str, ...], unmarked: bool) -> bool:
@@ -364,9 +365,10 @@ def unrelated_subject(text: str) -> bool:
     """Whether ``text`` names a subject the bank never covers ("xổ số"; :data:`bot.answers.lexicon.UNRELATED_SUBJECTS`),
     its words together within one clause ("song xo, so ngu dan" is not "xổ số").  The whole message is then about it:
     "em bán vé số, …" too (the other clauses are not decided on alone: "xổ số hôm nay, Sóc Trăng về số mấy"); unless
-    it names a scam (:data:`bot.answers.lexicon.SCAM_SIGNS`), which the bank answers: "… bắt chuyển tiền nộp phạt"."""
+    it names a scam (:data:`bot.answers.lexicon.SCAM_SIGNS`) or an emergency (:data:`bot.answers.lexicon.EMERGENCY_SIGNS`),
+    which the bank answers: "… bắt chuyển tiền nộp phạt", "mai có mưa không, ghe gặp nạn thì gọi số nào"."""
     clauses = _clauses(text)
     return any(_names_any(tokens, _UNRELATED) for tokens in clauses) and not any(
-        _names_any(tokens, _SCAM) for tokens in clauses
+        _names_any(tokens, _SCAM) or _names_any(tokens, _EMERGENCY) for tokens in clauses
     )
 

@@ -203,7 +203,8 @@ def test_a_word_the_bank_has_nowhere_needs_a_strong_fit(bank):
         "bien so xe soc trang cu con dung duoc khong chi",
         # the weather: a place the bank knows (Cù Lao Dung, Vĩnh Châu) drew its entry
         "tối nay Cù Lao Dung có mưa không chị, em định đi đám giỗ",
-        "thoi tiet vinh chau cuoi tuan the nao chi",
+        "tối nay cu lao dung co mua ko chi",
+        "thời tiết Vĩnh Châu cuối tuần thế nào chị",
         "lương cơ sở năm nay là bao nhiêu tiền",  # the base salary: entries with "năm nay … bao nhiêu" suggested
     ],
 )
@@ -213,6 +214,22 @@ def test_a_subject_the_bank_never_covers_gets_the_no_answer_reply(bank, question
     result = ask(bank, question)
     assert result.decision == answers.FALLBACK and result.entry_id is None
     assert "chưa có câu trả lời" in result.reply.text
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("có mưa bão thì gọi 112 được không", "khan-cap-112"),
+        ("thời tiết xấu, tàu cá bị nạn gọi 112 được không", "khan-cap-tren-bien"),
+        ("mai co mua ko chi, chong em tinh ra khoi, ghe gap nan thi goi so nao", "khan-cap-tren-bien"),
+    ],
+)
+def test_an_emergency_in_bad_weather_is_answered(bank, question, entry):
+    # written for this test (the first two a reviewer's): rain and storms are the setting of questions the bank
+    # answers; only the forecast is a subject it never covers, and a message asking for help in one is decided as any
+    # other
+    result = ask(bank, question)
+    assert result.decision == answers.ANSWER and result.entry_id == entry, result.candidates
 
 
 def test_a_scam_set_around_such_a_subject_is_decided_as_any_other(bank):
@@ -291,14 +308,19 @@ def test_an_unrelated_subject_is_its_phrase_as_typed_within_one_clause():
     assert not unrelated_subject("tau ca bi song xo, so ngu dan mat tich")  # two clauses: "xo, so" is no "xo so"
     assert not unrelated_subject("lò xo số 5")  # typed with marks: this "xo" is no "xổ"
     assert not unrelated_subject("xơ sợi")
-    # the weather: "co mua" typed bare is a forecast only before "không", which the member may abbreviate ("ko" is not
-    # a mark she typed); marked, "có mua" is buying
-    assert unrelated_subject("mai có mưa không") and unrelated_subject("mai Vị Thanh mưa không em")
+    # the weather forecast: "co mua" typed bare is one only before "không", which the member may abbreviate ("ko" is
+    # not a mark she typed); marked, "có mua" is buying
+    assert unrelated_subject("mai có mưa không") and unrelated_subject("du bao thoi tiet vinh chau")
     assert unrelated_subject("mai co mua ko chi") and unrelated_subject("mai co mua khong")
-    assert unrelated_subject("troi mua")
     assert not unrelated_subject("co mua ban nguoi o vung bien khong")  # "có mua bán người …", trafficking
     assert not unrelated_subject("có mua bán người không") and not unrelated_subject("mai can tho mua ko")
-    assert not unrelated_subject("mùa mưa bão nhà sập thì gọi số nào")
+    # rain and storms as the setting of a question the bank answers (a reviewer's): no forecast asked, or an emergency
+    for setting in ("có mưa bão thì gọi 112 được không", "khi có mưa bão, ngư dân cần báo tin cho ai",
+                    "thẻ vàng IUU là gì, thời tiết xấu có được miễn nhật ký khai thác không",
+                    "thoi tiet xau ghe bi chim thi goi so nao", "ghe bi troi mua bao lon goi so nao",
+                    "mai có mưa không, ghe gặp nạn thì gọi số nào", "mai co mua ko, co bão ko chi",
+                    "mùa mưa bão nhà sập thì gọi số nào"):
+        assert not unrelated_subject(setting), setting
     assert unrelated_subject("luong co so nam nay bao nhieu")
     assert not unrelated_subject("việc nhẹ lương cao ở Campuchia")
 
