@@ -330,8 +330,8 @@ def era(text: str) -> str | None:
 
 
 # UNRELATED_SUBJECTS, SCAM_SIGNS and EMERGENCY_SIGNS as typed: with the phrase's marks, or (where it may be) with no
-# mark the member typed ("co mua ko": "không" is the lexicon's for "ko"); "lò xo số" is not "xổ số".  Keyed by the phrase's first word folded, so a message's words are looked up, not every phrase
-# tried at every word.
+# mark the member typed ("co mua ko": "không" is the lexicon's for "ko"); "lò xo số" is not "xổ số".  Keyed by the
+# phrase's first word folded, so a message's words are looked up, not every phrase tried at every word.
 _Phrase = tuple[tuple[str, ...], tuple[str, ...], bool]  # the words as spelled, folded, and whether unmarked counts
 
 
@@ -365,8 +365,9 @@ def unrelated_subject(text: str) -> bool:
     """Whether ``text`` names a subject the bank never covers ("xổ số"; :data:`bot.answers.lexicon.UNRELATED_SUBJECTS`),
     its words together within one clause ("song xo, so ngu dan" is not "xổ số").  The whole message is then about it:
     "em bán vé số, …" too (the other clauses are not decided on alone: "xổ số hôm nay, Sóc Trăng về số mấy"); unless
-    it names a scam (:data:`bot.answers.lexicon.SCAM_SIGNS`) or an emergency (:data:`bot.answers.lexicon.EMERGENCY_SIGNS`),
-    which the bank answers: "… bắt chuyển tiền nộp phạt", "mai có mưa không, ghe gặp nạn thì gọi số nào"."""
+    it names a scam (:data:`bot.answers.lexicon.SCAM_SIGNS`) or an emergency
+    (:data:`bot.answers.lexicon.EMERGENCY_SIGNS`), which the bank answers: "… bắt chuyển tiền nộp phạt", "mai có mưa
+    không, ghe gặp nạn thì gọi số nào"."""
     clauses = _clauses(text)
     return any(_names_any(tokens, _UNRELATED) for tokens in clauses) and not any(
         _names_any(tokens, _SCAM) or _names_any(tokens, _EMERGENCY) for tokens in clauses
