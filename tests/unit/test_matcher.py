@@ -267,8 +267,8 @@ def test_era_names_one_side_of_the_reform_or_none():
 
     assert era("Trước năm 2025, Việt Nam có bao nhiêu tỉnh ven biển?") == "before"
     assert era("hiện nay có bao nhiêu tỉnh ven biển") == "after"
-    # "sáp nhập xong" is "sáp nhập rồi": the context before it ("trước có …") names no side
-    assert era("trước có nhiều tỉnh ven biển, sáp nhập xong còn bao nhiêu tỉnh có biển") == "after"
+    # "sáp nhập xong" is "sáp nhập rồi"; the context before it ("hồi trước …") names no side
+    assert era("hồi trước tỉnh em có huyện, sáp nhập xong thì còn mấy xã phường") == "after"
     assert era("hop nhat xong con may tinh co bien") == "after"
     assert era("nhập xong hồ sơ thì bao lâu có kết quả") is None  # "xong" after the reform's words only
     assert era("có bao nhiêu tỉnh ven biển") is None
