@@ -343,7 +343,8 @@ def _phrases(listed: tuple[tuple[str, bool], ...]) -> dict[str, list[_Phrase]]:
     return by_first
 
 
-_UNRELATED, _SCAM, _EMERGENCY = _phrases(UNRELATED_SUBJECTS), _phrases(SCAM_SIGNS), _phrases(EMERGENCY_SIGNS)
+# a scam or an emergency is the bank's own subject whatever the setting: one index, one lookup
+_UNRELATED, _EXCEPTED = _phrases(UNRELATED_SUBJECTS), _phrases(SCAM_SIGNS + EMERGENCY_SIGNS)
 
 
 def _names(tokens: Sequence[textnorm.Token], words: tuple[str, ...], folded: tuple[str, ...], unmarked: bool) -> bool:
@@ -370,6 +371,6 @@ def unrelated_subject(text: str) -> bool:
     không, ghe gặp nạn thì gọi số nào"."""
     clauses = _clauses(text)
     return any(_names_any(tokens, _UNRELATED) for tokens in clauses) and not any(
-        _names_any(tokens, _SCAM) or _names_any(tokens, _EMERGENCY) for tokens in clauses
+        _names_any(tokens, _EXCEPTED) for tokens in clauses
     )
 

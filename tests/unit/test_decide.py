@@ -216,22 +216,6 @@ def test_a_subject_the_bank_never_covers_gets_the_no_answer_reply(bank, question
     assert "chưa có câu trả lời" in result.reply.text
 
 
-@pytest.mark.parametrize(
-    ("question", "entry"),
-    [
-        ("có mưa bão thì gọi 112 được không", "khan-cap-112"),
-        ("thời tiết xấu, tàu cá bị nạn gọi 112 được không", "khan-cap-tren-bien"),
-        ("mai co mua ko chi, chong em tinh ra khoi, ghe gap nan thi goi so nao", "khan-cap-tren-bien"),
-    ],
-)
-def test_an_emergency_in_bad_weather_is_answered(bank, question, entry):
-    # written for this test (the first two a reviewer's): rain and storms are the setting of questions the bank
-    # answers; only the forecast is a subject it never covers, and a message asking for help in one is decided as any
-    # other
-    result = ask(bank, question)
-    assert result.decision == answers.ANSWER and result.entry_id == entry, result.candidates
-
-
 def test_a_scam_set_around_such_a_subject_is_decided_as_any_other(bank):
     # written for this test: a fake traffic fine is the scam entry's subject though the message fits it only fairly;
     # turned away as a number-plate question, she would get no warning
@@ -250,6 +234,8 @@ def test_a_scam_set_around_such_a_subject_is_decided_as_any_other(bank):
 @pytest.mark.parametrize(
     ("question", "entry"),
     [
+        # a plate is a detail of a report: only a plate changed after the merger, or named by a province's code or
+        # name, is the subject of the message
         (
             "có xe máy biển số lạ hay chở người ra bến đò ban đêm, nghi vượt biên trái phép, báo đồn biên phòng được không",
             "phong-trao-bao-tin-vi-pham",
@@ -258,11 +244,15 @@ def test_a_scam_set_around_such_a_subject_is_decided_as_any_other(bank):
             "em thấy một chiếc xe biển số lạ chở mấy cô gái đi làm việc nhẹ lương cao, nghi mua bán người thì báo ở đâu",
             "viec-nhe-luong-cao-dau-hieu",
         ),
+        # rain and storms are the setting of questions the bank answers: only the forecast is a subject it never
+        # covers, and a message asking for help in one is decided as any other
+        ("có mưa bão thì gọi 112 được không", "khan-cap-112"),
+        ("thời tiết xấu, tàu cá bị nạn gọi 112 được không", "khan-cap-tren-bien"),
+        ("mai co mua ko chi, chong em tinh ra khoi, ghe gap nan thi goi so nao", "khan-cap-tren-bien"),
     ],
 )
-def test_a_plate_in_a_report_the_bank_answers_is_a_detail(bank, question, entry):
-    # written for this test (a reviewer's): only a plate changed after the merger, or named by a province's code or
-    # name, is the subject of the message
+def test_such_a_subject_as_the_detail_or_setting_of_a_question_the_bank_answers(bank, question, entry):
+    # written for this test (the plates and the first two weather questions a reviewer's)
     result = ask(bank, question)
     assert result.decision == answers.ANSWER and result.entry_id == entry, result.candidates
 
